@@ -1,0 +1,57 @@
+//! A resolved environment: one tier (times one tenant or instance) with every value concrete.
+//! This is what the emitters consume.
+
+use serde::Serialize;
+
+use crate::spec::App;
+
+/// Where an environment runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Runtime {
+    /// In AWS: Terraform (and Kubernetes on EKS).
+    #[default]
+    Cloud,
+    /// On a developer's machine: docker-compose.
+    Local,
+}
+
+/// One concrete environment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Environment {
+    /// The environment's name: the tier's, or `<tier>-<instance>`.
+    pub name: String,
+    /// The tier it belongs to.
+    pub tier: String,
+    /// The tenant or instance within the tier, if the tier fans out.
+    pub instance: Option<String>,
+    /// The tier this environment promises to mirror.
+    pub mirrors: Option<String>,
+    /// Cloud or local.
+    pub runtime: Runtime,
+    /// Whether this is a production tier (stricter validation, final snapshots).
+    pub production: bool,
+    /// Whether the environment is a temporary copy (bug-fix environments).
+    pub ephemeral: bool,
+    /// Every value of the application, resolved.
+    pub app: App,
+}
+
+impl Environment {
+    /// `<app>-<env>`: the prefix of every resource name of this environment.
+    pub fn prefix(&self) -> String {
+        format!("{}-{}", self.app.app, self.name)
+    }
+    /// The S3 bucket of the Terraform state.
+    pub fn state_bucket(&self) -> String {
+        self.app.state.bucket.clone().unwrap_or_else(|| format!("{}-terraform-state", self.app.app))
+    }
+    /// The S3 key of this environment's state: unique per environment.
+    pub fn state_key(&self) -> String {
+        format!("{}/{}/terraform.tfstate", self.app.app, self.name)
+    }
+    /// The region of the state bucket.
+    pub fn state_region(&self) -> &str {
+        self.app.state.region.as_deref().unwrap_or(&self.app.region)
+    }
+}

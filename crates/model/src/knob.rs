@@ -1,0 +1,178 @@
+//! The one table of what may differ between environments of the same structure.
+//!
+//! A *knob* is a field whose value may change from tier to tier, tenant to tenant, or instance
+//! to instance without changing the shape of the infrastructure: sizes, counts, retention,
+//! availability, hostnames, external-service modes, log levels, feature flags, image tags.
+//! Everything else is *structure* and must be identical in a tier and the tier it `mirrors`.
+//! Validation (overrides in mirroring tiers and instances), parity and the Kubernetes overlays
+//! all read this table and nothing else.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::FieldPath;
+
+/// What kind of difference a knob is; a mirroring tier may restrict itself to some kinds
+/// (`may_differ = ["size", "count"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KnobKind {
+    /// Instance classes, node types, CPU and memory, storage.
+    Size,
+    /// Replicas, autoscaling bounds, node counts.
+    Count,
+    /// Multi-AZ, automatic failover, number of AZs, NAT layout.
+    Availability,
+    /// How long logs, metrics, traces, backups and snapshots are kept.
+    Retention,
+    /// Public host names and their zones.
+    Hostname,
+    /// Sandbox or live external services.
+    ExternalMode,
+    /// The services' log level.
+    LogLevel,
+    /// Feature flags.
+    FeatureFlag,
+    /// Image tags and digests, and automatic deployment.
+    Release,
+    /// Values of plain environment variables.
+    Config,
+    /// Who may read or change the environment, and where alarms notify.
+    Access,
+    /// The VPC's address range.
+    Addressing,
+    /// Deletion protection: a relaxation of production hardening, shown by every diff.
+    Protection,
+}
+
+impl KnobKind {
+    /// Every kind, in table order.
+    pub const ALL: [KnobKind; 13] = [
+        KnobKind::Size,
+        KnobKind::Count,
+        KnobKind::Availability,
+        KnobKind::Retention,
+        KnobKind::Hostname,
+        KnobKind::ExternalMode,
+        KnobKind::LogLevel,
+        KnobKind::FeatureFlag,
+        KnobKind::Release,
+        KnobKind::Config,
+        KnobKind::Access,
+        KnobKind::Addressing,
+        KnobKind::Protection,
+    ];
+    /// The name used in specs and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KnobKind::Size => "size",
+            KnobKind::Count => "count",
+            KnobKind::Availability => "availability",
+            KnobKind::Retention => "retention",
+            KnobKind::Hostname => "hostname",
+            KnobKind::ExternalMode => "external_mode",
+            KnobKind::LogLevel => "log_level",
+            KnobKind::FeatureFlag => "feature_flag",
+            KnobKind::Release => "release",
+            KnobKind::Config => "config",
+            KnobKind::Access => "access",
+            KnobKind::Addressing => "addressing",
+            KnobKind::Protection => "protection",
+        }
+    }
+}
+
+/// One declared knob: a path pattern (`*` matches one segment) that covers the field and
+/// everything below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Knob {
+    /// The pattern, such as `database.*.instance_class`.
+    pub pattern: &'static str,
+    /// What kind of difference it is.
+    pub kind: KnobKind,
+}
+
+const fn knob(pattern: &'static str, kind: KnobKind) -> Knob {
+    Knob { pattern, kind }
+}
+
+/// The table. Read by validation, parity and the overlay emitter.
+pub const KNOBS: &[Knob] = &[
+    knob("network.cidr", KnobKind::Addressing),
+    knob("network.public_subnets", KnobKind::Addressing),
+    knob("network.private_subnets", KnobKind::Addressing),
+    knob("network.availability_zones", KnobKind::Availability),
+    knob("network.nat", KnobKind::Availability),
+    knob("platform.eks.node_group.*.instance_types", KnobKind::Size),
+    knob("platform.eks.node_group.*.min", KnobKind::Count),
+    knob("platform.eks.node_group.*.desired", KnobKind::Count),
+    knob("platform.eks.node_group.*.max", KnobKind::Count),
+    knob("platform.eks.node_group.*.capacity", KnobKind::Size),
+    knob("platform.app_runner.auto_deploy", KnobKind::Release),
+    knob("database.*.instance_class", KnobKind::Size),
+    knob("database.*.allocated_storage", KnobKind::Size),
+    knob("database.*.max_allocated_storage", KnobKind::Size),
+    knob("database.*.multi_az", KnobKind::Availability),
+    knob("database.*.backup_retention_days", KnobKind::Retention),
+    knob("database.*.deletion_protection", KnobKind::Protection),
+    knob("database.*.seed_data", KnobKind::Config),
+    knob("cache.*.node_type", KnobKind::Size),
+    knob("cache.*.nodes", KnobKind::Count),
+    knob("cache.*.automatic_failover", KnobKind::Availability),
+    knob("cache.*.snapshot_retention_days", KnobKind::Retention),
+    knob("service.*.tag", KnobKind::Release),
+    knob("service.*.digest", KnobKind::Release),
+    knob("service.*.cpu", KnobKind::Size),
+    knob("service.*.memory", KnobKind::Size),
+    knob("service.*.cpu_limit", KnobKind::Size),
+    knob("service.*.memory_limit", KnobKind::Size),
+    knob("service.*.replicas", KnobKind::Count),
+    knob("service.*.autoscaling", KnobKind::Count),
+    knob("service.*.env.*", KnobKind::Config),
+    knob("service.*.public.host", KnobKind::Hostname),
+    knob("service.*.public.zone", KnobKind::Hostname),
+    knob("observability.log_retention_days", KnobKind::Retention),
+    knob("observability.metrics_retention_days", KnobKind::Retention),
+    knob("observability.trace_retention_days", KnobKind::Retention),
+    knob("observability.log_level", KnobKind::LogLevel),
+    knob("observability.alarms.cpu_threshold", KnobKind::Size),
+    knob("observability.alarms.notify", KnobKind::Access),
+    knob("external_service.*.mode", KnobKind::ExternalMode),
+    knob("feature_flags.*", KnobKind::FeatureFlag),
+    knob("access.read", KnobKind::Access),
+    knob("access.write", KnobKind::Access),
+    knob("data_refresh.schedule", KnobKind::Config),
+    knob("data_refresh.tag", KnobKind::Release),
+];
+
+/// The knob covering a field, if any: the first entry whose pattern matches the path or one of
+/// its ancestors.
+pub fn knob_for(path: &FieldPath) -> Option<&'static Knob> {
+    KNOBS.iter().find(|k| covers(k.pattern, path))
+}
+
+/// Whether `pattern` matches `path` or an ancestor of it.
+pub fn covers(pattern: &str, path: &FieldPath) -> bool {
+    let pat: Vec<&str> = pattern.split('.').collect();
+    path.0.len() >= pat.len() && pat.iter().zip(&path.0).all(|(p, s)| *p == "*" || p == s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(p: &str) -> Option<KnobKind> {
+        knob_for(&FieldPath::parse(p)).map(|k| k.kind)
+    }
+
+    #[test]
+    fn sizes_are_knobs_and_engines_are_structure() {
+        assert_eq!(kind("database.main.instance_class"), Some(KnobKind::Size));
+        assert_eq!(kind("service.api.autoscaling.max"), Some(KnobKind::Count));
+        assert_eq!(kind("service.api.env.LOG_FORMAT"), Some(KnobKind::Config));
+        assert_eq!(kind("database.main.engine_version"), None);
+        assert_eq!(kind("service.api.port"), None);
+        assert_eq!(kind("service.api.env"), None, "the set of variables is structure");
+        assert_eq!(kind("database.main.storage_encrypted"), None);
+    }
+}

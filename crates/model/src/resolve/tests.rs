@@ -1,0 +1,168 @@
+use super::*;
+
+const BASE: &str = r#"
+app    = "shop"
+region = "us-east-1"
+network { cidr = "10.1.0.0/16" }
+platform "ecs_fargate" {}
+database "main" {
+  engine         = "postgres"
+  engine_version = "15.4"
+  instance_class = "db.m5.large"
+}
+service "api" {
+  image        = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api"
+  tag          = "1.0.0"
+  port         = 8080
+  databases    = ["main"]
+  health_check { path = "/health" }
+}
+"#;
+
+fn model(tiers: &str) -> Result<Model, Diagnostics> {
+    Model::parse(Source::new("t.hcl", format!("{BASE}{tiers}")), Format::Hcl)
+}
+
+/// The 1-based line of the first occurrence of `needle` in the full spec.
+fn line_of(tiers: &str, needle: &str) -> u32 {
+    let text = format!("{BASE}{tiers}");
+    let at = text.find(needle).expect("needle in spec");
+    text[..at].matches('\n').count() as u32 + 1
+}
+
+fn codes(r: Result<Model, Diagnostics>) -> Vec<&'static str> {
+    r.unwrap_err().0.iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn mirroring_tier_starts_from_its_mirror_and_changes_knobs() {
+    let tiers = r#"
+tier "staging" {
+  mirrors = "production"
+  database "main" { instance_class = "db.t3.medium" }
+}
+tier "production" {
+  database "main" { multi_az = true }
+  service "api" { replicas = 3 }
+}
+"#;
+    let m = model(tiers).unwrap();
+    let s = m.resolve(&m.environment("staging").unwrap()).unwrap();
+    assert_eq!(s.app.databases["main"].instance_class, "db.t3.medium");
+    assert_eq!(s.app.services["api"].replicas, 3, "inherited from production");
+    let p = m.explain(&m.environment("staging").unwrap(), &FieldPath::parse("service.api.replicas")).unwrap();
+    assert_eq!(p.layer, Some(Layer::Tier("production".into())));
+    assert_eq!(p.location.unwrap().line, line_of(tiers, "replicas = 3"));
+    let d = m.explain(&m.environment("staging").unwrap(), &FieldPath::parse("database.main.backup_retention_days")).unwrap();
+    assert_eq!((d.value, d.layer), (serde_json::json!(7), None));
+}
+
+#[test]
+fn structural_override_in_mirroring_tier_is_reported_at_the_override() {
+    let tiers = r#"
+tier "staging" {
+  mirrors = "production"
+  database "main" { engine_version = "15.5" }
+}
+tier "production" {}
+"#;
+    let e = model(tiers).unwrap_err();
+    let d = &e.0[0];
+    assert_eq!(d.code, "structural-override");
+    assert_eq!(d.path.to_string(), "database.main.engine_version");
+    assert_eq!(d.location.as_ref().unwrap().line, line_of(tiers, "engine_version = \"15.5\""));
+}
+
+#[test]
+fn exceptions_need_reasons_and_allow_structure() {
+    let ok = model(
+        r#"
+tier "staging" {
+  mirrors = "production"
+  exception "database.main.read_replicas" { reason = "staging load needs no replica" }
+  database "main" { read_replicas = 0 }
+}
+tier "production" {
+  database "main" {
+    read_replicas = 2
+  }
+}
+"#,
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let bad = model(
+        r#"
+tier "staging" {
+  mirrors = "production"
+  exception "database.main.read_replicas" {}
+}
+tier "production" {}
+"#,
+    );
+    assert_eq!(codes(bad), ["exception-without-reason"]);
+}
+
+#[test]
+fn tier_graph_errors() {
+    assert_eq!(codes(model("tier \"a\" { mirrors = \"prodution\" }\ntier \"production\" {}\n")), ["unknown-tier"]);
+    assert_eq!(codes(model("tier \"a\" { mirrors = \"b\" }\ntier \"b\" { mirrors = \"a\" }\n")), ["mirror-cycle", "mirror-cycle"]);
+    assert_eq!(codes(model("tier \"bugfix\" { ephemeral = true }\n")), ["ephemeral-without-mirror"]);
+}
+
+#[test]
+fn tenants_and_instances_fan_out_and_ephemeral_copies_resolve_by_name() {
+    let m = model(
+        r#"
+tenant "bank-a" {
+  service "api" {
+    replicas = 2
+  }
+}
+tenant "bank-b" {}
+tier "integration" {
+  instance "ledgers" {
+    service "api" {
+      env = { CORE_BANKING = "ledgers" }
+    }
+  }
+  instance "mambu" {}
+}
+tier "production" { per_tenant = true }
+tier "bugfix" {
+  mirrors   = "production"
+  ephemeral = true
+}
+"#,
+    )
+    .unwrap();
+    let names: Vec<String> = m.environments().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["integration-ledgers", "integration-mambu", "production-bank-a", "production-bank-b"]);
+    let a = m.resolve(&m.environment("production-bank-a").unwrap()).unwrap();
+    assert_eq!((a.instance.as_deref(), a.app.services["api"].replicas), (Some("bank-a"), 2));
+    let bug = m.resolve(&m.environment("bugfix-1234").unwrap()).unwrap();
+    assert_eq!((bug.tier.as_str(), bug.mirrors.as_deref(), bug.ephemeral), ("bugfix", Some("production"), true));
+    assert!(m.environment("bugfix-").is_none());
+    assert!(m.environment("nothing-1").is_none());
+}
+
+#[test]
+fn tenants_may_change_knobs_only() {
+    let e = model("tenant \"a\" {\n  service \"api\" {\n    port = 9\n  }\n}\ntier \"production\" {\n  per_tenant = true\n}\n");
+    assert_eq!(codes(e), ["structural-override"]);
+}
+
+#[test]
+fn overrides_cannot_invent_entries() {
+    let e = model("tier \"production\" {\n  database \"mian\" {\n    instance_class = \"db.t3.small\"\n  }\n}\n").unwrap_err();
+    assert_eq!(e.0[0].code, "unknown-override");
+    assert_eq!(e.0[0].help.as_deref(), Some("did you mean `main`?"));
+}
+
+#[test]
+fn validation_errors_point_at_the_layer_that_set_the_value() {
+    let tiers = "tier \"production\" {\n  service \"api\" {\n    tag = \"latest\"\n  }\n}\n";
+    let m = model(tiers).unwrap();
+    let e = m.resolve(&m.environment("production").unwrap()).unwrap_err();
+    assert_eq!(e.0[0].code, "unpinned-image");
+    assert_eq!(e.0[0].location.as_ref().unwrap().line, line_of(tiers, "tag = \"latest\""));
+}

@@ -1,0 +1,62 @@
+//! The JSON Schema of a spec, for editors (`tierform schema`).
+
+use serde_json::{json, Value};
+
+use crate::knob::KnobKind;
+use crate::spec::App;
+
+/// The JSON Schema (draft 2020-12) of a tierform spec in its JSON form. HCL specs have the same
+/// structure, so editors with HCL-to-JSON support can use it too.
+pub fn spec_schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(App)).expect("schemas serialise");
+    let kinds: Vec<&str> = KnobKind::ALL.iter().map(|k| k.as_str()).collect();
+    // A tier, tenant or instance overrides any part of the base: the same properties, none required.
+    let overrides = json!({ "$ref": "#/$defs/Overrides" });
+    let tier = json!({
+        "type": "object",
+        "description": "A tier of the promotion chain: overrides of the base, plus how the tier relates to others.",
+        "allOf": [overrides],
+        "properties": {
+            "description": { "type": "string" },
+            "mirrors": { "type": "string", "description": "The tier this one promises to mirror: it starts from that tier and may change knobs only." },
+            "runtime": { "enum": ["cloud", "local"], "description": "cloud (Terraform, Kubernetes) or local (docker-compose)." },
+            "production": { "type": "boolean", "description": "Production rules apply; defaults to true for tiers named production or prod." },
+            "ephemeral": { "type": "boolean", "description": "Environments are temporary copies named <tier>-<id>, created on demand." },
+            "per_tenant": { "type": "boolean", "description": "One environment per declared tenant." },
+            "may_differ": { "type": "array", "items": { "enum": kinds }, "description": "Knob kinds this tier may change (default: all)." },
+            "exception": {
+                "type": "object",
+                "description": "Structural differences accepted on purpose, keyed by field path.",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["reason"],
+                    "properties": { "reason": { "type": "string", "minLength": 1 } },
+                    "additionalProperties": false
+                }
+            },
+            "instance": { "type": "object", "additionalProperties": overrides, "description": "Named instances of the tier, each with its own overrides." }
+        }
+    });
+    let obj = schema.as_object_mut().expect("object schema");
+    let mut props = obj["properties"].clone();
+    let mut override_def = json!({ "type": "object", "properties": props.clone() });
+    override_def["description"] = json!("Any part of the base spec; nothing is required.");
+    let defs = obj.entry("$defs").or_insert_with(|| json!({}));
+    defs["Overrides"] = override_def;
+    props["tier"] = json!({ "type": "object", "additionalProperties": tier, "description": "Tiers in promotion order." });
+    props["tenant"] = json!({ "type": "object", "additionalProperties": overrides, "description": "Tenants: one environment per tenant in tiers with per_tenant = true." });
+    obj["properties"] = props;
+    obj.insert("title".into(), json!("tierform spec"));
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_names_the_top_level_blocks() {
+        let s = super::spec_schema();
+        for key in ["app", "network", "platform", "database", "service", "tier", "tenant"] {
+            assert!(s["properties"].get(key).is_some(), "{key}");
+        }
+    }
+}
