@@ -1,1 +1,284 @@
-fn main(){}
+//! The `tierform` command: reads a spec, resolves its environments, and writes, checks or
+//! compares what they compile to. The only crate that touches the disk, reads the process
+//! environment or decides exit codes: 0 success, 1 a check found drift or a parity violation,
+//! 2 bad input (nothing written).
+
+mod build;
+mod render;
+mod report;
+mod write;
+
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tierform_model::{did_you_mean_env, Diagnostic, Diagnostics, EnvironmentId, FieldPath, Model};
+
+use crate::render::Style;
+
+const DEFAULT_SPEC: &str = "tierform.hcl";
+
+/// Declare infrastructure once; generate Terraform, Kubernetes and docker-compose for every
+/// environment, and prove that staging keeps production's structure.
+#[derive(Debug, Parser)]
+#[command(name = "tierform", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse, validate and resolve every environment, then check parity of every `mirrors`.
+    Check {
+        /// The spec (HCL, or JSON with a .json name).
+        #[arg(default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+    },
+    /// List the resolved environments: name, tier, instance, runtime, mirrors.
+    Envs {
+        /// The spec.
+        #[arg(default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Show a resolved value of an environment and where it came from.
+    Explain {
+        /// The environment, such as `staging` or `bugfix-1234`.
+        env: String,
+        /// The field, such as `database.main.instance_class`.
+        path: String,
+        /// The spec.
+        #[arg(default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+    },
+    /// Print the JSON Schema of the spec, for editors.
+    Schema,
+    /// Generate Terraform, Kubernetes and docker-compose files into an output folder.
+    Build {
+        /// The spec.
+        #[arg(default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+        /// The output folder.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Only these environments (repeatable); ephemeral copies such as `bugfix-1234` too.
+        #[arg(long = "env", value_name = "ENV")]
+        envs: Vec<String>,
+        /// Write nothing; exit 1 with a diff when the folder differs from what would be generated.
+        #[arg(long)]
+        check: bool,
+        /// Kubernetes layout: a kustomize base plus overlays, or fully rendered folders.
+        #[arg(long, value_enum, default_value_t = K8sLayout::Overlays)]
+        k8s_layout: K8sLayout,
+    },
+    /// Compare two environments on what they compile to: violations, exceptions, knobs.
+    Diff {
+        /// `[SPEC] ENV_A ENV_B`: ENV_A is the reference (such as production).
+        #[arg(num_args = 2..=3, required = true, value_name = "[SPEC] ENV_A ENV_B")]
+        args: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// How Kubernetes output is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum K8sLayout {
+    /// `k8s/base/` plus `k8s/overlays/<env>/` (kustomize).
+    Overlays,
+    /// `k8s/<env>/`, fully rendered.
+    Flat,
+}
+
+/// How a command ends when it does not succeed.
+pub enum Failure {
+    /// Bad input: diagnostics to print, exit 2.
+    Input(Diagnostics, Option<tierform_model::Source>),
+    /// The output folder could not be read or written: exit 2.
+    Io(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let err_style = Style::detect(std::io::stderr().is_terminal());
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure::Input(ds, source)) => {
+            eprint!("{}", render::diagnostics(&ds, source.as_ref(), err_style));
+            ExitCode::from(2)
+        }
+        Err(Failure::Io(msg)) => {
+            eprintln!("{}: {msg}", err_style.paint("31;1", "error"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`tierform envs | head`) is not an error.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+fn load(spec: &Path) -> Result<Model, Failure> {
+    Model::load(spec).map_err(|ds| {
+        Failure::Input(
+            ds,
+            std::fs::read_to_string(spec)
+                .ok()
+                .map(|t| tierform_model::Source::new(spec.display().to_string(), t)),
+        )
+    })
+}
+
+fn input_error(model: &Model, ds: Diagnostics) -> Failure {
+    Failure::Input(ds, Some(model.source().clone()))
+}
+
+/// Finds an environment by name, declared or ephemeral.
+pub fn find_env(model: &Model, name: &str) -> Result<EnvironmentId, Failure> {
+    model.environment(name).ok_or_else(|| {
+        let names: Vec<String> = model.environments().into_iter().map(|e| e.name).collect();
+        let mut d = Diagnostic::error(
+            "unknown-environment",
+            FieldPath::default(),
+            format!("no environment is named `{name}`"),
+        );
+        d.help = Some(match did_you_mean_env(name, &names) {
+            Some(s) => format!("did you mean `{s}`? (`tierform envs` lists them)"),
+            None => {
+                "`tierform envs` lists the environments; ephemeral tiers take `<tier>-<id>`".into()
+            }
+        });
+        input_error(model, d.into())
+    })
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let style = Style::detect(std::io::stdout().is_terminal());
+    match cli.command {
+        Command::Schema => {
+            out(
+                &(serde_json::to_string_pretty(&tierform_model::schema::spec_schema())
+                    .expect("schema serialises")
+                    + "\n"),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { spec } => {
+            let model = load(&spec)?;
+            let (envs, ds) = model.check();
+            if ds.has_errors() {
+                return Err(input_error(&model, ds));
+            }
+            if !ds.0.is_empty() {
+                eprint!(
+                    "{}",
+                    render::diagnostics(
+                        &ds,
+                        Some(model.source()),
+                        Style::detect(std::io::stderr().is_terminal())
+                    )
+                );
+            }
+            let mut violated = false;
+            let mut text = format!(
+                "{}: {} environments resolve cleanly\n",
+                spec.display(),
+                envs.len()
+            );
+            for (a, b) in model.mirror_pairs() {
+                let r = tierform_model::parity::compare(&model, &a, &b, &build::objects)
+                    .map_err(|ds| input_error(&model, ds))?;
+                violated |= !r.holds();
+                if r.holds() {
+                    text.push_str(&report::summary(&r, style));
+                    text.push('\n');
+                } else {
+                    text.push_str(&report::text(&r, style, true));
+                }
+            }
+            out(&text);
+            Ok(if violated {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Envs { spec, format } => {
+            let model = load(&spec)?;
+            out(&build::list_envs(
+                &model,
+                matches!(format, ListFormat::Json),
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { env, path, spec } => {
+            let model = load(&spec)?;
+            let id = find_env(&model, &env)?;
+            let p = model
+                .explain(&id, &FieldPath::parse(&path))
+                .map_err(|ds| input_error(&model, ds))?;
+            let value = serde_json::to_string_pretty(&p.value).expect("values serialise");
+            let origin = match (&p.layer, &p.location) {
+                (Some(layer), Some(loc)) => format!("set by the {layer} at {loc}"),
+                (Some(layer), None) => format!("set by the {layer}"),
+                (None, _) => "tierform's default (the spec does not set it)".into(),
+            };
+            out(&format!("{env}: {path} = {value}\n  {origin}\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build {
+            spec,
+            out: dir,
+            envs,
+            check,
+            k8s_layout,
+        } => build::build(&spec, &dir, &envs, check, k8s_layout),
+        Command::Diff { args, format } => {
+            let (spec, a, b) = match args.as_slice() {
+                [a, b] => (PathBuf::from(DEFAULT_SPEC), a, b),
+                [s, a, b] => (PathBuf::from(s), a, b),
+                _ => unreachable!("clap takes 2 or 3"),
+            };
+            let model = load(&spec)?;
+            let (ia, ib) = (find_env(&model, a)?, find_env(&model, b)?);
+            let r = tierform_model::parity::compare(&model, &ia, &ib, &build::objects)
+                .map_err(|ds| input_error(&model, ds))?;
+            out(&match format {
+                DiffFormat::Text => report::text(&r, style, false),
+                DiffFormat::Markdown => report::markdown(&r),
+                DiffFormat::Json => report::json(&r),
+            });
+            Ok(if r.holds() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

@@ -1,1 +1,244 @@
-//! placeholder
+//! # tierform-emit-k8s
+//!
+//! Kubernetes manifests for environments whose platform is EKS, in two layouts:
+//!
+//! - **kustomize**: one [`base`] rendered from the reference environment (the root of the mirror
+//!   chain, usually production) and one [`overlay`] per environment. An overlay is built from the
+//!   environment's *knob values only* (namespace, identity labels, image tags and digests,
+//!   replicas, resources, hostnames, network ranges, ConfigMap values) plus the objects knobs
+//!   switch on (autoscaler, disruption budget) and the data refresh job. It has no way to say
+//!   anything structural, so a structural difference between overlays cannot be emitted.
+//! - **flat**: [`flat`] renders every object of one environment, fully resolved. It is what
+//!   `kubectl kustomize overlays/<env>` prints for a mirroring environment, object for object.
+//!
+//! The pipeline, each step a pure function:
+//!
+//! ```text
+//! Environment --render--> typed k8s-openapi objects --to JSON--> Object { component, file, value }
+//!   --> base files | overlay files (knobs) | flat files (identity stamped) | EmittedObject (parity)
+//! ```
+//!
+//! What is deliberately *not* emitted: Secret objects (External Secrets or the platform's
+//! operator creates `<workload>-secrets` from Secrets Manager; values never pass through
+//! tierform) and the ConfigMap [`ENDPOINTS`] of database hosts and cache URLs, which only the
+//! infrastructure knows once Terraform has run.
+#![warn(missing_docs)]
+
+mod meta;
+mod network;
+mod overlay;
+mod refresh;
+mod scaling;
+mod security;
+mod workload;
+mod yaml;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::Value;
+use tierform_model::{EmittedObject, Environment, FileSet};
+
+use meta::Identity;
+pub use workload::ENDPOINTS;
+pub use yaml::HEADER;
+
+/// One emitted object with where it belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Object {
+    /// The component, for parity reports: `namespace`, `service <name>`, `data refresh`.
+    pub component: String,
+    /// The file (without `.yaml`) it is written to in the base and flat layouts.
+    pub file: String,
+    /// The object as JSON.
+    pub value: Value,
+}
+
+impl Object {
+    fn new(component: &str, file: &str, object: impl Serialize) -> Object {
+        let value = serde_json::to_value(object).expect("Kubernetes objects serialise to JSON");
+        Object {
+            component: component.to_owned(),
+            file: file.to_owned(),
+            value,
+        }
+    }
+    pub(crate) fn kind(&self) -> &str {
+        self.value["kind"].as_str().unwrap_or_default()
+    }
+    pub(crate) fn name(&self) -> &str {
+        self.value["metadata"]["name"].as_str().unwrap_or_default()
+    }
+}
+
+/// An environment's objects before identity (namespace, identity labels) is applied.
+pub(crate) struct Rendered {
+    /// The structure every environment of a mirror chain shares: the base's objects.
+    pub shared: Vec<Object>,
+    /// Objects switched on per environment (autoscaler, disruption budget, data refresh):
+    /// resources of the overlay.
+    pub switched: Vec<Object>,
+}
+
+pub(crate) fn render(env: &Environment) -> Rendered {
+    let app = &env.app;
+    let mut shared = vec![Object::new("namespace", "namespace", namespace(env))];
+    let mut switched = Vec::new();
+    for (name, s) in &app.services {
+        let component = format!("service {name}");
+        let file = name.as_str();
+        shared.push(Object::new(
+            &component,
+            file,
+            workload::service_account(&app.app, name, workload::COMPONENT),
+        ));
+        shared.push(Object::new(
+            &component,
+            file,
+            workload::config_map(app, name, s),
+        ));
+        shared.push(Object::new(
+            &component,
+            file,
+            workload::deployment(env, name, s),
+        ));
+        shared.push(Object::new(
+            &component,
+            file,
+            network::service(app, name, s),
+        ));
+        shared.push(Object::new(
+            &component,
+            file,
+            network::service_policy(app, name, s),
+        ));
+        if let Some(i) = network::ingress(app, name, s) {
+            shared.push(Object::new(&component, file, i));
+        }
+        if let Some(h) = scaling::autoscaler(app, name, s) {
+            switched.push(Object::new(&component, file, h));
+        }
+        if let Some(p) = scaling::disruption_budget(app, name, s) {
+            switched.push(Object::new(&component, file, p));
+        }
+    }
+    if let Some(r) = &app.data_refresh {
+        let (component, file) = ("data refresh", refresh::NAME);
+        switched.push(Object::new(component, file, refresh::service_account(app)));
+        switched.push(Object::new(component, file, refresh::policy(app, r)));
+        switched.push(Object::new(component, file, refresh::cron_job(app, r)));
+    }
+    Rendered { shared, switched }
+}
+
+/// The environment's Namespace, enforcing the `restricted` Pod Security Standard.
+fn namespace(env: &Environment) -> k8s_openapi::api::core::v1::Namespace {
+    let mut labels = meta::Labels::from([
+        ("app.kubernetes.io/part-of".to_owned(), env.app.app.clone()),
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "tierform".to_owned(),
+        ),
+    ]);
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".to_owned(),
+        );
+    }
+    k8s_openapi::api::core::v1::Namespace {
+        metadata: meta::object_meta(&meta::namespace(env), labels, Default::default()),
+        ..Default::default()
+    }
+}
+
+/// Groups objects by file, in first-seen order, as `<file>.yaml`.
+pub(crate) fn files_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> FileSet {
+    let mut by_file: IndexMap<&str, Vec<&Value>> = IndexMap::new();
+    for o in objects {
+        by_file.entry(o.file.as_str()).or_default().push(&o.value);
+    }
+    let mut files = FileSet::new();
+    for (file, values) in by_file {
+        files.insert(format!("{file}.yaml"), yaml::file(values));
+    }
+    files
+}
+
+/// The kustomize base, relative to `k8s/base/`: `namespace.yaml`, one `<service>.yaml` per
+/// service (ServiceAccount, ConfigMap, Deployment, Service, NetworkPolicy, Ingress) and
+/// `kustomization.yaml`. Rendered from `reference`, the root of the mirror chain, whose
+/// namespace the base keeps so that it is deployable (and scannable) on its own.
+pub fn base(reference: &Environment) -> FileSet {
+    let rendered = render(reference);
+    let mut files = files_of(&rendered.shared);
+    let resources: IndexMap<String, ()> = rendered
+        .shared
+        .iter()
+        .map(|o| (format!("{}.yaml", o.file), ()))
+        .collect();
+    let resources = resources.into_keys().collect();
+    files.insert(
+        "kustomization.yaml",
+        overlay::base_kustomization(&meta::namespace(reference), resources),
+    );
+    files
+}
+
+/// The overlay of one environment, relative to `k8s/overlays/<env.name>/`; it references the
+/// base as `../../base`. It carries the environment's knob values only (see the crate docs).
+pub fn overlay(env: &Environment) -> FileSet {
+    overlay::Overlay::of(env).files()
+}
+
+/// Every object of one environment, fully rendered, relative to `k8s/<env.name>/`.
+pub fn flat(env: &Environment) -> FileSet {
+    files_of(&flat_objects(env))
+}
+
+fn flat_objects(env: &Environment) -> Vec<Object> {
+    let rendered = render(env);
+    let identity = Identity::of(env);
+    let mut objects: Vec<Object> = rendered
+        .shared
+        .into_iter()
+        .chain(rendered.switched)
+        .collect();
+    for o in &mut objects {
+        identity.stamp(&mut o.value);
+    }
+    // Group each file's objects together (an autoscaler belongs beside its Deployment).
+    let order: IndexMap<String, ()> = objects.iter().map(|o| (o.file.clone(), ())).collect();
+    objects.sort_by_key(|o| order.get_index_of(&o.file));
+    objects
+}
+
+/// The flat objects of one environment as data for parity: id `k8s:<Kind>/<name>`, component
+/// `namespace`, `service <name>` or `data refresh`.
+pub fn objects(env: &Environment) -> Vec<EmittedObject> {
+    flat_objects(env)
+        .into_iter()
+        .map(|o| EmittedObject {
+            id: format!("k8s:{}/{}", o.kind(), o.name()),
+            component: o.component.clone(),
+            data: o.value,
+        })
+        .collect()
+}
+
+/// What `kubectl kustomize overlays/<env>` renders when the base comes from `reference`,
+/// computed in memory by applying the overlay's knob values to the base's objects with
+/// kustomize's semantics. Equal to the values of [`flat`]`(env)` whenever `env` has the
+/// reference's structure, which is what tests and parity use it to prove.
+pub fn rendered_overlay(reference: &Environment, env: &Environment) -> Vec<Value> {
+    let base: Vec<Value> = render(reference)
+        .shared
+        .into_iter()
+        .map(|o| o.value)
+        .collect();
+    overlay::Overlay::of(env).apply(base)
+}
+
+/// The flat objects of `env` as plain values, in file order (for comparisons).
+pub fn flat_values(env: &Environment) -> Vec<Value> {
+    flat_objects(env).into_iter().map(|o| o.value).collect()
+}

@@ -20,7 +20,13 @@ pub struct DeError {
 
 impl DeError {
     fn new(code: &'static str, message: String) -> DeError {
-        DeError { code, message, help: None, span: None, path: None }
+        DeError {
+            code,
+            message,
+            help: None,
+            span: None,
+            path: None,
+        }
     }
     fn at(mut self, span: Option<Span>, path: &Path<'_>) -> DeError {
         if self.path.is_none() {
@@ -31,7 +37,8 @@ impl DeError {
     }
     /// Turns this into a diagnostic.
     pub fn into_diagnostic(self) -> Diagnostic {
-        let mut d = Diagnostic::error(self.code, self.path.unwrap_or_default(), self.message).with_span(self.span);
+        let mut d = Diagnostic::error(self.code, self.path.unwrap_or_default(), self.message)
+            .with_span(self.span);
         d.help = self.help;
         d
     }
@@ -50,13 +57,28 @@ impl de::Error for DeError {
         DeError::new("invalid-value", msg.to_string())
     }
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError::new("wrong-type", format!("expected {exp}, found {}", unexpected(&unexp)))
+        let (want, help) = expected(&exp.to_string());
+        let mut e = DeError::new(
+            "wrong-type",
+            format!("expected {want}, found {}", unexpected(&unexp)),
+        );
+        e.help = Some(help);
+        e
     }
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        DeError::new("invalid-value", format!("invalid value {}: expected {exp}", unexpected(&unexp)))
+        let (want, help) = expected(&exp.to_string());
+        let mut e = DeError::new(
+            "invalid-value",
+            format!("{} is out of range: expected {want}", unexpected(&unexp)),
+        );
+        e.help = Some(help);
+        e
     }
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut e = DeError::new("unknown-attribute", format!("unknown attribute or block `{field}`"));
+        let mut e = DeError::new(
+            "unknown-attribute",
+            format!("unknown attribute or block `{field}`"),
+        );
         e.help = Some(match did_you_mean(field, expected.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
             None => format!("expected one of: {}", expected.join(", ")),
@@ -72,7 +94,10 @@ impl de::Error for DeError {
         e
     }
     fn missing_field(field: &'static str) -> Self {
-        let mut e = DeError::new("missing-attribute", format!("missing required attribute `{field}`"));
+        let mut e = DeError::new(
+            "missing-attribute",
+            format!("missing required attribute `{field}`"),
+        );
         e.help = Some(format!("add `{field} = …` to this block"));
         e
     }
@@ -83,7 +108,58 @@ fn unexpected(u: &de::Unexpected<'_>) -> String {
         de::Unexpected::Map => "a block".into(),
         de::Unexpected::Seq => "a list".into(),
         de::Unexpected::Unit => "null".into(),
+        de::Unexpected::Signed(i) => format!("`{i}`"),
+        de::Unexpected::Unsigned(i) => format!("`{i}`"),
+        de::Unexpected::Float(f) if f.abs() >= 1e15 => {
+            format!("the number `{f:e}` (too large for a whole number)")
+        }
+        de::Unexpected::Float(f) if f.fract() == 0.0 => {
+            format!("the number `{f}` (too large for a whole number)")
+        }
+        de::Unexpected::Float(f) => format!("the number `{f}` (with a fraction)"),
+        de::Unexpected::Str(s) => {
+            format!("the string \"{}\"", s.chars().take(40).collect::<String>())
+        }
+        de::Unexpected::Bool(b) => format!("`{b}`"),
         other => other.to_string(),
+    }
+}
+
+/// What serde expected, in the spec's words, and how to write it. serde names Rust types
+/// (`u16`, `struct Network`); users write HCL.
+fn expected(rust: &str) -> (String, String) {
+    let whole = |range: &str| {
+        (
+            format!("a whole number {range}"),
+            "write a whole number without quotes or fraction, such as 8080".to_owned(),
+        )
+    };
+    match rust {
+        "u8" => whole("from 0 to 255"),
+        "u16" => whole("from 0 to 65535"),
+        "u32" => whole("from 0 to 4294967295"),
+        "u64" | "i64" | "i32" | "usize" => whole(""),
+        "a boolean" => (
+            "true or false".into(),
+            "write true or false, without quotes".into(),
+        ),
+        "a string" => ("a string".into(), "quote the value: \"…\"".into()),
+        "a sequence" => (
+            "a list".into(),
+            "write a list in brackets, such as [\"a\", \"b\"]".into(),
+        ),
+        s if s.starts_with("struct ") || s.starts_with("a map") || s.starts_with("map") => (
+            "a block".into(),
+            "write it as a block: `name { … }` (labelled blocks: `kind \"label\" { … }`)".into(),
+        ),
+        s if s.starts_with("enum ") || s.starts_with("variant") => (
+            "one of the allowed values".into(),
+            "see `tierform schema` for the allowed values".into(),
+        ),
+        other => (
+            other.to_owned(),
+            "see `tierform schema` for the expected shape".into(),
+        ),
     }
 }
 
@@ -95,7 +171,10 @@ pub(crate) struct Path<'a> {
 }
 
 impl<'a> Path<'a> {
-    pub(crate) const ROOT: Path<'static> = Path { parent: None, segment: "" };
+    pub(crate) const ROOT: Path<'static> = Path {
+        parent: None,
+        segment: "",
+    };
     fn to_field_path(self) -> FieldPath {
         let mut v = Vec::new();
         let mut p = Some(&self);
@@ -115,7 +194,10 @@ impl<'a> Path<'a> {
 /// # Errors
 /// The first type, value or unknown-attribute error, located at its node.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, DeError> {
-    T::deserialize(NodeDe { node, path: Path::ROOT })
+    T::deserialize(NodeDe {
+        node,
+        path: Path::ROOT,
+    })
 }
 
 struct NodeDe<'a> {
@@ -134,10 +216,17 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::Int(i) => visitor.visit_i64(*i),
             Value::Float(f) => visitor.visit_f64(*f),
             Value::String(s) => visitor.visit_str(s),
-            Value::Array(a) => visitor.visit_seq(SeqDe { iter: a.iter().enumerate(), path, index: String::new() }),
-            Value::Object(o) => {
-                visitor.visit_map(MapDe { iter: o.iter(), value: None, key: String::new(), path })
-            }
+            Value::Array(a) => visitor.visit_seq(SeqDe {
+                iter: a.iter().enumerate(),
+                path,
+                index: String::new(),
+            }),
+            Value::Object(o) => visitor.visit_map(MapDe {
+                iter: o.iter(),
+                value: None,
+                key: String::new(),
+                path,
+            }),
         };
         r.map_err(|e| e.at(span, &path))
     }
@@ -149,7 +238,11 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
@@ -164,13 +257,39 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             Value::Object(o) if o.len() == 1 => {
                 let (k, f) = o.iter().next().expect("one entry");
-                visitor.visit_enum(EnumDe { variant: k, field: f, path })
+                visitor.visit_enum(EnumDe {
+                    variant: k,
+                    field: f,
+                    path,
+                })
             }
-            Value::Object(o) => Err(DeError::new(
-                "one-of",
-                format!("exactly one {} block is allowed, found {}", snake(name), o.len()),
-            )),
-            other => Err(DeError::new("wrong-type", format!("expected {}, found {}", snake(name), other.type_name()))),
+            Value::Object(o) => {
+                let mut e = DeError::new(
+                    "one-of",
+                    format!(
+                        "exactly one {} block is allowed, found {}",
+                        snake(name),
+                        o.len()
+                    ),
+                );
+                e.help = Some(format!(
+                    "keep one of: {}",
+                    o.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+                Err(e)
+            }
+            other => {
+                let mut e = DeError::new(
+                    "wrong-type",
+                    format!(
+                        "expected a {} value or block, found {}",
+                        snake(name),
+                        other.type_name()
+                    ),
+                );
+                e.help = Some("see `tierform schema` for the allowed values".into());
+                Err(e)
+            }
         };
         r.map_err(|e| e.at(span, &path))
     }
@@ -200,11 +319,21 @@ struct SeqDe<'a, I> {
 
 impl<'de, 'a, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de> for SeqDe<'a, I> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
-        let Some((i, node)) = self.iter.next() else { return Ok(None) };
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        let Some((i, node)) = self.iter.next() else {
+            return Ok(None);
+        };
         self.index = i.to_string();
-        let path = Path { parent: Some(&self.path), segment: &self.index };
-        seed.deserialize(NodeDe { node, path }).map(Some).map_err(|e| e.at(node.span, &path))
+        let path = Path {
+            parent: Some(&self.path),
+            segment: &self.index,
+        };
+        seed.deserialize(NodeDe { node, path })
+            .map(Some)
+            .map_err(|e| e.at(node.span, &path))
     }
 }
 
@@ -217,19 +346,34 @@ struct MapDe<'a, I> {
 
 impl<'de, 'a, I: Iterator<Item = (&'a String, &'a Field)>> de::MapAccess<'de> for MapDe<'a, I> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let Some((k, f)) = self.iter.next() else { return Ok(None) };
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((k, f)) = self.iter.next() else {
+            return Ok(None);
+        };
         self.value = Some(f);
         self.key.clone_from(k);
-        let path = Path { parent: Some(&self.path), segment: &self.key };
+        let path = Path {
+            parent: Some(&self.path),
+            segment: &self.key,
+        };
         seed.deserialize(k.as_str().into_deserializer())
             .map(Some)
             .map_err(|e: DeError| e.at(f.key_span.or(f.node.span), &path))
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let f = self.value.take().expect("value after key");
-        let path = Path { parent: Some(&self.path), segment: &self.key };
-        seed.deserialize(NodeDe { node: &f.node, path }).map_err(|e| e.at(f.node.span.or(f.key_span), &path))
+        let path = Path {
+            parent: Some(&self.path),
+            segment: &self.key,
+        };
+        seed.deserialize(NodeDe {
+            node: &f.node,
+            path,
+        })
+        .map_err(|e| e.at(f.node.span.or(f.key_span), &path))
     }
 }
 
@@ -242,11 +386,21 @@ struct EnumDe<'a> {
 impl<'de, 'a> de::EnumAccess<'de> for EnumDe<'a> {
     type Error = DeError;
     type Variant = VariantDe<'a>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, VariantDe<'a>), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, VariantDe<'a>), DeError> {
         let v = seed
             .deserialize(self.variant.into_deserializer())
             .map_err(|e: DeError| e.at(self.field.key_span.or(self.field.node.span), &self.path))?;
-        Ok((v, VariantDe { field: self.field, variant: self.variant, path: self.path }))
+        Ok((
+            v,
+            VariantDe {
+                field: self.field,
+                variant: self.variant,
+                path: self.path,
+            },
+        ))
     }
 }
 
@@ -262,16 +416,44 @@ impl<'de, 'a> de::VariantAccess<'de> for VariantDe<'a> {
         Ok(())
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
-        let path = Path { parent: Some(&self.path), segment: self.variant };
-        seed.deserialize(NodeDe { node: &self.field.node, path })
+        let path = Path {
+            parent: Some(&self.path),
+            segment: self.variant,
+        };
+        seed.deserialize(NodeDe {
+            node: &self.field.node,
+            path,
+        })
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        let path = Path { parent: Some(&self.path), segment: self.variant };
-        de::Deserializer::deserialize_any(NodeDe { node: &self.field.node, path }, visitor)
+        let path = Path {
+            parent: Some(&self.path),
+            segment: self.variant,
+        };
+        de::Deserializer::deserialize_any(
+            NodeDe {
+                node: &self.field.node,
+                path,
+            },
+            visitor,
+        )
     }
-    fn struct_variant<V: Visitor<'de>>(self, _f: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
-        let path = Path { parent: Some(&self.path), segment: self.variant };
-        de::Deserializer::deserialize_any(NodeDe { node: &self.field.node, path }, visitor)
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _f: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let path = Path {
+            parent: Some(&self.path),
+            segment: self.variant,
+        };
+        de::Deserializer::deserialize_any(
+            NodeDe {
+                node: &self.field.node,
+                path,
+            },
+            visitor,
+        )
     }
 }
 
@@ -297,13 +479,22 @@ mod tests {
     }
 
     fn err(text: &str) -> Diagnostic {
-        from_node::<Top>(&from_hcl(text).unwrap()).unwrap_err().into_diagnostic()
+        from_node::<Top>(&from_hcl(text).unwrap())
+            .unwrap_err()
+            .into_diagnostic()
     }
 
     #[test]
     fn decodes_blocks_into_maps() {
-        let t: Top = from_node(&from_hcl("database \"a\" {\n  engine = \"pg\"\n}\n").unwrap()).unwrap();
-        assert_eq!(t.database["a"], Db { engine: "pg".into(), port: 0 });
+        let t: Top =
+            from_node(&from_hcl("database \"a\" {\n  engine = \"pg\"\n}\n").unwrap()).unwrap();
+        assert_eq!(
+            t.database["a"],
+            Db {
+                engine: "pg".into(),
+                port: 0
+            }
+        );
     }
 
     #[test]
@@ -315,10 +506,16 @@ mod tests {
         assert_eq!(d.help.as_deref(), Some("did you mean `port`?"));
 
         let d = err("database \"a\" {\n  engine = \"pg\"\n  port = 70000\n}\n");
-        assert_eq!((d.code, d.path.to_string()), ("invalid-value", "database.a.port".into()));
+        assert_eq!(
+            (d.code, d.path.to_string()),
+            ("invalid-value", "database.a.port".into())
+        );
 
         let d = err("database \"a\" {\n  port = 1\n}\n");
-        assert_eq!((d.code, d.path.to_string()), ("missing-attribute", "database.a".into()));
+        assert_eq!(
+            (d.code, d.path.to_string()),
+            ("missing-attribute", "database.a".into())
+        );
         assert_eq!(d.span.unwrap().start, 0);
     }
 }

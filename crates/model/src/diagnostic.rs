@@ -16,7 +16,10 @@ impl Span {
     /// A span from a byte range (offsets past `u32::MAX` are clamped; specs are far smaller).
     pub fn new(range: std::ops::Range<usize>) -> Span {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { start: clamp(range.start), end: clamp(range.end) }
+        Span {
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
     }
 }
 
@@ -53,7 +56,12 @@ pub struct FieldPath(pub Vec<String>);
 impl FieldPath {
     /// Parses `a.b.c` (segments may not contain dots).
     pub fn parse(text: &str) -> FieldPath {
-        FieldPath(text.split('.').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        FieldPath(
+            text.split('.')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
     /// This path with one more segment.
     pub fn join(&self, segment: impl Into<String>) -> FieldPath {
@@ -114,7 +122,10 @@ impl Diagnostic {
     }
     /// A warning about `path`.
     pub fn warning(code: &'static str, path: FieldPath, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, path, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, path, message)
+        }
     }
     /// Adds a hint.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -217,7 +228,10 @@ impl From<Diagnostic> for Diagnostics {
 }
 
 /// The closest candidate to `word` by edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -226,13 +240,20 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// The closest environment name, for "did you mean" hints on the command line.
+pub fn did_you_mean_env<'a>(word: &str, names: &'a [String]) -> Option<&'a str> {
+    did_you_mean(word, names.iter().map(String::as_str))
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

@@ -6,7 +6,18 @@ use serde::Serialize;
 use crate::spec::App;
 
 /// Where an environment runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Runtime {
     /// In AWS: Terraform (and Kubernetes on EKS).
@@ -14,6 +25,16 @@ pub enum Runtime {
     Cloud,
     /// On a developer's machine: docker-compose.
     Local,
+}
+
+impl Runtime {
+    /// `cloud` or `local`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Cloud => "cloud",
+            Runtime::Local => "local",
+        }
+    }
 }
 
 /// One concrete environment.
@@ -44,7 +65,11 @@ impl Environment {
     }
     /// The S3 bucket of the Terraform state.
     pub fn state_bucket(&self) -> String {
-        self.app.state.bucket.clone().unwrap_or_else(|| format!("{}-terraform-state", self.app.app))
+        self.app
+            .state
+            .bucket
+            .clone()
+            .unwrap_or_else(|| format!("{}-terraform-state", self.app.app))
     }
     /// The S3 key of this environment's state: unique per environment.
     pub fn state_key(&self) -> String {

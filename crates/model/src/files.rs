@@ -30,7 +30,9 @@ impl RelPath {
             && !path.starts_with('/')
             && !path.contains('\\')
             && !path.contains('\0')
-            && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..");
+            && path
+                .split('/')
+                .all(|s| !s.is_empty() && s != "." && s != "..");
         if ok {
             Ok(RelPath(path))
         } else {
@@ -81,7 +83,10 @@ impl FileSet {
     }
     /// The contents at a path.
     pub fn get(&self, path: &str) -> Option<&str> {
-        self.files.iter().find(|(p, _)| p.as_str() == path).map(|(_, c)| c.as_str())
+        self.files
+            .iter()
+            .find(|(p, _)| p.as_str() == path)
+            .map(|(_, c)| c.as_str())
     }
     /// How many files.
     pub fn len(&self) -> usize {

@@ -14,7 +14,9 @@ use crate::diagnostic::FieldPath;
 
 /// What kind of difference a knob is; a mirroring tier may restrict itself to some kinds
 /// (`may_differ = ["size", "count"]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KnobKind {
     /// Instance classes, node types, CPU and memory, storage.
@@ -172,7 +174,11 @@ mod tests {
         assert_eq!(kind("service.api.env.LOG_FORMAT"), Some(KnobKind::Config));
         assert_eq!(kind("database.main.engine_version"), None);
         assert_eq!(kind("service.api.port"), None);
-        assert_eq!(kind("service.api.env"), None, "the set of variables is structure");
+        assert_eq!(
+            kind("service.api.env"),
+            None,
+            "the set of variables is structure"
+        );
         assert_eq!(kind("database.main.storage_encrypted"), None);
     }
 }

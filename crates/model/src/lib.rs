@@ -54,7 +54,9 @@ pub mod spec;
 pub mod validate;
 
 #[doc(inline)]
-pub use diagnostic::{Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
+pub use diagnostic::{
+    did_you_mean_env, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span,
+};
 #[doc(inline)]
 pub use environment::{Environment, Runtime};
 #[doc(inline)]

@@ -96,7 +96,11 @@ pub const MAX_DEPTH: usize = 32;
 impl Node {
     /// An object node.
     pub fn object(fields: IndexMap<String, Field>, span: Option<Span>, layer: Layer) -> Node {
-        Node { value: Value::Object(fields), span, layer }
+        Node {
+            value: Value::Object(fields),
+            span,
+            layer,
+        }
     }
     /// The fields if this is an object.
     pub fn as_object(&self) -> Option<&IndexMap<String, Field>> {
@@ -192,7 +196,10 @@ impl Node {
                     path.pop();
                 }
             }
-            _ => out.push((FieldPath(path.iter().map(|s| s.to_string()).collect()), self)),
+            _ => out.push((
+                FieldPath(path.iter().map(|s| s.to_string()).collect()),
+                self,
+            )),
         }
     }
     /// The value as plain JSON (for reports and `explain`).
@@ -201,10 +208,15 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => (*b).into(),
             Value::Int(i) => (*i).into(),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
             Value::String(s) => s.clone().into(),
             Value::Array(a) => a.iter().map(Node::to_json).collect(),
-            Value::Object(o) => o.iter().map(|(k, f)| (k.clone(), f.node.to_json())).collect(),
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, f)| (k.clone(), f.node.to_json()))
+                .collect(),
         }
     }
 }
@@ -222,7 +234,9 @@ pub fn from_hcl(text: &str) -> Result<Node, Vec<Diagnostic>> {
             format!("blocks and values nest deeper than {MAX_DEPTH} levels"),
         )
         .with_span(Some(Span::new(at..at + 1)))
-        .with_help("a tierform spec needs only a few levels of nesting; check for unbalanced braces")]);
+        .with_help(
+            "a tierform spec needs only a few levels of nesting; check for unbalanced braces",
+        )]);
     }
     let body = hcl_edit::parser::parse_body(text).map_err(|e| {
         let loc = e.location();
@@ -232,7 +246,9 @@ pub fn from_hcl(text: &str) -> Result<Node, Vec<Diagnostic>> {
             .with_help("check the HCL syntax near this position: unbalanced braces or quotes are the usual cause")]
     })?;
     let mut errors = Vec::new();
-    let node = body_to_node(&body, &mut errors, &FieldPath::default());
+    let mut node = body_to_node(&body, &mut errors, &FieldPath::default());
+    // The root's span is the file start, where "missing required attribute `app`" points.
+    node.span = Some(Span::new(0..0));
     if errors.is_empty() {
         Ok(node)
     } else {
@@ -251,7 +267,10 @@ pub fn from_json(text: &str) -> Result<Node, Vec<Diagnostic>> {
             FieldPath::default(),
             format!("values nest deeper than {MAX_DEPTH} levels"),
         )
-        .with_span(Some(Span::new(at..at + 1)))]);
+        .with_span(Some(Span::new(at..at + 1)))
+        .with_help(
+            "a tierform spec needs only a few levels of nesting; check the brackets",
+        )]);
     }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let offset = offset_of(text, e.line(), e.column());
@@ -260,9 +279,19 @@ pub fn from_json(text: &str) -> Result<Node, Vec<Diagnostic>> {
             .with_help("a JSON spec has the structure of the HCL one: blocks are nested objects keyed by label")]
     })?;
     if !value.is_object() {
-        return Err(vec![Diagnostic::error("wrong-type", FieldPath::default(), "a JSON spec must be an object")]);
+        return Err(vec![Diagnostic::error(
+            "wrong-type",
+            FieldPath::default(),
+            "a JSON spec must be an object",
+        )
+        .with_span(Some(Span::new(0..1)))
+        .with_help(
+            "start the file with `{` and give the spec's attributes and blocks as its keys",
+        )]);
     }
-    Ok(json_to_node(&value))
+    let mut node = json_to_node(&value);
+    node.span = Some(Span::new(0..0));
+    Ok(node)
 }
 
 fn json_to_node(v: &serde_json::Value) -> Node {
@@ -276,10 +305,24 @@ fn json_to_node(v: &serde_json::Value) -> Node {
         serde_json::Value::String(s) => Value::String(s.clone()),
         serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_node).collect()),
         serde_json::Value::Object(o) => Value::Object(
-            o.iter().map(|(k, v)| (k.clone(), Field { key_span: None, node: json_to_node(v) })).collect(),
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Field {
+                            key_span: None,
+                            node: json_to_node(v),
+                        },
+                    )
+                })
+                .collect(),
         ),
     };
-    Node { value, span: None, layer: Layer::Base }
+    Node {
+        value,
+        span: None,
+        layer: Layer::Base,
+    }
 }
 
 /// The byte offset of the first bracket past [`MAX_DEPTH`] levels, ignoring brackets in strings
@@ -314,9 +357,17 @@ fn too_deep(text: &str) -> Option<usize> {
 }
 
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     let rest = &text[start.min(text.len())..];
-    start + rest.char_indices().nth(column.saturating_sub(1)).map_or(rest.len(), |(i, _)| i)
+    start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 fn body_to_node(body: &Body, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> Node {
@@ -328,7 +379,12 @@ fn body_to_node(body: &Body, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> 
                 let key_span = attr.key.span().map(Span::new);
                 let node = expr_to_node(&attr.value, errors, &path.join(&key));
                 if let Some(prev) = fields.get(&key) {
-                    errors.push(duplicate(&path.join(&key), key_span, prev.key_span, "attribute"));
+                    errors.push(duplicate(
+                        &path.join(&key),
+                        key_span,
+                        prev.key_span,
+                        "attribute",
+                    ));
                     continue;
                 }
                 fields.insert(key, Field { key_span, node });
@@ -336,8 +392,11 @@ fn body_to_node(body: &Body, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> 
             Structure::Block(block) => {
                 let ident = block.ident.as_str().to_owned();
                 let ident_span = block.ident.span().map(Span::new);
-                let labels: Vec<(String, Option<Span>)> =
-                    block.labels.iter().map(|l| (l.as_str().to_owned(), l.span().map(Span::new))).collect();
+                let labels: Vec<(String, Option<Span>)> = block
+                    .labels
+                    .iter()
+                    .map(|l| (l.as_str().to_owned(), l.span().map(Span::new)))
+                    .collect();
                 let mut inner_path = path.join(&ident);
                 for (l, _) in &labels {
                     inner_path = inner_path.join(l);
@@ -367,25 +426,41 @@ fn insert_block(
         match fields.get(key) {
             Some(prev) => errors.push(duplicate(&path, *key_span, prev.key_span, "block")),
             None => {
-                fields.insert(key.clone(), Field { key_span: *key_span, node });
+                fields.insert(
+                    key.clone(),
+                    Field {
+                        key_span: *key_span,
+                        node,
+                    },
+                );
             }
         }
         return;
     }
     let span = node.span;
-    let entry = fields
-        .entry(key.clone())
-        .or_insert_with(|| Field { key_span: *key_span, node: Node::object(IndexMap::new(), span, Layer::Base) });
+    let entry = fields.entry(key.clone()).or_insert_with(|| Field {
+        key_span: *key_span,
+        node: Node::object(IndexMap::new(), span, Layer::Base),
+    });
     match &mut entry.node.value {
         Value::Object(o) => insert_block(o, &keys[1..], node, path, errors),
-        _ => errors.push(duplicate(&path, *key_span, entry.key_span, "attribute and block")),
+        _ => errors.push(duplicate(
+            &path,
+            *key_span,
+            entry.key_span,
+            "attribute and block",
+        )),
     }
 }
 
 fn duplicate(path: &FieldPath, span: Option<Span>, _first: Option<Span>, what: &str) -> Diagnostic {
-    Diagnostic::error("duplicate", path.clone(), format!("`{path}` is defined twice ({what})"))
-        .with_span(span)
-        .with_help("each attribute and each labelled block may appear once; merge the two definitions")
+    Diagnostic::error(
+        "duplicate",
+        path.clone(),
+        format!("`{path}` is defined twice ({what})"),
+    )
+    .with_span(span)
+    .with_help("each attribute and each labelled block may appear once; merge the two definitions")
 }
 
 fn expr_to_node(expr: &Expression, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> Node {
@@ -395,15 +470,20 @@ fn expr_to_node(expr: &Expression, errors: &mut Vec<Diagnostic>, path: &FieldPat
         Expression::Bool(b) => Value::Bool(*b.value()),
         Expression::Number(n) => number(n.value()),
         Expression::String(s) => Value::String(s.value().clone()),
-        Expression::Array(a) => {
-            Value::Array(a.iter().enumerate().map(|(i, e)| expr_to_node(e, errors, &path.join(i.to_string()))).collect())
-        }
+        Expression::Array(a) => Value::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, e)| expr_to_node(e, errors, &path.join(i.to_string())))
+                .collect(),
+        ),
         Expression::Object(o) => {
             let mut fields = IndexMap::new();
             for (k, v) in o.iter() {
                 let (key, key_span) = match k {
                     ObjectKey::Ident(id) => (id.as_str().to_owned(), id.span().map(Span::new)),
-                    ObjectKey::Expression(Expression::String(s)) => (s.value().clone(), s.span().map(Span::new)),
+                    ObjectKey::Expression(Expression::String(s)) => {
+                        (s.value().clone(), s.span().map(Span::new))
+                    }
                     ObjectKey::Expression(e) => {
                         errors.push(not_literal(path, e.span().map(Span::new)));
                         continue;
@@ -448,7 +528,11 @@ fn expr_to_node(expr: &Expression, errors: &mut Vec<Diagnostic>, path: &FieldPat
             Value::Null
         }
     };
-    Node { value, span, layer: Layer::Base }
+    Node {
+        value,
+        span,
+        layer: Layer::Base,
+    }
 }
 
 fn literal_template(t: &hcl_edit::template::Template) -> Option<String> {
@@ -470,9 +554,15 @@ fn number(n: &hcl_edit::Number) -> Value {
 }
 
 fn not_literal(path: &FieldPath, span: Option<Span>) -> Diagnostic {
-    Diagnostic::error("not-literal", path.clone(), "expressions, variables and interpolations are not allowed in a spec")
-        .with_span(span)
-        .with_help("write a literal value; tierform wires references (database hosts, secret ARNs) itself")
+    Diagnostic::error(
+        "not-literal",
+        path.clone(),
+        "expressions, variables and interpolations are not allowed in a spec",
+    )
+    .with_span(span)
+    .with_help(
+        "write a literal value; tierform wires references (database hosts, secret ARNs) itself",
+    )
 }
 
 #[cfg(test)]
@@ -482,14 +572,23 @@ mod tests {
     #[test]
     fn blocks_nest_by_label() {
         let n = from_hcl("database \"main\" {\n  engine = \"postgres\"\n}\napp = \"x\"\n").unwrap();
-        assert_eq!(n.lookup(["database", "main", "engine"]).unwrap().as_str(), Some("postgres"));
-        assert_eq!(n.span_at(["database", "main", "engine"]), Some(Span { start: 29, end: 39 }));
+        assert_eq!(
+            n.lookup(["database", "main", "engine"]).unwrap().as_str(),
+            Some("postgres")
+        );
+        assert_eq!(
+            n.span_at(["database", "main", "engine"]),
+            Some(Span { start: 29, end: 39 })
+        );
     }
 
     #[test]
     fn duplicates_and_expressions_are_errors() {
         let e = from_hcl("a = 1\na = 2\n").unwrap_err();
-        assert_eq!(e[0].code, "syntax", "hcl-edit itself refuses a redefined attribute");
+        assert_eq!(
+            e[0].code, "syntax",
+            "hcl-edit itself refuses a redefined attribute"
+        );
         let e = from_hcl("b = var.x\nc = \"${x}\"\nd {\n}\nd {\n}\n").unwrap_err();
         let codes: Vec<_> = e.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["not-literal", "not-literal", "duplicate"]);

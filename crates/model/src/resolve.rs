@@ -21,17 +21,53 @@ pub const MAX_SPEC_BYTES: usize = 4 << 20;
 pub const MAX_ENVIRONMENTS: usize = 100_000;
 
 /// Keys of a `tier` block that describe the tier rather than override the base.
-const TIER_KEYS: &[&str] =
-    &["description", "mirrors", "runtime", "production", "ephemeral", "per_tenant", "may_differ", "exception", "instance"];
+const TIER_KEYS: &[&str] = &[
+    "description",
+    "mirrors",
+    "runtime",
+    "production",
+    "ephemeral",
+    "per_tenant",
+    "may_differ",
+    "exception",
+    "instance",
+];
+
+/// The top-level keys of a spec besides `tier` and `tenant`: what a tier may override.
+pub(crate) const APP_KEYS: &[&str] = &[
+    "app",
+    "region",
+    "state",
+    "network",
+    "platform",
+    "database",
+    "cache",
+    "secret",
+    "service",
+    "observability",
+    "external_service",
+    "feature_flags",
+    "access",
+    "data_refresh",
+];
 
 /// Collections of named things: a tier may change an entry but not invent one.
-const COLLECTIONS: &[&str] = &["database", "cache", "secret", "service", "external_service", "platform", "platform.eks.node_group"];
+const COLLECTIONS: &[&str] = &[
+    "database",
+    "cache",
+    "secret",
+    "service",
+    "external_service",
+    "platform",
+    "platform.eks.node_group",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TierMeta {
     #[serde(default)]
-    #[allow(dead_code)] // documentation for readers of the spec; kept so it is not an unknown key
+    #[allow(dead_code)]
+    // documentation for readers of the spec; kept so it is not an unknown key
     description: Option<String>,
     #[serde(default)]
     mirrors: Option<String>,
@@ -166,32 +202,59 @@ impl Model {
     /// The file cannot be read, is not UTF-8, is too large, or is not a valid spec.
     pub fn load(path: &std::path::Path) -> Result<Model, Diagnostics> {
         let name = path.display().to_string();
-        let io = |msg: String, help: &str| -> Diagnostics {
-            let mut d = Diagnostic::error("io", FieldPath::default(), msg).with_help(help);
-            d.location = Some(crate::Location { file: name.clone(), line: 1, column: 1 });
+        let io = |code: &'static str, msg: String, help: &str| -> Diagnostics {
+            let mut d = Diagnostic::error(code, FieldPath::default(), msg).with_help(help);
+            d.location = Some(crate::Location {
+                file: name.clone(),
+                line: 1,
+                column: 1,
+            });
             d.into()
         };
-        let meta = std::fs::metadata(path).map_err(|e| io(format!("cannot read the spec: {e}"), "check the path"))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| io("io", format!("cannot read the spec: {e}"), "check the path"))?;
         if meta.is_dir() {
-            return Err(io("the spec path is a directory".into(), "name the spec file, such as tierform.hcl"));
+            return Err(io(
+                "io",
+                "the spec path is a directory".into(),
+                "name the spec file, such as tierform.hcl",
+            ));
         }
         if meta.len() > MAX_SPEC_BYTES as u64 {
             return Err(io(
-                format!("the spec is {} bytes; tierform reads specs up to {} bytes", meta.len(), MAX_SPEC_BYTES),
+                "too-large",
+                format!(
+                    "the spec is {} bytes; tierform reads specs up to {} bytes",
+                    meta.len(),
+                    MAX_SPEC_BYTES
+                ),
                 "a spec declares infrastructure once; split generated data out of it",
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| io(format!("cannot read the spec: {e}"), "check permissions"))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            io(
+                "io",
+                format!("cannot read the spec: {e}"),
+                "check permissions",
+            )
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let src = Source::new(name.clone(), text);
-            let d = Diagnostic::error("not-utf8", FieldPath::default(), "the spec is not valid UTF-8")
-                .with_span(Some(Span::new(offset..offset + 1)))
-                .with_help("save the file as UTF-8");
+            let d = Diagnostic::error(
+                "not-utf8",
+                FieldPath::default(),
+                "the spec is not valid UTF-8",
+            )
+            .with_span(Some(Span::new(offset..offset + 1)))
+            .with_help("save the file as UTF-8");
             Diagnostics::from(src.locate(d))
         })?;
-        Model::parse(Source::new(name.clone(), text), Format::from_file_name(&name))
+        Model::parse(
+            Source::new(name.clone(), text),
+            Format::from_file_name(&name),
+        )
     }
 
     /// Parses and checks a spec text.
@@ -212,8 +275,15 @@ impl Model {
             )]));
         }
         if source.text().trim().is_empty() {
-            return Err(located(vec![Diagnostic::error("empty", FieldPath::default(), "the spec is empty")
-                .with_help("start with `app = \"name\"`, `region`, `network`, `platform` and one `service`")]));
+            return Err(located(vec![Diagnostic::error(
+                "empty",
+                FieldPath::default(),
+                "the spec is empty",
+            )
+            .with_span(Some(Span::new(0..0)))
+            .with_help(
+                "start with `app = \"name\"`, `region`, `network`, `platform` and one `service`",
+            )]));
         }
         let root = match format {
             Format::Hcl => from_hcl(source.text()),
@@ -243,7 +313,11 @@ impl Model {
                 .into_iter()
                 .map(|(name, span, mut node)| {
                     node.set_layer(&Layer::Tenant(name.as_str().into()));
-                    Variant { name, span, overrides: node }
+                    Variant {
+                        name,
+                        span,
+                        overrides: node,
+                    }
                 })
                 .collect(),
             None => Vec::new(),
@@ -267,7 +341,14 @@ impl Model {
             }
         }
 
-        let model = Model { source, base, tiers, tenants, tier_trees: Vec::new(), warnings: Diagnostics::default() };
+        let model = Model {
+            source,
+            base,
+            tiers,
+            tenants,
+            tier_trees: Vec::new(),
+            warnings: Diagnostics::default(),
+        };
         model.check_names(errors);
         model.check_tier_graph(errors);
         if errors.iter().any(Diagnostic::is_error) {
@@ -278,11 +359,20 @@ impl Model {
         model.tier_trees = (0..model.tiers.len()).map(|i| model.tier_tree(i)).collect();
         let count = model.environments().len();
         if count > MAX_ENVIRONMENTS {
-            errors.push(Diagnostic::error(
-                "too-many-environments",
-                FieldPath(vec!["tier".into()]),
-                format!("the spec fans out to {count} environments; the limit is {MAX_ENVIRONMENTS}"),
-            ));
+            let at = model
+                .tiers
+                .iter()
+                .find(|t| t.per_tenant)
+                .or(model.tiers.first());
+            errors.push(
+                Diagnostic::error(
+                    "too-many-environments",
+                    FieldPath(vec!["tier".into(), at.map(|t| t.name.clone()).unwrap_or_default()]),
+                    format!("the spec fans out to {count} environments; the limit is {MAX_ENVIRONMENTS}"),
+                )
+                .with_span(at.and_then(|t| t.span))
+                .with_help("split the tenants over several specs, or fan out fewer tiers per tenant"),
+            );
         }
         Some(model)
     }
@@ -290,14 +380,31 @@ impl Model {
     fn check_names(&self, errors: &mut Vec<Diagnostic>) {
         let mut seen: IndexMap<String, Option<Span>> = IndexMap::new();
         for t in &self.tiers {
-            validate::check_name(&FieldPath(vec!["tier".into(), t.name.clone()]), &t.name, 24, t.span, errors);
+            validate::check_name(
+                &FieldPath(vec!["tier".into(), t.name.clone()]),
+                &t.name,
+                24,
+                t.span,
+                errors,
+            );
             for inst in &t.instances {
-                let path = FieldPath(vec!["tier".into(), t.name.clone(), "instance".into(), inst.name.clone()]);
+                let path = FieldPath(vec![
+                    "tier".into(),
+                    t.name.clone(),
+                    "instance".into(),
+                    inst.name.clone(),
+                ]);
                 validate::check_name(&path, &inst.name, 30, inst.span, errors);
             }
         }
         for tn in &self.tenants {
-            validate::check_name(&FieldPath(vec!["tenant".into(), tn.name.clone()]), &tn.name, 30, tn.span, errors);
+            validate::check_name(
+                &FieldPath(vec!["tenant".into(), tn.name.clone()]),
+                &tn.name,
+                30,
+                tn.span,
+                errors,
+            );
         }
         for id in self.environments() {
             let span = self.id_span(&id);
@@ -338,8 +445,12 @@ impl Model {
             let span = t.overrides_span("mirrors");
             if let Some(m) = &t.mirrors {
                 if !names.contains(&m.as_str()) {
-                    let mut d = Diagnostic::error("unknown-tier", path.clone(), format!("tier `{}` mirrors unknown tier `{m}`", t.name))
-                        .with_span(span);
+                    let mut d = Diagnostic::error(
+                        "unknown-tier",
+                        path.clone(),
+                        format!("tier `{}` mirrors unknown tier `{m}`", t.name),
+                    )
+                    .with_span(span);
                     d.help = Some(match did_you_mean(m, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => format!("declared tiers: {}", names.join(", ")),
@@ -371,7 +482,7 @@ impl Model {
                             Diagnostic::error(
                                 "mirror-runtime",
                                 path.clone(),
-                                format!("tier `{}` runs {:?} but mirrors `{m}`, which runs {:?}", t.name, t.runtime, target.runtime),
+                                format!("tier `{}` runs {} but mirrors `{m}`, which runs {}", t.name, t.runtime.as_str(), target.runtime.as_str()),
                             )
                             .with_span(span)
                             .with_help("a local tier cannot mirror a cloud tier: their structure differs by nature"),
@@ -385,51 +496,129 @@ impl Model {
                         .with_help("a temporary environment is a copy of another tier: add `mirrors = \"production\"`"),
                 );
             }
+            if t.ephemeral && (t.per_tenant || !t.instances.is_empty()) {
+                errors.push(
+                    Diagnostic::error("ephemeral-fan-out", FieldPath(vec!["tier".into(), t.name.clone()]), format!("ephemeral tier `{}` also fans out", t.name))
+                        .with_span(t.span)
+                        .with_help("an ephemeral copy is named `<tier>-<id>` on demand; remove `per_tenant` and `instance` blocks"),
+                );
+            }
             if t.per_tenant && self.tenants.is_empty() {
                 errors.push(
-                    Diagnostic::error("no-tenants", FieldPath(vec!["tier".into(), t.name.clone(), "per_tenant".into()]), format!("tier `{}` fans out per tenant, but no tenant is declared", t.name))
-                        .with_span(t.overrides_span("per_tenant"))
-                        .with_help("declare tenants with `tenant \"name\" { }` blocks"),
+                    Diagnostic::error(
+                        "no-tenants",
+                        FieldPath(vec!["tier".into(), t.name.clone(), "per_tenant".into()]),
+                        format!(
+                            "tier `{}` fans out per tenant, but no tenant is declared",
+                            t.name
+                        ),
+                    )
+                    .with_span(t.overrides_span("per_tenant"))
+                    .with_help("declare tenants with `tenant \"name\" { }` blocks"),
                 );
             }
             if t.per_tenant && !t.instances.is_empty() {
                 errors.push(
-                    Diagnostic::error("tenants-and-instances", FieldPath(vec!["tier".into(), t.name.clone()]), format!("tier `{}` has both `per_tenant` and `instance` blocks", t.name))
-                        .with_span(t.span)
-                        .with_help("choose one way to fan the tier out"),
+                    Diagnostic::error(
+                        "tenants-and-instances",
+                        FieldPath(vec!["tier".into(), t.name.clone()]),
+                        format!(
+                            "tier `{}` has both `per_tenant` and `instance` blocks",
+                            t.name
+                        ),
+                    )
+                    .with_span(t.span)
+                    .with_help("choose one way to fan the tier out"),
                 );
             }
         }
     }
 
     /// Overrides may change existing entries but not invent new ones, and in a mirroring tier,
-    /// a tenant or an instance they may change knobs only.
+    /// a tenant or an instance they may change knobs only, and only knobs the mirrored
+    /// structure has (a tier cannot add internet exposure by "changing a host name").
     fn check_overrides(&self, errors: &mut Vec<Diagnostic>) {
-        for t in &self.tiers {
+        let resolved = |tree: &Node| {
+            from_node::<App>(tree)
+                .ok()
+                .map(|a| serde_json::to_value(a).expect("the model serialises"))
+        };
+        for (ti, t) in self.tiers.iter().enumerate() {
             let origin = format!("tier `{}`", t.name);
             check_targets(&self.base, &t.overrides, &mut Vec::new(), &origin, errors);
-            if let Some(m) = &t.mirrors {
-                let why = format!("tier `{}` mirrors `{m}`", t.name);
-                check_knobs_only(&t.overrides, t, &why, errors);
+            let own = resolved(&self.tier_tree(ti));
+            if let Some(mi) = t
+                .mirrors
+                .as_ref()
+                .and_then(|m| self.tiers.iter().position(|x| &x.name == m))
+            {
+                let why = format!("tier `{}` mirrors `{}`", t.name, self.tiers[mi].name);
+                let reference = resolved(&self.tier_tree(mi));
+                check_knobs_only(&t.overrides, t, &why, reference.as_ref(), errors);
+                for e in &t.exceptions {
+                    let found = [&reference, &own]
+                        .into_iter()
+                        .flatten()
+                        .any(|j| pattern_exists(j, &e.path.split('.').collect::<Vec<_>>()));
+                    if !found {
+                        let mut paths = Vec::new();
+                        if let Some(j) = &reference {
+                            json_paths(j, &mut String::new(), &mut paths);
+                        }
+                        let help = match did_you_mean(&e.path, paths.iter().map(String::as_str)) {
+                            Some(p) => format!("did you mean `{p}`?"),
+                            None => {
+                                "name a field of the spec, such as `database.main.read_replicas`"
+                                    .into()
+                            }
+                        };
+                        errors.push(
+                            Diagnostic::error(
+                                "unknown-exception",
+                                FieldPath(vec!["tier".into(), t.name.clone(), "exception".into(), e.path.clone()]),
+                                format!("the exception `{}` names no field of the spec, so it excuses nothing", e.path),
+                            )
+                            .with_span(e.span)
+                            .with_help(help),
+                        );
+                    }
+                }
             }
             for inst in &t.instances {
                 let origin = format!("instance `{}` of tier `{}`", inst.name, t.name);
-                check_targets(&self.base, &inst.overrides, &mut Vec::new(), &origin, errors);
+                check_targets(
+                    &self.base,
+                    &inst.overrides,
+                    &mut Vec::new(),
+                    &origin,
+                    errors,
+                );
                 let why = format!("instances of tier `{}` share its structure", t.name);
-                check_knobs_only(&inst.overrides, t, &why, errors);
+                check_knobs_only(&inst.overrides, t, &why, own.as_ref(), errors);
             }
         }
         let empty = Tier::empty();
+        let base = resolved(&self.base);
         for tn in &self.tenants {
             let origin = format!("tenant `{}`", tn.name);
             check_targets(&self.base, &tn.overrides, &mut Vec::new(), &origin, errors);
-            check_knobs_only(&tn.overrides, &empty, "tenants share the structure of their tier", errors);
+            check_knobs_only(
+                &tn.overrides,
+                &empty,
+                "tenants share the structure of their tier",
+                base.as_ref(),
+                errors,
+            );
         }
     }
 
     fn tier_tree(&self, i: usize) -> Node {
         let t = &self.tiers[i];
-        let mut tree = match t.mirrors.as_ref().and_then(|m| self.tiers.iter().position(|x| &x.name == m)) {
+        let mut tree = match t
+            .mirrors
+            .as_ref()
+            .and_then(|m| self.tiers.iter().position(|x| &x.name == m))
+        {
             Some(m) => self.tier_tree(m),
             None => self.base.clone(),
         };
@@ -468,14 +657,26 @@ impl Model {
             }
             if t.per_tenant {
                 for (i, tn) in self.tenants.iter().enumerate() {
-                    out.push(EnvironmentId { name: format!("{}-{}", t.name, tn.name), tier: ti, member: Member::Tenant(i) });
+                    out.push(EnvironmentId {
+                        name: format!("{}-{}", t.name, tn.name),
+                        tier: ti,
+                        member: Member::Tenant(i),
+                    });
                 }
             } else if !t.instances.is_empty() {
                 for (i, inst) in t.instances.iter().enumerate() {
-                    out.push(EnvironmentId { name: format!("{}-{}", t.name, inst.name), tier: ti, member: Member::Instance(i) });
+                    out.push(EnvironmentId {
+                        name: format!("{}-{}", t.name, inst.name),
+                        tier: ti,
+                        member: Member::Instance(i),
+                    });
                 }
             } else {
-                out.push(EnvironmentId { name: t.name.clone(), tier: ti, member: Member::Whole });
+                out.push(EnvironmentId {
+                    name: t.name.clone(),
+                    tier: ti,
+                    member: Member::Whole,
+                });
             }
         }
         out
@@ -489,8 +690,13 @@ impl Model {
         }
         self.tiers.iter().enumerate().find_map(|(ti, t)| {
             let id = name.strip_prefix(t.name.as_str())?.strip_prefix('-')?;
-            (t.ephemeral && !id.is_empty() && validate::is_name(name) && name.len() <= 40)
-                .then(|| EnvironmentId { name: name.to_owned(), tier: ti, member: Member::Ephemeral(id.to_owned()) })
+            (t.ephemeral && !id.is_empty() && validate::is_name(name) && name.len() <= 40).then(
+                || EnvironmentId {
+                    name: name.to_owned(),
+                    tier: ti,
+                    member: Member::Ephemeral(id.to_owned()),
+                },
+            )
         })
     }
 
@@ -541,6 +747,16 @@ impl Model {
         };
         let mut diags = Vec::new();
         validate::derive_subnets(&mut app.network);
+        // One host pattern serves a whole fan-out: `{instance}.bank.example` per tenant.
+        for svc in app.services.values_mut() {
+            if let Some(p) = svc.public.as_mut() {
+                p.host = p
+                    .host
+                    .replace("{env}", &id.name)
+                    .replace("{tier}", &t.name)
+                    .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
+            }
+        }
         let env = Environment {
             name: id.name.clone(),
             tier: t.name.clone(),
@@ -580,6 +796,59 @@ impl Model {
         (envs, all)
     }
 
+    /// Every pair parity must hold for, as (mirrored, mirroring): each environment of a tier that
+    /// `mirrors` another against the mirrored tier's environment of the same instance (or its
+    /// first one); each further instance or tenant of a tier against the tier's first; and one
+    /// sample copy `<tier>-sample` of each ephemeral tier.
+    pub fn mirror_pairs(&self) -> Vec<(EnvironmentId, EnvironmentId)> {
+        let envs = self.environments();
+        let mut pairs = Vec::new();
+        for (ti, t) in self.tiers.iter().enumerate() {
+            let own: Vec<&EnvironmentId> = envs.iter().filter(|e| e.tier == ti).collect();
+            if let Some(first) = own.first() {
+                pairs.extend(own.iter().skip(1).map(|e| ((*first).clone(), (*e).clone())));
+            }
+            let Some(m) = t.mirrors.as_ref() else {
+                continue;
+            };
+            let Some(mi) = self.tiers.iter().position(|x| &x.name == m) else {
+                continue;
+            };
+            let theirs: Vec<&EnvironmentId> = envs.iter().filter(|e| e.tier == mi).collect();
+            let partner = |inst: Option<&str>| {
+                theirs
+                    .iter()
+                    .find(|e| inst.is_some() && self.instance_name(e).as_deref() == inst)
+                    .or(theirs.first())
+                    .map(|e| (*e).clone())
+            };
+            if t.ephemeral {
+                if let (Some(p), Some(id)) = (
+                    partner(None),
+                    self.environment(&format!("{}-sample", t.name)),
+                ) {
+                    pairs.push((p, id));
+                }
+                continue;
+            }
+            for e in own {
+                if let Some(p) = partner(self.instance_name(e).as_deref()) {
+                    pairs.push((p, e.clone()));
+                }
+            }
+        }
+        pairs
+    }
+
+    fn instance_name(&self, id: &EnvironmentId) -> Option<String> {
+        match &id.member {
+            Member::Instance(i) => Some(self.tiers[id.tier].instances[*i].name.clone()),
+            Member::Tenant(i) => Some(self.tenants[*i].name.clone()),
+            Member::Ephemeral(s) => Some(s.clone()),
+            Member::Whole => None,
+        }
+    }
+
     /// Where a value of an environment came from.
     ///
     /// # Errors
@@ -604,12 +873,22 @@ impl Model {
             }
             .ok_or_else(|| {
                 Diagnostics::from(
-                    Diagnostic::error("unknown-path", path.clone(), format!("`{path}` names no value of environment `{}`", id.name))
-                        .with_help("paths look like `database.main.instance_class` or `service.api.replicas`"),
+                    Diagnostic::error(
+                        "unknown-path",
+                        path.clone(),
+                        format!("`{path}` names no value of environment `{}`", id.name),
+                    )
+                    .with_help(
+                        "paths look like `database.main.instance_class` or `service.api.replicas`",
+                    ),
                 )
             })?;
         }
-        Ok(Provenance { value: cur.clone(), layer: None, location: None })
+        Ok(Provenance {
+            value: cur.clone(),
+            layer: None,
+            location: None,
+        })
     }
 }
 
@@ -632,7 +911,12 @@ impl Tier {
         }
     }
 
-    fn from_node(name: String, span: Option<Span>, mut node: Node, errors: &mut Vec<Diagnostic>) -> Option<Tier> {
+    fn from_node(
+        name: String,
+        span: Option<Span>,
+        mut node: Node,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Option<Tier> {
         let layer = Layer::Tier(Arc::from(name.as_str()));
         node.set_layer(&layer);
         let fields = node.as_object_mut()?;
@@ -640,6 +924,28 @@ impl Tier {
         for key in TIER_KEYS {
             if let Some(f) = fields.shift_remove(*key) {
                 meta_fields.insert((*key).to_owned(), f);
+            }
+        }
+        for (key, f) in fields.iter() {
+            if !APP_KEYS.contains(&key.as_str()) {
+                let known = APP_KEYS.iter().chain(TIER_KEYS).copied();
+                let help = match did_you_mean(key, known) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!(
+                        "a tier sets {} and overrides any of: {}",
+                        TIER_KEYS.join(", "),
+                        APP_KEYS.join(", ")
+                    ),
+                };
+                errors.push(
+                    Diagnostic::error(
+                        "unknown-attribute",
+                        FieldPath(vec!["tier".into(), name.clone(), key.clone()]),
+                        format!("unknown attribute or block `{key}` in tier `{name}`"),
+                    )
+                    .with_span(f.key_span.or(f.node.span))
+                    .with_help(help),
+                );
             }
         }
         let instance_field = meta_fields.shift_remove("instance");
@@ -657,8 +963,15 @@ impl Tier {
             Some(f) => named_blocks(&f, "instance", errors)
                 .into_iter()
                 .map(|(iname, ispan, mut n)| {
-                    n.set_layer(&Layer::Instance(Arc::from(name.as_str()), Arc::from(iname.as_str())));
-                    Variant { name: iname, span: ispan, overrides: n }
+                    n.set_layer(&Layer::Instance(
+                        Arc::from(name.as_str()),
+                        Arc::from(iname.as_str()),
+                    ));
+                    Variant {
+                        name: iname,
+                        span: ispan,
+                        overrides: n,
+                    }
                 })
                 .collect(),
             None => Vec::new(),
@@ -666,7 +979,9 @@ impl Tier {
         let mut exceptions = Vec::new();
         let exc_field = meta_fields.get("exception");
         for (path, e) in meta.exception {
-            let espan = exc_field.and_then(|f| f.node.get(&path)).and_then(|f| f.key_span.or(f.node.span));
+            let espan = exc_field
+                .and_then(|f| f.node.get(&path))
+                .and_then(|f| f.key_span.or(f.node.span));
             match e.reason.filter(|r| !r.trim().is_empty()) {
                 Some(reason) => exceptions.push(Exception { path, reason, span: espan }),
                 None => errors.push(
@@ -680,7 +995,9 @@ impl Tier {
                 ),
             }
         }
-        let production = meta.production.unwrap_or(matches!(name.as_str(), "production" | "prod"));
+        let production = meta
+            .production
+            .unwrap_or(matches!(name.as_str(), "production" | "prod"));
         let mirrors_span = meta_fields.get("mirrors").and_then(|f| f.node.span);
         let per_tenant_span = meta_fields.get("per_tenant").and_then(|f| f.node.span);
         let tier = Tier {
@@ -717,20 +1034,29 @@ impl Tier {
 
     /// Whether this tier may change a field relative to the tier it mirrors.
     pub fn may_change(&self, path: &FieldPath) -> bool {
-        knob_for(path).is_some_and(|k| self.may_differ.contains(&k.kind)) || self.exception_for(path).is_some()
+        knob_for(path).is_some_and(|k| self.may_differ.contains(&k.kind))
+            || self.exception_for(path).is_some()
     }
 }
 
-fn named_blocks(field: &Field, what: &str, errors: &mut Vec<Diagnostic>) -> Vec<(String, Option<Span>, Node)> {
+fn named_blocks(
+    field: &Field,
+    what: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<(String, Option<Span>, Node)> {
     match &field.node.value {
         Value::Object(o) => o
             .iter()
             .filter_map(|(name, f)| {
                 if f.node.as_object().is_none() {
                     errors.push(
-                        Diagnostic::error("wrong-type", FieldPath(vec![what.into(), name.clone()]), format!("`{what}` must be a labelled block"))
-                            .with_span(f.key_span.or(f.node.span))
-                            .with_help(format!("write `{what} \"name\" {{ … }}`")),
+                        Diagnostic::error(
+                            "wrong-type",
+                            FieldPath(vec![what.into(), name.clone()]),
+                            format!("`{what}` must be a labelled block"),
+                        )
+                        .with_span(f.key_span.or(f.node.span))
+                        .with_help(format!("write `{what} \"name\" {{ … }}`")),
                     );
                     return None;
                 }
@@ -739,9 +1065,16 @@ fn named_blocks(field: &Field, what: &str, errors: &mut Vec<Diagnostic>) -> Vec<
             .collect(),
         other => {
             errors.push(
-                Diagnostic::error("wrong-type", FieldPath(vec![what.into()]), format!("`{what}` must be labelled blocks, found {}", other.type_name()))
-                    .with_span(field.key_span.or(field.node.span))
-                    .with_help(format!("write `{what} \"name\" {{ … }}`")),
+                Diagnostic::error(
+                    "wrong-type",
+                    FieldPath(vec![what.into()]),
+                    format!(
+                        "`{what}` must be labelled blocks, found {}",
+                        other.type_name()
+                    ),
+                )
+                .with_span(field.key_span.or(field.node.span))
+                .with_help(format!("write `{what} \"name\" {{ … }}`")),
             );
             Vec::new()
         }
@@ -769,14 +1102,25 @@ fn reject_secret_values(node: &Node, path: &mut Vec<String>, errors: &mut Vec<Di
     }
 }
 
-fn check_targets(base: &Node, over: &Node, path: &mut Vec<String>, origin: &str, errors: &mut Vec<Diagnostic>) {
-    let Some(fields) = over.as_object() else { return };
+fn check_targets(
+    base: &Node,
+    over: &Node,
+    path: &mut Vec<String>,
+    origin: &str,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let Some(fields) = over.as_object() else {
+        return;
+    };
     for (k, f) in fields {
         let here = path.join(".");
         let in_collection = COLLECTIONS.contains(&here.as_str());
         let base_child = base.get(k);
         if in_collection && base_child.is_none() {
-            let existing: Vec<&str> = base.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+            let existing: Vec<&str> = base
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
             let mut p = path.clone();
             p.push(k.clone());
             let mut d = Diagnostic::error(
@@ -787,7 +1131,9 @@ fn check_targets(base: &Node, over: &Node, path: &mut Vec<String>, origin: &str,
             .with_span(f.key_span.or(f.node.span));
             d.help = Some(match did_you_mean(k, existing.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if existing.is_empty() => format!("declare the {here} in the base spec first; tiers only change values"),
+                None if existing.is_empty() => {
+                    format!("declare the {here} in the base spec first; tiers only change values")
+                }
                 None => format!("declared: {}", existing.join(", ")),
             });
             errors.push(d);
@@ -801,29 +1147,88 @@ fn check_targets(base: &Node, over: &Node, path: &mut Vec<String>, origin: &str,
     }
 }
 
-fn check_knobs_only(over: &Node, tier: &Tier, why: &str, errors: &mut Vec<Diagnostic>) {
+fn check_knobs_only(
+    over: &Node,
+    tier: &Tier,
+    why: &str,
+    reference: Option<&serde_json::Value>,
+    errors: &mut Vec<Diagnostic>,
+) {
     let mut leaves = Vec::new();
     over.leaves(&mut Vec::new(), &mut leaves);
     for (path, node) in leaves {
-        if path.is_empty() {
+        if path.is_empty() || tier.exception_for(&path).is_some() {
             continue;
         }
-        if tier.may_change(&path) {
-            continue;
+        match knob_for(&path) {
+            Some(k) if tier.may_differ.contains(&k.kind) => {
+                // A knob changes a value the structure has; it does not add the structure.
+                let Some(reference) = reference else { continue };
+                let root = &path.0[..k.pattern.split('.').count()];
+                let parent = &root[..root.len() - 1];
+                let keyed = k.pattern.ends_with('*') && k.kind != KnobKind::FeatureFlag;
+                let missing = if keyed { root } else { parent };
+                if json_at(reference, missing).is_none_or(serde_json::Value::is_null) {
+                    let missing = missing.join(".");
+                    errors.push(
+                        Diagnostic::error("structural-override", path.clone(), format!("`{missing}` does not exist in the mirrored structure: {why}, so it cannot add it"))
+                            .with_span(node.span)
+                            .with_help(format!("declare `{missing}` where the mirrored tier gets it, or declare `exception \"{missing}\" {{ reason = \"…\" }}` if the difference is intended")),
+                    );
+                }
+            }
+            Some(k) => errors.push(
+                Diagnostic::error(
+                    "structural-override",
+                    path.clone(),
+                    format!("`{path}` is a {} knob, but {why} and does not allow `{}` differences", k.kind.as_str(), k.kind.as_str()),
+                )
+                .with_span(node.span)
+                .with_help(format!("add \"{}\" to `may_differ`, or remove this override", k.kind.as_str())),
+            ),
+            None => errors.push(
+                Diagnostic::error("structural-override", path.clone(), format!("`{path}` is structural: {why}, so it cannot change it"))
+                    .with_span(node.span)
+                    .with_help(format!(
+                        "remove this override, or declare `exception \"{path}\" {{ reason = \"…\" }}` in the tier if the difference is intended"
+                    )),
+            ),
         }
-        let (msg, help) = match knob_for(&path) {
-            Some(k) => (
-                format!("`{path}` is a {} knob, but {why} and does not allow `{}` differences", k.kind.as_str(), k.kind.as_str()),
-                format!("add \"{}\" to `may_differ`, or remove this override", k.kind.as_str()),
-            ),
-            None => (
-                format!("`{path}` is structural: {why}, so it cannot change it"),
-                format!(
-                    "remove this override, or declare `exception \"{path}\" {{ reason = \"…\" }}` in the tier if the difference is intended"
-                ),
-            ),
-        };
-        errors.push(Diagnostic::error("structural-override", path, msg).with_span(node.span).with_help(help));
+    }
+}
+
+fn json_at<'a>(v: &'a serde_json::Value, path: &[String]) -> Option<&'a serde_json::Value> {
+    path.iter().try_fold(v, |cur, seg| match cur {
+        serde_json::Value::Object(o) => o.get(seg),
+        serde_json::Value::Array(a) => a.get(seg.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Whether a path pattern (`*` for one segment) names something in `v`.
+fn pattern_exists(v: &serde_json::Value, pattern: &[&str]) -> bool {
+    let Some((head, rest)) = pattern.split_first() else {
+        return true;
+    };
+    match v {
+        serde_json::Value::Object(o) if *head == "*" => o.values().any(|x| pattern_exists(x, rest)),
+        serde_json::Value::Object(o) => o.get(*head).is_some_and(|x| pattern_exists(x, rest)),
+        _ => false,
+    }
+}
+
+fn json_paths(v: &serde_json::Value, prefix: &mut String, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(o) = v {
+        for (k, x) in o {
+            let len = prefix.len();
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(k);
+            out.push(prefix.clone());
+            json_paths(x, prefix, out);
+            prefix.truncate(len);
+        }
     }
 }
 

@@ -55,7 +55,9 @@ mod tests {
     #[test]
     fn schema_names_the_top_level_blocks() {
         let s = super::spec_schema();
-        for key in ["app", "network", "platform", "database", "service", "tier", "tenant"] {
+        for key in [
+            "app", "network", "platform", "database", "service", "tier", "tenant",
+        ] {
             assert!(s["properties"].get(key).is_some(), "{key}");
         }
     }

@@ -415,7 +415,9 @@ pub struct HealthCheck {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Public {
-    /// The host name, such as `staging.togetherhood.com`; usually set per tier.
+    /// The host name, such as `staging.togetherhood.com`; usually set per tier. `{instance}`
+    /// (the tenant or instance, or the tier when there is none), `{tier}` and `{env}` are
+    /// replaced, so one pattern serves a fan-out: `{instance}.banking.example`.
     pub host: String,
     /// The Route53 hosted zone the host belongs to, such as `togetherhood.com`.
     pub zone: String,
@@ -512,7 +514,13 @@ pub struct Alarms {
 
 impl Default for Alarms {
     fn default() -> Self {
-        Alarms { unhealthy_hosts: true, http_5xx: true, cpu: true, cpu_threshold: 80, notify: None }
+        Alarms {
+            unhealthy_hosts: true,
+            http_5xx: true,
+            cpu: true,
+            cpu_threshold: 80,
+            notify: None,
+        }
     }
 }
 

@@ -16,22 +16,49 @@ pub fn is_name(s: &str) -> bool {
         && b[0].is_ascii_lowercase()
         && b[b.len() - 1] != b'-'
         && !s.contains("--")
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// A value as messages quote it: long values (hostile or generated specs) are cut, so that one
+/// diagnostic stays one readable line.
+pub fn quoted(s: &str) -> String {
+    const MAX: usize = 48;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("`{}…` ({} characters)", &s[..cut], s.chars().count()),
+        None => format!("`{s}`"),
+    }
 }
 
 /// Reports an invalid name.
-pub fn check_name(path: &FieldPath, s: &str, max: usize, span: Option<Span>, errors: &mut Vec<Diagnostic>) {
+pub fn check_name(
+    path: &FieldPath,
+    s: &str,
+    max: usize,
+    span: Option<Span>,
+    errors: &mut Vec<Diagnostic>,
+) {
     if !is_name(s) {
         errors.push(
-            Diagnostic::error("invalid-name", path.clone(), format!("`{s}` is not a valid name"))
+            Diagnostic::error("invalid-name", path.clone(), format!("{} is not a valid name", quoted(s)))
                 .with_span(span)
                 .with_help("use lower-case letters, digits and single hyphens, starting with a letter (names end up in AWS and Kubernetes names)"),
         );
     } else if s.len() > max {
         errors.push(
-            Diagnostic::error("name-too-long", path.clone(), format!("`{s}` is {} characters long; the limit here is {max}", s.len()))
-                .with_span(span)
-                .with_help("AWS limits resource names (32 characters for load balancers); shorten the name"),
+            Diagnostic::error(
+                "name-too-long",
+                path.clone(),
+                format!(
+                    "{} is {} characters long; the limit here is {max}",
+                    quoted(s),
+                    s.len()
+                ),
+            )
+            .with_span(span)
+            .with_help(
+                "AWS limits resource names (32 characters for load balancers); shorten the name",
+            ),
         );
     }
 }
@@ -84,14 +111,22 @@ fn mask(prefix: u8) -> u32 {
 /// Fills in subnets the spec leaves out: public subnets first, then private, each a /24 in a
 /// /16 (seed 001's layout: 10.1.0.0/24, 10.1.1.0/24 public, 10.1.2.0/24, 10.1.3.0/24 private).
 pub fn derive_subnets(net: &mut Network) {
-    let Some(vpc) = Cidr::parse(&net.cidr) else { return };
+    let Some(vpc) = Cidr::parse(&net.cidr) else {
+        return;
+    };
     let azs = net.availability_zones.min(16);
     let prefix = (vpc.prefix + 8).min(28);
     let needed = 2 * azs;
     if prefix < vpc.prefix || u64::from(needed) > (1u64 << (prefix - vpc.prefix)) {
         return; // validation reports the VPC as too small
     }
-    let subnet = |i: u32| Cidr { addr: vpc.addr + (i << (32 - prefix)), prefix }.to_string();
+    let subnet = |i: u32| {
+        Cidr {
+            addr: vpc.addr + (i << (32 - prefix)),
+            prefix,
+        }
+        .to_string()
+    };
     if net.public_subnets.is_empty() {
         net.public_subnets = (0..azs).map(subnet).collect();
     }
@@ -102,14 +137,22 @@ pub fn derive_subnets(net: &mut Network) {
 
 /// RDS engine versions by major version: (major, lowest minor, highest minor). Versions must be
 /// written in full (`15.4`, `8.0.35`), as RDS takes them.
-const POSTGRES: &[(&str, u32, u32)] =
-    &[("12", 4, 22), ("13", 1, 21), ("14", 1, 18), ("15", 2, 13), ("16", 1, 9), ("17", 1, 5)];
+const POSTGRES: &[(&str, u32, u32)] = &[
+    ("12", 4, 22),
+    ("13", 1, 21),
+    ("14", 1, 18),
+    ("15", 2, 13),
+    ("16", 1, 9),
+    ("17", 1, 5),
+];
 const MYSQL: &[(&str, u32, u32)] = &[("5.7", 37, 44), ("8.0", 28, 42), ("8.4", 3, 5)];
 const REDIS: &[&str] = &["6.0", "6.2", "7.0", "7.1"];
 const VALKEY: &[&str] = &["7.2", "8.0", "8.1"];
 const EKS: &[&str] = &["1.28", "1.29", "1.30", "1.31", "1.32", "1.33"];
-const LOG_RETENTION: &[u32] =
-    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// Whether RDS offers this engine version.
 pub fn engine_version_exists(engine: Engine, version: &str) -> bool {
@@ -131,24 +174,96 @@ fn known_versions(engine: Engine) -> String {
         Engine::Postgres => POSTGRES,
         Engine::Mysql => MYSQL,
     };
-    table.iter().map(|(m, lo, hi)| format!("{m}.{lo}-{m}.{hi}")).collect::<Vec<_>>().join(", ")
+    table
+        .iter()
+        .map(|(m, lo, hi)| format!("{m}.{lo}-{m}.{hi}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Secret-looking names and values: a literal here is almost certainly a leaked credential.
 fn looks_secret(name: &str, value: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    let by_name = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "CREDENTIAL"]
-        .iter()
-        .any(|w| n.contains(w));
-    let by_value = ["sk_live_", "sk_test_", "rk_live_", "whsec_", "AKIA", "-----BEGIN", "xoxb-", "ghp_"]
-        .iter()
-        .any(|p| value.starts_with(p));
-    (by_name && !value.is_empty()) || by_value
+    let by_name = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w));
+    (by_name && !value.is_empty()) || looks_secret_value(value)
+}
+
+/// Values shaped like well-known credentials (Stripe, AWS access keys, PEM keys, Slack, GitHub).
+fn looks_secret_value(value: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "sk_live_",
+        "sk_test_",
+        "rk_live_",
+        "whsec_",
+        "AKIA",
+        "-----BEGIN",
+        "xoxb-",
+        "ghp_",
+    ];
+    value
+        .split(['=', ' '])
+        .any(|part| PREFIXES.iter().any(|p| part.starts_with(p)))
+}
+
+/// Branch and environment names CI pipelines re-push on every build: a production image by one
+/// of these names changes without a spec change, unless a digest pins it.
+const MOVING_TAGS: &[&str] = &[
+    "main",
+    "master",
+    "develop",
+    "dev",
+    "staging",
+    "prod",
+    "production",
+    "stable",
+    "edge",
+    "nightly",
+    "release",
+];
+
+/// The most nodes of one EKS managed node group (the AWS service quota).
+const MAX_NODES_PER_GROUP: u32 = 450;
+
+/// An AWS region code such as `us-east-1` or `ap-southeast-2`: letters, a hyphen, a direction
+/// and a digit (`us-gov-west-1` too).
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    (3..=4).contains(&parts.len())
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+/// An S3 bucket name (the rules for new general-purpose buckets).
+fn is_bucket_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && !s.contains("..")
+        && s.parse::<Ipv4Addr>().is_err()
 }
 
 fn is_env_name(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
 fn is_hostname(s: &str) -> bool {
@@ -159,7 +274,8 @@ fn is_hostname(s: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
 }
 
@@ -175,24 +291,84 @@ struct Rules<'a> {
 impl Rules<'_> {
     fn err(&mut self, code: &'static str, path: &[&str], message: String, help: impl Into<String>) {
         let path = FieldPath(path.iter().map(|s| (*s).to_owned()).collect());
-        self.out.push(Diagnostic::error(code, path, message).with_help(help));
+        self.out
+            .push(Diagnostic::error(code, path, message).with_help(help));
     }
-    fn warn(&mut self, code: &'static str, path: &[&str], message: String, help: impl Into<String>) {
+    fn warn(
+        &mut self,
+        code: &'static str,
+        path: &[&str],
+        message: String,
+        help: impl Into<String>,
+    ) {
         let path = FieldPath(path.iter().map(|s| (*s).to_owned()).collect());
-        self.out.push(Diagnostic::warning(code, path, message).with_help(help));
+        self.out
+            .push(Diagnostic::warning(code, path, message).with_help(help));
     }
     fn name(&mut self, path: &[&str], s: &str, max: usize) {
         let path = FieldPath(path.iter().map(|s| (*s).to_owned()).collect());
         check_name(&path, s, max, None, self.out);
     }
+    /// Checks an image repository and tag; false when either is invalid (and reported).
+    fn image(&mut self, image_path: &[&str], tag_path: &[&str], image: &str, tag: &str) -> bool {
+        let image_ok = !image.is_empty()
+            && !image.contains(char::is_whitespace)
+            && !image.contains('@')
+            && !image.rsplit('/').next().is_some_and(|l| l.contains(':'));
+        if !image_ok {
+            self.err(
+                "invalid-image",
+                image_path,
+                format!("{} is not an image repository", quoted(image)),
+                "give the repository without tag or digest; the tag goes in `tag`",
+            );
+        }
+        let tag_ok = !tag.is_empty()
+            && tag.len() <= 128
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !tag_ok {
+            self.err(
+                "invalid-tag",
+                tag_path,
+                format!("{} is not an image tag", quoted(tag)),
+                "tags are up to 128 letters, digits, `.`, `_` and `-`, such as `1.4.2`",
+            );
+        }
+        image_ok && tag_ok
+    }
+    /// Reports names listed twice in a list of references.
+    fn unique(&mut self, path: &[&str], what: &str, names: &[String]) {
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                let idx = i.to_string();
+                let mut at = path.to_vec();
+                at.push(&idx);
+                self.err(
+                    "duplicate-reference",
+                    &at,
+                    format!("{what} `{n}` is listed twice"),
+                    format!("remove the second `{n}`"),
+                );
+            }
+        }
+    }
     fn reference(&mut self, path: &[&str], what: &str, name: &str, known: &[&str]) {
         if !known.contains(&name) {
             let help = match did_you_mean(name, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if known.is_empty() => format!("declare it with a `{what} \"{name}\" {{ … }}` block"),
+                None if known.is_empty() => {
+                    format!("declare it with a `{what} \"{name}\" {{ … }}` block")
+                }
                 None => format!("declared: {}", known.join(", ")),
             };
-            self.err("unknown-reference", path, format!("`{name}` is not a declared {what}"), help);
+            self.err(
+                "unknown-reference",
+                path,
+                format!("`{name}` is not a declared {what}"),
+                help,
+            );
         }
     }
 }
@@ -203,8 +379,29 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
     let app = &env.app;
     let local = env.runtime == Runtime::Local;
     r.name(&["app"], &app.app, 20);
-    if !local && !(app.region.len() >= 9 && app.region.split('-').count() >= 3) {
-        r.err("invalid-region", &["region"], format!("`{}` is not an AWS region", app.region), "use a region code such as `us-east-1` or `eu-central-1`");
+    if !local && !is_region(&app.region) {
+        r.err(
+            "invalid-region",
+            &["region"],
+            format!("{} is not an AWS region", quoted(&app.region)),
+            "use a region code such as `us-east-1` or `eu-central-1`",
+        );
+    }
+    if let Some(region) = app.state.region.as_deref().filter(|r| !is_region(r)) {
+        r.err(
+            "invalid-region",
+            &["state", "region"],
+            format!("{} is not an AWS region", quoted(region)),
+            "use the region code of the state bucket, such as `us-east-1`",
+        );
+    }
+    if let Some(bucket) = app.state.bucket.as_deref().filter(|b| !is_bucket_name(b)) {
+        r.err(
+            "invalid-bucket",
+            &["state", "bucket"],
+            format!("{} is not an S3 bucket name", quoted(bucket)),
+            "bucket names are 3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit, such as `shop-terraform-state`",
+        );
     }
 
     // Network.
@@ -280,15 +477,32 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
                 );
             }
             if eks.node_groups.is_empty() && !local {
-                r.err("no-node-group", &["platform", "eks"], "the EKS cluster has no node group".into(), "add `node_group \"general\" { … }`");
+                r.err(
+                    "no-node-group",
+                    &["platform", "eks"],
+                    "the EKS cluster has no node group".into(),
+                    "add `node_group \"general\" { … }`",
+                );
             }
             for (name, g) in &eks.node_groups {
                 let p = |f: &'static str| ["platform", "eks", "node_group", name.as_str(), f];
                 r.name(&["platform", "eks", "node_group", name], name, 24);
                 if g.instance_types.is_empty() {
-                    r.err("empty-list", &p("instance_types"), "a node group needs at least one instance type".into(), "such as `[\"m5.large\"]`");
+                    r.err(
+                        "empty-list",
+                        &p("instance_types"),
+                        "a node group needs at least one instance type".into(),
+                        "such as `[\"m5.large\"]`",
+                    );
                 }
-                if !(g.min <= g.desired && g.desired <= g.max) || g.max == 0 {
+                if g.max > MAX_NODES_PER_GROUP {
+                    r.err(
+                        "invalid-range",
+                        &p("max"),
+                        format!("node group `{name}` may grow to {} nodes; EKS managed node groups hold at most {MAX_NODES_PER_GROUP}", g.max),
+                        "lower `max`, or add a second node group",
+                    );
+                } else if !(g.min <= g.desired && g.desired <= g.max) || g.max == 0 {
                     r.err(
                         "invalid-range",
                         &p("desired"),
@@ -309,54 +523,137 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
             r.err(
                 "unknown-version",
                 &p("engine_version"),
-                format!("RDS has no {} version `{}`", db.engine.as_str(), db.engine_version),
-                format!("known {} versions: {}", db.engine.as_str(), known_versions(db.engine)),
+                format!(
+                    "RDS has no {} version `{}`",
+                    db.engine.as_str(),
+                    db.engine_version
+                ),
+                format!(
+                    "known {} versions: {}",
+                    db.engine.as_str(),
+                    known_versions(db.engine)
+                ),
             );
         }
         if !local && !db.instance_class.starts_with("db.") {
-            r.err("invalid-instance-class", &p("instance_class"), format!("`{}` is not an RDS instance class", db.instance_class), "RDS classes start with `db.`, such as `db.t3.medium`");
+            r.err(
+                "invalid-instance-class",
+                &p("instance_class"),
+                format!("`{}` is not an RDS instance class", db.instance_class),
+                "RDS classes start with `db.`, such as `db.t3.medium`",
+            );
         }
         if db.allocated_storage < 20 || db.allocated_storage > 65536 {
-            r.err("invalid-storage", &p("allocated_storage"), format!("{} GiB: RDS gp3 storage is 20 to 65536 GiB", db.allocated_storage), "use at least 20");
+            r.err(
+                "invalid-storage",
+                &p("allocated_storage"),
+                format!(
+                    "{} GiB: RDS gp3 storage is 20 to 65536 GiB",
+                    db.allocated_storage
+                ),
+                "use at least 20",
+            );
         }
-        if db.max_allocated_storage != 0 && db.max_allocated_storage < db.allocated_storage {
+        if db.max_allocated_storage > 65536 {
             r.err(
                 "invalid-storage",
                 &p("max_allocated_storage"),
-                format!("the autoscaling ceiling ({} GiB) is below the allocated storage ({} GiB)", db.max_allocated_storage, db.allocated_storage),
+                format!(
+                    "{} GiB: RDS storage autoscaling stops at 65536 GiB",
+                    db.max_allocated_storage
+                ),
+                "use at most 65536, or 0 to turn storage autoscaling off",
+            );
+        } else if db.max_allocated_storage != 0 && db.max_allocated_storage < db.allocated_storage {
+            r.err(
+                "invalid-storage",
+                &p("max_allocated_storage"),
+                format!(
+                    "the autoscaling ceiling ({} GiB) is below the allocated storage ({} GiB)",
+                    db.max_allocated_storage, db.allocated_storage
+                ),
                 "raise it, or set 0 to turn storage autoscaling off",
             );
         }
         if db.backup_retention_days > 35 {
-            r.err("invalid-retention", &p("backup_retention_days"), format!("{} days: RDS keeps backups 0 to 35 days", db.backup_retention_days), "use at most 35");
+            r.err(
+                "invalid-retention",
+                &p("backup_retention_days"),
+                format!(
+                    "{} days: RDS keeps backups 0 to 35 days",
+                    db.backup_retention_days
+                ),
+                "use at most 35",
+            );
         }
         if db.read_replicas > 5 {
-            r.err("too-many-replicas", &p("read_replicas"), format!("{} read replicas; tierform allows up to 5", db.read_replicas), "use at most 5");
+            r.err(
+                "too-many-replicas",
+                &p("read_replicas"),
+                format!(
+                    "{} read replicas; tierform allows up to 5",
+                    db.read_replicas
+                ),
+                "use at most 5",
+            );
         }
         if db.read_replicas > 0 && db.backup_retention_days == 0 {
-            r.err("replicas-need-backups", &p("backup_retention_days"), "read replicas need automated backups".into(), "set backup_retention_days to at least 1");
+            r.err(
+                "replicas-need-backups",
+                &p("backup_retention_days"),
+                "read replicas need automated backups".into(),
+                "set backup_retention_days to at least 1",
+            );
         }
         if !db.storage_encrypted && !local {
-            r.err("encryption-off", &p("storage_encrypted"), format!("database `{name}` turns encryption at rest off"), "encryption is always on outside local tiers; remove `storage_encrypted = false`");
+            r.err(
+                "encryption-off",
+                &p("storage_encrypted"),
+                format!("database `{name}` turns encryption at rest off"),
+                "encryption is always on outside local tiers; remove `storage_encrypted = false`",
+            );
         }
         if env.production {
             if db.backup_retention_days == 0 {
-                r.err("production-no-backups", &p("backup_retention_days"), "a production database without backups".into(), "set backup_retention_days to at least 7");
+                r.err(
+                    "production-no-backups",
+                    &p("backup_retention_days"),
+                    "a production database without backups".into(),
+                    "set backup_retention_days to at least 7",
+                );
             }
             if !db.deletion_protection {
-                r.err("production-unprotected", &p("deletion_protection"), "a production database without deletion protection".into(), "remove `deletion_protection = false` from the production tier");
+                r.err(
+                    "production-unprotected",
+                    &p("deletion_protection"),
+                    "a production database without deletion protection".into(),
+                    "remove `deletion_protection = false` from the production tier",
+                );
             }
         }
         for (f, v) in [("db_name", &db.db_name), ("username", &db.username)] {
             if let Some(v) = v {
-                let ok = !v.is_empty() && v.len() <= 63 && v.as_bytes()[0].is_ascii_alphabetic() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                let ok = !v.is_empty()
+                    && v.len() <= 63
+                    && v.as_bytes()[0].is_ascii_alphabetic()
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !ok {
-                    r.err("invalid-name", &p(f), format!("`{v}` is not a valid database identifier"), "use letters, digits and underscores, starting with a letter");
+                    r.err(
+                        "invalid-name",
+                        &p(f),
+                        format!("`{v}` is not a valid database identifier"),
+                        "use letters, digits and underscores, starting with a letter",
+                    );
                 }
             }
         }
         if db.seed_data.is_some() && !local {
-            r.warn("seed-data-ignored", &p("seed_data"), "seed data is only loaded by local tiers".into(), "move `seed_data` into the local tier");
+            r.warn(
+                "seed-data-ignored",
+                &p("seed_data"),
+                "seed data is only loaded by local tiers".into(),
+                "move `seed_data` into the local tier",
+            );
         }
     }
 
@@ -372,21 +669,61 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
             r.err(
                 "unknown-version",
                 &p("engine_version"),
-                format!("ElastiCache has no {} version `{}`", c.engine.as_str(), c.engine_version),
+                format!(
+                    "ElastiCache has no {} version `{}`",
+                    c.engine.as_str(),
+                    c.engine_version
+                ),
                 format!("supported: {}", versions.join(", ")),
             );
         }
         if !local && !c.node_type.starts_with("cache.") {
-            r.err("invalid-node-type", &p("node_type"), format!("`{}` is not an ElastiCache node type", c.node_type), "node types start with `cache.`, such as `cache.t3.micro`");
+            r.err(
+                "invalid-node-type",
+                &p("node_type"),
+                format!("`{}` is not an ElastiCache node type", c.node_type),
+                "node types start with `cache.`, such as `cache.t3.micro`",
+            );
         }
         if c.nodes == 0 || c.nodes > 6 {
-            r.err("invalid-count", &p("nodes"), format!("{} cache nodes: use 1 to 6", c.nodes), "one primary plus up to five replicas");
+            r.err(
+                "invalid-count",
+                &p("nodes"),
+                format!("{} cache nodes: use 1 to 6", c.nodes),
+                "one primary plus up to five replicas",
+            );
         }
         if c.automatic_failover && c.nodes < 2 {
-            r.err("failover-needs-replica", &p("automatic_failover"), "automatic failover needs at least 2 nodes".into(), "set `nodes = 2` or `automatic_failover = false`");
+            r.err(
+                "failover-needs-replica",
+                &p("nodes"),
+                format!("cache `{name}` has {} node, but automatic failover (on by default) needs a replica to promote", c.nodes),
+                "set `nodes = 2`, or `automatic_failover = false` where a single node is acceptable (local or test tiers)",
+            );
         }
-        if !local && !(c.at_rest_encryption && c.transit_encryption) {
-            r.err("encryption-off", &p("at_rest_encryption"), format!("cache `{name}` turns encryption off"), "encryption at rest and in transit is always on outside local tiers");
+        for (field, on, what) in [
+            ("at_rest_encryption", c.at_rest_encryption, "at rest"),
+            ("transit_encryption", c.transit_encryption, "in transit"),
+        ] {
+            if !local && !on {
+                r.err(
+                    "encryption-off",
+                    &p(field),
+                    format!("cache `{name}` turns encryption {what} off"),
+                    format!("encryption at rest and in transit is always on outside local tiers; remove `{field} = false`"),
+                );
+            }
+        }
+        if c.snapshot_retention_days > 35 {
+            r.err(
+                "invalid-retention",
+                &p("snapshot_retention_days"),
+                format!(
+                    "{} days: ElastiCache keeps snapshots 0 to 35 days",
+                    c.snapshot_retention_days
+                ),
+                "use at most 35",
+            );
         }
     }
 
@@ -401,39 +738,77 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
 
     // Services.
     if app.services.is_empty() {
-        r.err("no-service", &["service"], "the spec declares no service".into(), "add `service \"api\" { … }`");
+        r.err(
+            "no-service",
+            &["service"],
+            "the spec declares no service".into(),
+            "add `service \"api\" { … }`",
+        );
     }
     for (name, s) in &app.services {
         let p = |f: &'static str| ["service", name.as_str(), f];
         r.name(&["service", name], name, 24);
-        if s.image.is_empty() || s.image.contains(char::is_whitespace) || s.image.contains('@') || s.image.rsplit('/').next().is_some_and(|l| l.contains(':')) {
-            r.err("invalid-image", &p("image"), format!("`{}` is not an image repository", s.image), "give the repository without tag or digest; the tag goes in `tag`");
-        }
-        let tag_ok = !s.tag.is_empty() && s.tag.len() <= 128 && s.tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-        if !tag_ok {
-            r.err("invalid-tag", &p("tag"), format!("`{}` is not an image tag", s.tag), "tags are letters, digits, `.`, `_` and `-`");
-        } else if env.production && s.tag == "latest" {
-            r.err(
-                "unpinned-image",
-                &p("tag"),
-                format!("production runs service `{name}` from the mutable tag `latest`"),
-                "pin a release tag such as `1.4.2` (and a `digest`) in the production tier",
-            );
+        if r.image(&p("image"), &p("tag"), &s.image, &s.tag) && env.production {
+            if s.tag == "latest" {
+                r.err(
+                    "unpinned-image",
+                    &p("tag"),
+                    format!("production runs service `{name}` from the mutable tag `latest`"),
+                    "pin a release tag such as `1.4.2` (and a `digest`) in the production tier",
+                );
+            } else if s.digest.is_none() && MOVING_TAGS.contains(&s.tag.as_str()) {
+                r.err(
+                    "unpinned-image",
+                    &p("tag"),
+                    format!("production runs service `{name}` from `{}`, a tag that moves with every push", s.tag),
+                    "pin a release tag such as `1.4.2`, or pin the content with `digest = \"sha256:…\"`",
+                );
+            }
         }
         if let Some(d) = &s.digest {
-            let ok = d.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+            let ok = d
+                .strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
             if !ok {
-                r.err("invalid-digest", &p("digest"), format!("`{d}` is not an image digest"), "write it as `sha256:` followed by 64 hex digits");
+                r.err(
+                    "invalid-digest",
+                    &p("digest"),
+                    format!("`{d}` is not an image digest"),
+                    "write it as `sha256:` followed by 64 hex digits",
+                );
             }
         }
         if s.port == 0 {
-            r.err("invalid-port", &p("port"), "port 0 is not a port".into(), "use the port the container listens on, 1-65535");
+            r.err(
+                "invalid-port",
+                &p("port"),
+                "port 0 is not a port".into(),
+                "use the port the container listens on, 1-65535",
+            );
         }
         if s.cpu == 0 || s.memory < 64 {
-            r.err("invalid-size", &p("cpu"), format!("service `{name}` asks for {} millicores and {} MiB", s.cpu, s.memory), "give real sizes, such as cpu = 250 and memory = 512");
+            r.err(
+                "invalid-size",
+                &p("cpu"),
+                format!(
+                    "service `{name}` asks for {} millicores and {} MiB",
+                    s.cpu, s.memory
+                ),
+                "give real sizes, such as cpu = 250 and memory = 512",
+            );
         }
-        if s.cpu_limit.is_some_and(|l| l < s.cpu) || s.memory_limit.is_some_and(|l| l < s.memory) {
-            r.err("limit-below-request", &p("cpu_limit"), "a limit is below its request".into(), "limits must be at least the requests");
+        for (field, limit, request, unit) in [
+            ("cpu_limit", s.cpu_limit, s.cpu, "millicores"),
+            ("memory_limit", s.memory_limit, s.memory, "MiB"),
+        ] {
+            if let Some(limit) = limit.filter(|l| *l < request) {
+                r.err(
+                    "limit-below-request",
+                    &p(field),
+                    format!("service `{name}` has {field} {limit} {unit}, below its request of {request} {unit}"),
+                    format!("raise `{field}` to at least {request}, or remove it to use the request"),
+                );
+            }
         }
         if !local {
             match &app.platform {
@@ -454,13 +829,31 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
         }
         if let Some(a) = &s.autoscaling {
             if a.min == 0 || a.min > a.max || a.max > 1000 {
-                r.err("invalid-range", &["service", name, "autoscaling", "max"], format!("autoscaling needs 1 <= min <= max <= 1000 (found {} and {})", a.min, a.max), "adjust min and max");
+                r.err(
+                    "invalid-range",
+                    &["service", name, "autoscaling", "max"],
+                    format!(
+                        "autoscaling needs 1 <= min <= max <= 1000 (found {} and {})",
+                        a.min, a.max
+                    ),
+                    "adjust min and max",
+                );
             }
             if !(1..=100).contains(&a.target_cpu) {
-                r.err("invalid-range", &["service", name, "autoscaling", "target_cpu"], format!("target CPU {}%: use 1 to 100", a.target_cpu), "70 is a common choice");
+                r.err(
+                    "invalid-range",
+                    &["service", name, "autoscaling", "target_cpu"],
+                    format!("target CPU {}%: use 1 to 100", a.target_cpu),
+                    "70 is a common choice",
+                );
             }
         } else if s.replicas > 1000 {
-            r.err("invalid-range", &p("replicas"), format!("{} replicas; tierform allows up to 1000", s.replicas), "use autoscaling for large fleets");
+            r.err(
+                "invalid-range",
+                &p("replicas"),
+                format!("{} replicas; tierform allows up to 1000", s.replicas),
+                "use autoscaling for large fleets",
+            );
         }
         let hc = &s.health_check;
         let hp = |f: &'static str| ["service", name.as_str(), "health_check", f];
@@ -472,46 +865,135 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
                 "an HTTP service usually sets `path = \"/health\"`",
             ),
             (Some(path), None) if !path.starts_with('/') || path.contains(char::is_whitespace) => {
-                r.err("health-check", &hp("path"), format!("`{path}` is not an HTTP path"), "start it with `/`, such as `/health`");
+                r.err(
+                    "health-check",
+                    &hp("path"),
+                    format!("`{path}` is not an HTTP path"),
+                    "start it with `/`, such as `/health`",
+                );
             }
-            (None, Some(c)) if c.is_empty() => r.err("health-check", &hp("command"), "the health-check command is empty".into(), "such as `[\"/bin/healthcheck\"]`"),
-            (None, Some(_)) if s.public.is_some() || matches!(app.platform, Platform::AppRunner(_)) => r.err(
+            (None, Some(c)) if c.is_empty() => r.err(
                 "health-check",
                 &hp("command"),
-                format!("service `{name}` is behind a load balancer, which checks health over HTTP"),
-                "set `path` instead of `command`",
+                "the health-check command is empty".into(),
+                "such as `[\"/bin/healthcheck\"]`",
             ),
+            (None, Some(_))
+                if s.public.is_some() || matches!(app.platform, Platform::AppRunner(_)) =>
+            {
+                r.err(
+                    "health-check",
+                    &hp("command"),
+                    format!(
+                        "service `{name}` is behind a load balancer, which checks health over HTTP"
+                    ),
+                    "set `path` instead of `command`",
+                )
+            }
             _ => {}
         }
         if hc.timeout == 0 || hc.interval == 0 || hc.timeout >= hc.interval {
-            r.err("health-check", &hp("timeout"), format!("the timeout ({}s) must be shorter than the interval ({}s)", hc.timeout, hc.interval), "such as interval = 30 and timeout = 5");
+            r.err(
+                "health-check",
+                &hp("timeout"),
+                format!(
+                    "the timeout ({}s) must be shorter than the interval ({}s)",
+                    hc.timeout, hc.interval
+                ),
+                "such as interval = 30 and timeout = 5",
+            );
         }
-        if !(2..=10).contains(&hc.unhealthy_threshold) || !(1..=10).contains(&hc.healthy_threshold) {
-            r.err("health-check", &hp("unhealthy_threshold"), "health-check thresholds must be 1-10 (healthy) and 2-10 (unhealthy)".into(), "such as 2 and 3");
+        for (field, value, range) in [
+            ("healthy_threshold", hc.healthy_threshold, 1..=10),
+            ("unhealthy_threshold", hc.unhealthy_threshold, 2..=10),
+        ] {
+            if !range.contains(&value) {
+                r.err(
+                    "health-check",
+                    &hp(field),
+                    format!("{field} {value}: health-check thresholds must be 1-10 (healthy) and 2-10 (unhealthy)"),
+                    "such as healthy_threshold = 2 and unhealthy_threshold = 3",
+                );
+            }
+        }
+        r.unique(&["service", name, "databases"], "database", &s.databases);
+        r.unique(&["service", name, "caches"], "cache", &s.caches);
+        r.unique(&["service", name, "secrets"], "secret", &s.secrets);
+        r.unique(&["service", name, "calls"], "service", &s.calls);
+        for (field, command) in [("command", &s.command), ("health_check", &hc.command)] {
+            for (i, arg) in command.iter().flatten().enumerate() {
+                if looks_secret_value(arg) || arg.to_ascii_uppercase().contains("PASSWORD=") {
+                    let idx = i.to_string();
+                    let path: Vec<&str> = match field {
+                        "command" => vec!["service", name, "command", &idx],
+                        _ => vec!["service", name, "health_check", "command", &idx],
+                    };
+                    r.err(
+                        "secret-literal",
+                        &path,
+                        format!("an argument of the {} of service `{name}` looks like a secret given as a literal value", field.replace('_', " ")),
+                        "read the secret from the environment instead: declare a `secret` block, list it in `secrets`, and refer to its variable",
+                    );
+                }
+            }
         }
         let mut wired: Vec<String> = Vec::new();
         for (i, d) in s.databases.iter().enumerate() {
-            r.reference(&["service", name, "databases", &i.to_string()], "database", d, &db_names);
+            r.reference(
+                &["service", name, "databases", &i.to_string()],
+                "database",
+                d,
+                &db_names,
+            );
             let pre = env_prefix(d);
-            wired.extend(["HOST", "PORT", "NAME", "USER", "PASSWORD"].map(|x| format!("{pre}_DB_{x}")));
+            wired.extend(
+                ["HOST", "PORT", "NAME", "USER", "PASSWORD"].map(|x| format!("{pre}_DB_{x}")),
+            );
         }
         for (i, c) in s.caches.iter().enumerate() {
-            r.reference(&["service", name, "caches", &i.to_string()], "cache", c, &cache_names);
+            r.reference(
+                &["service", name, "caches", &i.to_string()],
+                "cache",
+                c,
+                &cache_names,
+            );
             wired.push(format!("{}_CACHE_URL", env_prefix(c)));
         }
         for (i, sec) in s.secrets.iter().enumerate() {
-            r.reference(&["service", name, "secrets", &i.to_string()], "secret", sec, &secret_names);
+            r.reference(
+                &["service", name, "secrets", &i.to_string()],
+                "secret",
+                sec,
+                &secret_names,
+            );
             wired.push(env_prefix(sec));
         }
         for (i, c) in s.calls.iter().enumerate() {
-            r.reference(&["service", name, "calls", &i.to_string()], "service", c, &service_names);
+            r.reference(
+                &["service", name, "calls", &i.to_string()],
+                "service",
+                c,
+                &service_names,
+            );
             if c == name {
-                r.err("self-call", &["service", name, "calls", &i.to_string()], format!("service `{name}` lists itself in `calls`"), "remove it");
+                r.err(
+                    "self-call",
+                    &["service", name, "calls", &i.to_string()],
+                    format!("service `{name}` lists itself in `calls`"),
+                    format!(
+                        "remove `{name}` from `calls`: `calls` opens traffic to other services"
+                    ),
+                );
             }
         }
         for (k, v) in &s.env {
             if !is_env_name(k) {
-                r.err("invalid-env-name", &["service", name, "env", k], format!("`{k}` is not an environment variable name"), "use letters, digits and underscores, not starting with a digit");
+                r.err(
+                    "invalid-env-name",
+                    &["service", name, "env", k],
+                    format!("`{k}` is not an environment variable name"),
+                    "use letters, digits and underscores, not starting with a digit",
+                );
             } else if looks_secret(k, v) {
                 r.err(
                     "secret-literal",
@@ -520,12 +1002,22 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
                     format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager", k.to_ascii_lowercase().replace('_', "-")),
                 );
             } else if wired.contains(k) {
-                r.err("env-collision", &["service", name, "env", k], format!("`{k}` is set by tierform's wiring of this service's dependencies"), "remove it: tierform sets it from the database, cache or secret");
+                r.err(
+                    "env-collision",
+                    &["service", name, "env", k],
+                    format!("`{k}` is set by tierform's wiring of this service's dependencies"),
+                    "remove it: tierform sets it from the database, cache or secret",
+                );
             }
         }
         if let Some(pubc) = &s.public {
             if !is_hostname(&pubc.host) {
-                r.err("invalid-host", &["service", name, "public", "host"], format!("`{}` is not a host name", pubc.host), "such as `api.example.com` (lower case)");
+                r.err(
+                    "invalid-host",
+                    &["service", name, "public", "host"],
+                    format!("`{}` is not a host name", pubc.host),
+                    "such as `api.example.com` (lower case)",
+                );
             } else if !(pubc.host == pubc.zone || pubc.host.ends_with(&format!(".{}", pubc.zone))) {
                 r.err(
                     "host-outside-zone",
@@ -536,8 +1028,21 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
             }
         }
     }
-    let public_count = app.services.values().filter(|s| s.public.is_some()).count();
-    let _ = public_count;
+    let mut hosts: Vec<(&str, &str)> = Vec::new();
+    for (name, s) in &app.services {
+        let Some(host) = s.public.as_ref().map(|p| p.host.as_str()) else {
+            continue;
+        };
+        match hosts.iter().find(|(h, _)| *h == host) {
+            Some((_, first)) => r.err(
+                "duplicate-host",
+                &["service", name, "public", "host"],
+                format!("services `{first}` and `{name}` are both published at `{host}`"),
+                "give each public service its own host name, such as `api.` and `www.` under the zone",
+            ),
+            None => hosts.push((host, name)),
+        }
+    }
 
     // Observability.
     let o = &app.observability;
@@ -550,11 +1055,24 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
         );
     }
     if !(1..=100).contains(&o.alarms.cpu_threshold) {
-        r.err("invalid-range", &["observability", "alarms", "cpu_threshold"], format!("{}%: use 1 to 100", o.alarms.cpu_threshold), "80 is a common choice");
+        r.err(
+            "invalid-range",
+            &["observability", "alarms", "cpu_threshold"],
+            format!(
+                "a CPU alarm threshold of {}% can never or always fire",
+                o.alarms.cpu_threshold
+            ),
+            "use 1 to 100; 80 is a common choice",
+        );
     }
     if let Some(arn) = &o.alarms.notify {
         if !arn.starts_with("arn:aws:sns:") {
-            r.err("invalid-arn", &["observability", "alarms", "notify"], format!("`{arn}` is not an SNS topic ARN"), "such as `arn:aws:sns:us-east-1:123456789012:alerts`");
+            r.err(
+                "invalid-arn",
+                &["observability", "alarms", "notify"],
+                format!("`{arn}` is not an SNS topic ARN"),
+                "such as `arn:aws:sns:us-east-1:123456789012:alerts`",
+            );
         }
     }
     for (name, _) in &app.external_services {
@@ -562,30 +1080,88 @@ pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>)
     }
     for flag in app.feature_flags.keys() {
         if !is_env_name(&flag.replace('-', "_")) {
-            r.err("invalid-name", &["feature_flags", flag], format!("`{flag}` is not a valid feature-flag name"), "use letters, digits, `-` and `_`");
+            r.err(
+                "invalid-name",
+                &["feature_flags", flag],
+                format!("`{flag}` is not a valid feature-flag name"),
+                "use letters, digits, `-` and `_`",
+            );
         }
     }
     for (kind, list) in [("read", &app.access.read), ("write", &app.access.write)] {
         for (i, arn) in list.iter().enumerate() {
             let parts: Vec<&str> = arn.split(':').collect();
-            let ok = parts.len() >= 6 && parts[0] == "arn" && parts[2] == "iam" && parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit());
+            let ok = parts.len() >= 6
+                && parts[0] == "arn"
+                && parts[2] == "iam"
+                && parts[4].len() == 12
+                && parts[4].bytes().all(|b| b.is_ascii_digit());
             if !ok {
-                r.err("invalid-arn", &["access", kind, &i.to_string()], format!("`{arn}` is not an IAM principal ARN"), "such as `arn:aws:iam::123456789012:role/developers`");
+                r.err(
+                    "invalid-arn",
+                    &["access", kind, &i.to_string()],
+                    format!("{} is not an IAM principal ARN", quoted(arn)),
+                    "such as `arn:aws:iam::123456789012:role/developers`",
+                );
+            } else if arn.contains('*') {
+                r.err(
+                    "wildcard-principal",
+                    &["access", kind, &i.to_string()],
+                    format!(
+                        "{} grants {kind} access to every matching principal",
+                        quoted(arn)
+                    ),
+                    "name each role or user: least privilege means no wildcard principals",
+                );
             }
         }
     }
     if let Some(d) = &app.data_refresh {
         let tier_names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
         r.reference(&["data_refresh", "from"], "tier", &d.from, &tier_names);
-        r.reference(&["data_refresh", "database"], "database", &d.database, &db_names);
+        r.reference(
+            &["data_refresh", "database"],
+            "database",
+            &d.database,
+            &db_names,
+        );
         if d.from == env.tier {
-            r.err("refresh-from-self", &["data_refresh", "from"], "an environment cannot refresh its data from its own tier".into(), "name the tier the data comes from, such as `production`");
+            r.err(
+                "refresh-from-self",
+                &["data_refresh", "from"],
+                "an environment cannot refresh its data from its own tier".into(),
+                "name the tier the data comes from, such as `production`",
+            );
         }
         if d.schedule.split_whitespace().count() != 5 {
-            r.err("invalid-schedule", &["data_refresh", "schedule"], format!("`{}` is not a cron schedule", d.schedule), "five fields, such as `0 2 * * 6`");
+            r.err(
+                "invalid-schedule",
+                &["data_refresh", "schedule"],
+                format!("`{}` is not a cron schedule", d.schedule),
+                "five fields, such as `0 2 * * 6`",
+            );
         }
+        if env.production {
+            r.err(
+                "refresh-into-production",
+                &["data_refresh"],
+                format!("production environment `{}` would have its data overwritten from tier `{}` on a schedule", env.name, d.from),
+                "data flows from production to the tiers that test with it: move `data_refresh` into the staging tier",
+            );
+        }
+        r.image(
+            &["data_refresh", "image"],
+            &["data_refresh", "tag"],
+            &d.image,
+            &d.tag,
+        );
         if !d.anonymize && tiers.iter().any(|t| t.name == d.from && t.production) {
-            r.err("refresh-not-anonymized", &["data_refresh", "anonymize"], "production data copied without anonymisation".into(), "personal data must not leave production: set `anonymize = true`");
+            r.err(
+                "refresh-not-anonymized",
+                &["data_refresh", "anonymize"],
+                "production data copied without anonymisation".into(),
+                "personal data must not leave production: set `anonymize = true`",
+            );
         }
     }
 }
@@ -633,12 +1209,20 @@ mod tests {
         assert!(!vpc.contains(Cidr::parse("10.2.0.0/24").unwrap()));
         assert!(Cidr::parse("10.1.0.1/16").is_none(), "host bits set");
         assert!(Cidr::parse("10.1.0.0/33").is_none());
-        assert!(Cidr::parse("10.1.0.0/24").unwrap().overlaps(Cidr::parse("10.1.0.128/25").unwrap()));
+        assert!(Cidr::parse("10.1.0.0/24")
+            .unwrap()
+            .overlaps(Cidr::parse("10.1.0.128/25").unwrap()));
     }
 
     #[test]
     fn derives_seed_001_subnets() {
-        let mut n = Network { cidr: "10.1.0.0/16".into(), availability_zones: 2, public_subnets: vec![], private_subnets: vec![], nat: Default::default() };
+        let mut n = Network {
+            cidr: "10.1.0.0/16".into(),
+            availability_zones: 2,
+            public_subnets: vec![],
+            private_subnets: vec![],
+            nat: Default::default(),
+        };
         derive_subnets(&mut n);
         assert_eq!(n.public_subnets, ["10.1.0.0/24", "10.1.1.0/24"]);
         assert_eq!(n.private_subnets, ["10.1.2.0/24", "10.1.3.0/24"]);
@@ -658,6 +1242,50 @@ mod tests {
         assert!(looks_secret("DB_PASSWORD", "hunter2"));
         assert!(looks_secret("STRIPE", "sk_live_abc"));
         assert!(!looks_secret("NODE_ENV", "production"));
+    }
+
+    #[test]
+    fn regions_and_buckets() {
+        for ok in [
+            "us-east-1",
+            "eu-central-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in ["virginia", "us-east", "US-EAST-1", "us-east-x", "u-east-1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+        assert!(is_bucket_name("servio-terraform-state") && is_bucket_name("a.b.c"));
+        for bad in [
+            "ab",
+            "Servio-State",
+            "-state",
+            "state-",
+            "a..b",
+            "192.168.1.1",
+            "my_bucket",
+        ] {
+            assert!(!is_bucket_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(quoted("api"), "`api`");
+        let long = "x".repeat(1000);
+        assert_eq!(
+            quoted(&long),
+            format!("`{}…` (1000 characters)", "x".repeat(48))
+        );
+    }
+
+    #[test]
+    fn secret_shaped_arguments() {
+        assert!(looks_secret_value("--key=sk_live_abc"));
+        assert!(looks_secret_value("AKIAIOSFODNN7EXAMPLE"));
+        assert!(!looks_secret_value("--port=8080"));
     }
 
     #[test]

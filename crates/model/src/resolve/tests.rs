@@ -49,11 +49,24 @@ tier "production" {
     let m = model(tiers).unwrap();
     let s = m.resolve(&m.environment("staging").unwrap()).unwrap();
     assert_eq!(s.app.databases["main"].instance_class, "db.t3.medium");
-    assert_eq!(s.app.services["api"].replicas, 3, "inherited from production");
-    let p = m.explain(&m.environment("staging").unwrap(), &FieldPath::parse("service.api.replicas")).unwrap();
+    assert_eq!(
+        s.app.services["api"].replicas, 3,
+        "inherited from production"
+    );
+    let p = m
+        .explain(
+            &m.environment("staging").unwrap(),
+            &FieldPath::parse("service.api.replicas"),
+        )
+        .unwrap();
     assert_eq!(p.layer, Some(Layer::Tier("production".into())));
     assert_eq!(p.location.unwrap().line, line_of(tiers, "replicas = 3"));
-    let d = m.explain(&m.environment("staging").unwrap(), &FieldPath::parse("database.main.backup_retention_days")).unwrap();
+    let d = m
+        .explain(
+            &m.environment("staging").unwrap(),
+            &FieldPath::parse("database.main.backup_retention_days"),
+        )
+        .unwrap();
     assert_eq!((d.value, d.layer), (serde_json::json!(7), None));
 }
 
@@ -70,7 +83,10 @@ tier "production" {}
     let d = &e.0[0];
     assert_eq!(d.code, "structural-override");
     assert_eq!(d.path.to_string(), "database.main.engine_version");
-    assert_eq!(d.location.as_ref().unwrap().line, line_of(tiers, "engine_version = \"15.5\""));
+    assert_eq!(
+        d.location.as_ref().unwrap().line,
+        line_of(tiers, "engine_version = \"15.5\"")
+    );
 }
 
 #[test]
@@ -104,9 +120,22 @@ tier "production" {}
 
 #[test]
 fn tier_graph_errors() {
-    assert_eq!(codes(model("tier \"a\" { mirrors = \"prodution\" }\ntier \"production\" {}\n")), ["unknown-tier"]);
-    assert_eq!(codes(model("tier \"a\" { mirrors = \"b\" }\ntier \"b\" { mirrors = \"a\" }\n")), ["mirror-cycle", "mirror-cycle"]);
-    assert_eq!(codes(model("tier \"bugfix\" { ephemeral = true }\n")), ["ephemeral-without-mirror"]);
+    assert_eq!(
+        codes(model(
+            "tier \"a\" { mirrors = \"prodution\" }\ntier \"production\" {}\n"
+        )),
+        ["unknown-tier"]
+    );
+    assert_eq!(
+        codes(model(
+            "tier \"a\" { mirrors = \"b\" }\ntier \"b\" { mirrors = \"a\" }\n"
+        )),
+        ["mirror-cycle", "mirror-cycle"]
+    );
+    assert_eq!(
+        codes(model("tier \"bugfix\" { ephemeral = true }\n")),
+        ["ephemeral-without-mirror"]
+    );
 }
 
 #[test]
@@ -122,7 +151,7 @@ tenant "bank-b" {}
 tier "integration" {
   instance "ledgers" {
     service "api" {
-      env = { CORE_BANKING = "ledgers" }
+      replicas = 2
     }
   }
   instance "mambu" {}
@@ -136,11 +165,27 @@ tier "bugfix" {
     )
     .unwrap();
     let names: Vec<String> = m.environments().into_iter().map(|e| e.name).collect();
-    assert_eq!(names, ["integration-ledgers", "integration-mambu", "production-bank-a", "production-bank-b"]);
-    let a = m.resolve(&m.environment("production-bank-a").unwrap()).unwrap();
-    assert_eq!((a.instance.as_deref(), a.app.services["api"].replicas), (Some("bank-a"), 2));
+    assert_eq!(
+        names,
+        [
+            "integration-ledgers",
+            "integration-mambu",
+            "production-bank-a",
+            "production-bank-b"
+        ]
+    );
+    let a = m
+        .resolve(&m.environment("production-bank-a").unwrap())
+        .unwrap();
+    assert_eq!(
+        (a.instance.as_deref(), a.app.services["api"].replicas),
+        (Some("bank-a"), 2)
+    );
     let bug = m.resolve(&m.environment("bugfix-1234").unwrap()).unwrap();
-    assert_eq!((bug.tier.as_str(), bug.mirrors.as_deref(), bug.ephemeral), ("bugfix", Some("production"), true));
+    assert_eq!(
+        (bug.tier.as_str(), bug.mirrors.as_deref(), bug.ephemeral),
+        ("bugfix", Some("production"), true)
+    );
     assert!(m.environment("bugfix-").is_none());
     assert!(m.environment("nothing-1").is_none());
 }
@@ -162,7 +207,60 @@ fn overrides_cannot_invent_entries() {
 fn validation_errors_point_at_the_layer_that_set_the_value() {
     let tiers = "tier \"production\" {\n  service \"api\" {\n    tag = \"latest\"\n  }\n}\n";
     let m = model(tiers).unwrap();
-    let e = m.resolve(&m.environment("production").unwrap()).unwrap_err();
+    let e = m
+        .resolve(&m.environment("production").unwrap())
+        .unwrap_err();
     assert_eq!(e.0[0].code, "unpinned-image");
-    assert_eq!(e.0[0].location.as_ref().unwrap().line, line_of(tiers, "tag = \"latest\""));
+    assert_eq!(
+        e.0[0].location.as_ref().unwrap().line,
+        line_of(tiers, "tag = \"latest\"")
+    );
+}
+
+#[test]
+fn mirror_pairs_cover_mirrors_instances_and_ephemeral_copies() {
+    let m = model(
+        r#"
+tenant "a" {}
+tenant "b" {}
+tier "staging" {
+  mirrors = "production"
+}
+tier "production" {
+  per_tenant = true
+}
+tier "bugfix" {
+  mirrors   = "production"
+  ephemeral = true
+}
+"#,
+    )
+    .unwrap();
+    let pairs: Vec<(String, String)> = m
+        .mirror_pairs()
+        .into_iter()
+        .map(|(a, b)| (a.name, b.name))
+        .collect();
+    let p = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        pairs,
+        [
+            p("production-a", "staging"),
+            p("production-a", "production-b"),
+            p("production-a", "bugfix-sample")
+        ]
+    );
+}
+
+#[test]
+fn knobs_change_existing_structure_but_do_not_add_it() {
+    let adds_env = model("tier \"production\" {\n  instance \"a\" {\n    service \"api\" {\n      env = { NEW = \"x\" }\n    }\n  }\n}\n");
+    assert_eq!(codes(adds_env), ["structural-override"]);
+    let adds_public = model(
+        "tier \"staging\" {\n  mirrors = \"production\"\n  service \"api\" {\n    public {\n      host = \"a.b.c\"\n      zone = \"b.c\"\n    }\n  }\n}\ntier \"production\" {}\n",
+    );
+    assert_eq!(
+        codes(adds_public),
+        ["structural-override", "structural-override"]
+    );
 }

@@ -1,0 +1,306 @@
+//! `tierform build`: every selected environment, resolved and validated first, then emitted in
+//! parallel chunks and written as it comes, so memory stays flat however many tenants a spec
+//! fans out to.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use tierform_model::{
+    Diagnostics, EmittedObject, Environment, EnvironmentId, FileSet, Model, Platform, Runtime,
+};
+
+use crate::write::{Changes, OutputTree};
+use crate::{find_env, input_error, out, Failure, K8sLayout};
+
+/// Environments emitted and written per step: large enough to keep both cores busy, small
+/// enough that a thousand tenants never sit in memory at once.
+const CHUNK: usize = 64;
+
+fn is_eks(env: &Environment) -> bool {
+    env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
+}
+
+/// The files of one environment, named relative to the output folder.
+pub fn env_files(env: &Environment, layout: K8sLayout) -> FileSet {
+    let mut files = FileSet::new();
+    match env.runtime {
+        Runtime::Local => files.extend_under(
+            &format!("compose/{}", env.name),
+            tierform_emit_compose::emit(env),
+        ),
+        Runtime::Cloud => {
+            files.extend_under(
+                &format!("terraform/{}", env.name),
+                tierform_emit_terraform::emit(env),
+            );
+            if is_eks(env) {
+                match layout {
+                    K8sLayout::Overlays => files.extend_under(
+                        &format!("k8s/overlays/{}", env.name),
+                        tierform_emit_k8s::overlay(env),
+                    ),
+                    K8sLayout::Flat => files
+                        .extend_under(&format!("k8s/{}", env.name), tierform_emit_k8s::flat(env)),
+                }
+            }
+        }
+    }
+    files
+}
+
+/// Everything an environment compiles to, as data for parity.
+pub fn objects(env: &Environment) -> Vec<EmittedObject> {
+    match env.runtime {
+        Runtime::Local => Vec::new(),
+        Runtime::Cloud => {
+            let mut o = tierform_emit_terraform::objects(env);
+            if is_eks(env) {
+                o.extend(tierform_emit_k8s::objects(env));
+            }
+            o
+        }
+    }
+}
+
+/// The environment the kustomize base is built from: the first of the tier that most others
+/// mirror (production, in every seed), so overlays of mirroring tiers only carry knobs.
+fn base_reference(model: &Model) -> Option<EnvironmentId> {
+    let tiers = model.tiers();
+    let mirrored = |name: &str| {
+        tiers
+            .iter()
+            .filter(|t| t.mirrors.as_deref() == Some(name))
+            .count()
+    };
+    let ids = model.environments();
+    let mut order: Vec<usize> = (0..tiers.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(mirrored(&tiers[i].name)),
+            std::cmp::Reverse(tiers[i].production),
+            i,
+        )
+    });
+    order.into_iter().find_map(|ti| {
+        ids.iter()
+            .find(|id| id.tier_index() == ti && tiers[ti].runtime == Runtime::Cloud)
+            .cloned()
+    })
+}
+
+/// `tierform build`.
+pub fn build(
+    spec: &Path,
+    dir: &Path,
+    names: &[String],
+    check: bool,
+    layout: K8sLayout,
+) -> Result<ExitCode, Failure> {
+    let model = crate::load(spec)?;
+    let ids: Vec<EnvironmentId> = if names.is_empty() {
+        model.environments()
+    } else {
+        names
+            .iter()
+            .map(|n| find_env(&model, n))
+            .collect::<Result<_, _>>()?
+    };
+
+    // Resolve and validate everything before writing anything: bad input changes no file.
+    let resolved: Vec<Result<Environment, Diagnostics>> =
+        ids.par_iter().map(|id| model.resolve(id)).collect();
+    let mut errors = Diagnostics::default();
+    let mut envs = Vec::with_capacity(resolved.len());
+    for r in resolved {
+        match r {
+            Ok(e) => envs.push(e),
+            Err(ds) => errors.0.extend(ds.0),
+        }
+    }
+    if errors.has_errors() {
+        errors.normalize();
+        return Err(input_error(&model, errors));
+    }
+    let base = if layout == K8sLayout::Overlays && envs.iter().any(is_eks) {
+        let id = base_reference(&model).expect("an EKS environment exists");
+        let reference = model.resolve(&id).map_err(|ds| input_error(&model, ds))?;
+        let mut files = FileSet::new();
+        files.extend_under("k8s/base", tierform_emit_k8s::base(&reference));
+        Some(files)
+    } else {
+        None
+    };
+
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
+    let tree = OutputTree::open(dir).map_err(io)?;
+
+    // Refuse before writing if a file we would write belongs to someone else. Only the
+    // environments whose folders hold foreign files need emitting for this.
+    let foreign: Vec<&str> = tree.foreign().collect();
+    if !foreign.is_empty() {
+        let mut planned: Vec<String> = base
+            .iter()
+            .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
+            .collect();
+        for env in envs.iter().filter(|e| {
+            foreign
+                .iter()
+                .any(|f| f.split('/').any(|seg| seg == e.name))
+        }) {
+            planned.extend(env_files(env, layout).iter().map(|(p, _)| p.to_string()));
+        }
+        let conflicts = tree.conflicts(planned.iter().map(String::as_str));
+        if !conflicts.is_empty() {
+            return Err(Failure::Io(format!(
+                "{} file(s) in {} would be overwritten but were not generated by tierform: {}\n  help: move them away, or build into another folder with --out",
+                conflicts.len(),
+                dir.display(),
+                conflicts.join(", ")
+            )));
+        }
+    }
+
+    let mut changes = Changes::default();
+    let mut produced = BTreeSet::new();
+    let mut put = |files: FileSet, changes: &mut Changes| -> Result<(), Failure> {
+        for (path, text) in files {
+            tree.put(path.as_str(), &text, check, changes).map_err(io)?;
+            produced.insert(path.as_str().to_owned());
+        }
+        Ok(())
+    };
+    if let Some(b) = base {
+        put(b, &mut changes)?;
+    }
+    for chunk in envs.chunks(CHUNK) {
+        let files: Vec<FileSet> = chunk.par_iter().map(|e| env_files(e, layout)).collect();
+        for f in files {
+            put(f, &mut changes)?;
+        }
+    }
+
+    let scopes: Vec<String> = if names.is_empty() {
+        crate::write::OWNED_ROOTS
+            .iter()
+            .map(|r| format!("{r}/"))
+            .collect()
+    } else {
+        let mut s: Vec<String> = envs
+            .iter()
+            .flat_map(|e| {
+                let n = &e.name;
+                [
+                    format!("terraform/{n}/"),
+                    format!("compose/{n}/"),
+                    format!("k8s/overlays/{n}/"),
+                    format!("k8s/{n}/"),
+                ]
+            })
+            .collect();
+        if envs.iter().any(is_eks) {
+            s.push("k8s/base/".into());
+        }
+        s
+    };
+    tree.finish(&produced, &scopes, check, &mut changes)
+        .map_err(io)?;
+
+    if check {
+        let drift = !changes.written.is_empty() || !changes.removed.is_empty();
+        for d in &changes.diffs {
+            out(d);
+        }
+        eprintln!(
+            "{}: {} file(s) differ, {} would be removed, {} up to date",
+            dir.display(),
+            changes.written.len(),
+            changes.removed.len(),
+            changes.unchanged
+        );
+        return Ok(if drift {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    eprintln!(
+        "built {} environment(s) into {}: {} file(s) written, {} unchanged, {} removed",
+        envs.len(),
+        dir.display(),
+        changes.written.len(),
+        changes.unchanged,
+        changes.removed.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tierform envs`: one line (or JSON object) per environment, plus each ephemeral tier's
+/// on-demand template.
+pub fn list_envs(model: &Model, json: bool) -> String {
+    let tiers = model.tiers();
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for id in model.environments() {
+        let t = &tiers[id.tier_index()];
+        let inst = id
+            .name
+            .strip_prefix(&t.name)
+            .and_then(|r| r.strip_prefix('-'))
+            .unwrap_or("")
+            .to_owned();
+        let runtime = match t.runtime {
+            Runtime::Cloud => "cloud",
+            Runtime::Local => "local",
+        };
+        rows.push([
+            id.name.clone(),
+            t.name.clone(),
+            inst,
+            runtime.into(),
+            t.mirrors.clone().unwrap_or_default(),
+        ]);
+    }
+    for t in tiers.iter().filter(|t| t.ephemeral) {
+        rows.push([
+            format!("{}-<id>", t.name),
+            t.name.clone(),
+            "<id> (ephemeral)".into(),
+            "cloud".into(),
+            t.mirrors.clone().unwrap_or_default(),
+        ]);
+    }
+    if json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|[n, t, i, r, m]| {
+                serde_json::json!({
+                    "name": n, "tier": t,
+                    "instance": if i.is_empty() { serde_json::Value::Null } else { i.clone().into() },
+                    "runtime": r,
+                    "mirrors": if m.is_empty() { serde_json::Value::Null } else { m.clone().into() },
+                    "ephemeral": n.ends_with("-<id>"),
+                })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&list).expect("serialises") + "\n";
+    }
+    let header = ["NAME", "TIER", "INSTANCE", "RUNTIME", "MIRRORS"].map(String::from);
+    let mut width = [0usize; 5];
+    for r in std::iter::once(&header).chain(&rows) {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let mut text = String::new();
+    for r in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = r
+            .iter()
+            .zip(width)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}

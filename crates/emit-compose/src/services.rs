@@ -1,0 +1,371 @@
+//! From a local environment to compose services: the application's services, and its
+//! databases and caches as containers.
+
+use indexmap::{IndexMap, IndexSet};
+use tierform_model::validate::env_prefix;
+use tierform_model::{
+    App, Cache, CacheEngine, Database, Engine, Environment, HealthCheck, Service,
+};
+
+use crate::model::{ComposeService, Dependency, EnvFile, Healthcheck, Project, Volume};
+use crate::HEADER;
+
+/// The file secrets come from, beside the compose file; never written by tierform.
+const ENV_FILE: &str = ".env";
+/// The user services run as, as in Kubernetes (`runAsUser`/`runAsGroup` 10001), so that an image
+/// that needs root fails on the laptop first.
+const RUN_AS: &str = "10001:10001";
+
+/// The compose service of a database.
+pub(crate) fn db_host(name: &str) -> String {
+    format!("db-{name}")
+}
+
+/// The compose service of a cache.
+pub(crate) fn cache_host(name: &str) -> String {
+    format!("cache-{name}")
+}
+
+/// The variable holding a database's password, in `.env`: the name services read in the cloud.
+fn db_password_var(name: &str) -> String {
+    format!("{}_DB_PASSWORD", env_prefix(name))
+}
+
+/// The database name: the spec's, or the app name with `_` for `-` (as in the cloud).
+fn db_name(app: &App, db: &Database) -> String {
+    db.db_name
+        .clone()
+        .unwrap_or_else(|| app.app.replace('-', "_"))
+}
+
+/// The database user: the spec's, or the app name with `_` for `-` (as in the cloud).
+fn db_user(app: &App, db: &Database) -> String {
+    db.username
+        .clone()
+        .unwrap_or_else(|| app.app.replace('-', "_"))
+}
+
+/// The whole compose project.
+pub(crate) fn project(env: &Environment) -> Project {
+    let app = &env.app;
+    let mut services = IndexMap::new();
+    let mut volumes = IndexMap::new();
+    let mut taken_ports = IndexSet::new();
+    for (name, s) in &app.services {
+        services.insert(name.clone(), app_service(app, s, &mut taken_ports));
+    }
+    for (name, db) in &app.databases {
+        let volume = format!("{}-data", db_host(name));
+        services.insert(db_host(name), database(app, name, db, &volume));
+        volumes.insert(volume, Volume {});
+    }
+    for (name, cache) in &app.caches {
+        let volume = format!("{}-data", cache_host(name));
+        services.insert(cache_host(name), cache_service(cache, &volume));
+        volumes.insert(volume, Volume {});
+    }
+    Project {
+        name: env.prefix(),
+        services,
+        volumes,
+    }
+}
+
+/// The knob-valued configuration a service gets from its ConfigMap in Kubernetes: `LOG_LEVEL`,
+/// `FEATURE_<FLAG>`, `<NAME>_MODE`, then the service's own `env` (which wins).
+fn config(app: &App, s: &Service) -> IndexMap<String, String> {
+    let mut env = IndexMap::new();
+    env.insert(
+        "LOG_LEVEL".to_owned(),
+        app.observability.log_level.as_str().to_owned(),
+    );
+    for (flag, on) in &app.feature_flags {
+        env.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
+    }
+    for (name, ext) in &app.external_services {
+        env.insert(
+            format!("{}_MODE", env_prefix(name)),
+            ext.mode.as_str().to_owned(),
+        );
+    }
+    env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
+}
+
+fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> ComposeService {
+    let mut environment = config(app, s);
+    let mut depends_on = IndexMap::new();
+    for d in &s.databases {
+        let Some(db) = app.databases.get(d) else {
+            continue;
+        };
+        let pre = env_prefix(d);
+        environment.insert(format!("{pre}_DB_HOST"), db_host(d));
+        environment.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
+        environment.insert(format!("{pre}_DB_NAME"), db_name(app, db));
+        environment.insert(format!("{pre}_DB_USER"), db_user(app, db));
+        // `<NAME>_DB_PASSWORD` comes from `.env` through env_file, as the container's does.
+        depends_on.insert(db_host(d), Dependency::healthy());
+    }
+    for c in &s.caches {
+        // Plain redis:// locally: the cloud's URL (rediss://, TLS) comes from the infrastructure.
+        environment.insert(
+            format!("{}_CACHE_URL", env_prefix(c)),
+            format!("redis://{}:{CACHE_PORT}", cache_host(c)),
+        );
+        depends_on.insert(cache_host(c), Dependency::healthy());
+    }
+    for callee in &s.calls {
+        if app.services.contains_key(callee) {
+            depends_on.insert(callee.clone(), Dependency::healthy());
+        }
+    }
+    // Published on the loopback interface only; a second service on the same port gets the
+    // next free one on the host (the container port is unchanged).
+    let mut host_port = s.port;
+    while !taken_ports.insert(host_port) {
+        host_port = host_port.checked_add(1).unwrap_or(1024);
+    }
+    ComposeService {
+        image: format!("{}:{}", s.image, s.tag),
+        command: s.command.clone(),
+        user: Some(RUN_AS.to_owned()),
+        ports: vec![format!("127.0.0.1:{host_port}:{}", s.port)],
+        env_file: vec![EnvFile {
+            path: ENV_FILE.to_owned(),
+            required: false,
+        }],
+        environment,
+        read_only: Some(true),
+        tmpfs: vec!["/tmp".to_owned()],
+        cap_drop: vec!["ALL".to_owned()],
+        security_opt: vec!["no-new-privileges:true".to_owned()],
+        healthcheck: Some(app_healthcheck(&s.health_check, s.port)),
+        depends_on,
+        restart: "unless-stopped".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// The service's health check: its command when it has one; otherwise an HTTP GET of its path
+/// with `wget`, which assumes the image ships `wget` (busybox and Alpine-based images do; an
+/// image without it should declare `health_check.command`).
+fn app_healthcheck(hc: &HealthCheck, port: u16) -> Healthcheck {
+    let test = match (&hc.command, &hc.path) {
+        (Some(command), _) => std::iter::once("CMD".to_owned())
+            .chain(command.iter().cloned())
+            .collect(),
+        (None, path) => vec![
+            "CMD-SHELL".to_owned(),
+            format!(
+                "wget -q -O /dev/null http://127.0.0.1:{port}{} || exit 1",
+                path.as_deref().unwrap_or("/")
+            ),
+        ],
+    };
+    Healthcheck {
+        test,
+        interval: format!("{}s", hc.interval),
+        timeout: format!("{}s", hc.timeout),
+        retries: hc.unhealthy_threshold,
+        start_period: None,
+    }
+}
+
+/// Health checks of local data stores: quick, so that services start soon after them.
+fn store_healthcheck(test: Vec<String>) -> Healthcheck {
+    Healthcheck {
+        test,
+        interval: "5s".to_owned(),
+        timeout: "3s".to_owned(),
+        retries: 10,
+        start_period: Some("10s".to_owned()),
+    }
+}
+
+/// The container image of a database: the engine at the environment's exact version, so that
+/// local never drifts from the cloud (`postgres:15.4`, `mysql:8.0.35`).
+pub(crate) fn database_image(db: &Database) -> String {
+    format!("{}:{}", db.engine.as_str(), db.engine_version)
+}
+
+fn database(app: &App, name: &str, db: &Database, volume: &str) -> ComposeService {
+    let (user, dbname) = (db_user(app, db), db_name(app, db));
+    // Interpolated from `.env` (which compose reads for interpolation); never a literal.
+    let password = format!("${{{}}}", db_password_var(name));
+    let (environment, data_dir, test) = match db.engine {
+        Engine::Postgres => (
+            IndexMap::from([
+                ("POSTGRES_DB".to_owned(), dbname.clone()),
+                ("POSTGRES_USER".to_owned(), user.clone()),
+                ("POSTGRES_PASSWORD".to_owned(), password),
+            ]),
+            "/var/lib/postgresql/data",
+            vec![
+                "CMD-SHELL".to_owned(),
+                format!("pg_isready -U {user} -d {dbname}"),
+            ],
+        ),
+        Engine::Mysql => (
+            IndexMap::from([
+                ("MYSQL_DATABASE".to_owned(), dbname),
+                ("MYSQL_USER".to_owned(), user),
+                ("MYSQL_PASSWORD".to_owned(), password),
+                // No root password to manage: the application user owns its database.
+                ("MYSQL_RANDOM_ROOT_PASSWORD".to_owned(), "yes".to_owned()),
+            ]),
+            "/var/lib/mysql",
+            vec![
+                "CMD".to_owned(),
+                "mysqladmin".to_owned(),
+                "ping".to_owned(),
+                "-h".to_owned(),
+                "127.0.0.1".to_owned(),
+                "--silent".to_owned(),
+            ],
+        ),
+    };
+    let mut volumes = vec![format!("{volume}:{data_dir}")];
+    if let Some(seed) = &db.seed_data {
+        volumes.push(format!(
+            "{}:/docker-entrypoint-initdb.d:ro",
+            seed_path(seed)
+        ));
+    }
+    ComposeService {
+        image: database_image(db),
+        environment,
+        volumes,
+        healthcheck: Some(store_healthcheck(test)),
+        restart: "unless-stopped".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// The seed-data folder as the compose file sees it. The spec's relative paths are relative to
+/// the spec's folder; the compose file is written to `<out>/compose/<env>/`, and `<out>` is the
+/// spec's folder by default, so a relative path gains `../../`.
+fn seed_path(seed: &str) -> String {
+    if seed.starts_with('/') {
+        seed.to_owned()
+    } else {
+        format!("../../{}", seed.trim_start_matches("./"))
+    }
+}
+
+/// The port of Redis and Valkey.
+const CACHE_PORT: u16 = 6379;
+
+/// The container image of a cache: the engine at the environment's major.minor version
+/// (`redis:7.0`, `valkey/valkey:8.0`).
+pub(crate) fn cache_image(cache: &Cache) -> String {
+    let version: Vec<&str> = cache.engine_version.split('.').take(2).collect();
+    let repo = match cache.engine {
+        CacheEngine::Redis => "redis",
+        CacheEngine::Valkey => "valkey/valkey",
+    };
+    format!("{repo}:{}", version.join("."))
+}
+
+fn cache_service(cache: &Cache, volume: &str) -> ComposeService {
+    let cli = match cache.engine {
+        CacheEngine::Redis => "redis-cli",
+        CacheEngine::Valkey => "valkey-cli",
+    };
+    ComposeService {
+        image: cache_image(cache),
+        volumes: vec![format!("{volume}:/data")],
+        healthcheck: Some(store_healthcheck(vec![
+            "CMD".to_owned(),
+            cli.to_owned(),
+            "ping".to_owned(),
+        ])),
+        restart: "unless-stopped".to_owned(),
+        ..Default::default()
+    }
+}
+
+/// `.env.example`: every variable `.env` must define, without values: the database passwords,
+/// then each secret the services read.
+pub(crate) fn env_example(env: &Environment) -> String {
+    let app = &env.app;
+    let mut names: IndexSet<String> = app.databases.keys().map(|d| db_password_var(d)).collect();
+    for s in app.services.values() {
+        names.extend(s.secrets.iter().map(|x| env_prefix(x)));
+    }
+    let mut out = String::from(HEADER);
+    out.push_str("# Copy to .env and fill in; tierform never writes .env. Keep .env out of version control.\n");
+    for n in names {
+        out.push_str(&n);
+        out.push_str("=\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tierform_model::CacheEngine;
+
+    fn cache(engine: CacheEngine, v: &str) -> Cache {
+        Cache {
+            engine,
+            engine_version: v.into(),
+            node_type: "cache.t3.micro".into(),
+            nodes: 1,
+            automatic_failover: false,
+            at_rest_encryption: true,
+            transit_encryption: true,
+            snapshot_retention_days: 0,
+        }
+    }
+
+    #[test]
+    fn caches_keep_major_and_minor() {
+        assert_eq!(cache_image(&cache(CacheEngine::Redis, "7.0")), "redis:7.0");
+        assert_eq!(
+            cache_image(&cache(CacheEngine::Redis, "7.1.2")),
+            "redis:7.1"
+        );
+        assert_eq!(
+            cache_image(&cache(CacheEngine::Valkey, "8.0")),
+            "valkey/valkey:8.0"
+        );
+    }
+
+    #[test]
+    fn http_health_checks_use_wget_and_commands_run_as_given() {
+        let hc = HealthCheck {
+            path: Some("/health".into()),
+            command: None,
+            interval: 30,
+            timeout: 5,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+        };
+        let h = app_healthcheck(&hc, 3000);
+        assert_eq!(
+            h.test,
+            [
+                "CMD-SHELL",
+                "wget -q -O /dev/null http://127.0.0.1:3000/health || exit 1"
+            ]
+        );
+        assert_eq!(
+            (h.interval.as_str(), h.timeout.as_str(), h.retries),
+            ("30s", "5s", 3)
+        );
+        let hc = HealthCheck {
+            path: None,
+            command: Some(vec!["/bin/check".into()]),
+            ..hc
+        };
+        assert_eq!(app_healthcheck(&hc, 1).test, ["CMD", "/bin/check"]);
+    }
+
+    #[test]
+    fn seed_paths_are_relative_to_the_spec_folder() {
+        assert_eq!(seed_path("./db/seed"), "../../db/seed");
+        assert_eq!(seed_path("/srv/seed"), "/srv/seed");
+    }
+}

@@ -1,0 +1,150 @@
+//! Snapshots of every local environment of every fixture (`snapshots/compose/`), determinism,
+//! and no secret value in the output.
+
+use std::path::{Path, PathBuf};
+
+use tierform_model::{Environment, Format, Model, Runtime, Source};
+
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.sort();
+    out
+}
+
+fn local_envs(model: &Model) -> Vec<Environment> {
+    model
+        .environments()
+        .iter()
+        .map(|id| model.resolve(id).unwrap())
+        .filter(|e| e.runtime == Runtime::Local)
+        .collect()
+}
+
+#[test]
+fn every_local_environment_of_every_fixture() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../snapshots/compose");
+    settings.set_prepend_module_to_snapshot(false);
+    let _guard = settings.bind_to_scope();
+    let mut seen = 0;
+    for (name, path) in fixtures() {
+        let model = Model::load(&path).unwrap();
+        for env in local_envs(&model) {
+            for (file, contents) in tierform_emit_compose::emit(&env).iter() {
+                insta::assert_snapshot!(format!("{name}@{}@{file}", env.name), contents);
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no local environment in the fixtures");
+}
+
+#[test]
+fn output_is_deterministic() {
+    for (_, path) in fixtures() {
+        let (a, b) = (Model::load(&path).unwrap(), Model::load(&path).unwrap());
+        for (x, y) in local_envs(&a).iter().zip(local_envs(&b).iter()) {
+            assert_eq!(
+                tierform_emit_compose::emit(x),
+                tierform_emit_compose::emit(y)
+            );
+        }
+    }
+}
+
+const SPEC: &str = r#"
+app    = "shop"
+region = "us-east-1"
+network { cidr = "10.1.0.0/16" }
+platform "ecs_fargate" {}
+database "main" {
+  engine         = "mysql"
+  engine_version = "8.0.35"
+  instance_class = "db.t3.micro"
+  seed_data      = "./db/seed"
+}
+cache "sessions" {
+  engine         = "valkey"
+  engine_version = "8.0"
+  node_type      = "cache.t3.micro"
+}
+secret "stripe-key" {
+  description = "CANARY_DESCRIPTION_7f3a"
+}
+service "api" {
+  image     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api"
+  tag       = "1.0.0"
+  port      = 8080
+  databases = ["main"]
+  caches    = ["sessions"]
+  secrets   = ["stripe-key"]
+  env = {
+    GREETING = "CANARY_ENV_VALUE_91c2"
+  }
+  health_check { path = "/health" }
+}
+tier "local" {
+  runtime = "local"
+}
+tier "production" {}
+"#;
+
+fn local() -> Environment {
+    let model = Model::parse(Source::new("tierform.hcl", SPEC), Format::Hcl).unwrap();
+    local_envs(&model).remove(0)
+}
+
+#[test]
+fn secrets_are_names_only() {
+    let files = tierform_emit_compose::emit(&local());
+    for (path, text) in files.iter() {
+        assert!(
+            !text.contains("CANARY_DESCRIPTION"),
+            "{path} carries a secret's description"
+        );
+    }
+    let example = files.get(".env.example").unwrap();
+    let vars: Vec<&str> = example.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        vars,
+        ["MAIN_DB_PASSWORD=", "STRIPE_KEY="],
+        "names only, no values"
+    );
+    let compose = files.get("docker-compose.yml").unwrap();
+    assert!(
+        compose.contains("MYSQL_PASSWORD: ${MAIN_DB_PASSWORD}"),
+        "the database password is interpolated from .env"
+    );
+    assert!(
+        !compose.contains("STRIPE_KEY"),
+        "secrets reach the service through env_file only"
+    );
+    // The harmless-looking env value is configuration and stays where it was declared.
+    assert_eq!(compose.matches("CANARY_ENV_VALUE").count(), 1);
+}
+
+#[test]
+fn data_stores_match_the_environment_engines() {
+    let files = tierform_emit_compose::emit(&local());
+    let compose = files.get("docker-compose.yml").unwrap();
+    assert!(compose.contains("image: mysql:8.0.35"));
+    assert!(compose.contains("image: valkey/valkey:8.0"));
+    assert!(compose.contains("../../db/seed:/docker-entrypoint-initdb.d:ro"));
+    assert!(compose.contains("MAIN_DB_HOST: db-main"));
+    assert!(compose.contains("SESSIONS_CACHE_URL: redis://cache-sessions:6379"));
+    assert!(
+        !compose.contains("\nversion:"),
+        "the obsolete version key is not written"
+    );
+}

@@ -1,0 +1,273 @@
+//! Traffic: the Service of each workload, the Ingress of public services, and a NetworkPolicy
+//! per workload that allows only the traffic the model declares.
+//!
+//! Allowed traffic, and nothing else:
+//! - into a public service from the load balancer: the AWS Load Balancer Controller's ALB sends
+//!   traffic from its own addresses inside the VPC (target type `ip`), so the peer is the VPC
+//!   range;
+//! - into a service from the services that list it in `calls`;
+//! - out of a workload: DNS to the cluster's resolver, the services it `calls`, the ports of its
+//!   databases and caches inside the VPC, and HTTPS to the internet only when the application
+//!   declares external services (the model does not say which service uses which provider).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Service as KService, ServicePort, ServiceSpec};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    ServiceBackendPort,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use tierform_model::{App, Service};
+
+use crate::meta::{self, Labels};
+use crate::workload::{COMPONENT, PORT_NAME};
+
+/// The ClusterIP Service of a service, on its own port.
+pub(crate) fn service(app: &App, name: &str, s: &Service) -> KService {
+    KService {
+        metadata: meta::object_meta(
+            name,
+            meta::structural(&app.app, name, COMPONENT),
+            BTreeMap::new(),
+        ),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".to_owned()),
+            selector: meta::selector(name).match_labels,
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.to_owned()),
+                port: i32::from(s.port),
+                target_port: Some(IntOrString::String(PORT_NAME.to_owned())),
+                protocol: Some("TCP".to_owned()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The TLS policy of the ALB's HTTPS listener: TLS 1.2 and 1.3 only.
+const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/// The Ingress of a public service, for the AWS Load Balancer Controller (`ingressClassName:
+/// alb`): HTTPS with the certificate ACM holds for the host (the controller discovers it from
+/// the TLS host), HTTP redirected to HTTPS. The host is the only per-environment value.
+pub(crate) fn ingress(app: &App, name: &str, s: &Service) -> Option<Ingress> {
+    let public = s.public.as_ref()?;
+    let mut annotations = BTreeMap::from([
+        (
+            "alb.ingress.kubernetes.io/scheme",
+            "internet-facing".to_owned(),
+        ),
+        ("alb.ingress.kubernetes.io/target-type", "ip".to_owned()),
+        (
+            "alb.ingress.kubernetes.io/listen-ports",
+            r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.to_owned(),
+        ),
+        ("alb.ingress.kubernetes.io/ssl-redirect", "443".to_owned()),
+        (
+            "alb.ingress.kubernetes.io/ssl-policy",
+            SSL_POLICY.to_owned(),
+        ),
+    ]);
+    if let Some(path) = &s.health_check.path {
+        annotations.insert("alb.ingress.kubernetes.io/healthcheck-path", path.clone());
+    }
+    let annotations = annotations
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    Some(Ingress {
+        metadata: meta::object_meta(
+            name,
+            meta::structural(&app.app, name, COMPONENT),
+            annotations,
+        ),
+        spec: Some(IngressSpec {
+            ingress_class_name: Some("alb".to_owned()),
+            tls: Some(vec![IngressTLS {
+                hosts: Some(vec![public.host.clone()]),
+                ..Default::default()
+            }]),
+            rules: Some(vec![IngressRule {
+                host: Some(public.host.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some("/".to_owned()),
+                        path_type: "Prefix".to_owned(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: name.to_owned(),
+                                port: Some(ServiceBackendPort {
+                                    name: Some(PORT_NAME.to_owned()),
+                                    ..Default::default()
+                                }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+/// JSON pointers of the per-environment host inside [`ingress`]'s output.
+pub(crate) const INGRESS_HOST_PATHS: [&str; 2] = ["/spec/rules/0/host", "/spec/tls/0/hosts/0"];
+
+/// The NetworkPolicy of a service.
+pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolicy {
+    let own_port = [tcp(s.port)];
+    let mut ingress = Vec::new();
+    if s.public.is_some() {
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![ip_block(&app.network.cidr)]),
+            ports: Some(own_port.to_vec()),
+        });
+    }
+    let callers: Vec<NetworkPolicyPeer> = app
+        .services
+        .iter()
+        .filter(|(_, other)| other.calls.iter().any(|c| c == name))
+        .map(|(caller, _)| pods(caller))
+        .collect();
+    if !callers.is_empty() {
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(callers),
+            ports: Some(own_port.to_vec()),
+        });
+    }
+    // The rules naming the VPC range (a knob) come first in each direction, so that the paths
+    // overlays replace stay put whatever else the policy allows.
+    let mut egress = vec![dns()];
+    let mut store_ports: Vec<u16> = s
+        .databases
+        .iter()
+        .filter_map(|d| app.databases.get(d))
+        .map(|d| d.engine.port())
+        .collect();
+    if !s.caches.is_empty() {
+        store_ports.push(REDIS_PORT);
+    }
+    if let Some(rule) = data_stores(&app.network.cidr, store_ports) {
+        egress.push(rule);
+    }
+    for callee in &s.calls {
+        if let Some(target) = app.services.get(callee) {
+            egress.push(NetworkPolicyEgressRule {
+                to: Some(vec![pods(callee)]),
+                ports: Some(vec![tcp(target.port)]),
+            });
+        }
+    }
+    if !app.external_services.is_empty() {
+        egress.push(https_out());
+    }
+    policy(&app.app, name, COMPONENT, ingress, egress)
+}
+
+/// The port of Redis and Valkey.
+pub(crate) const REDIS_PORT: u16 = 6379;
+
+/// A NetworkPolicy selecting one workload's pods, restricting both directions.
+pub(crate) fn policy(
+    app: &str,
+    name: &str,
+    component: &str,
+    ingress: Vec<NetworkPolicyIngressRule>,
+    egress: Vec<NetworkPolicyEgressRule>,
+) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: meta::object_meta(
+            name,
+            meta::structural(app, name, component),
+            BTreeMap::new(),
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(meta::selector(name)),
+            policy_types: Some(vec!["Ingress".to_owned(), "Egress".to_owned()]),
+            // An empty list would read as "no rule"; absent is the same and prints nothing.
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: Some(egress),
+        }),
+    }
+}
+
+/// Egress to the databases' and caches' ports inside the VPC, if there are any.
+pub(crate) fn data_stores(vpc_cidr: &str, mut ports: Vec<u16>) -> Option<NetworkPolicyEgressRule> {
+    ports.sort_unstable();
+    ports.dedup();
+    (!ports.is_empty()).then(|| NetworkPolicyEgressRule {
+        to: Some(vec![ip_block(vpc_cidr)]),
+        ports: Some(ports.into_iter().map(tcp).collect()),
+    })
+}
+
+/// HTTPS to anywhere (third-party APIs, AWS APIs).
+pub(crate) fn https_out() -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(vec![ip_block("0.0.0.0/0")]),
+        ports: Some(vec![tcp(443)]),
+    }
+}
+
+/// DNS to the cluster's resolver (CoreDNS in `kube-system`, labelled `k8s-app: kube-dns`).
+pub(crate) fn dns() -> NetworkPolicyEgressRule {
+    let peer = NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(Labels::from([(
+                "kubernetes.io/metadata.name".to_owned(),
+                "kube-system".to_owned(),
+            )])),
+            ..Default::default()
+        }),
+        pod_selector: Some(LabelSelector {
+            match_labels: Some(Labels::from([(
+                "k8s-app".to_owned(),
+                "kube-dns".to_owned(),
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let port = |protocol: &str| NetworkPolicyPort {
+        protocol: Some(protocol.to_owned()),
+        port: Some(IntOrString::Int(53)),
+        ..Default::default()
+    };
+    NetworkPolicyEgressRule {
+        to: Some(vec![peer]),
+        ports: Some(vec![port("UDP"), port("TCP")]),
+    }
+}
+
+fn pods(name: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(meta::selector(name)),
+        ..Default::default()
+    }
+}
+
+fn ip_block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock {
+            cidr: cidr.to_owned(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn tcp(port: u16) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        protocol: Some("TCP".to_owned()),
+        port: Some(IntOrString::Int(i32::from(port))),
+        ..Default::default()
+    }
+}

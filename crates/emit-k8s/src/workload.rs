@@ -1,0 +1,407 @@
+//! Services as workloads: ServiceAccount, ConfigMap, Deployment, with their probes, resources
+//! and environment wiring.
+//!
+//! Environment variables reach a container four ways, each for one kind of value:
+//! - knob values (log level, feature flags, external-service modes, the service's `env`) from
+//!   the ConfigMap `<service>-config` through `envFrom`, so overlays change them in one place;
+//! - structural wiring known from the model (database port, name and user) as literal `value`s;
+//! - endpoints only the infrastructure knows (database hosts, cache URLs) through
+//!   `configMapKeyRef` to the ConfigMap [`ENDPOINTS`], which the infrastructure pipeline fills
+//!   from the Terraform outputs (tierform does not emit it: it cannot know the values);
+//! - secrets through `secretKeyRef` to the Secret `<service>-secrets`, created in the cluster by
+//!   External Secrets (or the platform's operator) from Secrets Manager. tierform never emits a
+//!   Secret object: no secret value can reach its output.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EnvFromSource,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretKeySelector, ServiceAccount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use tierform_model::validate::env_prefix;
+use tierform_model::{App, Database, Environment, HealthCheck, Service};
+
+use crate::meta;
+use crate::security;
+
+/// The ConfigMap of infrastructure endpoints (`<NAME>_DB_HOST`, `<NAME>_CACHE_URL`), created by
+/// the infrastructure pipeline from Terraform outputs.
+pub const ENDPOINTS: &str = "infra-endpoints";
+/// The name of the container port, used by probes, the Service and the Ingress.
+pub(crate) const PORT_NAME: &str = "http";
+/// The component label of service workloads.
+pub(crate) const COMPONENT: &str = "service";
+
+/// The ConfigMap holding a service's knob-valued configuration.
+pub(crate) fn config_name(service: &str) -> String {
+    format!("{service}-config")
+}
+
+/// The Secret a service's secrets come from (created outside tierform).
+pub(crate) fn secret_name(workload: &str) -> String {
+    format!("{workload}-secrets")
+}
+
+/// A service's own ServiceAccount, without an API token: no workload tierform emits talks to
+/// the Kubernetes API.
+pub(crate) fn service_account(app: &str, name: &str, component: &str) -> ServiceAccount {
+    ServiceAccount {
+        metadata: meta::object_meta(
+            name,
+            meta::structural(app, name, component),
+            BTreeMap::new(),
+        ),
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    }
+}
+
+/// The knob-valued configuration of a service: `LOG_LEVEL`, one `FEATURE_<FLAG>` per feature
+/// flag, one `<NAME>_MODE` per external service, then the service's own `env` (which wins).
+pub(crate) fn config_data(app: &App, service: &Service) -> IndexMap<String, String> {
+    let mut data = IndexMap::new();
+    data.insert(
+        "LOG_LEVEL".to_owned(),
+        app.observability.log_level.as_str().to_owned(),
+    );
+    for (flag, on) in &app.feature_flags {
+        data.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
+    }
+    for (name, ext) in &app.external_services {
+        data.insert(
+            format!("{}_MODE", env_prefix(name)),
+            ext.mode.as_str().to_owned(),
+        );
+    }
+    for (k, v) in &service.env {
+        data.insert(k.clone(), v.clone());
+    }
+    data
+}
+
+/// The ConfigMap `<service>-config`.
+pub(crate) fn config_map(app: &App, name: &str, service: &Service) -> ConfigMap {
+    ConfigMap {
+        metadata: meta::object_meta(
+            &config_name(name),
+            meta::structural(&app.app, name, COMPONENT),
+            BTreeMap::new(),
+        ),
+        data: Some(config_data(app, service).into_iter().collect()),
+        ..Default::default()
+    }
+}
+
+/// The database name on the instance: the spec's, or the app name with `_` for `-`.
+pub(crate) fn db_name(app: &App, db: &Database) -> String {
+    db.db_name
+        .clone()
+        .unwrap_or_else(|| app.app.replace('-', "_"))
+}
+
+/// The database user: the spec's, or the app name with `_` for `-`.
+pub(crate) fn db_user(app: &App, db: &Database) -> String {
+    db.username
+        .clone()
+        .unwrap_or_else(|| app.app.replace('-', "_"))
+}
+
+/// The wiring of one database as environment variables (`<NAME>_DB_*`), with the password
+/// from the workload's Secret.
+pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar> {
+    let pre = env_prefix(db_ref);
+    let Some(db) = app.databases.get(db_ref) else {
+        return Vec::new();
+    };
+    vec![
+        from_endpoints(&format!("{pre}_DB_HOST")),
+        literal(&format!("{pre}_DB_PORT"), &db.engine.port().to_string()),
+        literal(&format!("{pre}_DB_NAME"), &db_name(app, db)),
+        literal(&format!("{pre}_DB_USER"), &db_user(app, db)),
+        from_secret(&format!("{pre}_DB_PASSWORD"), secret),
+    ]
+}
+
+/// Every explicitly wired variable of a service, in a stable order: databases, caches, secrets.
+pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar> {
+    let secret = secret_name(name);
+    let mut env = Vec::new();
+    for db in &service.databases {
+        env.extend(database_env(app, db, &secret));
+    }
+    for cache in &service.caches {
+        env.push(from_endpoints(&format!("{}_CACHE_URL", env_prefix(cache))));
+    }
+    for s in &service.secrets {
+        env.push(from_secret(&env_prefix(s), &secret));
+    }
+    env
+}
+
+pub(crate) fn literal(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+        ..Default::default()
+    }
+}
+
+fn from_endpoints(var: &str) -> EnvVar {
+    EnvVar {
+        name: var.to_owned(),
+        value_from: Some(EnvVarSource {
+            config_map_key_ref: Some(ConfigMapKeySelector {
+                name: ENDPOINTS.to_owned(),
+                key: var.to_owned(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn from_secret(var: &str, secret: &str) -> EnvVar {
+    EnvVar {
+        name: var.to_owned(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_owned(),
+                key: var.to_owned(),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Requests from `cpu` / `memory`, limits from `cpu_limit` / `memory_limit` (the requests when
+/// not given): millicores and MiB, as the spec counts them.
+pub(crate) fn resources(
+    cpu: u32,
+    memory: u32,
+    cpu_limit: u32,
+    memory_limit: u32,
+) -> ResourceRequirements {
+    let q = |cpu: u32, mem: u32| {
+        BTreeMap::from([
+            ("cpu".to_owned(), Quantity(format!("{cpu}m"))),
+            ("memory".to_owned(), Quantity(format!("{mem}Mi"))),
+        ])
+    };
+    ResourceRequirements {
+        requests: Some(q(cpu, memory)),
+        limits: Some(q(cpu_limit, memory_limit)),
+        ..Default::default()
+    }
+}
+
+/// The resources of a service.
+pub(crate) fn service_resources(s: &Service) -> ResourceRequirements {
+    resources(
+        s.cpu,
+        s.memory,
+        s.cpu_limit.unwrap_or(s.cpu),
+        s.memory_limit.unwrap_or(s.memory),
+    )
+}
+
+/// The replicas a Deployment starts with: the fixed count, or the autoscaler's minimum. The
+/// field is always set (not left to the autoscaler) so that the base and every overlay carry
+/// the same structure and only the number changes.
+pub(crate) fn replicas(s: &Service) -> u32 {
+    s.autoscaling.as_ref().map_or(s.replicas, |a| a.min)
+}
+
+/// The readiness or liveness probe of a health check: HTTP GET on the named port, or the
+/// command. Liveness must use a success threshold of 1 (the API server rejects others).
+pub(crate) fn probe(hc: &HealthCheck, readiness: bool) -> Probe {
+    let (http_get, exec) = match (&hc.path, &hc.command) {
+        (Some(path), _) => (
+            Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(PORT_NAME.to_owned()),
+                ..Default::default()
+            }),
+            None,
+        ),
+        (None, command) => (
+            None,
+            Some(ExecAction {
+                command: command.clone(),
+            }),
+        ),
+    };
+    Probe {
+        http_get,
+        exec,
+        period_seconds: Some(to_i32(hc.interval)),
+        timeout_seconds: Some(to_i32(hc.timeout)),
+        success_threshold: Some(if readiness {
+            to_i32(hc.healthy_threshold)
+        } else {
+            1
+        }),
+        failure_threshold: Some(to_i32(hc.unhealthy_threshold)),
+        ..Default::default()
+    }
+}
+
+/// The image reference: `repo:tag`, plus `@digest` when the digest is pinned.
+pub(crate) fn image(repo: &str, tag: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(d) => format!("{repo}:{tag}@{d}"),
+        None => format!("{repo}:{tag}"),
+    }
+}
+
+/// Values validated to be small, clamped rather than wrapped should one ever be huge.
+pub(crate) fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// checkov annotations for checks that do not apply to a workload, with the reason. Keyed
+/// `checkov.io/skip<N>` as checkov reads them.
+pub(crate) fn checkov_skips(skips: &[(&str, &str)]) -> BTreeMap<String, String> {
+    skips
+        .iter()
+        .enumerate()
+        .map(|(i, (id, why))| (format!("checkov.io/skip{}", i + 1), format!("{id}={why}")))
+        .collect()
+}
+
+/// Why secrets are environment variables (checkov CKV_K8S_35 prefers files).
+pub(crate) const SECRETS_AS_ENV: (&str, &str) =
+    ("CKV_K8S_35", "the service contract is environment variables; values come from a Secret synced by External Secrets");
+
+/// A service's Deployment.
+pub(crate) fn deployment(env: &Environment, name: &str, s: &Service) -> Deployment {
+    let app = &env.app;
+    let mut labels = meta::structural(&app.app, name, COMPONENT);
+    labels.insert(meta::VERSION.to_owned(), meta::label_value(&s.tag));
+    let wired = wired_env(app, name, s);
+    let uses_secrets = wired.iter().any(|e| {
+        e.value_from
+            .as_ref()
+            .is_some_and(|v| v.secret_key_ref.is_some())
+    });
+    let annotations = if uses_secrets {
+        checkov_skips(&[SECRETS_AS_ENV])
+    } else {
+        BTreeMap::new()
+    };
+    let container = Container {
+        name: name.to_owned(),
+        image: Some(image(&s.image, &s.tag, s.digest.as_deref())),
+        image_pull_policy: Some("Always".to_owned()),
+        args: s.command.clone(),
+        ports: Some(vec![ContainerPort {
+            name: Some(PORT_NAME.to_owned()),
+            container_port: i32::from(s.port),
+            protocol: Some("TCP".to_owned()),
+            ..Default::default()
+        }]),
+        env_from: Some(vec![EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: config_name(name),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }]),
+        env: (!wired.is_empty()).then_some(wired),
+        resources: Some(service_resources(s)),
+        readiness_probe: Some(probe(&s.health_check, true)),
+        liveness_probe: Some(probe(&s.health_check, false)),
+        security_context: Some(security::container()),
+        volume_mounts: Some(vec![security::tmp_mount()]),
+        ..Default::default()
+    };
+    Deployment {
+        metadata: meta::object_meta(name, labels.clone(), annotations),
+        spec: Some(DeploymentSpec {
+            replicas: Some(to_i32(replicas(s))),
+            selector: meta::selector(name),
+            template: PodTemplateSpec {
+                metadata: Some(meta::object_meta_labels_only(labels)),
+                spec: Some(PodSpec {
+                    service_account_name: Some(name.to_owned()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(security::pod()),
+                    containers: vec![container],
+                    volumes: Some(vec![security::tmp_volume()]),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tierform_model::HealthCheck;
+
+    fn hc(path: Option<&str>, command: Option<Vec<&str>>) -> HealthCheck {
+        HealthCheck {
+            path: path.map(str::to_owned),
+            command: command.map(|c| c.into_iter().map(str::to_owned).collect()),
+            interval: 30,
+            timeout: 5,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+        }
+    }
+
+    #[test]
+    fn http_probes_use_the_named_port_and_the_thresholds() {
+        let r = probe(&hc(Some("/health"), None), true);
+        let get = r.http_get.unwrap();
+        assert_eq!(get.path.as_deref(), Some("/health"));
+        assert_eq!(get.port, IntOrString::String("http".into()));
+        assert_eq!(
+            (
+                r.period_seconds,
+                r.timeout_seconds,
+                r.success_threshold,
+                r.failure_threshold
+            ),
+            (Some(30), Some(5), Some(2), Some(3))
+        );
+        assert_eq!(
+            probe(&hc(Some("/health"), None), false).success_threshold,
+            Some(1),
+            "liveness needs 1"
+        );
+    }
+
+    #[test]
+    fn command_probes_exec_the_command() {
+        let p = probe(&hc(None, Some(vec!["/bin/check", "--quick"])), true);
+        assert!(p.http_get.is_none());
+        assert_eq!(p.exec.unwrap().command.unwrap(), ["/bin/check", "--quick"]);
+    }
+
+    #[test]
+    fn resources_are_millicores_and_mebibytes() {
+        let r = resources(250, 512, 1000, 1024);
+        assert_eq!(r.requests.unwrap()["cpu"], Quantity("250m".into()));
+        assert_eq!(r.limits.unwrap()["memory"], Quantity("1024Mi".into()));
+    }
+
+    #[test]
+    fn images_pin_the_digest_when_given() {
+        assert_eq!(
+            image("r/api", "1.2", Some("sha256:ab")),
+            "r/api:1.2@sha256:ab"
+        );
+        assert_eq!(image("r/api", "1.2", None), "r/api:1.2");
+    }
+}

@@ -1,0 +1,275 @@
+//! Properties of the output: deterministic, knob-only overlays, no secret values, parity data.
+
+mod support;
+
+use tierform_model::{Environment, Format, Model, Source};
+
+/// A small EKS application with a local tier, secrets, a database, a cache and a public
+/// service; `CANARY_*` strings are planted where a careless emitter could leak them.
+const SPEC: &str = r#"
+app    = "shop"
+region = "us-east-1"
+network { cidr = "10.1.0.0/16" }
+platform "eks" {
+  version = "1.30"
+  node_group "general" {
+    instance_types = ["m5.large"]
+    min            = 2
+    desired        = 2
+    max            = 4
+  }
+}
+database "main" {
+  engine         = "postgres"
+  engine_version = "15.4"
+  instance_class = "db.m5.large"
+}
+cache "sessions" {
+  engine_version = "7.0"
+  node_type      = "cache.t3.micro"
+}
+secret "stripe-key" {
+  description = "CANARY_DESCRIPTION_7f3a"
+}
+service "api" {
+  image     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api"
+  tag       = "1.0.0"
+  digest    = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+  port      = 8080
+  databases = ["main"]
+  caches    = ["sessions"]
+  secrets   = ["stripe-key"]
+  calls     = ["worker"]
+  env = {
+    GREETING = "CANARY_ENV_VALUE_91c2"
+  }
+  public {
+    host = "api.shop.example.com"
+    zone = "shop.example.com"
+  }
+  health_check { path = "/health" }
+}
+service "worker" {
+  image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-worker"
+  tag   = "1.0.0"
+  port  = 9090
+  health_check { command = ["/bin/healthcheck"] }
+}
+tier "local" {
+  runtime = "local"
+}
+tier "staging" {
+  mirrors = "production"
+  service "api" {
+    tag         = "1.1.0-rc1"
+    digest      = null
+    replicas    = 1
+    autoscaling = null
+    public {
+      host = "staging.shop.example.com"
+      zone = "shop.example.com"
+    }
+  }
+}
+tier "production" {
+  service "api" {
+    autoscaling {
+      min = 3
+      max = 10
+    }
+  }
+}
+"#;
+
+fn envs() -> (Model, Vec<Environment>) {
+    let model = Model::parse(Source::new("tierform.hcl", SPEC), Format::Hcl).unwrap();
+    let envs = model
+        .environments()
+        .iter()
+        .map(|id| model.resolve(id).unwrap())
+        .collect();
+    (model, envs)
+}
+
+fn env<'a>(envs: &'a [Environment], name: &str) -> &'a Environment {
+    envs.iter().find(|e| e.name == name).unwrap()
+}
+
+fn all_output(envs: &[Environment]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in envs.iter().filter(|e| support::is_k8s(e)) {
+        for (layout, files) in [
+            ("base", tierform_emit_k8s::base(e)),
+            ("overlay", tierform_emit_k8s::overlay(e)),
+            ("flat", tierform_emit_k8s::flat(e)),
+        ] {
+            out.extend(
+                files
+                    .iter()
+                    .map(|(p, c)| (format!("{}/{layout}/{p}", e.name), c.to_owned())),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn output_is_deterministic() {
+    let (_, a) = envs();
+    let (_, b) = envs();
+    assert_eq!(all_output(&a), all_output(&b));
+    for (model_envs, path) in support::fixtures()
+        .into_iter()
+        .map(|(_, p)| (support::load(&p).1, p))
+    {
+        assert_eq!(
+            all_output(&model_envs),
+            all_output(&support::load(&path).1),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn no_secret_reaches_the_output() {
+    let (_, envs) = envs();
+    let output = all_output(&envs);
+    assert!(!output.is_empty());
+    for (path, text) in &output {
+        assert!(
+            !text.contains("CANARY_DESCRIPTION"),
+            "{path} carries a secret's description"
+        );
+        assert!(
+            !text.contains("kind: Secret\n"),
+            "{path} emits a Secret object"
+        );
+    }
+    for e in envs.iter().filter(|e| support::is_k8s(e)) {
+        for o in tierform_emit_k8s::objects(e) {
+            assert_ne!(o.data["kind"], "Secret", "{}", o.id);
+            assert!(
+                o.data.get("data").is_none() || o.data["kind"] == "ConfigMap",
+                "{} carries data",
+                o.id
+            );
+            assert!(
+                !o.data.to_string().contains("CANARY_DESCRIPTION"),
+                "{}",
+                o.id
+            );
+        }
+    }
+    // The harmless-looking env value is configuration: it is in the ConfigMap, never elsewhere.
+    let staging = env(&envs, "staging");
+    for o in tierform_emit_k8s::objects(staging) {
+        if o.data.to_string().contains("CANARY_ENV_VALUE") {
+            assert_eq!(o.id, "k8s:ConfigMap/api-config");
+        }
+    }
+}
+
+#[test]
+fn secrets_are_references_to_a_secret_never_values() {
+    let (_, envs) = envs();
+    let d = tierform_emit_k8s::objects(env(&envs, "production"))
+        .into_iter()
+        .find(|o| o.id == "k8s:Deployment/api")
+        .unwrap();
+    let env_vars = &d.data["spec"]["template"]["spec"]["containers"][0]["env"];
+    let stripe = env_vars
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "STRIPE_KEY")
+        .unwrap();
+    assert_eq!(stripe["valueFrom"]["secretKeyRef"]["name"], "api-secrets");
+    assert!(stripe.get("value").is_none());
+    let password = env_vars
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "MAIN_DB_PASSWORD")
+        .unwrap();
+    assert_eq!(
+        password["valueFrom"]["secretKeyRef"]["key"],
+        "MAIN_DB_PASSWORD"
+    );
+}
+
+#[test]
+fn overlays_carry_no_structure() {
+    let (_, envs) = envs();
+    let staging = env(&envs, "staging");
+    let mut changed = staging.clone();
+    let api = changed.app.services.get_mut("api").unwrap();
+    api.port = 9999;
+    api.health_check.path = Some("/other".into());
+    api.calls.clear();
+    changed
+        .app
+        .databases
+        .get_mut("main")
+        .unwrap()
+        .engine_version = "16.1".into();
+    assert_ne!(
+        tierform_emit_k8s::flat(staging),
+        tierform_emit_k8s::flat(&changed)
+    );
+    assert_eq!(
+        tierform_emit_k8s::overlay(staging),
+        tierform_emit_k8s::overlay(&changed),
+        "a structural change reached the overlay"
+    );
+
+    let mut knob = staging.clone();
+    knob.app.services.get_mut("api").unwrap().cpu = 1000;
+    assert_ne!(
+        tierform_emit_k8s::overlay(staging),
+        tierform_emit_k8s::overlay(&knob),
+        "a knob change must reach the overlay"
+    );
+}
+
+#[test]
+fn objects_are_identified_for_parity() {
+    let (_, envs) = envs();
+    let ids: Vec<String> = tierform_emit_k8s::objects(env(&envs, "production"))
+        .into_iter()
+        .map(|o| format!("{} {}", o.component, o.id))
+        .collect();
+    assert!(
+        ids.contains(&"namespace k8s:Namespace/shop-production".to_owned()),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"service api k8s:HorizontalPodAutoscaler/api".to_owned()));
+    assert!(ids.contains(&"service api k8s:PodDisruptionBudget/api".to_owned()));
+    assert!(ids.contains(&"service api k8s:Ingress/api".to_owned()));
+    let staging: Vec<String> = tierform_emit_k8s::objects(env(&envs, "staging"))
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert!(
+        !staging.contains(&"k8s:HorizontalPodAutoscaler/api".to_owned()),
+        "staging runs a fixed count"
+    );
+}
+
+#[test]
+fn base_and_overlay_render_staging_in_memory() {
+    let (_, envs) = envs();
+    let (production, staging) = (env(&envs, "production"), env(&envs, "staging"));
+    let rendered = support::by_id(tierform_emit_k8s::rendered_overlay(production, staging));
+    let flat = support::by_id(tierform_emit_k8s::flat_values(staging));
+    assert_eq!(rendered, flat);
+    let d = &flat["Deployment/api"];
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api:1.1.0-rc1"
+    );
+    assert_eq!(
+        flat["Ingress/api"]["spec"]["rules"][0]["host"],
+        "staging.shop.example.com"
+    );
+}

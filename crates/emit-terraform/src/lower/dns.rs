@@ -1,0 +1,129 @@
+//! `dns.tf`, where services are public: the hosted zones (looked up, not created), an ACM
+//! certificate per public host validated through DNS, and the records that point each host at
+//! its service (the ALB on ECS, App Runner's custom domain). On EKS the ingress controller
+//! uses the certificates and its ALB gets its records from the cluster (external-dns).
+
+use hcl::expr::ForExpr;
+use hcl::{Expression, Identifier};
+use tierform_model::Platform;
+
+use super::{tags, Cx};
+use crate::expr::{list, res, var};
+use crate::module::{Module, TfFile, B};
+use crate::names::label;
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    for (name, svc) in cx.public_services() {
+        let Some(public) = &svc.public else { continue };
+        let l = label(name);
+        let c = format!("service {name}");
+        let zone_id = crate::expr::data("aws_route53_zone", &l, "zone_id");
+        m.push(
+            TfFile::Dns,
+            &c,
+            B::data("aws_route53_zone", &l)
+                .attr("name", public.zone.as_str())
+                .attr("private_zone", false),
+        );
+        match &cx.app.platform {
+            Platform::EcsFargate(_) | Platform::Eks(_) => {
+                certificate(cx, m, name, &public.host, zone_id.clone());
+                if cx.ecs() {
+                    m.push(
+                        TfFile::Dns,
+                        &c,
+                        B::resource("aws_route53_record", &l)
+                            .attr("zone_id", zone_id)
+                            .attr("name", public.host.as_str())
+                            .attr("type", "A")
+                            .block(
+                                B::new("alias")
+                                    .attr("name", res("aws_lb", "main", "dns_name"))
+                                    .attr("zone_id", res("aws_lb", "main", "zone_id"))
+                                    .attr("evaluate_target_health", true),
+                            ),
+                    );
+                }
+            }
+            Platform::AppRunner(_) => {
+                m.push(
+                    TfFile::Dns,
+                    &c,
+                    B::resource("aws_apprunner_custom_domain_association", &l)
+                        .attr("domain_name", public.host.as_str())
+                        .attr("service_arn", res("aws_apprunner_service", &l, "arn"))
+                        .attr("enable_www_subdomain", false),
+                );
+                m.push(
+                    TfFile::Dns,
+                    &c,
+                    B::resource("aws_route53_record", &l)
+                        .attr("zone_id", zone_id)
+                        .attr("name", public.host.as_str())
+                        .attr("type", "CNAME")
+                        .attr("ttl", 300)
+                        .attr(
+                            "records",
+                            list([res(
+                                "aws_apprunner_custom_domain_association",
+                                &l,
+                                "dns_target",
+                            )]),
+                        ),
+                );
+            }
+        }
+    }
+}
+
+/// An ACM certificate for `host`, validated by DNS records in its zone.
+fn certificate(cx: &Cx, m: &mut Module, service: &str, host: &str, zone_id: Expression) {
+    let l = label(service);
+    let c = format!("service {service}");
+    m.push(
+        TfFile::Dns,
+        &c,
+        B::resource("aws_acm_certificate", &l)
+            .attr("domain_name", host)
+            .attr("validation_method", "DNS")
+            .attr("key_algorithm", "RSA_2048")
+            .block(B::new("lifecycle").attr("create_before_destroy", true))
+            .attr("tags", tags(cx.name(service, 255))),
+    );
+    let dvo = || var("dvo");
+    let by_domain = ForExpr::new(
+        Identifier::unchecked("dvo"),
+        res("aws_acm_certificate", &l, "domain_validation_options"),
+        Expression::from(dvo()),
+    )
+    .with_key_expr(Expression::from(dvo().attr("domain_name")));
+    let each = |a: &str| -> Expression { var("each").attr("value").attr(a).into() };
+    let validation = format!("{l}_validation");
+    m.push(
+        TfFile::Dns,
+        &c,
+        B::resource("aws_route53_record", &validation)
+            .attr("for_each", Expression::ForExpr(Box::new(by_domain)))
+            .attr("zone_id", zone_id)
+            .attr("name", each("resource_record_name"))
+            .attr("type", each("resource_record_type"))
+            .attr("records", list([each("resource_record_value")]))
+            .attr("ttl", 60)
+            .attr("allow_overwrite", true),
+    );
+    let fqdns = ForExpr::new(
+        Identifier::unchecked("record"),
+        var("aws_route53_record").attr(&validation),
+        Expression::from(var("record").attr("fqdn")),
+    );
+    m.push(
+        TfFile::Dns,
+        &c,
+        B::resource("aws_acm_certificate_validation", &l)
+            .attr("certificate_arn", res("aws_acm_certificate", &l, "arn"))
+            .attr(
+                "validation_record_fqdns",
+                Expression::ForExpr(Box::new(fqdns)),
+            ),
+    );
+}

@@ -1,0 +1,152 @@
+//! `outputs.tf`: what operators and pipelines need to find the environment's resources. No
+//! sensitive value: database passwords stay in Secrets Manager.
+
+use hcl::Expression;
+use tierform_model::Platform;
+
+use crate::expr::{res, var};
+use crate::module::{Module, TfFile, B};
+use crate::names::label;
+
+use super::Cx;
+
+fn output(m: &mut Module, name: &str, description: &str, value: impl Into<Expression>) {
+    m.push(
+        TfFile::Outputs,
+        "outputs",
+        B::new("output")
+            .label(name)
+            .attr("description", description)
+            .attr("value", value),
+    );
+}
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    output(m, "vpc_id", "The VPC", res("aws_vpc", "main", "id"));
+    output(
+        m,
+        "private_subnet_ids",
+        "Private subnets, one per availability zone",
+        cx.private_subnets(),
+    );
+    output(
+        m,
+        "kms_key_arn",
+        "The environment's key for data at rest",
+        cx.kms_arn(),
+    );
+    for (name, db) in &cx.app.databases {
+        let l = label(name);
+        output(
+            m,
+            &format!("database_{l}_endpoint"),
+            &format!("Database {name}: host and port"),
+            res("aws_db_instance", &l, "endpoint"),
+        );
+        output(
+            m,
+            &format!("database_{l}_secret_arn"),
+            &format!("Database {name}: the secret RDS keeps the master password in"),
+            super::iam::db_secret_arn(name),
+        );
+        if db.read_replicas > 0 {
+            output(
+                m,
+                &format!("database_{l}_replica_endpoints"),
+                &format!("Database {name}: read replicas"),
+                var("aws_db_instance")
+                    .attr(&format!("{l}_replica"))
+                    .splat()
+                    .attr("endpoint"),
+            );
+        }
+    }
+    for name in cx.app.caches.keys() {
+        let l = label(name);
+        output(
+            m,
+            &format!("cache_{l}_endpoint"),
+            &format!("Cache {name}: primary endpoint"),
+            res(
+                "aws_elasticache_replication_group",
+                &l,
+                "primary_endpoint_address",
+            ),
+        );
+    }
+    match &cx.app.platform {
+        Platform::EcsFargate(_) => {
+            output(
+                m,
+                "ecs_cluster_name",
+                "The ECS cluster",
+                res("aws_ecs_cluster", "main", "name"),
+            );
+            if cx.public_services().next().is_some() {
+                output(
+                    m,
+                    "alb_dns_name",
+                    "The load balancer's DNS name",
+                    res("aws_lb", "main", "dns_name"),
+                );
+            }
+        }
+        Platform::Eks(_) => {
+            output(
+                m,
+                "eks_cluster_name",
+                "The EKS cluster",
+                res("aws_eks_cluster", "main", "name"),
+            );
+            output(
+                m,
+                "eks_cluster_endpoint",
+                "The Kubernetes API endpoint",
+                res("aws_eks_cluster", "main", "endpoint"),
+            );
+            output(
+                m,
+                "lb_controller_role_arn",
+                "Role of the AWS Load Balancer Controller's service account",
+                res("aws_iam_role", "lb_controller", "arn"),
+            );
+            for (name, _) in cx.public_services() {
+                let l = label(name);
+                output(
+                    m,
+                    &format!("service_{l}_certificate_arn"),
+                    &format!("Service {name}: certificate for its ingress"),
+                    res("aws_acm_certificate_validation", &l, "certificate_arn"),
+                );
+            }
+            for name in cx.app.services.keys() {
+                let l = label(name);
+                output(
+                    m,
+                    &format!("service_{l}_role_arn"),
+                    &format!("Service {name}: role for its service account (IRSA)"),
+                    res("aws_iam_role", &format!("{l}_workload"), "arn"),
+                );
+            }
+        }
+        Platform::AppRunner(_) => {
+            for (name, svc) in &cx.app.services {
+                let l = label(name);
+                output(
+                    m,
+                    &format!("service_{l}_url"),
+                    &format!("Service {name}: App Runner URL"),
+                    res("aws_apprunner_service", &l, "service_url"),
+                );
+                if svc.public.is_some() {
+                    output(
+                        m,
+                        &format!("service_{l}_domain_validation_records"),
+                        &format!("Service {name}: DNS records that prove the custom domain to App Runner"),
+                        res("aws_apprunner_custom_domain_association", &l, "certificate_validation_records"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! `platform.tf`: where the services run. An ECS cluster with Container Insights; or an EKS
+//! cluster (encrypted secrets, private endpoint unless the spec opens it, control-plane logs,
+//! node groups on IMDSv2-only launch templates, the OIDC provider for IRSA and the AWS Load
+//! Balancer Controller's role); or, for App Runner, the role App Runner pulls images with.
+
+use hcl::Expression;
+use tierform_model::{Capacity, Eks, Platform};
+
+use super::iam::{attach_managed, policy, role, trust, Stmt};
+use super::{tags, Cx};
+use crate::expr::{interp, list, lit, object, res, strings, template, var};
+use crate::module::{Module, TfFile, B};
+use crate::names::{label, limit};
+
+const C: &str = "platform";
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    match &cx.app.platform {
+        Platform::EcsFargate(ecs) => {
+            m.push(
+                TfFile::Platform,
+                C,
+                B::resource("aws_ecs_cluster", "main")
+                    .attr("name", cx.prefix.as_str())
+                    .block(B::new("setting").attr("name", "containerInsights").attr(
+                        "value",
+                        if ecs.container_insights {
+                            "enabled"
+                        } else {
+                            "disabled"
+                        },
+                    ))
+                    .attr("tags", tags(cx.prefix.as_str())),
+            );
+        }
+        Platform::Eks(eks) => lower_eks(cx, eks, m),
+        Platform::AppRunner(_) => {
+            m.push(
+                TfFile::Platform,
+                C,
+                role(
+                    "apprunner_ecr_access",
+                    cx.name("apprunner-ecr", limit::ROLE),
+                    trust("build.apprunner.amazonaws.com"),
+                ),
+            );
+            m.push(
+                TfFile::Platform,
+                C,
+                attach_managed(
+                    "apprunner_ecr_access",
+                    "apprunner_ecr_access",
+                    "service-role/AWSAppRunnerServicePolicyForECRAccess",
+                ),
+            );
+        }
+    }
+}
+
+/// The log types of the EKS control plane, all on (CKV_AWS_37).
+pub(crate) const EKS_LOG_TYPES: [&str; 5] = [
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
+    m.push(
+        TfFile::Platform,
+        C,
+        role(
+            "eks_cluster",
+            cx.name("eks-cluster", limit::ROLE),
+            trust("eks.amazonaws.com"),
+        ),
+    );
+    m.push(
+        TfFile::Platform,
+        C,
+        attach_managed("eks_cluster", "eks_cluster", "AmazonEKSClusterPolicy"),
+    );
+    let cluster = B::resource("aws_eks_cluster", "main")
+        .attr("name", cx.prefix.as_str())
+        .attr("version", eks.version.as_str())
+        .attr("role_arn", res("aws_iam_role", "eks_cluster", "arn"))
+        .attr("enabled_cluster_log_types", strings(EKS_LOG_TYPES))
+        .block(
+            B::new("vpc_config")
+                .attr("subnet_ids", cx.private_subnets())
+                .attr("endpoint_private_access", true)
+                .attr("endpoint_public_access", eks.public_endpoint),
+        )
+        .block(
+            B::new("encryption_config")
+                .attr("resources", strings(["secrets"]))
+                .block(B::new("provider").attr("key_arn", cx.kms_arn())),
+        )
+        .block(B::new("access_config").attr("authentication_mode", "API"))
+        .attr("tags", tags(cx.prefix.as_str()))
+        // The log group must exist first, or EKS creates it without retention or encryption.
+        .attr(
+            "depends_on",
+            list([
+                var("aws_iam_role_policy_attachment")
+                    .attr("eks_cluster")
+                    .into(),
+                var("aws_cloudwatch_log_group").attr("eks").into(),
+            ]),
+        )
+        .when(eks.public_endpoint, |b| {
+            b.skip(
+                "CKV_AWS_39",
+                "the spec opens the API endpoint (platform.eks.public_endpoint = true)",
+            )
+            .skip(
+                "CKV_AWS_38",
+                "the spec opens the API endpoint (platform.eks.public_endpoint = true)",
+            )
+        });
+    m.push(TfFile::Platform, C, cluster);
+    // IRSA: pods assume IAM roles through the cluster's OIDC issuer (AWS provider 6 needs no
+    // thumbprint for it).
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_iam_openid_connect_provider", "eks")
+            .attr(
+                "url",
+                var("aws_eks_cluster")
+                    .attr("main")
+                    .attr("identity")
+                    .index(0)
+                    .attr("oidc")
+                    .index(0)
+                    .attr("issuer"),
+            )
+            .attr("client_id_list", strings(["sts.amazonaws.com"]))
+            .attr("tags", tags(cx.name("eks-oidc", 255))),
+    );
+    m.push(
+        TfFile::Platform,
+        C,
+        role(
+            "eks_nodes",
+            cx.name("eks-nodes", limit::ROLE),
+            trust("ec2.amazonaws.com"),
+        ),
+    );
+    let node_policies = [
+        ("eks_nodes_worker", "AmazonEKSWorkerNodePolicy"),
+        ("eks_nodes_cni", "AmazonEKS_CNI_Policy"),
+        ("eks_nodes_ecr", "AmazonEC2ContainerRegistryReadOnly"),
+    ];
+    for (l, p) in node_policies {
+        m.push(TfFile::Platform, C, attach_managed(l, "eks_nodes", p));
+    }
+    for (name, ng) in &eks.node_groups {
+        let l = label(name);
+        m.push(
+            TfFile::Platform,
+            C,
+            B::resource("aws_launch_template", &format!("nodes_{l}"))
+                .attr("name", cx.name(&format!("nodes-{name}"), 128))
+                .attr("update_default_version", true)
+                // IMDSv2 only, one hop: pods cannot borrow the node's role (they use IRSA).
+                .block(
+                    B::new("metadata_options")
+                        .attr("http_endpoint", "enabled")
+                        .attr("http_tokens", "required")
+                        .attr("http_put_response_hop_limit", 1),
+                )
+                .block(
+                    B::new("block_device_mappings")
+                        .attr("device_name", "/dev/xvda")
+                        .block(
+                            B::new("ebs")
+                                .attr("volume_size", 50)
+                                .attr("volume_type", "gp3")
+                                .attr("encrypted", true)
+                                .attr("delete_on_termination", true),
+                        ),
+                )
+                .attr("tags", tags(cx.name(&format!("nodes-{name}"), 255))),
+        );
+        let capacity = match ng.capacity {
+            Capacity::OnDemand => "ON_DEMAND",
+            Capacity::Spot => "SPOT",
+        };
+        m.push(
+            TfFile::Platform,
+            C,
+            B::resource("aws_eks_node_group", &l)
+                .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+                .attr("node_group_name", cx.name(name, 63))
+                .attr("node_role_arn", res("aws_iam_role", "eks_nodes", "arn"))
+                .attr("subnet_ids", cx.private_subnets())
+                .attr("instance_types", strings(&ng.instance_types))
+                .attr("capacity_type", capacity)
+                .block(
+                    B::new("scaling_config")
+                        .attr("desired_size", ng.desired)
+                        .attr("min_size", ng.min)
+                        .attr("max_size", ng.max),
+                )
+                .block(B::new("update_config").attr("max_unavailable", 1))
+                .block(
+                    B::new("launch_template")
+                        .attr(
+                            "id",
+                            res("aws_launch_template", &format!("nodes_{l}"), "id"),
+                        )
+                        .attr(
+                            "version",
+                            res(
+                                "aws_launch_template",
+                                &format!("nodes_{l}"),
+                                "latest_version",
+                            ),
+                        ),
+                )
+                .attr("tags", tags(cx.name(name, 255)))
+                .attr(
+                    "depends_on",
+                    list(
+                        node_policies
+                            .iter()
+                            .map(|(p, _)| var("aws_iam_role_policy_attachment").attr(p).into()),
+                    ),
+                ),
+        );
+    }
+    // Container Insights on EKS: node and pod metrics for the CPU alarms.
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_eks_addon", "cloudwatch")
+            .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+            .attr("addon_name", "amazon-cloudwatch-observability")
+            .attr(
+                "depends_on",
+                list(
+                    eks.node_groups
+                        .keys()
+                        .map(|n| var("aws_eks_node_group").attr(&label(n)).into()),
+                ),
+            ),
+    );
+    load_balancer_controller(cx, m);
+}
+
+/// The AWS Load Balancer Controller makes the ALBs of the Kubernetes ingresses; it runs as the
+/// service account `kube-system/aws-load-balancer-controller` with this role.
+fn load_balancer_controller(cx: &Cx, m: &mut Module) {
+    let issuer = |claim: &str| {
+        template([
+            interp(crate::expr::call(
+                "replace",
+                [
+                    res("aws_iam_openid_connect_provider", "eks", "url"),
+                    Expression::from("https://"),
+                    Expression::from(""),
+                ],
+            )),
+            lit(format!(":{claim}")),
+        ])
+    };
+    let mut cond = hcl::Object::new();
+    cond.insert(
+        hcl::ObjectKey::Expression(issuer("sub")),
+        Expression::from("system:serviceaccount:kube-system:aws-load-balancer-controller"),
+    );
+    cond.insert(
+        hcl::ObjectKey::Expression(issuer("aud")),
+        Expression::from("sts.amazonaws.com"),
+    );
+    let trust = policy([Stmt::allow(
+        "AssumeWithServiceAccountToken",
+        &["sts:AssumeRoleWithWebIdentity"],
+    )
+    .principal(
+        "Federated",
+        res("aws_iam_openid_connect_provider", "eks", "arn"),
+    )
+    .condition(object([("StringEquals", Expression::Object(cond))]))]);
+    m.push(
+        TfFile::Platform,
+        C,
+        role(
+            "lb_controller",
+            cx.name("lb-controller", limit::ROLE),
+            trust,
+        ),
+    );
+    let cluster_tag = object([(
+        "StringEquals",
+        object([(
+            "aws:ResourceTag/elbv2.k8s.aws/cluster",
+            Expression::from(cx.prefix.as_str()),
+        )]),
+    )]);
+    let request_tag = object([(
+        "StringEquals",
+        object([(
+            "aws:RequestTag/elbv2.k8s.aws/cluster",
+            Expression::from(cx.prefix.as_str()),
+        )]),
+    )]);
+    let doc = policy([
+        Stmt::allow(
+            "Describe",
+            &[
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "elasticloadbalancing:Describe*",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "wafv2:GetWebACLForResource",
+                "shield:GetSubscriptionState",
+            ],
+        )
+        .on([Expression::from("*")]),
+        Stmt::allow(
+            "CreateTaggedLoadBalancers",
+            &[
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+                "ec2:CreateSecurityGroup",
+            ],
+        )
+        .on([Expression::from("*")])
+        .condition(request_tag),
+        Stmt::allow(
+            "CreateListenersAndTags",
+            &[
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:AddTags",
+                "ec2:CreateTags",
+            ],
+        )
+        .on([Expression::from("*")]),
+        Stmt::allow(
+            "ManageOwnLoadBalancers",
+            &[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:SetWebAcl",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+        )
+        .on([Expression::from("*")])
+        .condition(cluster_tag),
+    ]);
+    let reason = "the AWS Load Balancer Controller creates load balancers, target groups and security groups whose ARNs do not exist before it runs; creation and changes are fenced by the cluster tag";
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_iam_policy", "lb_controller")
+            .attr("name", cx.name("lb-controller", 128))
+            .attr(
+                "description",
+                "AWS Load Balancer Controller: load balancers of this cluster only",
+            )
+            .skip("CKV_AWS_290", reason)
+            .skip("CKV_AWS_355", reason)
+            .gap()
+            .attr("policy", doc),
+    );
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_iam_role_policy_attachment", "lb_controller")
+            .attr("role", res("aws_iam_role", "lb_controller", "name"))
+            .attr("policy_arn", res("aws_iam_policy", "lb_controller", "arn")),
+    );
+}

@@ -1,0 +1,29 @@
+//! `secrets.tf`: one Secrets Manager secret per spec secret, named `<app>/<env>/<secret>`
+//! and encrypted with the environment's key. Names and descriptions only: values are put
+//! in by people or pipelines, never by tierform (no `aws_secretsmanager_secret_version`).
+
+use super::{tags, Cx};
+use crate::module::{Module, TfFile, B};
+use crate::names::label;
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    for (name, secret) in &cx.app.secrets {
+        let full = format!("{}/{}/{name}", cx.app.app, cx.env.name);
+        let description = secret
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("{name} of {}", cx.prefix));
+        m.push(
+            TfFile::Secrets,
+            "secrets",
+            B::resource("aws_secretsmanager_secret", &label(name))
+                .attr("name", full.clone())
+                .attr("description", description)
+                .attr("kms_key_id", cx.kms_arn())
+                // Temporary environments are torn down and rebuilt under the same names.
+                .attr("recovery_window_in_days", if cx.env.ephemeral { 0 } else { 30 })
+                .skip("CKV2_AWS_57", "the value is issued by a third party (API keys, tokens) and rotated at its issuer; database passwords are rotated by RDS")
+                .attr("tags", tags(full)),
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! `security.tf`: the environment's KMS key and the security groups, least privilege: one
+//! group per load balancer, service, database and cache, and one rule resource per allowed
+//! flow, each flow declared by the spec (public exposure, `databases`, `caches`, `calls`).
+
+use hcl::Expression;
+
+use super::iam::{policy, Stmt};
+use super::{account_root, service_sg, tags, Cx};
+use crate::expr::{object, res};
+use crate::module::{Module, TfFile, B};
+use crate::names::label;
+
+/// Port of Redis and Valkey.
+pub(crate) const CACHE_PORT: u16 = 6379;
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    kms(cx, m);
+    let ecs_alb = cx.ecs() && cx.public_services().next().is_some();
+    if ecs_alb {
+        group(
+            cx,
+            m,
+            "load balancer",
+            "alb",
+            "alb",
+            "The internet-facing load balancer: HTTPS in, the public services out",
+        );
+        let any = |r: Rule| r.cidr("0.0.0.0/0");
+        any(Rule::ingress(
+            "alb_https_from_internet",
+            "alb",
+            443,
+            "HTTPS from the internet",
+        ))
+        .push(m, "load balancer");
+        any(Rule::ingress("alb_http_from_internet", "alb", 80, "HTTP from the internet, answered only with a redirect to HTTPS"))
+            .skip("CKV_AWS_260", "port 80 only answers with a permanent redirect to HTTPS (the HTTP listener forwards nothing)")
+            .push(m, "load balancer");
+    }
+    if !cx.eks() {
+        for (name, svc) in &cx.app.services {
+            let c = format!("service {name}");
+            let sg = service_sg(name);
+            let what = if cx.ecs() {
+                "tasks"
+            } else {
+                "App Runner VPC connector"
+            };
+            group(
+                cx,
+                m,
+                &c,
+                &sg,
+                &format!("svc-{name}"),
+                &format!("Service {name} ({what})"),
+            );
+            if cx.ecs() && svc.public.is_some() {
+                Rule::egress(
+                    &format!("alb_to_{}", label(name)),
+                    "alb",
+                    svc.port,
+                    &format!("To service {name}"),
+                )
+                .peer(res("aws_security_group", &sg, "id"))
+                .push(m, &c);
+                Rule::ingress(
+                    &format!("{sg}_from_alb"),
+                    &sg,
+                    svc.port,
+                    "From the load balancer",
+                )
+                .peer(res("aws_security_group", "alb", "id"))
+                .push(m, &c);
+            }
+            // Calls between services: App Runner services call each other through their public
+            // HTTPS endpoints (covered by the HTTPS egress below), so only ECS needs rules.
+            if cx.ecs() {
+                for callee in &svc.calls {
+                    let Some(target) = cx.app.services.get(callee) else {
+                        continue;
+                    };
+                    let to = service_sg(callee);
+                    Rule::egress(
+                        &format!("{sg}_to_{to}"),
+                        &sg,
+                        target.port,
+                        &format!("Calls service {callee}"),
+                    )
+                    .peer(res("aws_security_group", &to, "id"))
+                    .push(m, &c);
+                    Rule::ingress(
+                        &format!("{to}_from_{sg}"),
+                        &to,
+                        target.port,
+                        &format!("Called by service {name}"),
+                    )
+                    .peer(res("aws_security_group", &sg, "id"))
+                    .push(m, &format!("service {callee}"));
+                }
+            }
+            for db in &svc.databases {
+                let Some(d) = cx.app.databases.get(db) else {
+                    continue;
+                };
+                let to = db_sg(db);
+                Rule::egress(
+                    &format!("{sg}_to_{to}"),
+                    &sg,
+                    d.engine.port(),
+                    &format!("To database {db}"),
+                )
+                .peer(res("aws_security_group", &to, "id"))
+                .push(m, &c);
+            }
+            for cache in &svc.caches {
+                let to = cache_sg(cache);
+                Rule::egress(
+                    &format!("{sg}_to_{to}"),
+                    &sg,
+                    CACHE_PORT,
+                    &format!("To cache {cache}"),
+                )
+                .peer(res("aws_security_group", &to, "id"))
+                .push(m, &c);
+            }
+            // AWS APIs (ECR, Secrets Manager, CloudWatch) and the external services.
+            Rule::egress(
+                &format!("{sg}_https_out"),
+                &sg,
+                443,
+                "HTTPS to AWS APIs and external services",
+            )
+            .cidr("0.0.0.0/0")
+            .push(m, &c);
+        }
+    }
+    for (name, db) in &cx.app.databases {
+        let c = format!("database {name}");
+        let sg = db_sg(name);
+        group(
+            cx,
+            m,
+            &c,
+            &sg,
+            &format!("db-{name}"),
+            &format!("Database {name}: reachable from its services only"),
+        );
+        for (src, rule) in sources(cx, |s| s.databases.contains(name)) {
+            Rule::ingress(
+                &format!("{sg}_from_{rule}"),
+                &sg,
+                db.engine.port(),
+                &format!("From {src}"),
+            )
+            .peer(cx.workload_sg(&src))
+            .push(m, &c);
+        }
+    }
+    for name in cx.app.caches.keys() {
+        let c = format!("cache {name}");
+        let sg = cache_sg(name);
+        group(
+            cx,
+            m,
+            &c,
+            &sg,
+            &format!("cache-{name}"),
+            &format!("Cache {name}: reachable from its services only"),
+        );
+        for (src, rule) in sources(cx, |s| s.caches.contains(name)) {
+            Rule::ingress(
+                &format!("{sg}_from_{rule}"),
+                &sg,
+                CACHE_PORT,
+                &format!("From {src}"),
+            )
+            .peer(cx.workload_sg(&src))
+            .push(m, &c);
+        }
+    }
+}
+
+/// The workloads that may reach a database or cache: each service using it, or on EKS the
+/// cluster once (all pods share the cluster's group). Pairs of (service name, rule suffix).
+fn sources(cx: &Cx, uses: impl Fn(&tierform_model::Service) -> bool) -> Vec<(String, String)> {
+    let users: Vec<&String> = cx
+        .app
+        .services
+        .iter()
+        .filter(|(_, s)| uses(s))
+        .map(|(n, _)| n)
+        .collect();
+    if cx.eks() {
+        users
+            .first()
+            .map(|n| vec![((*n).clone(), "cluster".to_owned())])
+            .unwrap_or_default()
+    } else {
+        users
+            .into_iter()
+            .map(|n| (n.clone(), service_sg(n)))
+            .collect()
+    }
+}
+
+/// The label of a database's security group.
+pub(crate) fn db_sg(db: &str) -> String {
+    format!("db_{}", label(db))
+}
+
+/// The label of a cache's security group.
+pub(crate) fn cache_sg(cache: &str) -> String {
+    format!("cache_{}", label(cache))
+}
+
+fn group(cx: &Cx, m: &mut Module, component: &str, l: &str, suffix: &str, description: &str) {
+    m.push(
+        TfFile::Security,
+        component,
+        B::resource("aws_security_group", l)
+            .attr("name", cx.name(suffix, 255))
+            .attr("description", description)
+            .attr("vpc_id", res("aws_vpc", "main", "id"))
+            .attr("tags", tags(cx.name(suffix, 255))),
+    );
+}
+
+/// One security group rule resource.
+struct Rule {
+    b: B,
+}
+
+impl Rule {
+    fn ingress(l: &str, group: &str, port: u16, description: &str) -> Rule {
+        Rule::new(
+            "aws_vpc_security_group_ingress_rule",
+            l,
+            group,
+            port,
+            description,
+        )
+    }
+    fn egress(l: &str, group: &str, port: u16, description: &str) -> Rule {
+        Rule::new(
+            "aws_vpc_security_group_egress_rule",
+            l,
+            group,
+            port,
+            description,
+        )
+    }
+    fn new(ty: &str, l: &str, group: &str, port: u16, description: &str) -> Rule {
+        Rule {
+            b: B::resource(ty, l)
+                .attr("security_group_id", res("aws_security_group", group, "id"))
+                .attr("description", description)
+                .attr("ip_protocol", "tcp")
+                .attr("from_port", port)
+                .attr("to_port", port),
+        }
+    }
+    /// The peer is another security group.
+    fn peer(self, sg: Expression) -> Rule {
+        Rule {
+            b: self.b.attr("referenced_security_group_id", sg),
+        }
+    }
+    /// The peer is an address range.
+    fn cidr(self, cidr: &str) -> Rule {
+        Rule {
+            b: self.b.attr("cidr_ipv4", cidr),
+        }
+    }
+    fn skip(self, id: &'static str, reason: &str) -> Rule {
+        Rule {
+            b: self.b.skip(id, reason),
+        }
+    }
+    fn push(self, m: &mut Module, component: &str) {
+        m.push(TfFile::Security, component, self.b);
+    }
+}
+
+/// One customer-managed key per environment, for everything encrypted at rest: databases,
+/// caches, secrets, logs, the EKS secrets. Rotated yearly; its policy lets the account's IAM
+/// policies grant its use and CloudWatch Logs encrypt this environment's log groups.
+fn kms(cx: &Cx, m: &mut Module) {
+    let region = &cx.app.region;
+    let key_policy = policy([
+        Stmt::allow("AccountAdministration", &["kms:*"])
+            .principal("AWS", account_root())
+            .on([Expression::from("*")]),
+        Stmt::allow(
+            "CloudWatchLogs",
+            &[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+        )
+        .principal(
+            "Service",
+            Expression::from(format!("logs.{region}.amazonaws.com")),
+        )
+        .on([Expression::from("*")])
+        .condition(object([(
+            "ArnLike",
+            object([(
+                "kms:EncryptionContext:aws:logs:arn",
+                super::arn("logs", region, "log-group:*"),
+            )]),
+        )])),
+    ]);
+    m.push(
+        TfFile::Security,
+        "security",
+        B::resource("aws_kms_key", "main")
+            .attr("description", format!("{}: data at rest", cx.prefix))
+            .attr("deletion_window_in_days", 30)
+            .attr("enable_key_rotation", true)
+            .gap()
+            .attr("policy", key_policy),
+    );
+    m.push(
+        TfFile::Security,
+        "security",
+        B::resource("aws_kms_alias", "main")
+            .attr("name", format!("alias/{}", cx.prefix))
+            .attr("target_key_id", res("aws_kms_key", "main", "key_id")),
+    );
+}

@@ -1,0 +1,524 @@
+//! `services.tf`: the services themselves. On ECS Fargate a task definition and a service per
+//! spec service (private subnets, behind its target group when public, autoscaling on CPU); on
+//! App Runner a service, its VPC connector and its auto-scaling configuration. On EKS the
+//! services are Kubernetes workloads, emitted by the Kubernetes emitter.
+//!
+//! Connection settings are wired, not hand-typed: every service gets the host, port, name
+//! and user of its databases, the URL of its caches, the log level, the feature flags and the
+//! external-service modes as environment variables, and its secrets as Secrets Manager ARNs.
+
+use hcl::Expression;
+use tierform_model::validate::env_prefix;
+use tierform_model::{Platform, Service};
+
+use super::iam::{db_secret_arn, workload_role};
+use super::security::CACHE_PORT;
+use super::{service_sg, tags, Cx};
+use crate::expr::{interp, jsonencode, list, lit, object, res, strings, template, var};
+use crate::module::{Module, TfFile, B};
+use crate::names::{label, limit};
+
+/// The environment of a service: plain variables and secret references, by variable name.
+pub(crate) struct Wiring {
+    pub env: Vec<(String, Expression)>,
+    pub secrets: Vec<(String, Expression)>,
+}
+
+/// Everything a service is told about its environment.
+pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
+    let app = cx.app;
+    let mut env: Vec<(String, Expression)> = svc
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), Expression::from(v.as_str())))
+        .collect();
+    env.push((
+        "LOG_LEVEL".into(),
+        app.observability.log_level.as_str().into(),
+    ));
+    for (flag, on) in &app.feature_flags {
+        env.push((
+            format!("FEATURE_{}", env_prefix(flag)),
+            if *on { "true" } else { "false" }.into(),
+        ));
+    }
+    for (name, ext) in &app.external_services {
+        env.push((
+            format!("{}_MODE", env_prefix(name)),
+            ext.mode.as_str().into(),
+        ));
+    }
+    let mut secrets: Vec<(String, Expression)> = Vec::new();
+    for db in &svc.databases {
+        let Some(d) = app.databases.get(db) else {
+            continue;
+        };
+        let p = env_prefix(db);
+        let l = label(db);
+        let default = app.app.replace('-', "_");
+        env.push((
+            format!("{p}_DB_HOST"),
+            res("aws_db_instance", &l, "address"),
+        ));
+        env.push((format!("{p}_DB_PORT"), d.engine.port().to_string().into()));
+        env.push((
+            format!("{p}_DB_NAME"),
+            d.db_name.clone().unwrap_or_else(|| default.clone()).into(),
+        ));
+        env.push((
+            format!("{p}_DB_USER"),
+            d.username.clone().unwrap_or(default).into(),
+        ));
+        // The `password` key of the secret RDS manages for the instance.
+        secrets.push((
+            format!("{p}_DB_PASSWORD"),
+            template([interp(db_secret_arn(db)), lit(":password::")]),
+        ));
+    }
+    for cache in &svc.caches {
+        let Some(c) = app.caches.get(cache) else {
+            continue;
+        };
+        let scheme = if c.transit_encryption {
+            "rediss"
+        } else {
+            "redis"
+        };
+        let host = res(
+            "aws_elasticache_replication_group",
+            &label(cache),
+            "primary_endpoint_address",
+        );
+        env.push((
+            format!("{}_CACHE_URL", env_prefix(cache)),
+            template([
+                lit(format!("{scheme}://")),
+                interp(host),
+                lit(format!(":{CACHE_PORT}")),
+            ]),
+        ));
+    }
+    for s in &svc.secrets {
+        secrets.push((
+            env_prefix(s),
+            res("aws_secretsmanager_secret", &label(s), "arn"),
+        ));
+    }
+    Wiring { env, secrets }
+}
+
+/// The image reference: by digest when the spec pins one, else by tag.
+fn image(svc: &Service) -> String {
+    match &svc.digest {
+        Some(d) => format!("{}@{d}", svc.image),
+        None => format!("{}:{}", svc.image, svc.tag),
+    }
+}
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    match &cx.app.platform {
+        Platform::EcsFargate(_) => {
+            for (name, svc) in &cx.app.services {
+                ecs_service(cx, m, name, svc);
+            }
+        }
+        Platform::AppRunner(ar) => {
+            for (name, svc) in &cx.app.services {
+                app_runner_service(cx, m, name, svc, ar.auto_deploy);
+            }
+        }
+        Platform::Eks(_) => {}
+    }
+}
+
+/// Fargate's CPU units (1024 per vCPU) and memory (MiB) for a request: the smallest valid
+/// combination that covers it.
+pub(crate) fn fargate_size(millicores: u32, mib: u32) -> (u32, u32) {
+    // (cpu units, lowest memory, highest memory, step)
+    const SIZES: [(u32, u32, u32, u32); 7] = [
+        (256, 512, 2048, 512),
+        (512, 1024, 4096, 1024),
+        (1024, 2048, 8192, 1024),
+        (2048, 4096, 16384, 1024),
+        (4096, 8192, 30720, 1024),
+        (8192, 16384, 61440, 4096),
+        (16384, 32768, 122_880, 8192),
+    ];
+    let units = millicores.saturating_mul(1024).div_ceil(1000);
+    for (cpu, lo, hi, step) in SIZES {
+        if units <= cpu && mib <= hi {
+            let mem = if mib <= lo {
+                lo
+            } else {
+                lo + (mib - lo).div_ceil(step) * step
+            };
+            // A size whose memory range starts at 512 allows 512, 1024, 2048 only.
+            let mem = if cpu == 256 && mem == 1536 { 2048 } else { mem };
+            return (cpu, mem);
+        }
+    }
+    (16384, 122_880)
+}
+
+fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
+    let c = format!("service {name}");
+    let l = label(name);
+    let w = wiring(cx, svc);
+    let (cpu, memory) = fargate_size(svc.cpu, svc.memory);
+    let name_value =
+        |(k, v): (String, Expression)| object([("name", Expression::from(k)), ("value", v)]);
+    let mut container = vec![
+        ("name", Expression::from(name)),
+        ("image", image(svc).into()),
+        ("essential", true.into()),
+        ("readonlyRootFilesystem", true.into()),
+        (
+            "portMappings",
+            list([object([
+                ("containerPort", svc.port.into()),
+                ("protocol", "tcp".into()),
+            ])]),
+        ),
+    ];
+    if let Some(cmd) = &svc.command {
+        container.push(("command", strings(cmd)));
+    }
+    container.push(("environment", list(w.env.into_iter().map(name_value))));
+    container.push((
+        "secrets",
+        list(
+            w.secrets
+                .into_iter()
+                .map(|(k, v)| object([("name", Expression::from(k)), ("valueFrom", v)])),
+        ),
+    ));
+    // A read-only root file system still needs a writable /tmp.
+    container.push((
+        "mountPoints",
+        list([object([
+            ("sourceVolume", "tmp".into()),
+            ("containerPath", "/tmp".into()),
+            ("readOnly", false.into()),
+        ])]),
+    ));
+    if let Some(cmd) = &svc.health_check.command {
+        let mut command = vec!["CMD".to_owned()];
+        command.extend(cmd.iter().cloned());
+        container.push((
+            "healthCheck",
+            object([
+                ("command", strings(&command)),
+                ("interval", svc.health_check.interval.into()),
+                ("timeout", svc.health_check.timeout.into()),
+                ("retries", svc.health_check.unhealthy_threshold.into()),
+            ]),
+        ));
+    }
+    container.push((
+        "logConfiguration",
+        object([
+            ("logDriver", Expression::from("awslogs")),
+            (
+                "options",
+                object([
+                    (
+                        "awslogs-group",
+                        res("aws_cloudwatch_log_group", &format!("service_{l}"), "name"),
+                    ),
+                    ("awslogs-region", cx.app.region.as_str().into()),
+                    ("awslogs-stream-prefix", name.into()),
+                ]),
+            ),
+        ]),
+    ));
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_ecs_task_definition", &l)
+            .attr("family", cx.name(name, 255))
+            .attr("network_mode", "awsvpc")
+            .attr("requires_compatibilities", strings(["FARGATE"]))
+            .attr("cpu", cpu.to_string())
+            .attr("memory", memory.to_string())
+            .attr(
+                "execution_role_arn",
+                res("aws_iam_role", &format!("{l}_execution"), "arn"),
+            )
+            .attr(
+                "task_role_arn",
+                res("aws_iam_role", &workload_role(cx, name), "arn"),
+            )
+            .block(
+                B::new("runtime_platform")
+                    .attr("operating_system_family", "LINUX")
+                    .attr("cpu_architecture", "X86_64"),
+            )
+            .block(B::new("volume").attr("name", "tmp"))
+            .attr(
+                "container_definitions",
+                jsonencode(list([object(container)])),
+            )
+            .attr("tags", tags(cx.name(name, 255))),
+    );
+    let desired = svc.autoscaling.as_ref().map_or(svc.replicas, |a| a.min);
+    let mut service = B::resource("aws_ecs_service", &l)
+        .attr("name", cx.name(name, 255))
+        .attr("cluster", res("aws_ecs_cluster", "main", "id"))
+        .attr("task_definition", res("aws_ecs_task_definition", &l, "arn"))
+        .attr("desired_count", desired)
+        .attr("launch_type", "FARGATE")
+        .attr("platform_version", "LATEST")
+        .attr("propagate_tags", "SERVICE")
+        .attr("enable_execute_command", false)
+        .block(
+            B::new("network_configuration")
+                .attr("subnets", cx.private_subnets())
+                .attr(
+                    "security_groups",
+                    list([res("aws_security_group", &service_sg(name), "id")]),
+                )
+                .attr("assign_public_ip", false),
+        )
+        .block(
+            B::new("deployment_circuit_breaker")
+                .attr("enable", true)
+                .attr("rollback", true),
+        );
+    if svc.public.is_some() {
+        service = service.block(
+            B::new("load_balancer")
+                .attr("target_group_arn", res("aws_lb_target_group", &l, "arn"))
+                .attr("container_name", name)
+                .attr("container_port", svc.port),
+        );
+    }
+    if svc.autoscaling.is_some() {
+        // The autoscaler owns the count once the service exists.
+        service = service
+            .block(B::new("lifecycle").attr("ignore_changes", list([var("desired_count").into()])));
+    }
+    service = service.attr("tags", tags(cx.name(name, 255)));
+    if svc.public.is_some() {
+        service = service.attr(
+            "depends_on",
+            list([var("aws_lb_listener").attr("https").into()]),
+        );
+    }
+    m.push(TfFile::Services, &c, service);
+    if let Some(a) = &svc.autoscaling {
+        m.push(
+            TfFile::Services,
+            &c,
+            B::resource("aws_appautoscaling_target", &l)
+                .attr("service_namespace", "ecs")
+                .attr("scalable_dimension", "ecs:service:DesiredCount")
+                .attr(
+                    "resource_id",
+                    template([
+                        lit("service/"),
+                        interp(res("aws_ecs_cluster", "main", "name")),
+                        lit("/"),
+                        interp(res("aws_ecs_service", &l, "name")),
+                    ]),
+                )
+                .attr("min_capacity", a.min)
+                .attr("max_capacity", a.max),
+        );
+        m.push(
+            TfFile::Services,
+            &c,
+            B::resource("aws_appautoscaling_policy", &format!("{l}_cpu"))
+                .attr("name", cx.name(&format!("{name}-cpu"), 255))
+                .attr("policy_type", "TargetTrackingScaling")
+                .attr(
+                    "service_namespace",
+                    res("aws_appautoscaling_target", &l, "service_namespace"),
+                )
+                .attr(
+                    "scalable_dimension",
+                    res("aws_appautoscaling_target", &l, "scalable_dimension"),
+                )
+                .attr(
+                    "resource_id",
+                    res("aws_appautoscaling_target", &l, "resource_id"),
+                )
+                .block(
+                    B::new("target_tracking_scaling_policy_configuration")
+                        .attr("target_value", a.target_cpu)
+                        .block(
+                            B::new("predefined_metric_specification")
+                                .attr("predefined_metric_type", "ECSServiceAverageCPUUtilization"),
+                        ),
+                ),
+        );
+    }
+}
+
+/// App Runner's CPU units and memory (MiB) for a request: the smallest offered size that
+/// covers it.
+pub(crate) fn app_runner_size(millicores: u32, mib: u32) -> (u32, u32) {
+    const SIZES: [(u32, &[u32]); 5] = [
+        (256, &[512, 1024]),
+        (512, &[1024]),
+        (1024, &[2048, 3072, 4096]),
+        (2048, &[4096]),
+        (4096, &[8192, 10240, 12288]),
+    ];
+    let units = millicores.saturating_mul(1024).div_ceil(1000);
+    for (cpu, mems) in SIZES {
+        if units <= cpu {
+            if let Some(mem) = mems.iter().find(|m| **m >= mib) {
+                return (cpu, *mem);
+            }
+        }
+    }
+    (4096, 12288)
+}
+
+fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_deploy: bool) {
+    let c = format!("service {name}");
+    let l = label(name);
+    let w = wiring(cx, svc);
+    let (cpu, memory) = app_runner_size(svc.cpu, svc.memory);
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_apprunner_vpc_connector", &l)
+            .attr("vpc_connector_name", cx.name(name, limit::CACHE))
+            .attr("subnets", cx.private_subnets())
+            .attr(
+                "security_groups",
+                list([res("aws_security_group", &service_sg(name), "id")]),
+            )
+            .attr("tags", tags(cx.name(name, limit::CACHE))),
+    );
+    let (min, max) = svc
+        .autoscaling
+        .as_ref()
+        .map_or((svc.replicas, svc.replicas), |a| (a.min, a.max));
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_apprunner_auto_scaling_configuration_version", &l)
+            .attr("auto_scaling_configuration_name", cx.name(name, limit::LB))
+            .attr("min_size", min.max(1))
+            .attr("max_size", max.max(1))
+            .attr("max_concurrency", 100)
+            .attr("tags", tags(cx.name(name, limit::LB))),
+    );
+    let public_ecr = svc.image.starts_with("public.ecr.aws/");
+    let mut image_config = B::new("image_configuration").attr("port", svc.port.to_string());
+    if let Some(cmd) = &svc.command {
+        image_config = image_config.attr("start_command", cmd.join(" "));
+    }
+    image_config = image_config
+        .attr("runtime_environment_variables", object(w.env))
+        .attr("runtime_environment_secrets", object(w.secrets));
+    let source = B::new("source_configuration")
+        .attr("auto_deployments_enabled", auto_deploy)
+        .when(!public_ecr, |b| {
+            b.block(B::new("authentication_configuration").attr(
+                "access_role_arn",
+                res("aws_iam_role", "apprunner_ecr_access", "arn"),
+            ))
+        })
+        .block(
+            B::new("image_repository")
+                .attr("image_identifier", image(svc))
+                .attr(
+                    "image_repository_type",
+                    if public_ecr { "ECR_PUBLIC" } else { "ECR" },
+                )
+                .block(image_config),
+        );
+    let hc = &svc.health_check;
+    // App Runner accepts 1-20 for each of these.
+    let clamp = |v: u32| v.clamp(1, 20);
+    let health = B::new("health_check_configuration")
+        .attr("protocol", if hc.path.is_some() { "HTTP" } else { "TCP" })
+        .attr_opt("path", hc.path.as_deref())
+        .attr("interval", clamp(hc.interval))
+        .attr("timeout", clamp(hc.timeout))
+        .attr("healthy_threshold", clamp(hc.healthy_threshold))
+        .attr("unhealthy_threshold", clamp(hc.unhealthy_threshold));
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_apprunner_service", &l)
+            .attr("service_name", cx.name(name, limit::CACHE))
+            .attr(
+                "auto_scaling_configuration_arn",
+                res(
+                    "aws_apprunner_auto_scaling_configuration_version",
+                    &l,
+                    "arn",
+                ),
+            )
+            .block(source)
+            .block(
+                B::new("instance_configuration")
+                    .attr("cpu", cpu.to_string())
+                    .attr("memory", memory.to_string())
+                    .attr(
+                        "instance_role_arn",
+                        res("aws_iam_role", &workload_role(cx, name), "arn"),
+                    ),
+            )
+            .block(health)
+            .block(
+                B::new("network_configuration")
+                    .block(
+                        B::new("egress_configuration")
+                            .attr("egress_type", "VPC")
+                            .attr(
+                                "vpc_connector_arn",
+                                res("aws_apprunner_vpc_connector", &l, "arn"),
+                            ),
+                    )
+                    .block(B::new("ingress_configuration").attr("is_publicly_accessible", true)),
+            )
+            .block(B::new("encryption_configuration").attr("kms_key", cx.kms_arn()))
+            .attr("tags", tags(cx.name(name, limit::CACHE))),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fargate_sizes_are_valid_combinations() {
+        assert_eq!(fargate_size(250, 512), (256, 512));
+        assert_eq!(
+            fargate_size(256, 512),
+            (512, 1024),
+            "256 millicores are 262 units"
+        );
+        assert_eq!(fargate_size(500, 1024), (512, 1024));
+        assert_eq!(fargate_size(250, 1500), (256, 2048));
+        assert_eq!(fargate_size(1000, 2048), (1024, 2048));
+        assert_eq!(fargate_size(1000, 3000), (1024, 3072));
+        assert_eq!(
+            fargate_size(250, 6000),
+            (1024, 6144),
+            "memory drives the size up"
+        );
+        assert_eq!(fargate_size(64_000, 1), (16384, 122_880));
+    }
+
+    #[test]
+    fn app_runner_sizes_are_offered_combinations() {
+        assert_eq!(
+            app_runner_size(500, 1024),
+            (512, 1024),
+            "seed 004 staging: 0.5 vCPU / 1 GB"
+        );
+        assert_eq!(
+            app_runner_size(1000, 2048),
+            (1024, 2048),
+            "seed 004 production: 1 vCPU / 2 GB"
+        );
+        assert_eq!(app_runner_size(250, 2048), (1024, 2048));
+        assert_eq!(app_runner_size(250, 512), (256, 512));
+    }
+}

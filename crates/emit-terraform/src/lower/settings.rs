@@ -1,0 +1,68 @@
+//! `versions.tf`, `backend.tf` and `providers.tf`: Terraform and provider pins, the state
+//! backend (one key per environment, S3-native locking), the provider with default tags.
+
+use hcl::Expression;
+
+use super::Cx;
+use crate::expr::object;
+use crate::module::{Module, TfFile, B};
+
+pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    let env = cx.env;
+    m.push(
+        TfFile::Versions,
+        "settings",
+        B::new("terraform")
+            .attr("required_version", ">= 1.6")
+            .block(B::new("required_providers").attr(
+                "aws",
+                object([
+                    ("source", Expression::from("hashicorp/aws")),
+                    ("version", Expression::from("~> 6.0")),
+                ]),
+            )),
+    );
+    m.push(
+        TfFile::Backend,
+        "settings",
+        B::new("terraform").block(
+            B::new("backend")
+                .label("s3")
+                .attr("bucket", env.state_bucket())
+                .attr("key", env.state_key())
+                .attr("region", env.state_region())
+                .attr("encrypt", true)
+                // S3-native state locking (Terraform 1.10+), no DynamoDB table to manage.
+                .attr("use_lockfile", true),
+        ),
+    );
+    let tags = object([
+        ("Application", Expression::from(cx.app.app.as_str())),
+        ("Environment", Expression::from(env.name.as_str())),
+        ("Tier", Expression::from(env.tier.as_str())),
+        (
+            "Tenant",
+            Expression::from(env.instance.as_deref().unwrap_or("none")),
+        ),
+        ("ManagedBy", Expression::from("tierform")),
+    ]);
+    m.push(
+        TfFile::Providers,
+        "settings",
+        B::new("provider")
+            .label("aws")
+            .attr("region", cx.app.region.as_str())
+            .block(B::new("default_tags").attr("tags", tags)),
+    );
+    // Account and partition, for ARNs in policies (no hard-coded `arn:aws:` or account ids).
+    m.push(
+        TfFile::Providers,
+        "settings",
+        B::data("aws_caller_identity", "current"),
+    );
+    m.push(
+        TfFile::Providers,
+        "settings",
+        B::data("aws_partition", "current"),
+    );
+}

@@ -1,0 +1,337 @@
+//! The one internal representation of a root module: hcl-rs blocks, each with the file it goes
+//! to, the component it belongs to and a little layout (attribute groups, checkov skips).
+//!
+//! Both outputs come from it: [`crate::render`] turns it into `.tf` text and [`Module::objects`]
+//! into parity data, so the text and the data cannot disagree.
+
+use hcl::{Block, BlockLabel, Body, Expression, Identifier, Structure};
+use serde_json::{Map, Value};
+use tierform_model::{EmittedObject, FileSet};
+
+use crate::expr::one_line;
+
+/// The files of a root module, in the order a reviewer reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TfFile {
+    Versions,
+    Backend,
+    Providers,
+    Network,
+    Security,
+    Database,
+    Cache,
+    Platform,
+    Services,
+    LoadBalancer,
+    Secrets,
+    Iam,
+    Observability,
+    Dns,
+    Outputs,
+}
+
+impl TfFile {
+    /// Every file, in order.
+    pub(crate) const ALL: [TfFile; 15] = [
+        TfFile::Versions,
+        TfFile::Backend,
+        TfFile::Providers,
+        TfFile::Network,
+        TfFile::Security,
+        TfFile::Database,
+        TfFile::Cache,
+        TfFile::Platform,
+        TfFile::Services,
+        TfFile::LoadBalancer,
+        TfFile::Secrets,
+        TfFile::Iam,
+        TfFile::Observability,
+        TfFile::Dns,
+        TfFile::Outputs,
+    ];
+
+    /// The file name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TfFile::Versions => "versions.tf",
+            TfFile::Backend => "backend.tf",
+            TfFile::Providers => "providers.tf",
+            TfFile::Network => "network.tf",
+            TfFile::Security => "security.tf",
+            TfFile::Database => "database.tf",
+            TfFile::Cache => "cache.tf",
+            TfFile::Platform => "platform.tf",
+            TfFile::Services => "services.tf",
+            TfFile::LoadBalancer => "loadbalancer.tf",
+            TfFile::Secrets => "secrets.tf",
+            TfFile::Iam => "iam.tf",
+            TfFile::Observability => "observability.tf",
+            TfFile::Dns => "dns.tf",
+            TfFile::Outputs => "outputs.tf",
+        }
+    }
+}
+
+/// A checkov check that does not apply to one block, and why. Rendered as an inline
+/// `# checkov:skip=ID:reason` comment inside the block, where checkov looks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Skip {
+    pub id: &'static str,
+    pub reason: String,
+}
+
+/// One top-level block and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TopBlock {
+    pub file: TfFile,
+    pub component: String,
+    pub block: Block,
+    /// Indexes of body items that start a new group of attributes (a blank line before them).
+    pub gaps: Vec<usize>,
+    pub skips: Vec<Skip>,
+}
+
+impl TopBlock {
+    /// The Terraform address of a resource (`aws_vpc.main`) or data source
+    /// (`data.aws_availability_zones.available`), or `locals`; `None` for settings and outputs.
+    pub(crate) fn address(&self) -> Option<String> {
+        let labels: Vec<&str> = self.block.labels.iter().map(BlockLabel::as_str).collect();
+        match (self.block.identifier.as_str(), labels.as_slice()) {
+            ("resource", [ty, name]) => Some(format!("{ty}.{name}")),
+            ("data", [ty, name]) => Some(format!("data.{ty}.{name}")),
+            ("locals", []) => Some("locals".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// A whole root module.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Module {
+    pub blocks: Vec<TopBlock>,
+}
+
+impl Module {
+    /// Adds a block to a file, under a component.
+    pub(crate) fn push(&mut self, file: TfFile, component: impl Into<String>, b: B) {
+        let (block, gaps, skips) = b.finish();
+        self.blocks.push(TopBlock {
+            file,
+            component: component.into(),
+            block,
+            gaps,
+            skips,
+        });
+    }
+
+    /// The `.tf` files, each with the generated-code header; files without blocks are left out.
+    pub(crate) fn files(&self) -> FileSet {
+        let mut out = FileSet::new();
+        for file in TfFile::ALL {
+            let blocks: Vec<&TopBlock> = self.blocks.iter().filter(|b| b.file == file).collect();
+            if !blocks.is_empty() {
+                out.insert(file.name(), crate::render::file(&blocks));
+            }
+        }
+        out
+    }
+
+    /// One [`EmittedObject`] per resource and data block (and the `locals` block: subnet
+    /// layouts live there).
+    pub(crate) fn objects(&self) -> Vec<EmittedObject> {
+        self.blocks
+            .iter()
+            .filter_map(|b| {
+                let address = b.address()?;
+                Some(EmittedObject {
+                    id: format!("terraform:{address}"),
+                    component: b.component.clone(),
+                    data: body_json(&b.block.body),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A block's arguments and nested blocks as JSON. Nested blocks are always lists (a block type
+/// may repeat); references and other expressions are their HCL text; `jsonencode(x)` is the
+/// JSON of `x`, so that parity sees into task definitions and policies field by field.
+pub(crate) fn body_json(body: &Body) -> Value {
+    let mut m = Map::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                m.insert(a.key.to_string(), expr_json(&a.expr));
+            }
+            Structure::Block(b) => {
+                let entry = m
+                    .entry(b.identifier.to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = entry {
+                    let mut inner = body_json(&b.body);
+                    if !b.labels.is_empty() {
+                        if let Value::Object(o) = &mut inner {
+                            let labels = b
+                                .labels
+                                .iter()
+                                .map(|l| Value::String(l.as_str().to_owned()))
+                                .collect();
+                            o.insert("@labels".into(), Value::Array(labels));
+                        }
+                    }
+                    list.push(inner);
+                }
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+fn expr_json(e: &Expression) -> Value {
+    match e {
+        Expression::Null => Value::Null,
+        Expression::Bool(b) => Value::Bool(*b),
+        Expression::Number(n) => {
+            serde_json::to_value(n).unwrap_or_else(|_| Value::String(n.to_string()))
+        }
+        Expression::String(s) => Value::String(s.clone()),
+        Expression::Array(items) => Value::Array(items.iter().map(expr_json).collect()),
+        Expression::Object(o) => {
+            let mut m = Map::new();
+            for (k, v) in o {
+                let key = match k {
+                    hcl::ObjectKey::Identifier(i) => i.to_string(),
+                    hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
+                    hcl::ObjectKey::Expression(other) => one_line(other),
+                    _ => String::new(),
+                };
+                m.insert(key, expr_json(v));
+            }
+            Value::Object(m)
+        }
+        Expression::FuncCall(f) if f.name.name.as_str() == "jsonencode" && f.args.len() == 1 => {
+            expr_json(&f.args[0])
+        }
+        other => Value::String(one_line(other)),
+    }
+}
+
+/// A block under construction: hcl-rs structures in order, plus layout hints that only the
+/// renderer reads (they never change the meaning).
+#[derive(Debug, Clone)]
+pub(crate) struct B {
+    ident: &'static str,
+    labels: Vec<String>,
+    body: Vec<Structure>,
+    gaps: Vec<usize>,
+    skips: Vec<Skip>,
+}
+
+impl B {
+    /// A block with an identifier and labels (`terraform`, `provider "aws"`, nested blocks).
+    pub(crate) fn new(ident: &'static str) -> B {
+        B {
+            ident,
+            labels: Vec::new(),
+            body: Vec::new(),
+            gaps: Vec::new(),
+            skips: Vec::new(),
+        }
+    }
+    /// `resource "<ty>" "<name>"`.
+    pub(crate) fn resource(ty: &str, name: &str) -> B {
+        B::new("resource").label(ty).label(name)
+    }
+    /// `data "<ty>" "<name>"`.
+    pub(crate) fn data(ty: &str, name: &str) -> B {
+        B::new("data").label(ty).label(name)
+    }
+    /// Adds a label.
+    pub(crate) fn label(mut self, l: &str) -> B {
+        self.labels.push(l.to_owned());
+        self
+    }
+    /// Adds an argument.
+    pub(crate) fn attr(mut self, key: &str, value: impl Into<Expression>) -> B {
+        self.body.push(Structure::Attribute(hcl::Attribute::new(
+            Identifier::unchecked(key),
+            value.into(),
+        )));
+        self
+    }
+    /// Adds an argument when it has a value.
+    pub(crate) fn attr_opt(self, key: &str, value: Option<impl Into<Expression>>) -> B {
+        match value {
+            Some(v) => self.attr(key, v),
+            None => self,
+        }
+    }
+    /// Adds a nested block.
+    pub(crate) fn block(mut self, b: B) -> B {
+        self.body.push(Structure::Block(b.finish().0));
+        self
+    }
+    /// Adds nested blocks.
+    pub(crate) fn blocks(self, bs: impl IntoIterator<Item = B>) -> B {
+        bs.into_iter().fold(self, B::block)
+    }
+    /// Starts a new group of arguments: a blank line before the next item.
+    pub(crate) fn gap(mut self) -> B {
+        if !self.body.is_empty() {
+            self.gaps.push(self.body.len());
+        }
+        self
+    }
+    /// Records a checkov check that does not apply to this block.
+    pub(crate) fn skip(mut self, id: &'static str, reason: impl Into<String>) -> B {
+        self.skips.push(Skip {
+            id,
+            reason: reason.into(),
+        });
+        self
+    }
+    /// Applies `f` when `cond` holds (keeps builder chains flat).
+    pub(crate) fn when(self, cond: bool, f: impl FnOnce(B) -> B) -> B {
+        if cond {
+            f(self)
+        } else {
+            self
+        }
+    }
+    fn finish(self) -> (Block, Vec<usize>, Vec<Skip>) {
+        let block = Block {
+            identifier: Identifier::unchecked(self.ident),
+            labels: self.labels.into_iter().map(BlockLabel::String).collect(),
+            body: Body::from(self.body),
+        };
+        (block, self.gaps, self.skips)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{jsonencode, object, res};
+
+    #[test]
+    fn json_keeps_references_as_text_and_sees_through_jsonencode() {
+        let mut m = Module::default();
+        m.push(
+            TfFile::Network,
+            "network",
+            B::resource("aws_subnet", "public")
+                .attr("vpc_id", res("aws_vpc", "main", "id"))
+                .attr(
+                    "policy",
+                    jsonencode(object([("Version", Expression::from("2012-10-17"))])),
+                )
+                .block(B::new("timeouts").attr("create", "10m")),
+        );
+        let o = &m.objects()[0];
+        assert_eq!(o.id, "terraform:aws_subnet.public");
+        assert_eq!(
+            o.data,
+            serde_json::json!({"vpc_id": "aws_vpc.main.id", "policy": {"Version": "2012-10-17"}, "timeouts": [{"create": "10m"}]})
+        );
+    }
+}

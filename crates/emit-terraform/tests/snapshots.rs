@@ -1,0 +1,23 @@
+//! Snapshots of every file of every cloud environment of every fixture (`fixtures/*.hcl`),
+//! named `<fixture>@<env>@<file>`, under `snapshots/terraform/`. Review with
+//! `cargo insta review`.
+
+mod common;
+
+#[test]
+fn terraform_of_every_fixture_environment() {
+    let envs = common::fixture_envs();
+    if envs.is_empty() {
+        eprintln!("no fixture loads: nothing to snapshot");
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../snapshots/terraform");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for (fixture, env) in &envs {
+            for (path, text) in tierform_emit_terraform::emit(env).iter() {
+                insta::assert_snapshot!(format!("{fixture}@{}@{path}", env.name), text);
+            }
+        }
+    });
+}

