@@ -133,14 +133,19 @@ fn webank_bugfix_environment_is_a_copy_of_production() {
     assert_eq!(bugfix.instance.as_deref(), Some("1234"));
     assert_eq!(bugfix.mirrors.as_deref(), Some("production"));
     assert!(bugfix.ephemeral);
-    // Every value is production's: the tier only promises the copy and changes nothing.
+    // Every value is production's: the tier only promises the copy and changes nothing, but
+    // for what names the tenant: its variables and its host (`{instance}.banking…`), which the
+    // copy gets for itself so that it never answers on a bank's production address.
     let tenant = &model.tenants()[0].name;
     let production = resolve(&model, &format!("production-{tenant}"));
     let mut tenant_free = production.app.clone();
     for (name, s) in &mut tenant_free.services {
         s.env = bugfix.app.services[name].env.clone();
+        s.public = bugfix.app.services[name].public.clone();
     }
     assert_eq!(bugfix.app, tenant_free);
+    let web = bugfix.app.services["banking-web"].public.as_ref().unwrap();
+    assert_eq!(web.host, "1234.banking.webank.example");
 }
 
 #[test]

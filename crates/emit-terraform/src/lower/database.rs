@@ -126,9 +126,10 @@ fn instance(cx: &Cx, name: &str, db: &Database) -> B {
     let l = label(name);
     let identifier = cx.name(name, limit::DB);
     let default_name = cx.app.app.replace('-', "_");
-    // A final snapshot is taken in production, and wherever the database is protected from
-    // deletion; only unprotected copies (bug-fix environments) may vanish without one.
-    let final_snapshot = cx.env.production || db.deletion_protection;
+    // A final snapshot follows the deletion-protection knob (which validation keeps on in
+    // production): only unprotected copies may vanish without one. Deriving it from the tier
+    // instead would make staging differ structurally from the production it mirrors.
+    let final_snapshot = db.deletion_protection;
     B::resource("aws_db_instance", &l)
         .attr("identifier", identifier.clone())
         .attr("engine", db.engine.as_str())

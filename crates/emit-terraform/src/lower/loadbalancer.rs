@@ -31,10 +31,11 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .gap()
             .attr("drop_invalid_header_fields", true)
             .attr("desync_mitigation_mode", "defensive")
-            .attr("enable_deletion_protection", cx.env.production)
+            // Always on, secure by default: a tier flag here would be a structural difference
+            // between staging and the production it mirrors. Tearing down needs one explicit step.
+            .attr("enable_deletion_protection", true)
             .attr("enable_http2", true)
             .skip("CKV_AWS_91", "access logs need an S3 bucket outside this module's scope; requests are logged by the WAF (aws_wafv2_web_acl_logging_configuration) to CloudWatch")
-            .when(!cx.env.production, |b| b.skip("CKV_AWS_150", "deletion protection is a production setting; this environment is not production"))
             .attr("tags", tags(alb_name)),
     );
     for (name, svc) in &public {

@@ -20,8 +20,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 .attr("name", full.clone())
                 .attr("description", description)
                 .attr("kms_key_id", cx.kms_arn())
-                // Temporary environments are torn down and rebuilt under the same names.
-                .attr("recovery_window_in_days", if cx.env.ephemeral { 0 } else { 30 })
+                // A deleted secret stays recoverable for 30 days in every environment; bug-fix
+                // copies have their own names (`<app>/bugfix-<id>/…`), so rebuilding one never
+                // collides with a secret pending deletion.
+                .attr("recovery_window_in_days", 30)
                 .skip("CKV2_AWS_57", "the value is issued by a third party (API keys, tokens) and rotated at its issuer; database passwords are rotated by RDS")
                 .attr("tags", tags(full)),
         );

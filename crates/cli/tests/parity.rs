@@ -1,0 +1,696 @@
+//! Parity, as reviewers read it: one shape snapshot per mirror pair that both environments of
+//! the pair must render identically, the `tierform diff` reports of every pair, and negative
+//! cases showing that each kind of structural drift is caught and named.
+//!
+//! The shape of an environment is every emitted object and field with the values parity lets
+//! differ redacted, derived from the pair's parity report: knob-driven values read `[knob]`,
+//! values a declared exception covers carry the exception and its reason, and objects or
+//! fields present on one side only (allowed or excepted) are listed once, apart, so both sides
+//! print the same text. A violation is never redacted, so it shows as a difference between
+//! the two shapes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use indexmap::IndexMap;
+use serde_json::{json, Value};
+use tierform_model::parity::{compare, Class, Difference, ParityReport};
+use tierform_model::{EmittedObject, Environment, EnvironmentId, Model, Platform, Runtime};
+
+const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load(spec: &str) -> Model {
+    Model::load(&root().join(spec)).unwrap_or_else(|ds| panic!("{spec} loads: {ds:?}"))
+}
+
+/// What `tierform diff` compares: the Terraform resources and, on EKS, the Kubernetes objects.
+/// A copy of `build::objects` in the binary crate, which tests cannot import.
+fn objects(env: &Environment) -> Vec<EmittedObject> {
+    match env.runtime {
+        Runtime::Local => Vec::new(),
+        Runtime::Cloud => {
+            let mut o = tierform_emit_terraform::objects(env);
+            if matches!(env.app.platform, Platform::Eks(_)) {
+                o.extend(tierform_emit_k8s::objects(env));
+            }
+            o
+        }
+    }
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../../../snapshots/parity");
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+/// `ecommerce@production~staging`: the fixture and the pair, mirrored first.
+fn pair_name(fixture: &str, a: &EnvironmentId, b: &EnvironmentId) -> String {
+    format!("{fixture}@{}~{}", a.name, b.name)
+}
+
+fn tierform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tierform"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+/// Replaces whole-word occurrences of identity tokens (longest first) with placeholders, as
+/// parity does. A local copy: the model crate keeps its `normalise` private.
+fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
+    let mut sorted: Vec<&(String, &str)> = tokens.iter().filter(|(t, _)| !t.is_empty()).collect();
+    sorted.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let mut out = s.to_owned();
+    for (token, with) in sorted {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        let mut prev: Option<char> = None;
+        while let Some(i) = rest.find(token.as_str()) {
+            let before = rest[..i].chars().last().or(prev);
+            let after = rest[i + token.len()..].chars().next();
+            result.push_str(&rest[..i]);
+            result.push_str(if word(before) || word(after) {
+                token
+            } else {
+                with
+            });
+            prev = token.chars().last();
+            rest = &rest[i + token.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// The identity strings of both environments of a pair.
+fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
+    let mut tokens = Vec::new();
+    for env in [a, b] {
+        tokens.push((env.name.clone(), "{env}"));
+        tokens.push((env.tier.clone(), "{tier}"));
+        if let Some(i) = &env.instance {
+            tokens.push((i.clone(), "{instance}"));
+        }
+    }
+    tokens
+}
+
+/// One side's emitted objects, normalised: (component, id) -> field path -> value, in the
+/// field order the emitter produced.
+type Flat = IndexMap<(String, String), IndexMap<String, Value>>;
+
+fn flatten(objects: Vec<EmittedObject>, tokens: &[(String, &str)]) -> Flat {
+    fn leaves(v: &Value, path: &mut String, out: &mut IndexMap<String, Value>) {
+        match v {
+            Value::Object(o) if !o.is_empty() => {
+                for (k, x) in o {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(k);
+                    leaves(x, path, out);
+                    path.truncate(len);
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                for (i, x) in a.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    leaves(x, path, out);
+                    path.truncate(len);
+                }
+            }
+            other => {
+                out.insert(path.clone(), other.clone());
+            }
+        }
+    }
+    let mut flat = Flat::new();
+    for o in objects {
+        let mut fields = IndexMap::new();
+        leaves(&o.data, &mut String::new(), &mut fields);
+        for v in fields.values_mut() {
+            if let Value::String(s) = v {
+                *s = normalise(s, tokens);
+            }
+        }
+        flat.insert((o.component, normalise(&o.id, tokens)), fields);
+    }
+    flat.sort_keys();
+    flat
+}
+
+/// What a redacted value reads, by the class parity gives its difference; `None` for a
+/// violation, which is never redacted.
+fn marker(class: &Class) -> Option<String> {
+    match class {
+        Class::Allowed => Some("[knob]".into()),
+        Class::Excepted { exception, reason } => {
+            Some(format!("[excepted by `{exception}`: {reason}]"))
+        }
+        Class::Violation => None,
+    }
+}
+
+/// The pair's redactions, from its parity report and both sides' objects.
+struct Redactions {
+    /// (object, field) present on both sides whose value is redacted in place.
+    values: IndexMap<(String, String), String>,
+    /// (object, field; empty: the whole object) present on one side only and allowed or
+    /// excepted: hidden from both listings and listed once, apart.
+    one_sided: IndexMap<(String, String), String>,
+}
+
+impl Redactions {
+    fn new(report: &ParityReport, a: &Flat, b: &Flat) -> Redactions {
+        let mut values = IndexMap::new();
+        let mut one_sided = IndexMap::new();
+        for d in &report.differences {
+            let Some(m) = marker(&d.class) else { continue };
+            let key = (d.object.clone(), d.path.clone());
+            if d.a.is_some() && d.b.is_some() {
+                values.insert(key, m);
+            } else {
+                one_sided.insert(key, m);
+            }
+        }
+        // Parity treats a name that AWS length limits forced to `<prefix>-<hash>` as equal to
+        // its full form; the text differs, so it is redacted like a knob.
+        for ((_, id), fields) in a {
+            let Some(other) = b.iter().find(|((_, i), _)| i == id).map(|(_, f)| f) else {
+                continue;
+            };
+            for (path, v) in fields {
+                if other.get(path).is_some_and(|w| w != v) {
+                    let key = (id.clone(), path.clone());
+                    if !report
+                        .differences
+                        .iter()
+                        .any(|d| d.object == key.0 && d.path == key.1)
+                    {
+                        values.insert(key, "[shortened name]".into());
+                    }
+                }
+            }
+        }
+        one_sided.sort_keys();
+        Redactions { values, one_sided }
+    }
+}
+
+/// One side's shape, as text.
+fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "# Parity shape of {fixture}: `{}` mirrors `{}`.\n\
+         # Both environments render exactly this text. [knob]: a value a knob of the spec sets;\n\
+         # [excepted by …]: a difference a declared exception accepts.\n",
+        report.b, report.a
+    );
+    if !r.one_sided.is_empty() {
+        out.push_str("\npresent on one side only\n");
+        for ((object, path), m) in &r.one_sided {
+            let field = if path.is_empty() { "(object)" } else { path };
+            let _ = writeln!(out, "  {object}  {field}: {m}");
+        }
+    }
+    let mut component = None;
+    for ((c, id), fields) in side {
+        if r.one_sided.contains_key(&(id.clone(), String::new())) {
+            continue;
+        }
+        if component != Some(c) {
+            component = Some(c);
+            let _ = writeln!(out, "\n{c}");
+        }
+        let _ = writeln!(out, "  {id}");
+        for (path, v) in fields {
+            let key = (id.clone(), path.clone());
+            if r.one_sided.contains_key(&key) {
+                continue;
+            }
+            let value = r.values.get(&key).cloned().unwrap_or_else(|| v.to_string());
+            let _ = writeln!(out, "    {path}: {value}");
+        }
+    }
+    out
+}
+
+/// Checks one fixture's shapes: per mirror pair, both sides against one shared snapshot.
+fn shapes_hold(fixture: &str) {
+    let model = load(&format!("fixtures/{fixture}.hcl"));
+    let pairs = model.mirror_pairs();
+    assert!(!pairs.is_empty(), "{fixture} declares mirror pairs");
+    for (a, b) in pairs {
+        let report = compare(&model, &a, &b, &objects).expect("both sides resolve");
+        let (env_a, env_b) = (model.resolve(&a).unwrap(), model.resolve(&b).unwrap());
+        let tokens = identity_tokens(&env_a, &env_b);
+        let (flat_a, flat_b) = (
+            flatten(objects(&env_a), &tokens),
+            flatten(objects(&env_b), &tokens),
+        );
+        let redactions = Redactions::new(&report, &flat_a, &flat_b);
+        let shape_a = shape(fixture, &report, &flat_a, &redactions);
+        let shape_b = shape(fixture, &report, &flat_b, &redactions);
+        let name = pair_name(fixture, &a, &b);
+        // Guard before the snapshots: with INSTA_UPDATE=always the second assertion would
+        // otherwise overwrite the first side's shape instead of failing.
+        if shape_a != shape_b {
+            let diff = similar::TextDiff::from_lines(&shape_a, &shape_b)
+                .unified_diff()
+                .context_radius(2)
+                .header(&a.name, &b.name)
+                .to_string();
+            panic!("{name}: `{}` does not keep the shape of `{}`:\n{diff}", b.name, a.name);
+        }
+        settings().bind(|| {
+            insta::assert_snapshot!(format!("{name}.shape"), shape_a);
+            insta::assert_snapshot!(format!("{name}.shape"), shape_b);
+        });
+    }
+}
+
+#[test]
+fn shape_ecommerce() {
+    shapes_hold("ecommerce");
+}
+
+#[test]
+fn shape_globepay() {
+    shapes_hold("globepay");
+}
+
+#[test]
+fn shape_servio() {
+    shapes_hold("servio");
+}
+
+#[test]
+fn shape_togetherhood() {
+    shapes_hold("togetherhood");
+}
+
+#[test]
+fn shape_webank() {
+    shapes_hold("webank");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+/// `tierform diff` of every mirror pair of every fixture, as plain text and as Markdown.
+#[test]
+fn diff_reports() {
+    for fixture in FIXTURES {
+        let spec = format!("fixtures/{fixture}.hcl");
+        let model = load(&spec);
+        for (a, b) in model.mirror_pairs() {
+            let name = pair_name(fixture, &a, &b);
+            for (format, ext) in [("text", "txt"), ("markdown", "md")] {
+                let out = tierform(&["diff", &spec, &a.name, &b.name, "--format", format]);
+                let stdout = String::from_utf8(out.stdout).expect("UTF-8 report");
+                assert!(
+                    out.status.code() == Some(0),
+                    "{name}: diff exits {:?}\n{stdout}{}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                settings().bind(|| insta::assert_snapshot!(format!("{name}.{ext}"), stdout));
+            }
+        }
+    }
+}
+
+fn ecommerce_report() -> ParityReport {
+    let model = load("fixtures/ecommerce.hcl");
+    let (prod, staging) = (
+        model.environment("production").unwrap(),
+        model.environment("staging").unwrap(),
+    );
+    compare(&model, &prod, &staging, &objects).unwrap()
+}
+
+fn find<'r>(r: &'r ParityReport, object: &str, path: &str) -> &'r Difference {
+    r.differences
+        .iter()
+        .find(|d| d.object == object && d.path == path)
+        .unwrap_or_else(|| panic!("no difference at {object} {path}:\n{r:#?}"))
+}
+
+/// Seed 003's staging: smaller instance classes, single-AZ, fewer nodes, shorter retention.
+#[test]
+fn ecommerce_lists_the_knobs_seed_003_describes() {
+    let r = ecommerce_report();
+    assert!(r.holds(), "{:#?}", r.violations().collect::<Vec<_>>());
+    let allowed = |object: &str, path: &str, a: Value, b: Value| {
+        let d = find(&r, object, path);
+        assert_eq!(d.class, Class::Allowed, "{d:?}");
+        assert_eq!((d.a.clone(), d.b.clone()), (Some(a), Some(b)), "{d:?}");
+    };
+    let db = "terraform:aws_db_instance.main";
+    allowed(db, "instance_class", json!("db.m5.large"), json!("db.t3.medium"));
+    allowed(db, "multi_az", json!(true), json!(false));
+    allowed(db, "backup_retention_period", json!(30), json!(7));
+    let nodes = "terraform:aws_eks_node_group.general";
+    allowed(nodes, "scaling_config[0].min_size", json!(3), json!(2));
+    allowed(nodes, "scaling_config[0].desired_size", json!(3), json!(2));
+    allowed(nodes, "scaling_config[0].max_size", json!(10), json!(5));
+    allowed(
+        "terraform:aws_cloudwatch_log_group.eks",
+        "retention_in_days",
+        json!(30),
+        json!(7),
+    );
+    // Metric and trace retention emit no Terraform field of their own; the spec's knob table
+    // of the report shows them.
+    let knob = |path: &str, a: Value, b: Value| {
+        let k = r.knobs.iter().find(|k| k.path == path);
+        let k = k.unwrap_or_else(|| panic!("knob {path} in {:#?}", r.knobs));
+        assert_eq!((&k.a, &k.b), (&a, &b), "{path}");
+    };
+    knob("observability.log_retention_days", json!(30), json!(7));
+    knob("observability.metrics_retention_days", json!(90), json!(30));
+    knob("observability.trace_retention_days", json!(7), json!(3));
+    knob("database.main.multi_az", json!(true), json!(false));
+
+    let out = tierform(&["diff", "fixtures/ecommerce.hcl", "production", "staging"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "instance_class: \"db.m5.large\" -> \"db.t3.medium\"",
+        "scaling_config[0].desired_size: 3 -> 2",
+        "observability.metrics_retention_days: 90 -> 30",
+        "observability.trace_retention_days: 7 -> 3",
+        "terraform:aws_db_instance.main_replica  (object)",
+    ] {
+        assert!(text.contains(needle), "`{needle}` in:\n{text}");
+    }
+}
+
+/// The read replica exists in production only, accepted by the read-replica exception and
+/// its reason (not by another exception of the tier).
+#[test]
+fn ecommerce_read_replica_is_excepted_with_its_own_reason() {
+    let r = ecommerce_report();
+    let d = find(&r, "terraform:aws_db_instance.main_replica", "");
+    assert_eq!(
+        d.class,
+        Class::Excepted {
+            exception: "database.main.read_replicas".into(),
+            reason: "read replicas only carry production read traffic; staging's test load runs on the primary alone".into(),
+        },
+        "{d:?}"
+    );
+    let md = tierform(&[
+        "diff",
+        "fixtures/ecommerce.hcl",
+        "production",
+        "staging",
+        "--format",
+        "markdown",
+    ]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.contains("aws_db_instance.main_replica"))
+        .unwrap_or_else(|| panic!("a replica row in:\n{md}"));
+    assert!(
+        row.contains("read replicas only carry production read traffic"),
+        "{row}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negative cases
+
+/// Variants whose staging changes structure: the spec validator rejects each at the override.
+#[test]
+fn structural_overrides_are_rejected_at_the_field() {
+    let cases = [
+        ("ecommerce-staging-engine-version", "database.main.engine_version"),
+        ("ecommerce-staging-drops-alarm", "observability.alarms.cpu"),
+        ("ecommerce-staging-drops-cache", "service.worker.caches"),
+        ("ecommerce-staging-opens-port", "service.worker.port"),
+        ("ecommerce-staging-public-worker", "service.worker.public"),
+        ("ecommerce-staging-adds-secret", "service.api.secrets"),
+    ];
+    for (case, field) in cases {
+        let spec = format!("fixtures/parity/{case}.hcl");
+        let ds = Model::load(&root().join(&spec)).expect_err(&spec);
+        let d = ds
+            .iter()
+            .find(|d| d.code == "structural-override")
+            .unwrap_or_else(|| panic!("{spec}: a structural-override in {ds:?}"));
+        assert!(d.path.to_string().starts_with(field), "{spec}: {d}");
+        assert!(d.message.contains(field), "{spec}: {d}");
+        assert!(d.location.is_some(), "{spec}: located: {d}");
+
+        let out = tierform(&["check", &spec]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(stderr.contains(field), "{spec}: {stderr}");
+    }
+}
+
+/// A spec that is valid but whose `perf` tier promises nothing: compared with production
+/// explicitly, every structural difference is a violation, and `diff` exits 1.
+#[test]
+fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
+    let spec = "fixtures/parity/ecommerce-perf-tier.hcl";
+    let check = tierform(&["check", spec]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "perf mirrors nothing: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    for format in ["text", "markdown", "json"] {
+        let out = tierform(&["diff", spec, "production", "perf", "--format", format]);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}:\n{stdout}");
+        for needle in [
+            "engine_version",
+            "aws_cloudwatch_metric_alarm.nodes_cpu",
+            "containerPort",
+        ] {
+            assert!(stdout.contains(needle), "{format}: `{needle}` in:\n{stdout}");
+        }
+    }
+    let model = load(spec);
+    let r = compare(
+        &model,
+        &model.environment("production").unwrap(),
+        &model.environment("perf").unwrap(),
+        &objects,
+    )
+    .unwrap();
+    let violation = |object: &str, path: &str| {
+        assert_eq!(find(&r, object, path).class, Class::Violation, "{object} {path}");
+    };
+    violation("terraform:aws_db_instance.main", "engine_version");
+    violation("terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "");
+    violation(
+        "k8s:Deployment/worker",
+        "spec.template.spec.containers[0].ports[0].containerPort",
+    );
+    violation("k8s:Service/worker", "spec.ports[0].port");
+}
+
+/// Compares ecommerce's staging with production through an emitter that `drift` corrupts for
+/// staging only, as an emitter bug keyed on the environment's identity would.
+fn with_drift(drift: fn(&mut Vec<EmittedObject>)) -> ParityReport {
+    let model = load("fixtures/ecommerce.hcl");
+    let emit = |env: &Environment| {
+        let mut o = objects(env);
+        if env.name == "staging" {
+            drift(&mut o);
+        }
+        o
+    };
+    compare(
+        &model,
+        &model.environment("production").unwrap(),
+        &model.environment("staging").unwrap(),
+        &emit,
+    )
+    .unwrap()
+}
+
+fn object<'o>(objects: &'o mut [EmittedObject], id: &str) -> &'o mut EmittedObject {
+    objects
+        .iter_mut()
+        .find(|o| o.id == id)
+        .unwrap_or_else(|| panic!("{id} is emitted"))
+}
+
+/// The violations of a report, as (object, field).
+fn violations(r: &ParityReport) -> Vec<(&str, &str)> {
+    r.violations()
+        .map(|d| (d.object.as_str(), d.path.as_str()))
+        .collect()
+}
+
+#[test]
+fn emitted_engine_version_drift_is_a_violation() {
+    let r = with_drift(|o| {
+        object(o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.3");
+    });
+    assert_eq!(
+        violations(&r),
+        [("terraform:aws_db_instance.main", "engine_version")]
+    );
+    let d = find(&r, "terraform:aws_db_instance.main", "engine_version");
+    assert_eq!((&d.a, &d.b), (&Some(json!("16.4")), &Some(json!("16.3"))));
+}
+
+#[test]
+fn emitted_missing_resource_is_a_violation() {
+    let r = with_drift(|o| o.retain(|x| x.id != "terraform:aws_cloudwatch_metric_alarm.nodes_cpu"));
+    assert_eq!(
+        violations(&r),
+        [("terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "")]
+    );
+    let d = find(&r, "terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "");
+    assert_eq!((&d.a, &d.b), (&Some(json!(true)), &None));
+}
+
+#[test]
+fn emitted_extra_ingress_rule_is_a_violation() {
+    const SSH: &str = "terraform:aws_vpc_security_group_ingress_rule.db_main_from_ssh";
+    let r = with_drift(|o| {
+        let template = o
+            .iter()
+            .find(|x| x.id.starts_with("terraform:aws_vpc_security_group_ingress_rule."))
+            .expect("an ingress rule is emitted")
+            .clone();
+        let mut rule = template;
+        rule.id = SSH.into();
+        rule.data["from_port"] = json!(22);
+        rule.data["to_port"] = json!(22);
+        rule.data["cidr_ipv4"] = json!("0.0.0.0/0");
+        o.push(rule);
+    });
+    assert_eq!(violations(&r), [(SSH, "")]);
+}
+
+#[test]
+fn emitted_opened_port_is_a_violation() {
+    let r = with_drift(|o| {
+        let rule = o
+            .iter_mut()
+            .find(|x| {
+                x.id.starts_with("terraform:aws_vpc_security_group_ingress_rule.")
+                    && x.data.get("from_port").is_some()
+            })
+            .expect("an ingress rule with a port");
+        rule.data["to_port"] = json!(65535);
+    });
+    let v = violations(&r);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(
+        v[0].0.starts_with("terraform:aws_vpc_security_group_ingress_rule.") && v[0].1 == "to_port",
+        "{v:?}"
+    );
+}
+
+#[test]
+fn emitted_extra_iam_permission_is_a_violation() {
+    let r = with_drift(|o| {
+        let policy = o
+            .iter_mut()
+            .find(|x| {
+                x.id.starts_with("terraform:aws_iam_role_policy.")
+                    && x.data.pointer("/policy/Statement").is_some()
+            })
+            .expect("a role policy with statements");
+        let statements = policy.data["policy"]["Statement"]
+            .as_array_mut()
+            .expect("statements are a list");
+        statements.push(json!({
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": "*",
+        }));
+    });
+    let v = violations(&r);
+    assert!(!v.is_empty());
+    for (object, field) in &v {
+        assert!(object.starts_with("terraform:aws_iam_role_policy."), "{v:?}");
+        assert!(field.starts_with("policy.Statement["), "{v:?}");
+    }
+    assert!(
+        v.iter().any(|(_, f)| f.ends_with(".Action[0]")),
+        "the added action is named: {v:?}"
+    );
+}
+
+#[test]
+fn emitted_extra_secret_reference_is_a_violation() {
+    let r = with_drift(|o| {
+        let d = object(o, "k8s:Deployment/worker");
+        let env = d.data["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array_mut()
+            .expect("the worker has env vars");
+        env.push(json!({
+            "name": "DEBUG_TOKEN",
+            "valueFrom": { "secretKeyRef": { "name": "debug-token", "key": "value" } },
+        }));
+    });
+    let v = violations(&r);
+    assert!(!v.is_empty());
+    assert!(
+        v.iter().all(|(o, f)| *o == "k8s:Deployment/worker"
+            && f.starts_with("spec.template.spec.containers[0].env[")),
+        "{v:?}"
+    );
+}
+
+/// A knob the tier may change never makes a violation, whatever value it takes.
+#[test]
+fn knob_changes_are_never_violations() {
+    let text = std::fs::read_to_string(root().join("fixtures/ecommerce.hcl")).unwrap();
+    let anchor = "    instance_class        = \"db.t3.medium\"";
+    assert!(text.contains(anchor));
+    for class in ["db.r6g.2xlarge", "db.m5.large", "db.t4g.micro"] {
+        let spec = text.replace(
+            anchor,
+            &format!("    instance_class        = \"{class}\""),
+        );
+        let model = Model::parse(
+            tierform_model::Source::new("ecommerce.hcl", spec),
+            tierform_model::Format::Hcl,
+        )
+        .expect("a knob change loads");
+        let r = compare(
+            &model,
+            &model.environment("production").unwrap(),
+            &model.environment("staging").unwrap(),
+            &objects,
+        )
+        .unwrap();
+        assert!(r.holds(), "{class}: {:?}", violations(&r));
+        let d = r
+            .differences
+            .iter()
+            .find(|d| d.object == "terraform:aws_db_instance.main" && d.path == "instance_class");
+        match d {
+            Some(d) => assert_eq!(d.class, Class::Allowed, "{class}"),
+            None => assert_eq!(class, "db.m5.large", "only production's own class is no difference"),
+        }
+    }
+}
