@@ -31,20 +31,6 @@ fn db_password_var(name: &str) -> String {
     format!("{}_DB_PASSWORD", env_prefix(name))
 }
 
-/// The database name: the spec's, or the app name with `_` for `-` (as in the cloud).
-fn db_name(app: &App, db: &Database) -> String {
-    db.db_name
-        .clone()
-        .unwrap_or_else(|| app.app.replace('-', "_"))
-}
-
-/// The database user: the spec's, or the app name with `_` for `-` (as in the cloud).
-fn db_user(app: &App, db: &Database) -> String {
-    db.username
-        .clone()
-        .unwrap_or_else(|| app.app.replace('-', "_"))
-}
-
 /// The whole compose project.
 pub(crate) fn project(env: &Environment) -> Project {
     let app = &env.app;
@@ -71,25 +57,9 @@ pub(crate) fn project(env: &Environment) -> Project {
     }
 }
 
-/// The knob-valued configuration a service gets from its ConfigMap in Kubernetes: `LOG_LEVEL`,
-/// `FEATURE_<FLAG>`, `<NAME>_MODE`, then the service's own `env` (which wins).
+/// The knob-valued configuration a service gets from its ConfigMap in Kubernetes.
 fn config(app: &App, s: &Service) -> IndexMap<String, String> {
-    let mut env = IndexMap::new();
-    env.insert(
-        "LOG_LEVEL".to_owned(),
-        app.observability.log_level.as_str().to_owned(),
-    );
-    for (flag, on) in &app.feature_flags {
-        env.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
-    }
-    for (name, ext) in &app.external_services {
-        env.insert(
-            format!("{}_MODE", env_prefix(name)),
-            ext.mode.as_str().to_owned(),
-        );
-    }
-    env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    env
+    app.service_config(s)
 }
 
 fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> ComposeService {
@@ -102,8 +72,8 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         let pre = env_prefix(d);
         environment.insert(format!("{pre}_DB_HOST"), db_host(d));
         environment.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
-        environment.insert(format!("{pre}_DB_NAME"), db_name(app, db));
-        environment.insert(format!("{pre}_DB_USER"), db_user(app, db));
+        environment.insert(format!("{pre}_DB_NAME"), db.name_on_instance(&app.app));
+        environment.insert(format!("{pre}_DB_USER"), db.user(&app.app));
         // `<NAME>_DB_PASSWORD` comes from `.env` through env_file, as the container's does.
         depends_on.insert(db_host(d), Dependency::healthy());
     }
@@ -190,7 +160,7 @@ pub(crate) fn database_image(db: &Database) -> String {
 }
 
 fn database(app: &App, name: &str, db: &Database, volume: &str) -> ComposeService {
-    let (user, dbname) = (db_user(app, db), db_name(app, db));
+    let (user, dbname) = (db.user(&app.app), db.name_on_instance(&app.app));
     // Interpolated from `.env` (which compose reads for interpolation); never a literal.
     let password = format!("${{{}}}", db_password_var(name));
     let (environment, data_dir, test) = match db.engine {

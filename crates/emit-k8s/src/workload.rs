@@ -24,7 +24,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tierform_model::validate::env_prefix;
-use tierform_model::{App, Database, Environment, HealthCheck, Service};
+use tierform_model::{App, Environment, HealthCheck, Service};
 
 use crate::meta;
 use crate::security;
@@ -61,27 +61,9 @@ pub(crate) fn service_account(app: &str, name: &str, component: &str) -> Service
     }
 }
 
-/// The knob-valued configuration of a service: `LOG_LEVEL`, one `FEATURE_<FLAG>` per feature
-/// flag, one `<NAME>_MODE` per external service, then the service's own `env` (which wins).
+/// The knob-valued configuration of a service (see [`App::service_config`]).
 pub(crate) fn config_data(app: &App, service: &Service) -> IndexMap<String, String> {
-    let mut data = IndexMap::new();
-    data.insert(
-        "LOG_LEVEL".to_owned(),
-        app.observability.log_level.as_str().to_owned(),
-    );
-    for (flag, on) in &app.feature_flags {
-        data.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
-    }
-    for (name, ext) in &app.external_services {
-        data.insert(
-            format!("{}_MODE", env_prefix(name)),
-            ext.mode.as_str().to_owned(),
-        );
-    }
-    for (k, v) in &service.env {
-        data.insert(k.clone(), v.clone());
-    }
-    data
+    app.service_config(service)
 }
 
 /// The ConfigMap `<service>-config`.
@@ -97,20 +79,6 @@ pub(crate) fn config_map(app: &App, name: &str, service: &Service) -> ConfigMap 
     }
 }
 
-/// The database name on the instance: the spec's, or the app name with `_` for `-`.
-pub(crate) fn db_name(app: &App, db: &Database) -> String {
-    db.db_name
-        .clone()
-        .unwrap_or_else(|| app.app.replace('-', "_"))
-}
-
-/// The database user: the spec's, or the app name with `_` for `-`.
-pub(crate) fn db_user(app: &App, db: &Database) -> String {
-    db.username
-        .clone()
-        .unwrap_or_else(|| app.app.replace('-', "_"))
-}
-
 /// The wiring of one database as environment variables (`<NAME>_DB_*`), with the password
 /// from the workload's Secret.
 pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar> {
@@ -121,8 +89,8 @@ pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar>
     vec![
         from_endpoints(&format!("{pre}_DB_HOST")),
         literal(&format!("{pre}_DB_PORT"), &db.engine.port().to_string()),
-        literal(&format!("{pre}_DB_NAME"), &db_name(app, db)),
-        literal(&format!("{pre}_DB_USER"), &db_user(app, db)),
+        literal(&format!("{pre}_DB_NAME"), &db.name_on_instance(&app.app)),
+        literal(&format!("{pre}_DB_USER"), &db.user(&app.app)),
         from_secret(&format!("{pre}_DB_PASSWORD"), secret),
     ]
 }

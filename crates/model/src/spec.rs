@@ -58,6 +58,32 @@ pub struct App {
     pub data_refresh: Option<DataRefresh>,
 }
 
+impl App {
+    /// The plain configuration a service receives on every platform: `LOG_LEVEL`, one
+    /// `FEATURE_<FLAG>` per feature flag, one `<NAME>_MODE` per external service, then the
+    /// service's own `env`, which wins. Every value here is a knob; wiring to databases,
+    /// caches and secrets comes on top, per platform.
+    pub fn service_config(&self, service: &Service) -> IndexMap<String, String> {
+        use crate::validate::env_prefix;
+        let mut env = IndexMap::new();
+        env.insert(
+            "LOG_LEVEL".to_owned(),
+            self.observability.log_level.as_str().to_owned(),
+        );
+        for (flag, on) in &self.feature_flags {
+            env.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
+        }
+        for (name, ext) in &self.external_services {
+            env.insert(
+                format!("{}_MODE", env_prefix(name)),
+                ext.mode.as_str().to_owned(),
+            );
+        }
+        env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env
+    }
+}
+
 /// The S3 backend of the Terraform state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +254,21 @@ pub struct Database {
     /// A folder of SQL files loaded at first start of a local container (local tiers).
     #[serde(default)]
     pub seed_data: Option<String>,
+}
+
+impl Database {
+    /// The database created on the instance: the spec's, or the app name with `_` for `-`.
+    pub fn name_on_instance(&self, app: &str) -> String {
+        self.db_name
+            .clone()
+            .unwrap_or_else(|| app.replace('-', "_"))
+    }
+    /// The master user: the spec's, or the app name with `_` for `-`.
+    pub fn user(&self, app: &str) -> String {
+        self.username
+            .clone()
+            .unwrap_or_else(|| app.replace('-', "_"))
+    }
 }
 
 /// A database engine.

@@ -125,7 +125,6 @@ fn performance_insights(db: &Database) -> bool {
 fn instance(cx: &Cx, name: &str, db: &Database) -> B {
     let l = label(name);
     let identifier = cx.name(name, limit::DB);
-    let default_name = cx.app.app.replace('-', "_");
     // A final snapshot follows the deletion-protection knob (which validation keeps on in
     // production): only unprotected copies may vanish without one. Deriving it from the tier
     // instead would make staging differ structurally from the production it mirrors.
@@ -142,11 +141,8 @@ fn instance(cx: &Cx, name: &str, db: &Database) -> B {
         .attr("storage_encrypted", db.storage_encrypted)
         .attr("kms_key_id", cx.kms_arn())
         .gap()
-        .attr(
-            "db_name",
-            db.db_name.clone().unwrap_or_else(|| default_name.clone()),
-        )
-        .attr("username", db.username.clone().unwrap_or(default_name))
+        .attr("db_name", db.name_on_instance(&cx.app.app))
+        .attr("username", db.user(&cx.app.app))
         .attr("manage_master_user_password", true)
         .attr("master_user_secret_kms_key_id", cx.kms_arn())
         .attr("iam_database_authentication_enabled", db.iam_auth)

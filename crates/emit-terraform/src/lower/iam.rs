@@ -288,10 +288,7 @@ fn data_access_policy(cx: &Cx, name: &str, svc: &Service) -> Option<Expression> 
         .filter(|d| cx.app.databases.get(*d).is_some_and(|db| db.iam_auth))
         .map(|d| {
             let db = &cx.app.databases[d];
-            let user = db
-                .username
-                .clone()
-                .unwrap_or_else(|| cx.app.app.replace('-', "_"));
+            let user = db.user(&cx.app.app);
             template([
                 lit("arn:"),
                 interp(crate::expr::data("aws_partition", "current", "partition")),

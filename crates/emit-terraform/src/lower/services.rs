@@ -27,27 +27,13 @@ pub(crate) struct Wiring {
 /// Everything a service is told about its environment.
 pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
     let app = cx.app;
-    let mut env: Vec<(String, Expression)> = svc
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), Expression::from(v.as_str())))
+    // The same configuration every platform gets, so a variable the service sets itself
+    // (even LOG_LEVEL) appears once.
+    let mut env: Vec<(String, Expression)> = app
+        .service_config(svc)
+        .into_iter()
+        .map(|(k, v)| (k, Expression::from(v)))
         .collect();
-    env.push((
-        "LOG_LEVEL".into(),
-        app.observability.log_level.as_str().into(),
-    ));
-    for (flag, on) in &app.feature_flags {
-        env.push((
-            format!("FEATURE_{}", env_prefix(flag)),
-            if *on { "true" } else { "false" }.into(),
-        ));
-    }
-    for (name, ext) in &app.external_services {
-        env.push((
-            format!("{}_MODE", env_prefix(name)),
-            ext.mode.as_str().into(),
-        ));
-    }
     let mut secrets: Vec<(String, Expression)> = Vec::new();
     for db in &svc.databases {
         let Some(d) = app.databases.get(db) else {
@@ -55,20 +41,13 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
         };
         let p = env_prefix(db);
         let l = label(db);
-        let default = app.app.replace('-', "_");
         env.push((
             format!("{p}_DB_HOST"),
             res("aws_db_instance", &l, "address"),
         ));
         env.push((format!("{p}_DB_PORT"), d.engine.port().to_string().into()));
-        env.push((
-            format!("{p}_DB_NAME"),
-            d.db_name.clone().unwrap_or_else(|| default.clone()).into(),
-        ));
-        env.push((
-            format!("{p}_DB_USER"),
-            d.username.clone().unwrap_or(default).into(),
-        ));
+        env.push((format!("{p}_DB_NAME"), d.name_on_instance(&app.app).into()));
+        env.push((format!("{p}_DB_USER"), d.user(&app.app).into()));
         // The `password` key of the secret RDS manages for the instance.
         secrets.push((
             format!("{p}_DB_PASSWORD"),
