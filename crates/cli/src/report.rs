@@ -7,10 +7,18 @@ use tierform_model::parity::{Class, Difference, ParityReport};
 
 use crate::render::Style;
 
+/// One side of a difference: an object's presence, or a field's value.
+fn side(d: &Difference, v: &Option<Value>) -> String {
+    match (d.path.is_empty(), v) {
+        (true, Some(_)) => "(present)".into(),
+        (true, None) => "(absent)".into(),
+        (false, v) => show(v),
+    }
+}
+
 fn show(v: &Option<Value>) -> String {
     match v {
         None => "(absent)".into(),
-        Some(Value::Bool(true)) => "(present)".into(),
         Some(Value::String(s)) => format!("{s:?}"),
         Some(other) => {
             let s = other.to_string();
@@ -98,8 +106,8 @@ pub fn text(r: &ParityReport, style: Style, violations_only: bool) -> String {
                 "    {}  {}: {} -> {}",
                 d.object,
                 field(d),
-                show(&d.a),
-                show(&d.b)
+                side(d, &d.a),
+                side(d, &d.b)
             );
             if let Class::Excepted { exception, reason } = &d.class {
                 let _ = writeln!(out, "      excepted by `{exception}`: {reason}");
@@ -161,8 +169,8 @@ pub fn markdown(r: &ParityReport) -> String {
                 md(&d.component),
                 md(&d.object),
                 md(field(d)),
-                md(&show(&d.a)),
-                md(&show(&d.b))
+                md(&side(d, &d.a)),
+                md(&side(d, &d.b))
             );
         }
         out.push('\n');

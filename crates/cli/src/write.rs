@@ -1,11 +1,14 @@
 //! The only code that touches the output folder.
 //!
 //! Rules: a file is written by writing a temporary file beside it and renaming it over the old
-//! one, so every file is always either its old or its new complete version; a file whose
+//! one, so every file is always either its old or its new complete version; every temporary
+//! file of a build is written before the first rename, so a folder that cannot take the new
+//! files (read-only, full) fails the build before anything visible changes; a file whose
 //! content is unchanged is not rewritten; tierform only touches files it owns: listed in the
 //! manifest or carrying the generated-code marker; owned files that a build no longer produces
 //! are removed; files it does not own are never touched.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write as _};
@@ -28,6 +31,11 @@ pub struct OutputTree {
     manifest: BTreeSet<String>,
     /// Files found under the owned roots: path -> owned by tierform.
     existing: std::collections::BTreeMap<String, bool>,
+    /// Written but not yet renamed into place: (temporary file, final path).
+    staged: RefCell<Vec<(PathBuf, PathBuf)>>,
+    /// Folders this build created for staged files, parents first: removed again if the
+    /// build fails before committing, so a failed build leaves no empty folders behind.
+    created: RefCell<Vec<PathBuf>>,
 }
 
 /// What a build did, or (with `--check`) would do.
@@ -56,6 +64,7 @@ impl OutputTree {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
+        remove_manifest_temps(root);
         let mut existing = std::collections::BTreeMap::new();
         for top in OWNED_ROOTS {
             walk(&root.join(top), top, &mut |rel, path| {
@@ -67,6 +76,8 @@ impl OutputTree {
             root: root.to_owned(),
             manifest,
             existing,
+            staged: RefCell::default(),
+            created: RefCell::default(),
         })
     }
 
@@ -88,7 +99,8 @@ impl OutputTree {
             .map(|(p, _)| p.as_str())
     }
 
-    /// Writes one file if its content changed (or, with `dry_run`, records the diff).
+    /// Stages one file if its content changed (or, with `dry_run`, records the diff): the new
+    /// content goes to a temporary file beside it, renamed into place by [`OutputTree::finish`].
     pub fn put(
         &self,
         rel: &str,
@@ -125,11 +137,51 @@ impl OutputTree {
             ));
             return Ok(());
         }
-        write_atomic(&path, contents.as_bytes())
+        self.stage(&path, contents.as_bytes())
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
     }
 
-    /// Removes owned files under `scopes` that this build did not produce, then writes the
-    /// manifest: the old one, minus what was removed, plus what was produced.
+    fn stage(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.exists())
+            .map(Path::to_owned)
+            .collect();
+        missing.reverse();
+        self.created.borrow_mut().extend(missing);
+        fs::create_dir_all(dir)?;
+        let tmp = temp_path(path);
+        // Registered before writing, so that a failed write is cleaned up too.
+        self.staged.borrow_mut().push((tmp.clone(), path.to_owned()));
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.flush()
+    }
+
+    /// Renames every staged file into place.
+    fn commit(&self) -> io::Result<()> {
+        let staged = std::mem::take(&mut *self.staged.borrow_mut());
+        self.created.borrow_mut().clear();
+        let mut pending = staged.into_iter();
+        for (tmp, path) in pending.by_ref() {
+            if let Err(e) = fs::rename(&tmp, &path) {
+                let _ = fs::remove_file(&tmp);
+                for (tmp, _) in pending {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot write {}: {e}", path.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Renames the staged files into place, removes owned files under `scopes` that this build
+    /// did not produce, then writes the manifest: the old one, minus what was removed, plus
+    /// what was produced.
     pub fn finish(
         &self,
         produced: &BTreeSet<String>,
@@ -137,6 +189,7 @@ impl OutputTree {
         dry_run: bool,
         changes: &mut Changes,
     ) -> io::Result<()> {
+        self.commit()?;
         let in_scope = |p: &str| scopes.iter().any(|s| p.starts_with(s.as_str()));
         let stale: Vec<String> = self
             .existing
@@ -195,6 +248,42 @@ impl OutputTree {
     }
 }
 
+impl Drop for OutputTree {
+    /// A build that stops before [`OutputTree::finish`] (an error, a conflict) takes its
+    /// temporary files and the folders it created for them with it.
+    fn drop(&mut self) {
+        for (tmp, _) in self.staged.get_mut().drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+        for dir in self.created.get_mut().drain(..).rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Removes temporary manifests an interrupted build left at the root (the walk of the owned
+/// roots cleans up everything else).
+fn remove_manifest_temps(root: &Path) {
+    let prefix = format!(".{MANIFEST}{TMP_TAG}");
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// `.name.tierform-tmp-<pid>` beside `path`: hidden, and recognisably tierform's.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}{TMP_TAG}-{}", std::process::id()))
+}
+
 fn has_marker(path: &Path) -> bool {
     let Ok(f) = fs::File::open(path) else {
         return false;
@@ -237,11 +326,7 @@ fn walk(dir: &Path, rel: &str, f: &mut dyn FnMut(&str, &Path)) -> io::Result<()>
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}{TMP_TAG}-{}", std::process::id()));
+    let tmp = temp_path(path);
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -324,6 +409,69 @@ mod tests {
             fs::read_to_string(d.join("terraform/a/mine.txt")).unwrap(),
             "user file"
         );
+    }
+
+    #[test]
+    fn a_failed_build_changes_nothing_visible() {
+        let d = tmpdir("rollback");
+        let old = format!("{MARKER}\nold\n");
+        let new = format!("{MARKER}\nnew\n");
+        let tree = OutputTree::open(&d).unwrap();
+        let mut ch = Changes::default();
+        tree.put("terraform/a/x.tf", &old, false, &mut ch).unwrap();
+        tree.finish(
+            &["terraform/a/x.tf".to_string()].into(),
+            &["terraform/".into()],
+            false,
+            &mut ch,
+        )
+        .unwrap();
+        drop(tree);
+        // A regular file where the build needs a folder: the second file cannot be staged.
+        fs::write(d.join("terraform/blocker"), "not a folder").unwrap();
+        let before = listing(&d);
+        let tree = OutputTree::open(&d).unwrap();
+        let mut ch = Changes::default();
+        tree.put("terraform/a/x.tf", &new, false, &mut ch).unwrap();
+        tree.put("terraform/c/d/y.tf", &new, false, &mut ch).unwrap();
+        let err = tree
+            .put("terraform/blocker/z.tf", &new, false, &mut ch)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("terraform/blocker/z.tf"),
+            "names the path: {err}"
+        );
+        drop(tree);
+        assert_eq!(listing(&d), before, "old files, no temporary files, no new folders");
+    }
+
+    #[test]
+    fn an_interrupted_manifest_write_is_cleaned_up() {
+        let d = tmpdir("manifest-tmp");
+        let tmp = d.join(format!(".{MANIFEST}{TMP_TAG}-4242"));
+        fs::write(&tmp, "half a manifest").unwrap();
+        OutputTree::open(&d).unwrap();
+        assert!(!tmp.exists());
+    }
+
+    /// Every file and folder under `d` with the file contents.
+    fn listing(d: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![d.to_owned()];
+        while let Some(dir) = stack.pop() {
+            for e in fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                let rel = p.strip_prefix(d).unwrap().display().to_string();
+                if p.is_dir() {
+                    stack.push(p);
+                    out.push((rel, None));
+                } else {
+                    out.push((rel, Some(fs::read(&p).unwrap())));
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     #[test]

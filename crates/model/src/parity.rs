@@ -133,9 +133,6 @@ pub fn compare(
     let knob_allowed =
         |p: &FieldPath| knob_for(p).is_some_and(|k| tier_b.may_differ.contains(&k.kind));
     let knob_twin = twin(&env_a, &json_a, &json_b, &|p| knob_allowed(p));
-    let exc_twin = twin(&env_a, &json_a, &json_b, &|p| {
-        knob_allowed(p) || tier_b.exception_for(p).is_some()
-    });
 
     // Both identities on every side: a knob value of B (a host such as `staging.example.com`)
     // lands in K, and a text may name both tiers ("sandbox in staging, live in production").
@@ -143,7 +140,18 @@ pub fn compare(
     let objs_a = flatten(emit(&env_a), &tokens);
     let objs_b = flatten(emit(&env_b), &tokens);
     let objs_k = flatten(emit(&knob_twin), &tokens);
-    let objs_e = flatten(emit(&exc_twin), &tokens);
+    // One twin per exception, so each excepted difference is credited to the exception that
+    // explains it (a tier usually declares one or two).
+    let exception_twins: Vec<(&crate::resolve::Exception, Flat)> = tier_b
+        .exceptions
+        .iter()
+        .map(|e| {
+            let t = twin(&env_a, &json_a, &json_b, &|p| {
+                knob_allowed(p) || e.covers(p)
+            });
+            (e, flatten(emit(&t), &tokens))
+        })
+        .collect();
     let agrees = |twin: &Flat, key: &Key| match (twin.get(key), objs_b.get(key)) {
         (Some(x), Some(y)) => same(&x.1, &y.1),
         (None, None) => true,
@@ -154,22 +162,10 @@ pub fn compare(
     for (key, (component, va, vb)) in diff(&objs_a, &objs_b) {
         let class = if agrees(&objs_k, &key) {
             Class::Allowed
-        } else if agrees(&objs_e, &key) {
-            // Name the exception whose field differs; the first that differs is the one.
-            let exc = tier_b
-                .exceptions
-                .iter()
-                .find(|e| {
-                    leaf_paths(&json_b)
-                        .iter()
-                        .chain(leaf_paths(&json_a).iter())
-                        .any(|p| e.covers(p) && get(&json_a, p) != get(&json_b, p))
-                })
-                .or_else(|| tier_b.exceptions.first())
-                .expect("an exception twin differs only through exceptions");
+        } else if let Some((e, _)) = exception_twins.iter().find(|(_, t)| agrees(t, &key)) {
             Class::Excepted {
-                exception: exc.path.clone(),
-                reason: exc.reason.clone(),
+                exception: e.path.clone(),
+                reason: e.reason.clone(),
             }
         } else {
             Class::Violation
