@@ -65,12 +65,14 @@ pub fn summary(r: &ParityReport, style: Style) -> String {
         style.paint("31;1", "VIOLATED")
     };
     format!(
-        "parity {} mirrors {}: {verdict} ({v} violation{}, {e} exception{}, {a} knob difference{}; {} vs {} objects)",
+        "parity of {} against {}: {verdict} ({v} violation{}, {e} exception{}, {a} emitted difference{} from {} knob{}; {} vs {} objects)",
         r.b,
         r.a,
         if v == 1 { "" } else { "s" },
         if e == 1 { "" } else { "s" },
         if a == 1 { "" } else { "s" },
+        r.knobs.len(),
+        if r.knobs.len() == 1 { "" } else { "s" },
         r.objects.1,
         r.objects.0
     )
@@ -143,7 +145,11 @@ pub fn markdown(r: &ParityReport) -> String {
     } else {
         "❌ structure differs"
     };
-    let _ = writeln!(out, "### Parity: `{}` mirrors `{}` — {verdict}\n", r.b, r.a);
+    let _ = writeln!(
+        out,
+        "### Parity of `{}` against `{}` — {verdict}\n",
+        r.b, r.a
+    );
     let _ = writeln!(out, "**{v}** violation(s) · **{e}** exception(s) · **{a}** knob difference(s) · {} vs {} objects compared\n", r.objects.1, r.objects.0);
     let table = |out: &mut String, items: Vec<&Difference>, with_reason: bool| {
         let _ = writeln!(

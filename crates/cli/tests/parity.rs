@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use indexmap::IndexMap;
 use serde_json::{json, Value};
-use tierform_model::parity::{compare, Class, Difference, ParityReport};
+use tierform_model::parity::{self, compare, Class, Difference, ParityReport};
 use tierform_model::{EmittedObject, Environment, EnvironmentId, Model, Platform, Runtime};
 
 const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
@@ -67,89 +67,17 @@ fn tierform(args: &[&str]) -> Output {
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
-/// Replaces whole-word occurrences of identity tokens (longest first) with placeholders, as
-/// parity does. A local copy: the model crate keeps its `normalise` private.
-fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
-    let mut sorted: Vec<&(String, &str)> = tokens.iter().filter(|(t, _)| !t.is_empty()).collect();
-    sorted.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    let mut out = s.to_owned();
-    for (token, with) in sorted {
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        let mut prev: Option<char> = None;
-        while let Some(i) = rest.find(token.as_str()) {
-            let before = rest[..i].chars().last().or(prev);
-            let after = rest[i + token.len()..].chars().next();
-            result.push_str(&rest[..i]);
-            result.push_str(if word(before) || word(after) {
-                token
-            } else {
-                with
-            });
-            prev = token.chars().last();
-            rest = &rest[i + token.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
-/// The identity strings of both environments of a pair.
-fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
-    let mut tokens = Vec::new();
-    for env in [a, b] {
-        tokens.push((env.name.clone(), "{env}"));
-        tokens.push((env.tier.clone(), "{tier}"));
-        if let Some(i) = &env.instance {
-            tokens.push((i.clone(), "{instance}"));
-        }
-    }
-    tokens
-}
-
-/// One side's emitted objects, normalised: (component, id) -> field path -> value, in the
-/// field order the emitter produced.
+/// One side's emitted objects as parity compares them (normalised by the engine itself, so
+/// the shape and the report cannot disagree): (component, id) -> field path -> value.
 type Flat = IndexMap<(String, String), IndexMap<String, Value>>;
 
-fn flatten(objects: Vec<EmittedObject>, tokens: &[(String, &str)]) -> Flat {
-    fn leaves(v: &Value, path: &mut String, out: &mut IndexMap<String, Value>) {
-        match v {
-            Value::Object(o) if !o.is_empty() => {
-                for (k, x) in o {
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(k);
-                    leaves(x, path, out);
-                    path.truncate(len);
-                }
-            }
-            Value::Array(a) if !a.is_empty() => {
-                for (i, x) in a.iter().enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    leaves(x, path, out);
-                    path.truncate(len);
-                }
-            }
-            other => {
-                out.insert(path.clone(), other.clone());
-            }
-        }
-    }
+fn flatten(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> Flat {
     let mut flat = Flat::new();
-    for o in objects {
-        let mut fields = IndexMap::new();
-        leaves(&o.data, &mut String::new(), &mut fields);
-        for v in fields.values_mut() {
-            if let Value::String(s) = v {
-                *s = normalise(s, tokens);
-            }
+    for ((id, path), (component, value)) in parity::fields(objects, a, b) {
+        let fields = flat.entry((component, id)).or_default();
+        if !path.is_empty() {
+            fields.insert(path, value);
         }
-        flat.insert((o.component, normalise(&o.id, tokens)), fields);
     }
     flat.sort_keys();
     flat
@@ -160,9 +88,7 @@ fn flatten(objects: Vec<EmittedObject>, tokens: &[(String, &str)]) -> Flat {
 fn marker(class: &Class) -> Option<String> {
     match class {
         Class::Allowed => Some("[knob]".into()),
-        Class::Excepted { exception, reason } => {
-            Some(format!("[excepted by `{exception}`: {reason}]"))
-        }
+        Class::Excepted { exception, .. } => Some(format!("[excepted: `{exception}`]")),
         Class::Violation => None,
     }
 }
@@ -218,10 +144,23 @@ fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions) -> S
     use std::fmt::Write as _;
     let mut out = format!(
         "# Parity shape of {fixture}: `{}` mirrors `{}`.\n\
-         # Both environments render exactly this text. [knob]: a value a knob of the spec sets;\n\
-         # [excepted by …]: a difference a declared exception accepts.\n",
+         # Both environments render exactly this text. [knob]: the value differs in this pair\n\
+         # through a knob of the spec; [excepted: `X`]: the difference is accepted by exception X.\n",
         report.b, report.a
     );
+    let mut exceptions = IndexMap::new();
+    for d in &report.differences {
+        if let Class::Excepted { exception, reason } = &d.class {
+            exceptions.insert(exception, reason);
+        }
+    }
+    exceptions.sort_keys();
+    if !exceptions.is_empty() {
+        out.push_str("\ndeclared exceptions\n");
+        for (exception, reason) in exceptions {
+            let _ = writeln!(out, "  `{exception}`: {reason}");
+        }
+    }
     if !r.one_sided.is_empty() {
         out.push_str("\npresent on one side only\n");
         for ((object, path), m) in &r.one_sided {
@@ -245,10 +184,35 @@ fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions) -> S
                 continue;
             }
             let value = r.values.get(&key).cloned().unwrap_or_else(|| v.to_string());
-            let _ = writeln!(out, "    {path}: {value}");
+            if path.is_empty() {
+                let _ = writeln!(out, "    (no fields): {value}");
+            } else {
+                let _ = writeln!(out, "    {path}: {value}");
+            }
         }
     }
     out
+}
+
+/// The shapes of both sides of a pair, as `emit` compiles them.
+fn shapes(
+    fixture: &str,
+    model: &Model,
+    a: &EnvironmentId,
+    b: &EnvironmentId,
+    emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+) -> (String, String) {
+    let report = compare(model, a, b, emit).expect("both sides resolve");
+    let (env_a, env_b) = (model.resolve(a).unwrap(), model.resolve(b).unwrap());
+    let (flat_a, flat_b) = (
+        flatten(emit(&env_a), &env_a, &env_b),
+        flatten(emit(&env_b), &env_a, &env_b),
+    );
+    let redactions = Redactions::new(&report, &flat_a, &flat_b);
+    (
+        shape(fixture, &report, &flat_a, &redactions),
+        shape(fixture, &report, &flat_b, &redactions),
+    )
 }
 
 /// Checks one fixture's shapes: per mirror pair, both sides against one shared snapshot.
@@ -257,16 +221,7 @@ fn shapes_hold(fixture: &str) {
     let pairs = model.mirror_pairs();
     assert!(!pairs.is_empty(), "{fixture} declares mirror pairs");
     for (a, b) in pairs {
-        let report = compare(&model, &a, &b, &objects).expect("both sides resolve");
-        let (env_a, env_b) = (model.resolve(&a).unwrap(), model.resolve(&b).unwrap());
-        let tokens = identity_tokens(&env_a, &env_b);
-        let (flat_a, flat_b) = (
-            flatten(objects(&env_a), &tokens),
-            flatten(objects(&env_b), &tokens),
-        );
-        let redactions = Redactions::new(&report, &flat_a, &flat_b);
-        let shape_a = shape(fixture, &report, &flat_a, &redactions);
-        let shape_b = shape(fixture, &report, &flat_b, &redactions);
+        let (shape_a, shape_b) = shapes(fixture, &model, &a, &b, &objects);
         let name = pair_name(fixture, &a, &b);
         // Guard before the snapshots: with INSTA_UPDATE=always the second assertion would
         // otherwise overwrite the first side's shape instead of failing.
@@ -276,7 +231,10 @@ fn shapes_hold(fixture: &str) {
                 .context_radius(2)
                 .header(&a.name, &b.name)
                 .to_string();
-            panic!("{name}: `{}` does not keep the shape of `{}`:\n{diff}", b.name, a.name);
+            panic!(
+                "{name}: `{}` does not keep the shape of `{}`:\n{diff}",
+                b.name, a.name
+            );
         }
         settings().bind(|| {
             insta::assert_snapshot!(format!("{name}.shape"), shape_a);
@@ -363,7 +321,12 @@ fn ecommerce_lists_the_knobs_seed_003_describes() {
         assert_eq!((d.a.clone(), d.b.clone()), (Some(a), Some(b)), "{d:?}");
     };
     let db = "terraform:aws_db_instance.main";
-    allowed(db, "instance_class", json!("db.m5.large"), json!("db.t3.medium"));
+    allowed(
+        db,
+        "instance_class",
+        json!("db.m5.large"),
+        json!("db.t3.medium"),
+    );
     allowed(db, "multi_az", json!(true), json!(false));
     allowed(db, "backup_retention_period", json!(30), json!(7));
     let nodes = "terraform:aws_eks_node_group.general";
@@ -393,6 +356,7 @@ fn ecommerce_lists_the_knobs_seed_003_describes() {
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
         "instance_class: \"db.m5.large\" -> \"db.t3.medium\"",
+        "multi_az: true -> false",
         "scaling_config[0].desired_size: 3 -> 2",
         "observability.metrics_retention_days: 90 -> 30",
         "observability.trace_retention_days: 7 -> 3",
@@ -442,7 +406,10 @@ fn ecommerce_read_replica_is_excepted_with_its_own_reason() {
 #[test]
 fn structural_overrides_are_rejected_at_the_field() {
     let cases = [
-        ("ecommerce-staging-engine-version", "database.main.engine_version"),
+        (
+            "ecommerce-staging-engine-version",
+            "database.main.engine_version",
+        ),
         ("ecommerce-staging-drops-alarm", "observability.alarms.cpu"),
         ("ecommerce-staging-drops-cache", "service.worker.caches"),
         ("ecommerce-staging-opens-port", "service.worker.port"),
@@ -488,7 +455,10 @@ fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
             "aws_cloudwatch_metric_alarm.nodes_cpu",
             "containerPort",
         ] {
-            assert!(stdout.contains(needle), "{format}: `{needle}` in:\n{stdout}");
+            assert!(
+                stdout.contains(needle),
+                "{format}: `{needle}` in:\n{stdout}"
+            );
         }
     }
     let model = load(spec);
@@ -500,15 +470,19 @@ fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
     )
     .unwrap();
     let violation = |object: &str, path: &str| {
-        assert_eq!(find(&r, object, path).class, Class::Violation, "{object} {path}");
+        assert_eq!(
+            find(&r, object, path).class,
+            Class::Violation,
+            "{object} {path}"
+        );
     };
     violation("terraform:aws_db_instance.main", "engine_version");
     violation("terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "");
     violation(
         "k8s:Deployment/worker",
-        "spec.template.spec.containers[0].ports[0].containerPort",
+        "spec.template.spec.containers[worker].ports[http].containerPort",
     );
-    violation("k8s:Service/worker", "spec.ports[0].port");
+    violation("k8s:Service/worker", "spec.ports[http].port");
 }
 
 /// Compares ecommerce's staging with production through an emitter that `drift` corrupts for
@@ -575,7 +549,9 @@ fn emitted_extra_ingress_rule_is_a_violation() {
     let r = with_drift(|o| {
         let template = o
             .iter()
-            .find(|x| x.id.starts_with("terraform:aws_vpc_security_group_ingress_rule."))
+            .find(|x| {
+                x.id.starts_with("terraform:aws_vpc_security_group_ingress_rule.")
+            })
             .expect("an ingress rule is emitted")
             .clone();
         let mut rule = template;
@@ -603,7 +579,9 @@ fn emitted_opened_port_is_a_violation() {
     let v = violations(&r);
     assert_eq!(v.len(), 1, "{v:?}");
     assert!(
-        v[0].0.starts_with("terraform:aws_vpc_security_group_ingress_rule.") && v[0].1 == "to_port",
+        v[0].0
+            .starts_with("terraform:aws_vpc_security_group_ingress_rule.")
+            && v[0].1 == "to_port",
         "{v:?}"
     );
 }
@@ -630,7 +608,10 @@ fn emitted_extra_iam_permission_is_a_violation() {
     let v = violations(&r);
     assert!(!v.is_empty());
     for (object, field) in &v {
-        assert!(object.starts_with("terraform:aws_iam_role_policy."), "{v:?}");
+        assert!(
+            object.starts_with("terraform:aws_iam_role_policy."),
+            "{v:?}"
+        );
         assert!(field.starts_with("policy.Statement["), "{v:?}");
     }
     assert!(
@@ -655,7 +636,7 @@ fn emitted_extra_secret_reference_is_a_violation() {
     assert!(!v.is_empty());
     assert!(
         v.iter().all(|(o, f)| *o == "k8s:Deployment/worker"
-            && f.starts_with("spec.template.spec.containers[0].env[")),
+            && f.starts_with("spec.template.spec.containers[worker].env[")),
         "{v:?}"
     );
 }
@@ -667,10 +648,7 @@ fn knob_changes_are_never_violations() {
     let anchor = "    instance_class        = \"db.t3.medium\"";
     assert!(text.contains(anchor));
     for class in ["db.r6g.2xlarge", "db.m5.large", "db.t4g.micro"] {
-        let spec = text.replace(
-            anchor,
-            &format!("    instance_class        = \"{class}\""),
-        );
+        let spec = text.replace(anchor, &format!("    instance_class        = \"{class}\""));
         let model = Model::parse(
             tierform_model::Source::new("ecommerce.hcl", spec),
             tierform_model::Format::Hcl,
@@ -690,7 +668,40 @@ fn knob_changes_are_never_violations() {
             .find(|d| d.object == "terraform:aws_db_instance.main" && d.path == "instance_class");
         match d {
             Some(d) => assert_eq!(d.class, Class::Allowed, "{class}"),
-            None => assert_eq!(class, "db.m5.large", "only production's own class is no difference"),
+            None => assert_eq!(
+                class, "db.m5.large",
+                "only production's own class is no difference"
+            ),
         }
     }
+}
+
+/// A violation is never redacted: the two sides' shapes differ at the offending field.
+#[test]
+fn shapes_differ_where_structure_differs() {
+    let model = load("fixtures/ecommerce.hcl");
+    let (a, b) = (
+        model.environment("production").unwrap(),
+        model.environment("staging").unwrap(),
+    );
+    let emit = |env: &Environment| {
+        let mut o = objects(env);
+        if env.name == "staging" {
+            object(&mut o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.3");
+        }
+        o
+    };
+    let (shape_a, shape_b) = shapes("ecommerce", &model, &a, &b, &emit);
+    let changed: Vec<(&str, &str)> = shape_a
+        .lines()
+        .zip(shape_b.lines())
+        .filter(|(x, y)| x != y)
+        .collect();
+    assert_eq!(
+        changed,
+        [(
+            "    engine_version: \"16.4\"",
+            "    engine_version: \"16.3\""
+        )]
+    );
 }

@@ -253,7 +253,18 @@ fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&Fiel
 }
 
 type Key = (String, String);
-type Flat = IndexMap<Key, (String, Value)>;
+type Flat = Fields;
+
+/// One side's emitted fields exactly as [`compare`] sees them: (object id, field path) ->
+/// (component, value), identity normalised for the pair `a`, `b`, lists of named entries keyed
+/// by name. An object's presence is the entry with an empty field path.
+pub type Fields = IndexMap<(String, String), (String, Value)>;
+
+/// The fields of `objects` (emitted for `a` or `b`) as parity compares them, for tools that
+/// show the shape of an environment (the shape snapshots do).
+pub fn fields(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> Fields {
+    flatten(objects, &identity_tokens(a, b))
+}
 
 /// The identity strings of both environments and their placeholders.
 fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
@@ -307,6 +318,12 @@ fn flatten(objects: Vec<EmittedObject>, tokens: &[(String, &str)]) -> Flat {
         );
         leaves(&o.data, &mut String::new(), &mut |p, v| {
             let v = match v {
+                // A value that is exactly a name of the environment is identity only where the
+                // field says so (a tag or label such as `Environment`); elsewhere it is data,
+                // such as `CORE_BANKING_BACKEND = "ledgers"`, and must stay visible.
+                Value::String(s) if !is_identity_field(p) && tokens.iter().any(|(t, _)| t == s) => {
+                    Value::String(s.clone())
+                }
                 Value::String(s) => Value::String(normalise(s, tokens)),
                 other => other.clone(),
             };
@@ -330,15 +347,35 @@ fn leaves(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
             }
         }
         Value::Array(a) if !a.is_empty() => {
+            // Lists of named entries (container environments, ports) are keyed by name, so one
+            // inserted entry is one difference rather than a shift of every later index.
+            let named = |x: &Value| x.get("name").and_then(Value::as_str).map(str::to_owned);
+            let keys: Vec<Option<String>> = a.iter().map(named).collect();
+            let unique = keys.iter().all(Option::is_some)
+                && keys.iter().collect::<std::collections::BTreeSet<_>>().len() == keys.len();
             for (i, x) in a.iter().enumerate() {
                 let len = path.len();
-                path.push_str(&format!("[{i}]"));
+                match &keys[i] {
+                    Some(k) if unique => path.push_str(&format!("[{k}]")),
+                    _ => path.push_str(&format!("[{i}]")),
+                }
                 leaves(x, path, f);
                 path.truncate(len);
             }
         }
         other => f(path, other),
     }
+}
+
+/// Fields whose value names the environment by design: tags, labels, namespaces.
+fn is_identity_field(path: &str) -> bool {
+    const SUFFIXES: &[&str] = &["environment", "tier", "tenant", "instance", "namespace"];
+    let last = path
+        .rsplit(['.', '/'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    SUFFIXES.contains(&last.as_str())
 }
 
 /// Replaces whole-word occurrences of identity tokens (longest first).
@@ -555,6 +592,37 @@ tier "production" {
         ));
         assert!(!same(&s("w-{env}-app"), &s("w-{env}-api")));
         assert!(!same(&s("w-{env}-abc-7751fc"), &s("w-{env}-sessions")));
+    }
+
+    #[test]
+    fn values_that_merely_equal_a_name_stay_visible() {
+        let tokens = vec![("ledgers".to_string(), "{instance}")];
+        let obj = |v: &str| EmittedObject {
+            id: "cm".into(),
+            component: "c".into(),
+            data: json!({ "data": { "BACKEND": v }, "tags": { "Tenant": v } }),
+        };
+        let f = flatten(vec![obj("ledgers")], &tokens);
+        assert_eq!(
+            f[&("cm".to_string(), "data.BACKEND".to_string())].1,
+            json!("ledgers")
+        );
+        assert_eq!(
+            f[&("cm".to_string(), "tags.Tenant".to_string())].1,
+            json!("{instance}")
+        );
+    }
+
+    #[test]
+    fn named_list_entries_are_keyed_by_name() {
+        let obj = EmittedObject {
+            id: "t".into(),
+            component: "c".into(),
+            data: json!({ "env": [{ "name": "A", "value": 1 }] }),
+        };
+        assert!(
+            flatten(vec![obj], &[]).contains_key(&("t".to_string(), "env[A].value".to_string()))
+        );
     }
 
     #[test]
