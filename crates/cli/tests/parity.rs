@@ -402,43 +402,143 @@ fn ecommerce_read_replica_is_excepted_with_its_own_reason() {
 // ---------------------------------------------------------------------------------------------
 // Negative cases
 
+/// Where a variant edits `fixtures/ecommerce.hcl`.
+enum Edit {
+    /// Insert lines after the first line containing the anchor inside `tier "staging"`.
+    InStaging(&'static str, &'static str),
+    /// Insert top-level blocks before the first tier.
+    BeforeTiers(&'static str),
+    /// Append at the end of the spec.
+    Append(&'static str),
+}
+
+/// A variant of the ecommerce fixture, written to a temporary file: derived from the fixture
+/// at test time, so it can never drift from it.
+fn variant(case: &str, edits: &[Edit]) -> PathBuf {
+    let mut text = std::fs::read_to_string(root().join("fixtures/ecommerce.hcl")).unwrap();
+    for edit in edits {
+        match edit {
+            Edit::InStaging(anchor, lines) => {
+                let staging = text.find("tier \"staging\" {").expect("a staging tier");
+                let at = staging
+                    + text[staging..]
+                        .find(anchor)
+                        .unwrap_or_else(|| panic!("{anchor}"));
+                let eol = at + text[at..].find('\n').unwrap() + 1;
+                text.insert_str(eol, lines);
+            }
+            Edit::BeforeTiers(blocks) => {
+                let at = text.find("\ntier \"").expect("tiers") + 1;
+                text.insert_str(at, blocks);
+            }
+            Edit::Append(blocks) => text.push_str(blocks),
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("tierform-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{case}.hcl"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Variants whose staging changes structure: the spec validator rejects each at the override.
 #[test]
 fn structural_overrides_are_rejected_at_the_field() {
-    let cases = [
+    let worker = "replicas = 1";
+    let cases: [(&str, Vec<Edit>, &str); 6] = [
         (
             "ecommerce-staging-engine-version",
+            vec![Edit::InStaging("db.t3.medium", "    engine_version = \"16.3\"\n")],
             "database.main.engine_version",
         ),
-        ("ecommerce-staging-drops-alarm", "observability.alarms.cpu"),
-        ("ecommerce-staging-drops-cache", "service.worker.caches"),
-        ("ecommerce-staging-opens-port", "service.worker.port"),
-        ("ecommerce-staging-public-worker", "service.worker.public"),
-        ("ecommerce-staging-adds-secret", "service.api.secrets"),
+        (
+            "ecommerce-staging-drops-alarm",
+            vec![Edit::InStaging("alarms {", "      cpu = false\n")],
+            "observability.alarms.cpu",
+        ),
+        (
+            "ecommerce-staging-drops-cache",
+            vec![Edit::InStaging(worker, "    caches = []\n")],
+            "service.worker.caches",
+        ),
+        (
+            "ecommerce-staging-opens-port",
+            vec![Edit::InStaging(worker, "    port = 8080\n")],
+            "service.worker.port",
+        ),
+        (
+            "ecommerce-staging-public-worker",
+            vec![Edit::InStaging(
+                worker,
+                "    public {\n      host = \"staging-worker.ecommerce.com\"\n      zone = \"ecommerce.com\"\n    }\n",
+            )],
+            "service.worker.public",
+        ),
+        (
+            "ecommerce-staging-adds-secret",
+            vec![
+                Edit::BeforeTiers("secret \"staging-debug-token\" {\n  description = \"a debug token only staging reads\"\n}\n\n"),
+                Edit::InStaging(
+                    "digest = null",
+                    "    secrets = [\"stripe-secret-key\", \"sendgrid-api-key\", \"staging-debug-token\"]\n",
+                ),
+            ],
+            "service.api.secrets",
+        ),
     ];
-    for (case, field) in cases {
-        let spec = format!("fixtures/parity/{case}.hcl");
-        let ds = Model::load(&root().join(&spec)).expect_err(&spec);
+    for (case, edits, field) in cases {
+        let spec = variant(case, &edits);
+        let ds = Model::load(&spec).expect_err(case);
         let d = ds
             .iter()
             .find(|d| d.code == "structural-override")
-            .unwrap_or_else(|| panic!("{spec}: a structural-override in {ds:?}"));
-        assert!(d.path.to_string().starts_with(field), "{spec}: {d}");
-        assert!(d.message.contains(field), "{spec}: {d}");
-        assert!(d.location.is_some(), "{spec}: located: {d}");
+            .unwrap_or_else(|| panic!("{case}: a structural-override in {ds:?}"));
+        assert!(d.path.to_string().starts_with(field), "{case}: {d}");
+        assert!(d.message.contains(field), "{case}: {d}");
+        assert!(d.location.is_some(), "{case}: located: {d}");
 
-        let out = tierform(&["check", &spec]);
+        let out = tierform(&["check", spec.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{spec}: {stderr}");
-        assert!(stderr.contains(field), "{spec}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+        assert!(stderr.contains(field), "{case}: {stderr}");
     }
+}
+
+/// The ecommerce fixture plus a `perf` tier that mirrors nothing and differs from production
+/// in structure (engine version, worker port, CPU alarm): a valid spec.
+fn perf_variant() -> PathBuf {
+    variant(
+        "ecommerce-perf-tier",
+        &[Edit::Append(
+            r#"
+# A load-test tier that promises nothing: it does not mirror production, so `check` holds it
+# to nothing, but `diff ... production perf` must show each structural difference.
+tier "perf" {
+  database "main" {
+    engine_version = "16.3"
+  }
+
+  service "worker" {
+    port = 8080
+  }
+
+  observability {
+    alarms {
+      cpu = false
+    }
+  }
+}
+"#,
+        )],
+    )
 }
 
 /// A spec that is valid but whose `perf` tier promises nothing: compared with production
 /// explicitly, every structural difference is a violation, and `diff` exits 1.
 #[test]
 fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
-    let spec = "fixtures/parity/ecommerce-perf-tier.hcl";
+    let path = perf_variant();
+    let spec = path.to_str().unwrap();
     let check = tierform(&["check", spec]);
     assert_eq!(
         check.status.code(),
@@ -461,7 +561,7 @@ fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
             );
         }
     }
-    let model = load(spec);
+    let model = Model::load(&path).unwrap();
     let r = compare(
         &model,
         &model.environment("production").unwrap(),
