@@ -47,6 +47,31 @@ step "tierform build + check of every fixture" build_all
 step "external validators on every environment (checkov advisory)" "$VALIDATE/all.sh" "$OUT/overlays" --soft-checkov --quiet
 step "kubernetes-validate on the flat layout" "$VALIDATE/k8s.sh" "$OUT/flat"
 
+# checkov, hard, on what production runs: the Terraform and the fully rendered Kubernetes of
+# every production environment (tiers `production` / `prod`, and their per-tenant instances
+# `production-<tenant>`) of every fixture. Target: zero failed checks; a check that does not
+# apply is skipped inline by the generator, with its reason (docs/SECURITY.md lists them).
+checkov_production() {
+  cargo build --release --locked -q -p tierform || return 1
+  local bin=$ROOT/target/release/tierform ok=0
+  for spec in fixtures/*.hcl; do
+    local name; name=$(basename "$spec" .hcl)
+    "$bin" build "$spec" --out "$OUT/prod-build/$name" --k8s-layout flat || ok=1
+    for kind in terraform k8s; do
+      for dir in "$OUT/prod-build/$name/$kind"/*/; do
+        local env; env=$(basename "$dir")
+        [[ $env =~ ^(production|prod)(-.+)?$ ]] || continue
+        mkdir -p "$OUT/production/$name/$kind"
+        cp -R "$dir" "$OUT/production/$name/$kind/$env"
+      done
+    done
+  done
+  [ -d "$OUT/production" ] || { echo "no production environment in any fixture"; return 1; }
+  "$VALIDATE/checkov.sh" "$OUT/production" || ok=1
+  return $ok
+}
+step "checkov on every production environment (hard)" checkov_production
+
 echo
 [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
 echo "$passed passed, $failed failed"

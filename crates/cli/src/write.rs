@@ -153,7 +153,9 @@ impl OutputTree {
         fs::create_dir_all(dir)?;
         let tmp = temp_path(path);
         // Registered before writing, so that a failed write is cleaned up too.
-        self.staged.borrow_mut().push((tmp.clone(), path.to_owned()));
+        self.staged
+            .borrow_mut()
+            .push((tmp.clone(), path.to_owned()));
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.flush()
@@ -433,7 +435,8 @@ mod tests {
         let tree = OutputTree::open(&d).unwrap();
         let mut ch = Changes::default();
         tree.put("terraform/a/x.tf", &new, false, &mut ch).unwrap();
-        tree.put("terraform/c/d/y.tf", &new, false, &mut ch).unwrap();
+        tree.put("terraform/c/d/y.tf", &new, false, &mut ch)
+            .unwrap();
         let err = tree
             .put("terraform/blocker/z.tf", &new, false, &mut ch)
             .unwrap_err();
@@ -442,7 +445,11 @@ mod tests {
             "names the path: {err}"
         );
         drop(tree);
-        assert_eq!(listing(&d), before, "old files, no temporary files, no new folders");
+        assert_eq!(
+            listing(&d),
+            before,
+            "old files, no temporary files, no new folders"
+        );
     }
 
     #[test]

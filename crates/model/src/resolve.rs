@@ -17,8 +17,9 @@ use crate::validate;
 
 /// The largest spec tierform reads. Real specs are a few KiB; a thousand tenants fit in 100 KiB.
 pub const MAX_SPEC_BYTES: usize = 4 << 20;
-/// The most environments one spec may fan out to.
-pub const MAX_ENVIRONMENTS: usize = 100_000;
+/// The most environments one spec may fan out to: three tiers for 3,000 tenants. Past that a
+/// 16 KiB spec could ask for minutes of work.
+pub const MAX_ENVIRONMENTS: usize = 10_000;
 
 /// Keys of a `tier` block that describe the tier rather than override the base.
 const TIER_KEYS: &[&str] = &[

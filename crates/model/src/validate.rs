@@ -211,9 +211,62 @@ fn looks_secret_value(value: &str) -> bool {
         "xoxb-",
         "ghp_",
     ];
-    value
-        .split(['=', ' '])
-        .any(|part| PREFIXES.iter().any(|p| part.starts_with(p)))
+    let token = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    // A credential is its prefix and a body (`sk_live_` alone is just a word in a description).
+    let credential = |part: &str| {
+        PREFIXES
+            .iter()
+            .any(|p| part.starts_with(p) && (part.len() >= p.len() + 8 || *p == "-----BEGIN"))
+    };
+    value.split(|c: char| !token(c)).any(credential) || has_url_password(value)
+}
+
+/// `scheme://user:password@host`: a credential inside a URL.
+fn has_url_password(value: &str) -> bool {
+    value.match_indices("://").any(|(i, _)| {
+        let authority = value[i + 3..]
+            .split(['/', '?', '#', ' '])
+            .next()
+            .unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
+}
+
+/// Every string of the resolved model, with its path: the last line of defence against a
+/// credential pasted anywhere (a description, a tag, a health-check path), since every string
+/// of the model can reach a generated file.
+fn scan_for_credentials(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
+    match v {
+        serde_json::Value::String(s) if looks_secret_value(s) => {
+            let path = FieldPath(path.clone());
+            if !out
+                .iter()
+                .any(|d| d.code == "secret-literal" && d.path == path)
+            {
+                out.push(
+                    Diagnostic::error("secret-literal", path.clone(), format!("`{path}` holds a value shaped like a credential"))
+                        .with_help("secret values never go in a spec: declare a `secret` and reference it by name; its value lives in Secrets Manager"),
+                );
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                path.push(k.clone());
+                scan_for_credentials(x, path, out);
+                path.pop();
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                scan_for_credentials(x, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Branch and environment names CI pipelines re-push on every build: a production image by one
@@ -375,6 +428,12 @@ impl Rules<'_> {
 
 /// Every semantic rule, over one resolved environment.
 pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
+    rules(env, tiers, out);
+    let json = serde_json::to_value(&env.app).expect("the model serialises");
+    scan_for_credentials(&json, &mut Vec::new(), out);
+}
+
+fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     let mut r = Rules { out };
     let app = &env.app;
     let local = env.runtime == Runtime::Local;
@@ -1238,9 +1297,19 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_found_inside_other_text() {
+        assert!(looks_secret_value(
+            "Bearer:sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        ));
+        assert!(looks_secret_value("postgres://app:hunter2@db:5432/x"));
+        assert!(!looks_secret_value("https://example.com/a?b=c"));
+        assert!(!looks_secret_value("user@example.com"));
+    }
+
+    #[test]
     fn secrets_by_name_or_shape() {
         assert!(looks_secret("DB_PASSWORD", "hunter2"));
-        assert!(looks_secret("STRIPE", "sk_live_abc"));
+        assert!(looks_secret("STRIPE", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         assert!(!looks_secret("NODE_ENV", "production"));
     }
 
@@ -1283,7 +1352,7 @@ mod tests {
 
     #[test]
     fn secret_shaped_arguments() {
-        assert!(looks_secret_value("--key=sk_live_abc"));
+        assert!(looks_secret_value("--key=sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         assert!(looks_secret_value("AKIAIOSFODNN7EXAMPLE"));
         assert!(!looks_secret_value("--port=8080"));
     }
