@@ -29,6 +29,8 @@ step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test" cargo test --workspace --locked
 step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked -q
+# The fuzz target (fuzz/, its own workspace) must keep compiling; running it is not CI's job.
+step "fuzz target compiles" cargo check --manifest-path fuzz/Cargo.toml --locked -q
 
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
