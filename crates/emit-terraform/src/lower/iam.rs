@@ -364,8 +364,11 @@ fn irsa_trust(cx: &Cx, service: &str) -> Expression {
     .condition(object([("StringEquals", Expression::Object(cond))]))])
 }
 
-/// Roles for the people and systems of `access { read, write }`. Neither may read a secret
-/// of another environment: an explicit deny covers every secret outside `<app>/<env>/`.
+/// Roles for the people and systems of `access { read, write }`. Their AWS managed policies
+/// are account-wide, so a fence denies two things: reading a secret outside `<app>/<env>/`,
+/// and any action on a resource tagged as another environment's (every resource tierform
+/// creates carries the `Environment` default tag), so a staging operator cannot touch
+/// production.
 fn access_roles(cx: &Cx, m: &mut Module) {
     let access = &cx.app.access;
     let own_secrets = arn(
@@ -389,11 +392,24 @@ fn access_roles(cx: &Cx, m: &mut Module) {
             role(who, cx.name(who, limit::ROLE), trust),
         );
         m.push(TfFile::Iam, "access", attach_managed(who, who, managed));
-        let fence = policy([Stmt::deny(
-            "NoOtherEnvironmentsSecrets",
-            &["secretsmanager:GetSecretValue"],
-        )
-        .except([own_secrets.clone()])]);
+        let fence = policy([
+            Stmt::deny(
+                "NoOtherEnvironmentsSecrets",
+                &["secretsmanager:GetSecretValue"],
+            )
+            .except([own_secrets.clone()]),
+            // StringNotEquals is false when the tag is absent: untagged resources stay governed
+            // by the managed policy, tagged ones only by their own environment's roles.
+            Stmt::deny("NoOtherEnvironmentsResources", &["*"])
+                .on([Expression::from("*")])
+                .condition(object([(
+                    "StringNotEquals",
+                    object([(
+                        "aws:ResourceTag/Environment",
+                        Expression::from(cx.env.name.as_str()),
+                    )]),
+                )])),
+        ]);
         m.push(
             TfFile::Iam,
             "access",
