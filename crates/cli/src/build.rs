@@ -174,12 +174,27 @@ pub fn build(
     if let Some(b) = base {
         put(b, &mut changes)?;
     }
-    for chunk in envs.chunks(CHUNK) {
-        let files: Vec<FileSet> = chunk.par_iter().map(|e| env_files(e, layout)).collect();
-        for f in files {
-            put(f, &mut changes)?;
+    // A pipeline: the rayon workers emit the next chunk while this thread writes the last
+    // one, so file-system time overlaps emission instead of adding to it. The channel holds
+    // one chunk, which keeps memory flat; chunks arrive in order, so output is deterministic.
+    std::thread::scope(|scope| -> Result<(), Failure> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileSet>>(1);
+        let envs = &envs;
+        scope.spawn(move || {
+            for chunk in envs.chunks(CHUNK) {
+                let files: Vec<FileSet> = chunk.par_iter().map(|e| env_files(e, layout)).collect();
+                if tx.send(files).is_err() {
+                    break; // the writer stopped on an error
+                }
+            }
+        });
+        for files in rx {
+            for f in files {
+                put(f, &mut changes)?;
+            }
         }
-    }
+        Ok(())
+    })?;
 
     let scopes: Vec<String> = if names.is_empty() {
         crate::write::OWNED_ROOTS

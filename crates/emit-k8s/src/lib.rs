@@ -82,7 +82,6 @@ pub(crate) struct Rendered {
 pub(crate) fn render(env: &Environment) -> Rendered {
     let app = &env.app;
     let mut shared = vec![Object::new("namespace", "namespace", namespace(env))];
-    let mut switched = Vec::new();
     for (name, s) in &app.services {
         let component = format!("service {name}");
         let file = name.as_str();
@@ -114,6 +113,21 @@ pub(crate) fn render(env: &Environment) -> Rendered {
         if let Some(i) = network::ingress(app, name, s) {
             shared.push(Object::new(&component, file, i));
         }
+    }
+    Rendered {
+        shared,
+        switched: switched(env),
+    }
+}
+
+/// The objects knobs switch on, alone: overlays need only these, and rendering the shared
+/// objects too would double the cost of every overlay.
+pub(crate) fn switched(env: &Environment) -> Vec<Object> {
+    let app = &env.app;
+    let mut switched = Vec::new();
+    for (name, s) in &app.services {
+        let component = format!("service {name}");
+        let file = name.as_str();
         if let Some(h) = scaling::autoscaler(app, name, s) {
             switched.push(Object::new(&component, file, h));
         }
@@ -127,7 +141,7 @@ pub(crate) fn render(env: &Environment) -> Rendered {
         switched.push(Object::new(component, file, refresh::policy(app, r)));
         switched.push(Object::new(component, file, refresh::cron_job(app, r)));
     }
-    Rendered { shared, switched }
+    switched
 }
 
 /// The environment's Namespace, enforcing the `restricted` Pod Security Standard.

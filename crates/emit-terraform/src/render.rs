@@ -9,6 +9,8 @@
 //! it aligns the `=` of consecutive one-line arguments. hcl-rs has no comment nodes, so the
 //! inline `# checkov:skip` comments are written here too, first thing inside their block.
 
+use std::fmt::Write as _;
+
 use hcl::{Block, BlockLabel, Body, Expression, ObjectKey, Structure};
 
 use crate::expr::one_line;
@@ -66,7 +68,7 @@ fn body(out: &mut String, items: &Body, indent: usize, gaps: &[usize]) {
                 pad(&mut t, indent);
                 t.push_str(a.key.as_str());
                 t.push_str(" = ");
-                t.push_str(&expr(&a.expr, indent));
+                expr(&mut t, &a.expr, indent);
                 t.push('\n');
                 t
             }
@@ -94,50 +96,67 @@ fn body(out: &mut String, items: &Body, indent: usize, gaps: &[usize]) {
     }
 }
 
-/// An expression starting at the current position of a line indented `indent` levels; lines
-/// after the first carry their own indentation.
-fn expr(e: &Expression, indent: usize) -> String {
+/// An expression starting at the current position of a line indented `indent` levels, appended
+/// to `out`; lines after the first carry their own indentation. Written into the caller's
+/// buffer rather than returned: a string per nested value made allocation a large part of
+/// every build's time.
+fn expr(out: &mut String, e: &Expression, indent: usize) {
     match e {
         Expression::Object(o) if !o.is_empty() => {
-            let mut t = String::from("{\n");
+            out.push_str("{\n");
             for (k, v) in o {
-                pad(&mut t, indent + 1);
-                t.push_str(&key(k));
-                t.push_str(" = ");
-                t.push_str(&expr(v, indent + 1));
-                t.push('\n');
+                pad(out, indent + 1);
+                key(out, k);
+                out.push_str(" = ");
+                expr(out, v, indent + 1);
+                out.push('\n');
             }
-            pad(&mut t, indent);
-            t.push('}');
-            t
+            pad(out, indent);
+            out.push('}');
         }
-        Expression::Array(items)
-            if items.iter().any(composite) || one_line(e).len() > MAX_INLINE_LIST =>
-        {
-            let mut t = String::from("[\n");
-            for item in items {
-                pad(&mut t, indent + 1);
-                t.push_str(&expr(item, indent + 1));
-                t.push_str(",\n");
+        Expression::Array(items) => {
+            // Formatted once: the one-line text is both the length test and the result.
+            let inline = (!items.iter().any(composite))
+                .then(|| one_line(e))
+                .filter(|t| t.len() <= MAX_INLINE_LIST);
+            if let Some(t) = inline {
+                out.push_str(&t);
+                return;
             }
-            pad(&mut t, indent);
-            t.push(']');
-            t
+            out.push_str("[\n");
+            for item in items {
+                pad(out, indent + 1);
+                expr(out, item, indent + 1);
+                out.push_str(",\n");
+            }
+            pad(out, indent);
+            out.push(']');
         }
         Expression::FuncCall(f) if f.args.iter().any(composite) => {
-            let args: Vec<String> = f.args.iter().map(|a| expr(a, indent)).collect();
-            format!("{}({})", f.name, args.join(", "))
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{}(", f.name);
+            for (i, a) in f.args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                expr(out, a, indent);
+            }
+            out.push(')');
         }
         // hclwrite puts spaces inside the braces of an object `for` (`{ for k in x : k => v }`);
         // hcl-rs writes none.
         Expression::ForExpr(f) if f.key_expr.is_some() => {
             let t = one_line(e);
             match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(inner) => format!("{{ {} }}", inner.trim()),
-                None => t,
+                Some(inner) => {
+                    out.push_str("{ ");
+                    out.push_str(inner.trim());
+                    out.push_str(" }");
+                }
+                None => out.push_str(&t),
             }
         }
-        other => one_line(other),
+        other => out.push_str(&one_line(other)),
     }
 }
 
@@ -151,11 +170,11 @@ fn composite(e: &Expression) -> bool {
     }
 }
 
-fn key(k: &ObjectKey) -> String {
+fn key(out: &mut String, k: &ObjectKey) {
     match k {
-        ObjectKey::Identifier(i) => i.to_string(),
-        ObjectKey::Expression(e) => one_line(e),
-        _ => String::new(),
+        ObjectKey::Identifier(i) => out.push_str(i.as_str()),
+        ObjectKey::Expression(e) => out.push_str(&one_line(e)),
+        _ => {}
     }
 }
 
@@ -193,7 +212,8 @@ pub(crate) fn align(text: &str) -> String {
         for j in start..i {
             let l = lead(j);
             out.push_str(l);
-            out.push_str(&" ".repeat(width - l.len() + 1));
+            // Padding pushed in place: a `repeat` per line was an allocation per line.
+            out.extend(std::iter::repeat_n(' ', width - l.len() + 1));
             out.push_str(&lines[j][cells[j].unwrap_or(0)..]);
             if j + 1 < lines.len() {
                 out.push('\n');
