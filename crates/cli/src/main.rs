@@ -19,6 +19,11 @@ use crate::render::Style;
 
 const DEFAULT_SPEC: &str = "tierform.hcl";
 
+// Emitting builds many small strings and maps; the profile of a 3,000-environment build spent
+// about 40 % of its instructions in the system allocator's malloc and free.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Declare infrastructure once; generate Terraform, Kubernetes and docker-compose for every
 /// environment, and prove that staging keeps production's structure.
 #[derive(Debug, Parser)]
