@@ -290,6 +290,10 @@ impl B {
         });
         self
     }
+    /// Applies `f`: a part shared by several blocks, kept inside one builder chain.
+    pub(crate) fn with(self, f: impl FnOnce(B) -> B) -> B {
+        f(self)
+    }
     /// Applies `f` when `cond` holds (keeps builder chains flat).
     pub(crate) fn when(self, cond: bool, f: impl FnOnce(B) -> B) -> B {
         if cond {

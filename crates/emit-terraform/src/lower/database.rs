@@ -175,21 +175,26 @@ fn instance(cx: &Cx, name: &str, db: &Database) -> B {
             b.attr("final_snapshot_identifier", format!("{identifier}-final"))
         })
         .gap()
-        .attr(
-            "enabled_cloudwatch_logs_exports",
-            strings(log_exports(db.engine)),
-        )
-        .attr("monitoring_interval", 60)
-        .attr(
-            "monitoring_role_arn",
-            res("aws_iam_role", "rds_monitoring", "arn"),
-        )
-        .attr("performance_insights_enabled", performance_insights(db))
-        .when(performance_insights(db), |b| {
-            b.attr("performance_insights_kms_key_id", cx.kms_arn())
-                .attr("performance_insights_retention_period", 7)
-        })
+        .with(|b| observed(b, cx, db))
         .attr("tags", tags(identifier))
+}
+
+/// Logs, enhanced monitoring and Performance Insights: the same on the primary and replicas.
+fn observed(b: B, cx: &Cx, db: &Database) -> B {
+    b.attr(
+        "enabled_cloudwatch_logs_exports",
+        strings(log_exports(db.engine)),
+    )
+    .attr("monitoring_interval", 60)
+    .attr(
+        "monitoring_role_arn",
+        res("aws_iam_role", "rds_monitoring", "arn"),
+    )
+    .attr("performance_insights_enabled", performance_insights(db))
+    .when(performance_insights(db), |b| {
+        b.attr("performance_insights_kms_key_id", cx.kms_arn())
+            .attr("performance_insights_retention_period", 7)
+    })
 }
 
 /// Read replicas: same engine, class, encryption and hardening as the primary.
@@ -231,20 +236,7 @@ fn replica(cx: &Cx, name: &str, db: &Database) -> B {
         // Replicas hold no data of their own: the primary's backups and final snapshot cover them.
         .attr("skip_final_snapshot", true)
         .gap()
-        .attr(
-            "enabled_cloudwatch_logs_exports",
-            strings(log_exports(db.engine)),
-        )
-        .attr("monitoring_interval", 60)
-        .attr(
-            "monitoring_role_arn",
-            res("aws_iam_role", "rds_monitoring", "arn"),
-        )
-        .attr("performance_insights_enabled", performance_insights(db))
-        .when(performance_insights(db), |b| {
-            b.attr("performance_insights_kms_key_id", cx.kms_arn())
-                .attr("performance_insights_retention_period", 7)
-        })
+        .with(|b| observed(b, cx, db))
         .attr("tags", super::tags_expr(identifier))
 }
 

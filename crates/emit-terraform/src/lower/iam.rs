@@ -331,6 +331,11 @@ fn data_access_policy(cx: &Cx, name: &str, svc: &Service) -> Option<Expression> 
 /// Trust for an EKS workload through IRSA: only the service's own service account may assume
 /// the role. The namespace is `<app>-<env>`, as the Kubernetes emitter names it.
 fn irsa_trust(cx: &Cx, service: &str) -> Expression {
+    service_account_trust(&format!("{}:{service}", cx.prefix))
+}
+
+/// Trust through IRSA for exactly one Kubernetes service account (`namespace:name`).
+pub(crate) fn service_account_trust(account: &str) -> Expression {
     let issuer = |claim: &str| {
         template([
             interp(crate::expr::call(
@@ -347,7 +352,7 @@ fn irsa_trust(cx: &Cx, service: &str) -> Expression {
     let mut cond = hcl::Object::new();
     cond.insert(
         hcl::ObjectKey::Expression(issuer("sub")),
-        Expression::from(format!("system:serviceaccount:{}:{service}", cx.prefix)),
+        Expression::from(format!("system:serviceaccount:{account}")),
     );
     cond.insert(
         hcl::ObjectKey::Expression(issuer("aud")),

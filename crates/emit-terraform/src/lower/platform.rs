@@ -8,7 +8,7 @@ use tierform_model::{Capacity, Eks, Platform};
 
 use super::iam::{attach_managed, policy, role, trust, Stmt};
 use super::{tags, Cx};
-use crate::expr::{interp, list, lit, object, res, strings, template, var};
+use crate::expr::{list, object, res, strings, var};
 use crate::module::{Module, TfFile, B};
 use crate::names::{label, limit};
 
@@ -253,37 +253,7 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
 /// The AWS Load Balancer Controller makes the ALBs of the Kubernetes ingresses; it runs as the
 /// service account `kube-system/aws-load-balancer-controller` with this role.
 fn load_balancer_controller(cx: &Cx, m: &mut Module) {
-    let issuer = |claim: &str| {
-        template([
-            interp(crate::expr::call(
-                "replace",
-                [
-                    res("aws_iam_openid_connect_provider", "eks", "url"),
-                    Expression::from("https://"),
-                    Expression::from(""),
-                ],
-            )),
-            lit(format!(":{claim}")),
-        ])
-    };
-    let mut cond = hcl::Object::new();
-    cond.insert(
-        hcl::ObjectKey::Expression(issuer("sub")),
-        Expression::from("system:serviceaccount:kube-system:aws-load-balancer-controller"),
-    );
-    cond.insert(
-        hcl::ObjectKey::Expression(issuer("aud")),
-        Expression::from("sts.amazonaws.com"),
-    );
-    let trust = policy([Stmt::allow(
-        "AssumeWithServiceAccountToken",
-        &["sts:AssumeRoleWithWebIdentity"],
-    )
-    .principal(
-        "Federated",
-        res("aws_iam_openid_connect_provider", "eks", "arn"),
-    )
-    .condition(object([("StringEquals", Expression::Object(cond))]))]);
+    let trust = super::iam::service_account_trust("kube-system:aws-load-balancer-controller");
     m.push(
         TfFile::Platform,
         C,
