@@ -86,12 +86,7 @@ pub(crate) fn cron_job(app: &App, refresh: &DataRefresh) -> CronJob {
                         metadata: Some(meta::object_meta_labels_only(labels)),
                         spec: Some(PodSpec {
                             restart_policy: Some("Never".to_owned()),
-                            service_account_name: Some(NAME.to_owned()),
-                            automount_service_account_token: Some(false),
-                            security_context: Some(security::pod()),
-                            containers: vec![container],
-                            volumes: Some(vec![security::tmp_volume()]),
-                            ..Default::default()
+                            ..security::pod_spec(NAME, container)
                         }),
                     },
                     ..Default::default()

@@ -4,16 +4,30 @@
 //! and checkov's workload checks (CKV_K8S_20, 22, 23, 28, 29, 30, 31, 37, 38, 40).
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, EmptyDirVolumeSource, PodSecurityContext, SeccompProfile, SecurityContext,
-    Volume, VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, PodSecurityContext, PodSpec, SeccompProfile,
+    SecurityContext, Volume, VolumeMount,
 };
 
 /// The non-root user and group every container runs as: above 10000 so it never collides with
 /// a user of the node (checkov CKV_K8S_40).
 pub(crate) const RUN_AS: i64 = 10001;
 
+/// The pod of every workload: its own service account without a mounted token, the hardened
+/// pod context, one container and the `/tmp` scratch volume. Services and jobs both build their
+/// pods here, so they cannot differ in hardening.
+pub(crate) fn pod_spec(service_account: &str, container: Container) -> PodSpec {
+    PodSpec {
+        service_account_name: Some(service_account.to_owned()),
+        automount_service_account_token: Some(false),
+        security_context: Some(pod()),
+        containers: vec![container],
+        volumes: Some(vec![tmp_volume()]),
+        ..Default::default()
+    }
+}
+
 /// The pod-level context: non-root, seccomp `RuntimeDefault`, files owned by [`RUN_AS`].
-pub(crate) fn pod() -> PodSecurityContext {
+fn pod() -> PodSecurityContext {
     PodSecurityContext {
         run_as_non_root: Some(true),
         run_as_user: Some(RUN_AS),
@@ -54,7 +68,7 @@ const TMP: &str = "tmp";
 
 /// The writable scratch space that a read-only root file system leaves applications: an
 /// `emptyDir` mounted at `/tmp`.
-pub(crate) fn tmp_volume() -> Volume {
+fn tmp_volume() -> Volume {
     Volume {
         name: TMP.to_owned(),
         empty_dir: Some(EmptyDirVolumeSource::default()),

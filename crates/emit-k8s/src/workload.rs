@@ -18,8 +18,8 @@ use indexmap::IndexMap;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EnvFromSource,
-    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SecretKeySelector, ServiceAccount,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PodTemplateSpec, Probe, ResourceRequirements,
+    SecretKeySelector, ServiceAccount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -297,14 +297,7 @@ pub(crate) fn deployment(env: &Environment, name: &str, s: &Service) -> Deployme
             selector: meta::selector(name),
             template: PodTemplateSpec {
                 metadata: Some(meta::object_meta_labels_only(labels)),
-                spec: Some(PodSpec {
-                    service_account_name: Some(name.to_owned()),
-                    automount_service_account_token: Some(false),
-                    security_context: Some(security::pod()),
-                    containers: vec![container],
-                    volumes: Some(vec![security::tmp_volume()]),
-                    ..Default::default()
-                }),
+                spec: Some(security::pod_spec(name, container)),
             },
             ..Default::default()
         }),
