@@ -426,23 +426,20 @@ impl<'de, 'a> de::VariantAccess<'de> for VariantDe<'a> {
         })
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
-        let path = Path {
-            parent: Some(&self.path),
-            segment: self.variant,
-        };
-        de::Deserializer::deserialize_any(
-            NodeDe {
-                node: &self.field.node,
-                path,
-            },
-            visitor,
-        )
+        self.content(visitor)
     }
     fn struct_variant<V: Visitor<'de>>(
         self,
         _f: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        self.content(visitor)
+    }
+}
+
+impl VariantDe<'_> {
+    /// The variant's block, decoded like any other value.
+    fn content<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let path = Path {
             parent: Some(&self.path),
             segment: self.variant,
