@@ -20,6 +20,18 @@ fn tierform(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `tierform build SPEC --out OUT EXTRA...`.
+fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    tierform(&args)
+}
+
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("tierform-cli-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
@@ -68,12 +80,7 @@ fn build_is_deterministic_and_a_rebuild_writes_nothing() {
     let spec = fixture("servio.hcl");
     let (a, b) = (tmp("det-a"), tmp("det-b"));
     for d in [&a, &b] {
-        let o = tierform(&[
-            "build",
-            spec.to_str().unwrap(),
-            "--out",
-            d.to_str().unwrap(),
-        ]);
+        let o = build(&spec, d, &[]);
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let strip = |d: &Path| {
@@ -90,24 +97,13 @@ fn build_is_deterministic_and_a_rebuild_writes_nothing() {
     assert!(a.join("terraform/staging/database.tf").exists());
     assert!(a.join("compose/local/docker-compose.yml").exists());
 
-    let again = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        a.to_str().unwrap(),
-    ]);
+    let again = build(&spec, &a, &[]);
     assert!(
         text(&again.stderr).contains(" 0 file(s) written"),
         "{}",
         text(&again.stderr)
     );
-    let check = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        a.to_str().unwrap(),
-        "--check",
-    ]);
+    let check = build(&spec, &a, &["--check"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }
 
@@ -115,25 +111,12 @@ fn build_is_deterministic_and_a_rebuild_writes_nothing() {
 fn check_mode_reports_drift_and_writes_nothing() {
     let spec = fixture("servio.hcl");
     let d = tmp("drift");
-    assert!(tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap()
-    ])
-    .status
-    .success());
+    assert!(build(&spec, &d, &[]).status.success());
     let file = d.join("terraform/production/versions.tf");
     let edited = fs::read_to_string(&file).unwrap().replace("aws", "awz");
     fs::write(&file, &edited).unwrap();
     let before = snapshot(&d);
-    let o = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap(),
-        "--check",
-    ]);
+    let o = build(&spec, &d, &["--check"]);
     assert_eq!(o.status.code(), Some(1));
     let diff = text(&o.stdout);
     assert!(
@@ -149,26 +132,14 @@ fn check_mode_reports_drift_and_writes_nothing() {
 fn bad_input_exits_2_with_a_location_and_leaves_the_folder_alone() {
     let d = tmp("bad");
     let good = fixture("servio.hcl");
-    assert!(tierform(&[
-        "build",
-        good.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap()
-    ])
-    .status
-    .success());
+    assert!(build(&good, &d, &[]).status.success());
     let before = snapshot(&d);
     let spec = tmp("bad-spec").join("broken.hcl");
     let broken = fs::read_to_string(&good)
         .unwrap()
         .replacen("engine_version", "engine_vrsion", 1);
     fs::write(&spec, &broken).unwrap();
-    let o = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap(),
-    ]);
+    let o = build(&spec, &d, &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     let line = broken
@@ -188,12 +159,7 @@ fn files_tierform_does_not_own_survive_and_block_overwrites() {
     fs::create_dir_all(d.join("terraform/staging")).unwrap();
     fs::write(d.join("terraform/NOTES.md"), "mine").unwrap();
     fs::write(d.join("terraform/staging/network.tf"), "# hand-written\n").unwrap();
-    let o = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap(),
-    ]);
+    let o = build(&spec, &d, &[]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -210,23 +176,9 @@ fn files_tierform_does_not_own_survive_and_block_overwrites() {
     );
 
     fs::remove_file(d.join("terraform/staging/network.tf")).unwrap();
-    assert!(tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap()
-    ])
-    .status
-    .success());
+    assert!(build(&spec, &d, &[]).status.success());
     // Switching layouts removes what tierform no longer generates, and nothing else.
-    let o = tierform(&[
-        "build",
-        spec.to_str().unwrap(),
-        "--out",
-        d.to_str().unwrap(),
-        "--env",
-        "staging",
-    ]);
+    let o = build(&spec, &d, &["--env", "staging"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         d.join("terraform/production/versions.tf").exists(),
