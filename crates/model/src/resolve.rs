@@ -356,8 +356,8 @@ impl Model {
             return None;
         }
         let mut model = model;
-        model.check_overrides(errors);
         model.tier_trees = (0..model.tiers.len()).map(|i| model.tier_tree(i)).collect();
+        model.check_overrides(errors);
         let count = model.environments().len();
         if count > MAX_ENVIRONMENTS {
             let at = model
@@ -547,14 +547,14 @@ impl Model {
         for (ti, t) in self.tiers.iter().enumerate() {
             let origin = format!("tier `{}`", t.name);
             check_targets(&self.base, &t.overrides, &mut Vec::new(), &origin, errors);
-            let own = resolved(&self.tier_tree(ti));
+            let own = resolved(&self.tier_trees[ti]);
             if let Some(mi) = t
                 .mirrors
                 .as_ref()
                 .and_then(|m| self.tiers.iter().position(|x| &x.name == m))
             {
                 let why = format!("tier `{}` mirrors `{}`", t.name, self.tiers[mi].name);
-                let reference = resolved(&self.tier_tree(mi));
+                let reference = resolved(&self.tier_trees[mi]);
                 check_knobs_only(&t.overrides, t, &why, reference.as_ref(), errors);
                 for e in &t.exceptions {
                     let found = [&reference, &own]
