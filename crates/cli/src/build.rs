@@ -1,8 +1,7 @@
-//! `tierform build`: every selected environment, resolved and validated first, then emitted in
-//! parallel chunks and written as it comes, so memory stays flat however many tenants a spec
-//! fans out to.
+//! `tierform build`: every selected environment, resolved and validated first, then emitted and
+//! staged by the rayon workers one environment at a time, so memory stays flat however many
+//! tenants a spec fans out to, and renamed into place once all of them are staged.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,12 +10,23 @@ use tierform_model::{
     Diagnostics, EmittedObject, Environment, EnvironmentId, FileSet, Model, Platform, Runtime,
 };
 
-use crate::write::{Changes, OutputTree};
+use crate::write::{self, Changes, Digest, OutputTree};
 use crate::{find_env, input_error, out, Failure, K8sLayout};
 
-/// Environments emitted and written per step: large enough to keep both cores busy, small
-/// enough that a thousand tenants never sit in memory at once.
-const CHUNK: usize = 64;
+/// What a whole build's output is a function of: the spec's text, the layout, and this
+/// program (`TIERFORM_BUILD_ID`: its sources and locked dependencies, see `build.rs`). The
+/// manifest records it, so a rebuild with the same inputs can prove it has nothing to do by
+/// reading the tree instead of emitting every environment again.
+fn inputs_digest(spec_text: &[u8], layout: K8sLayout) -> Digest {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("TIERFORM_BUILD_ID").as_bytes());
+    h.update(match layout {
+        K8sLayout::Overlays => b"\0overlays\0",
+        K8sLayout::Flat => b"\0flat\0",
+    });
+    h.update(spec_text);
+    h.digest128()
+}
 
 fn is_eks(env: &Environment) -> bool {
     env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
@@ -98,8 +108,28 @@ pub fn build(
     check: bool,
     layout: K8sLayout,
 ) -> Result<ExitCode, Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
+    // A whole build from the inputs the folder was last built from, into a tree nobody
+    // touched since, has nothing to do: say so after reading the tree, without emitting.
+    let whole = names.is_empty();
+    let mut opened = None;
+    if whole {
+        if let Ok(text) = std::fs::read(spec) {
+            let inputs = inputs_digest(&text, layout);
+            if write::recorded_inputs(dir) == Some(inputs) {
+                let tree = OutputTree::open(dir).map_err(io)?;
+                if tree.up_to_date(inputs) {
+                    return Ok(report_up_to_date(dir, tree.owned_files(), check));
+                }
+                opened = Some(tree);
+            }
+        }
+    }
+
     let model = crate::load(spec)?;
-    let ids: Vec<EnvironmentId> = if names.is_empty() {
+    // The digest of the text actually parsed: the spec may have changed since the read above.
+    let inputs = whole.then(|| inputs_digest(model.source().text().as_bytes(), layout));
+    let ids: Vec<EnvironmentId> = if whole {
         model.environments()
     } else {
         names
@@ -133,8 +163,10 @@ pub fn build(
         None
     };
 
-    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
-    let tree = OutputTree::open(dir).map_err(io)?;
+    let tree = match opened {
+        Some(tree) => tree,
+        None => OutputTree::open(dir).map_err(io)?,
+    };
 
     // Refuse before writing if a file we would write belongs to someone else. Only the
     // environments whose folders hold foreign files need emitting for this.
@@ -162,41 +194,30 @@ pub fn build(
         }
     }
 
-    let mut changes = Changes::default();
-    let mut produced = BTreeSet::new();
-    let mut put = |files: FileSet, changes: &mut Changes| -> Result<(), Failure> {
+    let put = |files: FileSet| -> Result<Changes, Failure> {
+        let mut changes = Changes::default();
         for (path, text) in files {
-            tree.put(path.as_str(), &text, check, changes).map_err(io)?;
-            produced.insert(path.as_str().to_owned());
+            tree.put(path.as_str(), &text, check, &mut changes)
+                .map_err(io)?;
         }
-        Ok(())
+        Ok(changes)
     };
-    if let Some(b) = base {
-        put(b, &mut changes)?;
+    let mut changes = match base {
+        Some(b) => put(b)?,
+        None => Changes::default(),
+    };
+    // Each worker emits an environment and stages its files at once, so both cores share
+    // the file-system work too, and only one environment per worker is held in memory.
+    // Results come back in environment order: reports and diffs are deterministic.
+    let per_env: Vec<Changes> = envs
+        .par_iter()
+        .map(|e| put(env_files(e, layout)))
+        .collect::<Result<_, _>>()?;
+    for c in per_env {
+        changes.absorb(c);
     }
-    // A pipeline: the rayon workers emit the next chunk while this thread writes the last
-    // one, so file-system time overlaps emission instead of adding to it. The channel holds
-    // one chunk, which keeps memory flat; chunks arrive in order, so output is deterministic.
-    std::thread::scope(|scope| -> Result<(), Failure> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileSet>>(1);
-        let envs = &envs;
-        scope.spawn(move || {
-            for chunk in envs.chunks(CHUNK) {
-                let files: Vec<FileSet> = chunk.par_iter().map(|e| env_files(e, layout)).collect();
-                if tx.send(files).is_err() {
-                    break; // the writer stopped on an error
-                }
-            }
-        });
-        for files in rx {
-            for f in files {
-                put(f, &mut changes)?;
-            }
-        }
-        Ok(())
-    })?;
 
-    let scopes: Vec<String> = if names.is_empty() {
+    let scopes: Vec<String> = if whole {
         crate::write::OWNED_ROOTS
             .iter()
             .map(|r| format!("{r}/"))
@@ -219,7 +240,7 @@ pub fn build(
         }
         s
     };
-    tree.finish(&produced, &scopes, check, &mut changes)
+    tree.finish(&scopes, inputs, check, &mut changes)
         .map_err(io)?;
 
     if check {
@@ -249,6 +270,22 @@ pub fn build(
         changes.removed.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report of a build that found nothing to do.
+fn report_up_to_date(dir: &Path, files: usize, check: bool) -> ExitCode {
+    if check {
+        eprintln!(
+            "{}: 0 file(s) differ, 0 would be removed, {files} up to date",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "{} is up to date: same spec and tierform as its last build, {files} file(s) as written then; nothing written",
+            dir.display()
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// `tierform envs`: one line (or JSON object) per environment, plus each ephemeral tier's
