@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 use tierform_model::{did_you_mean_env, Diagnostic, Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
@@ -216,9 +217,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 spec.display(),
                 envs.len()
             );
-            for (a, b) in model.mirror_pairs() {
-                let r = tierform_model::parity::compare(&model, &a, &b, &build::objects)
-                    .map_err(|ds| input_error(&model, ds))?;
+            // Pairs are independent: compared on every core, reported in order.
+            let reports: Vec<_> = model
+                .mirror_pairs()
+                .par_iter()
+                .map(|(a, b)| tierform_model::parity::compare(&model, a, b, &build::objects))
+                .collect();
+            for r in reports {
+                let r = r.map_err(|ds| input_error(&model, ds))?;
                 violated |= !r.holds();
                 if r.holds() {
                     text.push_str(&report::summary(&r, style));

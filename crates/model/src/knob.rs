@@ -150,13 +150,27 @@ pub const KNOBS: &[Knob] = &[
 /// The knob covering a field, if any: the first entry whose pattern matches the path or one of
 /// its ancestors.
 pub fn knob_for(path: &FieldPath) -> Option<&'static Knob> {
-    KNOBS.iter().find(|k| covers(k.pattern, path))
+    // Parity asks for every field of every twin: skip entries of other sections cheaply.
+    let first = path.0.first()?;
+    KNOBS
+        .iter()
+        .filter(|k| {
+            k.pattern.starts_with(first.as_str())
+                && k.pattern
+                    .as_bytes()
+                    .get(first.len())
+                    .is_none_or(|&b| b == b'.')
+        })
+        .find(|k| covers(k.pattern, path))
 }
 
 /// Whether `pattern` matches `path` or an ancestor of it.
 pub fn covers(pattern: &str, path: &FieldPath) -> bool {
-    let pat: Vec<&str> = pattern.split('.').collect();
-    path.0.len() >= pat.len() && pat.iter().zip(&path.0).all(|(p, s)| *p == "*" || p == s)
+    // Parity asks this for every field of every twin it builds: no allocation here.
+    let mut segments = path.0.iter();
+    pattern
+        .split('.')
+        .all(|p| segments.next().is_some_and(|s| p == "*" || p == s))
 }
 
 #[cfg(test)]
@@ -165,6 +179,22 @@ mod tests {
 
     fn kind(p: &str) -> Option<KnobKind> {
         knob_for(&FieldPath::parse(p)).map(|k| k.kind)
+    }
+
+    #[test]
+    fn a_pattern_covers_its_path_and_descendants_only() {
+        let p = |s: &str| FieldPath::parse(s);
+        assert!(covers(
+            "database.*.instance_class",
+            &p("database.main.instance_class")
+        ));
+        assert!(covers("database.*", &p("database.main.instance_class")));
+        assert!(!covers("database.*.instance_class", &p("database.main")));
+        assert!(!covers(
+            "database.*.instance_class",
+            &p("database.main.engine")
+        ));
+        assert!(!covers("cache.*", &p("database.main")));
     }
 
     #[test]

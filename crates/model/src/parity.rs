@@ -266,7 +266,8 @@ pub fn fields(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> 
     flatten(objects, &identity_tokens(a, b))
 }
 
-/// The identity strings of both environments and their placeholders.
+/// The identity strings of both environments and their placeholders, longest first (so
+/// `production-t001` is replaced before `production`), empty ones left out.
 fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
     let mut tokens = Vec::new();
     for env in [a, b] {
@@ -276,6 +277,8 @@ fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static st
             tokens.push((i.clone(), "{instance}"));
         }
     }
+    tokens.retain(|(t, _)| !t.is_empty());
+    tokens.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
     tokens
 }
 
@@ -378,12 +381,14 @@ fn is_identity_field(path: &str) -> bool {
     SUFFIXES.contains(&last.as_str())
 }
 
-/// Replaces whole-word occurrences of identity tokens (longest first).
+/// Replaces whole-word occurrences of identity tokens, in the order given (longest first, see
+/// [`identity_tokens`]).
 fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
     let mut out = s.to_owned();
-    let mut sorted: Vec<&(String, &str)> = tokens.iter().filter(|(t, _)| !t.is_empty()).collect();
-    sorted.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
-    for (token, with) in sorted {
+    for (token, with) in tokens {
+        if !out.contains(token.as_str()) {
+            continue;
+        }
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         let mut prev: Option<char> = None;
@@ -472,8 +477,9 @@ fn leaf_paths(v: &Value) -> Vec<FieldPath> {
 
 fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
     let mut out = leaf_paths(a);
+    let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
     for p in leaf_paths(b) {
-        if !out.contains(&p) {
+        if seen.insert(p.clone()) {
             out.push(p);
         }
     }
