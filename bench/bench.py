@@ -11,7 +11,8 @@ Times, on tmpfs and on disk, with runs alternating between the contenders of one
   the peers          through their own run-one.sh (cdktf-hcl: the Terraform half; cdk8s,
                      helm-engine, kustomize: the Kubernetes half)
 and, per size and file system, a no-change rebuild (`tierform build` into its own up-to-date
-output) against `read-tree` reading that tree. Each run writes into a folder that does not exist
+output) against `read-tree` reading that tree; per size, `tierform check` (parity of every
+mirror pair, nothing written). The report ends with issue 6's targets judged on this run. Each run writes into a folder that does not exist
 yet; deleting it is not timed. Timer: the peers' lib/timeit.py (wall from start to reap; cpu =
 user+sys; peak = largest resident set of one process, from wait4).
 
@@ -87,6 +88,7 @@ class Bench:
         self.slow = set(env_list("SLOW_PEERS", "kustomize helm"))
         self.slow_runs = int(os.environ.get("SLOW_RUNS", "1"))
         self.peers = env_list("PEERS", "cdktf-hcl cdk8s helm-engine kustomize")
+        self.filesystems = env_list("FILESYSTEMS", "tmpfs disk")
         self.results = []
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         os.makedirs(os.path.join(a.home, "results"), exist_ok=True)
@@ -158,6 +160,8 @@ class Bench:
             files, size = tree_size(out) if os.path.isdir(out) else (0, 0)
             self.record(fs, n, label, runs[label], files, size, label in timed_out, cmd)
         self.rebuild(fs, n, units["tierform-overlays"])
+        if fs == self.filesystems[0]:
+            self.parity(fs, n)
         load1 = os.getloadavg()
         self.results.append({"kind": "load", "fs": fs, "n": n, "before": load0, "after": load1})
         self.save(self.results[-1])
@@ -183,6 +187,22 @@ class Bench:
         self.record(fs, n, "tierform-rebuild", runs["rebuild"], files, size, False, cmd,
                     rewritten=rewritten)
         self.record(fs, n, "read-tree", runs["read-tree"], files, size, False, read)
+
+    def parity(self, fs, n):
+        """`tierform check`: resolution, validation and the parity of every mirror pair (both
+        sides emitted, plus the knob twin), nothing written: its cost per environment must stay
+        flat too. Once per size (it writes no files, so the file system does not matter);
+        SLOW_RUNS runs at N >= 1000."""
+        cmd = [self.a.tierform, "check", self.spec(n)]
+        want, warm = (self.slow_runs, 0) if n >= 1000 else (self.runs, self.warmup)
+        runs = []
+        for rep in range(-warm, want):
+            r = self.one_run(cmd, 1800)
+            if r is None or r["rc"] != 0:
+                sys.exit(f"bench: tierform check failed or timed out at N = {n}")
+            if rep >= 0:
+                runs.append(r)
+        self.record(fs, n, "tierform-check", runs, 0, 0, False, cmd)
 
     def save(self, row):
         """Appends one result as it is measured, so a long run that is stopped keeps what it has."""
@@ -246,12 +266,67 @@ def report(results):
         for (fs, n), r in sorted(ours.items()):
             lines.append(f"| {fs} | {n} | {r['envs']} | {1000 * r['wall_s']['median'] / r['envs']:.3f} | "
                          f"{1000 * r['cpu_s']['median'] / r['envs']:.3f} |")
+    checks = sorted((r["n"], r) for r in units if r["label"] == "tierform-check" and "wall_s" in r)
+    if checks:
+        lines.append("\n### tierform check (parity of every mirror pair) cost per environment\n")
+        lines.append("| N | envs | wall s | ms per environment (wall) | ms per environment (cpu) |")
+        lines.append("|---|---|---|---|---|")
+        for n, r in checks:
+            lines.append(f"| {n} | {r['envs']} | {r['wall_s']['median']:.3f} | "
+                         f"{1000 * r['wall_s']['median'] / r['envs']:.3f} | "
+                         f"{1000 * r['cpu_s']['median'] / r['envs']:.3f} |")
+    lines.extend(targets(units))
     loads = [r for r in results if r["kind"] == "load"]
     if loads:
         lines.append("\nLoad average (1/5/15 min) before -> after each block: " + "; ".join(
             f"{l['fs']} N={l['n']}: {l['before'][0]:.2f}/{l['before'][1]:.2f}/{l['before'][2]:.2f} -> "
             f"{l['after'][0]:.2f}/{l['after'][1]:.2f}/{l['after'][2]:.2f}" for l in loads))
     return "\n".join(lines) + "\n"
+
+
+def targets(units):
+    """Issue 6's targets, judged on this run's medians (same run, same machine)."""
+    def med(fs, n, label, key="wall_s"):
+        r = next((u for u in units if (u["fs"], u["n"], u["label"]) == (fs, n, label) and key in u), None)
+        return r[key]["median"] if r else None
+
+    rows = []
+    for fs in ("tmpfs", "disk"):
+        ours = med(fs, 100, "tierform-overlays")
+        if ours:
+            for peer, goal in (("helm-engine", 10), ("cdktf-hcl", 100)):
+                p = med(fs, 100, peer)
+                if p:
+                    rows.append((f"N = 100: {peer} / tierform >= {goal}", fs, f"{p / ours:.1f}x", p / ours >= goal))
+            floor = med(fs, 100, "floor-overlays")
+            if floor:
+                rows.append(("N = 100: tierform / floor <= 2", fs, f"{ours / floor:.2f}x", ours / floor <= 2))
+        per_env = [(n, med(fs, n, "tierform-overlays") / (3 * n))
+                   for n in sorted({u["n"] for u in units if u["fs"] == fs}) if med(fs, n, "tierform-overlays")]
+        if len(per_env) > 1:
+            lo, hi = min(v for _, v in per_env), max(v for _, v in per_env)
+            figs = " / ".join(f"{1000 * v:.2f}" for _, v in per_env)
+            rows.append(("ms per environment flat within 20 % (N = " + " / ".join(str(n) for n, _ in per_env) + ")",
+                         fs, f"{figs} ms (max/min {hi / lo:.2f})", hi / lo <= 1.2))
+        peaks = [med(fs, 1000, l, "peak_mib") for l in ("tierform-overlays", "tierform-flat", "tierform-rebuild")]
+        peaks = [p for p in peaks if p]
+        if peaks:
+            rows.append(("N = 1000: peak memory < 100 MiB", fs, f"{max(peaks):.0f} MiB", max(peaks) < 100))
+        for n in sorted({u["n"] for u in units if u["fs"] == fs}):
+            rb, rt = med(fs, n, "tierform-rebuild"), med(fs, n, "read-tree")
+            if rb and rt:
+                rows.append((f"N = {n}: no-change rebuild <= reading the tree", fs, f"{rb / rt:.2f}x", rb <= rt))
+    checks = sorted((u["n"], u["wall_s"]["median"] / u["envs"]) for u in units
+                    if u["label"] == "tierform-check" and "wall_s" in u)
+    if len(checks) > 1:
+        lo, hi = min(v for _, v in checks), max(v for _, v in checks)
+        rows.append(("parity check: ms per environment flat within 20 %", "-",
+                     " / ".join(f"{1000 * v:.1f}" for _, v in checks) + f" ms (max/min {hi / lo:.2f})", hi / lo <= 1.2))
+    if not rows:
+        return []
+    out = ["\n### Targets (issue 6), judged on this run\n", "| target | fs | this run | met? |", "|---|---|---|---|"]
+    out += [f"| {t} | {fs} | {fig} | {'yes' if ok else '**no**'} |" for t, fs, fig, ok in rows]
+    return out
 
 
 def main():
@@ -276,7 +351,7 @@ def main():
     a.wait_load = float(os.environ["WAIT_LOAD"]) if os.environ.get("WAIT_LOAD") else None
     a.wait_max = float(os.environ.get("WAIT_MAX", "600"))
     b = Bench(a)
-    for fs in env_list("FILESYSTEMS", "tmpfs disk"):
+    for fs in b.filesystems:
         for n in sorted(set(a.ours_n) | set(a.peers_n)):
             print(f"== {fs}, N = {n} ({3 * n} environments)", file=sys.stderr)
             if n in a.peers_n and any(p in ("kustomize", "kustomize-path", "helm", "helm-engine") for p in b.peers):

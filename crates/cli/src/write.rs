@@ -27,6 +27,9 @@ const MANIFEST_HEADER: &str =
 /// The manifest line recording what a whole build was made from (see [`OutputTree::up_to_date`]).
 const INPUTS_LINE: &str = "# inputs: ";
 
+/// Trees with fewer files are checked on one thread by [`OutputTree::up_to_date`].
+const PARALLEL_READ_FROM: usize = 1000;
+
 /// The subfolders tierform writes into; nothing outside them (but the manifest) is touched.
 pub const OWNED_ROOTS: &[&str] = &["terraform", "k8s", "compose"];
 
@@ -169,12 +172,18 @@ impl OutputTree {
                 .existing
                 .iter()
                 .all(|(p, owned)| !owned || self.manifest.files.contains_key(p));
-        exact
-            && self.manifest.files.par_iter().all(|(rel, recorded)| {
-                recorded.is_some_and(|d| {
-                    fs::read(self.root.join(rel)).is_ok_and(|bytes| digest(&bytes) == d)
-                })
+        let as_written = |(rel, recorded): (&String, &Option<Digest>)| {
+            recorded.is_some_and(|d| {
+                fs::read(self.root.join(rel)).is_ok_and(|bytes| digest(&bytes) == d)
             })
+        };
+        // Starting the workers costs about as much as reading a few hundred small files.
+        exact
+            && if self.manifest.files.len() < PARALLEL_READ_FROM {
+                self.manifest.files.iter().all(as_written)
+            } else {
+                self.manifest.files.par_iter().all(as_written)
+            }
     }
 
     /// Files under the owned roots that tierform does not own, among `planned`: writing them
