@@ -1,8 +1,10 @@
 //! The only code that touches the output folder.
 //!
 //! Rules: a file is written by writing a temporary file beside it and renaming it over the old
-//! one, so every file is always either its old or its new complete version; every temporary
-//! file of a build is written before the first rename, so a folder that cannot take the new
+//! one, so every file is always either its old or its new complete version; a folder that does
+//! not exist yet is written whole under a temporary name and renamed into place the same way
+//! (a new environment appears complete or not at all); every temporary file and folder of a
+//! build is written before the first rename, so a folder that cannot take the new
 //! files (read-only, full) fails the build before anything visible changes; a file whose
 //! content is unchanged is not rewritten; tierform only touches files it owns: listed in the
 //! manifest or carrying the generated-code marker; owned files that a build no longer produces
@@ -97,10 +99,14 @@ pub struct OutputTree {
     existing: BTreeMap<String, bool>,
     /// Written but not yet renamed into place: (temporary file, final path).
     staged: Mutex<Vec<(PathBuf, PathBuf)>>,
-    /// Folders this build created for staged files, each listed before anything inside it:
-    /// removed again (last first) if the build fails before committing, so a failed build
-    /// leaves no empty folders behind.
-    created: Mutex<Vec<PathBuf>>,
+    /// Folders that do not exist yet, staged whole: final path -> the hidden temporary folder
+    /// holding everything this build writes under it, renamed into place by
+    /// [`OutputTree::finish`] like a staged file. A new environment costs one rename, not one
+    /// per file, and still appears complete or not at all.
+    new_folders: Mutex<BTreeMap<PathBuf, PathBuf>>,
+    /// The output folder and its parents, if this build made them: removed again (innermost
+    /// first) if the build fails before committing.
+    created_root: Mutex<Vec<PathBuf>>,
 }
 
 /// What a build did, or (with `--check`) would do.
@@ -151,7 +157,8 @@ impl OutputTree {
             manifest,
             existing,
             staged: Mutex::default(),
-            created: Mutex::default(),
+            new_folders: Mutex::default(),
+            created_root: Mutex::default(),
         })
     }
 
@@ -243,45 +250,88 @@ impl OutputTree {
     }
 
     fn stage(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        if let Some(inside) = self.in_new_folder(path) {
+            return write_creating_folders(&inside, bytes);
+        }
         let tmp = temp_path(path);
-        // Registered before writing, so that a failed write is cleaned up too.
-        lock(&self.staged).push((tmp.clone(), path.to_owned()));
-        // Most files go into a folder that exists by now: try first, make folders on demand.
         let mut f = match fs::File::create(&tmp) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.create_folders(path.parent().unwrap_or(Path::new(".")))?;
-                fs::File::create(&tmp)?
-            }
-            other => other?,
+            Ok(f) => f,
+            // The folder does not exist yet: stage the whole folder.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.new_folder_for(path)? {
+                Some(inside) => return write_creating_folders(&inside, bytes),
+                // What was missing was the output folder itself, made just now.
+                None => fs::File::create(&tmp)?,
+            },
+            Err(e) => return Err(e),
         };
+        // Registered before writing, so that a failed write is cleaned up too.
+        lock(&self.staged).push((tmp, path.to_owned()));
         f.write_all(bytes)
     }
 
-    /// Creates `dir` and its missing ancestors, listing them for removal should the build
-    /// fail. Listed before they exist, so a worker that finds one already there lists its
-    /// subfolders after it, and removal (last first) empties children before parents.
-    fn create_folders(&self, dir: &Path) -> io::Result<()> {
-        let mut missing: Vec<PathBuf> = dir
-            .ancestors()
-            .take_while(|d| !d.exists())
-            .map(Path::to_owned)
-            .collect();
-        missing.reverse();
-        lock(&self.created).extend(missing);
-        // Another worker may create the same folders meanwhile; `create_dir_all` allows that.
-        fs::create_dir_all(dir)
+    /// Where `path` is staged if one of its folders is new to this build.
+    fn in_new_folder(&self, path: &Path) -> Option<PathBuf> {
+        let folders = lock(&self.new_folders);
+        if folders.is_empty() {
+            return None;
+        }
+        path.ancestors()
+            .skip(1)
+            .take_while(|a| *a != self.root)
+            .find_map(|a| Some(folders.get(a)?.join(path.strip_prefix(a).ok()?)))
     }
 
-    /// Renames every staged file into place, spread over the workers (each rename is atomic
-    /// on its own; the order between files does not matter once every one is staged).
+    /// Stages the outermost missing folder of `path` as a hidden temporary folder beside it
+    /// and says where `path` goes inside it (`None`: no folder below the output folder is
+    /// missing). Under the lock, so two workers that both found a folder missing stage it once.
+    fn new_folder_for(&self, path: &Path) -> io::Result<Option<PathBuf>> {
+        let mut folders = lock(&self.new_folders);
+        let below_root: Vec<&Path> = path
+            .ancestors()
+            .skip(1)
+            .take_while(|a| *a != self.root)
+            .collect();
+        if let Some(inside) = below_root
+            .iter()
+            .find_map(|a| Some(folders.get(*a)?.join(path.strip_prefix(a).ok()?)))
+        {
+            return Ok(Some(inside));
+        }
+        if !self.root.exists() {
+            let mut created = lock(&self.created_root);
+            created.extend(
+                self.root
+                    .ancestors()
+                    .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+                    .map(Path::to_owned),
+            );
+            fs::create_dir_all(&self.root)?;
+        }
+        let Some(outermost) = below_root.into_iter().rev().find(|a| !a.exists()) else {
+            return Ok(None);
+        };
+        let tmp = temp_path(outermost);
+        fs::create_dir(&tmp)?;
+        let inside = tmp.join(path.strip_prefix(outermost).unwrap_or(path));
+        folders.insert(outermost.to_owned(), tmp);
+        Ok(Some(inside))
+    }
+
+    /// Renames every staged file and folder into place, spread over the workers (each rename
+    /// is atomic on its own; the order between them does not matter once all are staged).
     fn commit(&self) -> io::Result<()> {
-        let staged = std::mem::take(&mut *lock(&self.staged));
-        lock(&self.created).clear();
+        let mut staged = std::mem::take(&mut *lock(&self.staged));
+        staged.extend(
+            std::mem::take(&mut *lock(&self.new_folders))
+                .into_iter()
+                .map(|(path, tmp)| (tmp, path)),
+        );
+        lock(&self.created_root).clear();
         let failed = staged
             .par_iter()
             .filter_map(|(tmp, path)| {
                 fs::rename(tmp, path).err().map(|e| {
-                    let _ = fs::remove_file(tmp);
+                    let _ = remove_any(tmp);
                     io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
                 })
             })
@@ -387,7 +437,7 @@ pub fn recorded_inputs(root: &Path) -> Option<Digest> {
 
 impl Drop for OutputTree {
     /// A build that stops before [`OutputTree::finish`] (an error, a conflict) takes its
-    /// temporary files and the folders it created for them with it.
+    /// temporary files and folders with it, and the output folder if it made it.
     fn drop(&mut self) {
         let staged = self
             .staged
@@ -396,13 +446,42 @@ impl Drop for OutputTree {
         for (tmp, _) in staged.drain(..) {
             let _ = fs::remove_file(tmp);
         }
-        let created = self
-            .created
+        let folders = self
+            .new_folders
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        for dir in created.drain(..).rev() {
+        for (_, tmp) in std::mem::take(folders) {
+            let _ = fs::remove_dir_all(tmp);
+        }
+        let created = self
+            .created_root
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for dir in created.drain(..) {
             let _ = fs::remove_dir(dir);
         }
+    }
+}
+
+/// Writes a file inside a staged folder, making its subfolders as needed (nobody sees them
+/// until the staged folder is renamed into place).
+fn write_creating_folders(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = match fs::File::create(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+            fs::File::create(path)?
+        }
+        other => other?,
+    };
+    f.write_all(bytes)
+}
+
+/// Removes a temporary file or folder.
+fn remove_any(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
     }
 }
 
@@ -438,7 +517,7 @@ fn has_marker(path: &Path) -> bool {
 }
 
 /// Walks a folder, calling `f(relative path, path)` for every file, and deletes temporary files
-/// an interrupted build left behind.
+/// and folders an interrupted build left behind.
 fn walk(dir: &Path, rel: &str, f: &mut dyn FnMut(&str, &Path)) -> io::Result<()> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -454,14 +533,12 @@ fn walk(dir: &Path, rel: &str, f: &mut dyn FnMut(&str, &Path)) -> io::Result<()>
     for (name, ty) in names {
         let path = dir.join(&name);
         let child = format!("{rel}/{name}");
-        if ty.is_dir() {
+        if name.contains(TMP_TAG) {
+            let _ = remove_any(&path);
+        } else if ty.is_dir() {
             walk(&path, &child, f)?;
         } else if ty.is_file() {
-            if name.contains(TMP_TAG) {
-                let _ = fs::remove_file(&path);
-            } else {
-                f(&child, &path);
-            }
+            f(&child, &path);
         }
     }
     Ok(())
@@ -644,6 +721,49 @@ mod tests {
             "a partial build records no inputs"
         );
         assert_eq!(recorded_inputs(&d), None);
+    }
+
+    #[test]
+    fn new_folders_appear_whole_at_commit_and_vanish_on_failure() {
+        let d = tmpdir("new-folders").join("out/nested");
+        let body = format!("{MARKER}\nx\n");
+        let tree = OutputTree::open(&d).unwrap();
+        let mut ch = Changes::default();
+        for f in ["terraform/a/x.tf", "terraform/a/sub/y.tf", "k8s/b/z.yaml"] {
+            tree.put(f, &body, false, &mut ch).unwrap();
+        }
+        assert!(
+            !d.join("terraform").exists() && !d.join("k8s").exists(),
+            "nothing visible before the commit"
+        );
+        drop(tree);
+        assert!(
+            !d.parent().unwrap().exists(),
+            "a failed build removes the output folder and parents it made"
+        );
+
+        let tree = OutputTree::open(&d).unwrap();
+        let mut ch = Changes::default();
+        for f in ["terraform/a/x.tf", "terraform/a/sub/y.tf", "k8s/b/z.yaml"] {
+            tree.put(f, &body, false, &mut ch).unwrap();
+        }
+        tree.finish(&["terraform/".into(), "k8s/".into()], None, false, &mut ch)
+            .unwrap();
+        drop(tree);
+        let files: Vec<String> = listing(&d)
+            .into_iter()
+            .filter(|(_, c)| c.is_some())
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ".tierform-manifest",
+                "k8s/b/z.yaml",
+                "terraform/a/sub/y.tf",
+                "terraform/a/x.tf"
+            ]
+        );
     }
 
     #[test]

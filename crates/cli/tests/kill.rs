@@ -224,12 +224,12 @@ fn killed_builds_leave_old_or_new_files_and_the_next_run_converges() {
         let now = generated_part(&out, &when);
         let (mut old, mut new, mut temps) = (0, 0, 0);
         for (rel, bytes) in &now {
-            let name = rel.rsplit('/').next().unwrap();
-            if name.contains(TMP_TAG) {
+            // A temporary file, or a file inside a new folder staged whole under a temporary name.
+            if let Some(seg) = rel.split('/').find(|seg| seg.contains(TMP_TAG)) {
                 // Hidden and recognisable; the next run removes it (checked below).
                 assert!(
-                    name.starts_with('.'),
-                    "{when}: visible temporary file {rel}"
+                    seg.starts_with('.'),
+                    "{when}: visible temporary file or folder {rel}"
                 );
                 temps += 1;
                 continue;
