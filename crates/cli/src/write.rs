@@ -272,13 +272,23 @@ impl OutputTree {
     /// Where `path` is staged if one of its folders is new to this build.
     fn in_new_folder(&self, path: &Path) -> Option<PathBuf> {
         let folders = lock(&self.new_folders);
+        self.staged_inside(&folders, path)
+    }
+
+    fn staged_inside(&self, folders: &BTreeMap<PathBuf, PathBuf>, path: &Path) -> Option<PathBuf> {
         if folders.is_empty() {
             return None;
         }
-        path.ancestors()
-            .skip(1)
-            .take_while(|a| *a != self.root)
+        self.folders_below_root(path)
             .find_map(|a| Some(folders.get(a)?.join(path.strip_prefix(a).ok()?)))
+    }
+
+    /// The folders of `path` inside the output folder, innermost first.
+    fn folders_below_root<'p>(
+        &self,
+        path: &'p Path,
+    ) -> impl Iterator<Item = &'p Path> + use<'p, '_> {
+        path.ancestors().skip(1).take_while(|a| *a != self.root)
     }
 
     /// Stages the outermost missing folder of `path` as a hidden temporary folder beside it
@@ -286,15 +296,7 @@ impl OutputTree {
     /// missing). Under the lock, so two workers that both found a folder missing stage it once.
     fn new_folder_for(&self, path: &Path) -> io::Result<Option<PathBuf>> {
         let mut folders = lock(&self.new_folders);
-        let below_root: Vec<&Path> = path
-            .ancestors()
-            .skip(1)
-            .take_while(|a| *a != self.root)
-            .collect();
-        if let Some(inside) = below_root
-            .iter()
-            .find_map(|a| Some(folders.get(*a)?.join(path.strip_prefix(a).ok()?)))
-        {
+        if let Some(inside) = self.staged_inside(&folders, path) {
             return Ok(Some(inside));
         }
         if !self.root.exists() {
@@ -307,6 +309,7 @@ impl OutputTree {
             );
             fs::create_dir_all(&self.root)?;
         }
+        let below_root: Vec<&Path> = self.folders_below_root(path).collect();
         let Some(outermost) = below_root.into_iter().rev().find(|a| !a.exists()) else {
             return Ok(None);
         };
