@@ -215,7 +215,11 @@ impl Emitter<'_> {
                 self.column += 1;
             }
         }
-        self.column += s.chars().count();
+        self.column += if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        };
         self.whitespace = false;
         self.indention = false;
         Some(())

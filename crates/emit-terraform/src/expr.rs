@@ -92,10 +92,10 @@ pub(crate) fn template(parts: impl IntoIterator<Item = Part>) -> Expression {
     let mut s = String::new();
     for p in parts {
         match p {
-            Part::Lit(t) => s.push_str(&escape_template_literal(&t)),
+            Part::Lit(t) => escape_template_literal(&mut s, &t),
             Part::Ref(e) => {
                 s.push_str("${");
-                s.push_str(&one_line(&e));
+                write_one_line(&mut s, &e);
                 s.push('}');
             }
         }
@@ -115,8 +115,14 @@ pub(crate) fn interp(e: impl Into<Expression>) -> Part {
 
 /// Escapes text for the inside of a quoted template: quotes, backslashes, control characters
 /// and the `${` / `%{` markers.
-fn escape_template_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn escape_template_literal(out: &mut String, s: &str) {
+    if !s
+        .bytes()
+        .any(|c| matches!(c, b'"' | b'\\' | b'\n' | b'\r' | b'\t' | b'$' | b'%'))
+    {
+        out.push_str(s);
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -132,7 +138,6 @@ fn escape_template_literal(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// An object with the keys in the given order. Keys that are plain identifiers are written
@@ -148,11 +153,13 @@ pub(crate) fn object<K: AsRef<str>>(
 }
 
 fn object_key(k: &str) -> ObjectKey {
-    let mut chars = k.chars();
-    let ident = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let b = k.as_bytes();
+    let ident = b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_');
     if ident {
         ObjectKey::Identifier(Identifier::unchecked(k))
     } else {
@@ -329,6 +336,15 @@ fn ascii_object_key(s: &str) -> Option<bool> {
 pub(crate) fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     let b = s.as_bytes();
+    // Most strings need no escape at all: one pass to find out, then one copy.
+    if !b
+        .iter()
+        .any(|&c| c < 0x20 || matches!(c, b'"' | b'\\' | b'$' | b'%'))
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     match b.windows(2).position(|w| matches!(w, b"${" | b"%{")) {
         None => write_escaped(out, s),
         Some(first) => {

@@ -77,7 +77,7 @@ impl Text {
             for c in &cells[k..m] {
                 let l = lead(c);
                 aligned.push_str(&out[cursor..c.start + l]);
-                aligned.extend(std::iter::repeat_n(' ', width - l + 1));
+                push_spaces(&mut aligned, width - l + 1);
                 aligned.push_str(&out[c.eq..c.end]);
                 cursor = c.end;
             }
@@ -86,6 +86,16 @@ impl Text {
         aligned.push_str(&out[cursor..]);
         aligned
     }
+}
+
+/// `n` spaces.
+fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 /// A whole file: the header, then the blocks separated by blank lines.
