@@ -258,6 +258,10 @@ fn block_plain_allowed(s: &str) -> Option<bool> {
     if b.is_empty() {
         return Some(true);
     }
+    let leading_or_trailing_space = b[0] == b' ' || b[b.len() - 1] == b' ';
+    if s.is_ascii() {
+        return block_plain_allowed_ascii(b).map(|ok| ok && !leading_or_trailing_space);
+    }
     let mut indicators = b.starts_with(b"---") || b.starts_with(b"...");
     // Whether the character after byte `i` (a character start) is blank or the end; `\0` and
     // line breaks cannot occur here, tabs neither (rejected below before they matter, since a
@@ -295,8 +299,47 @@ fn block_plain_allowed(s: &str) -> Option<bool> {
         }
         previous_space = c == ' ';
     }
-    let leading_or_trailing_space = b[0] == b' ' || b[b.len() - 1] == b' ';
     Some(!indicators && !leading_or_trailing_space)
+}
+
+/// [`block_plain_allowed`] for a non-empty ASCII string, byte by byte (most scalars): the
+/// same rules without decoding characters.
+fn block_plain_allowed_ascii(b: &[u8]) -> Option<bool> {
+    let followed_by_space = |next: usize| next >= b.len() || b[next] == b' ';
+    let first = b[0];
+    let mut indicators = b.starts_with(b"---")
+        || b.starts_with(b"...")
+        || matches!(
+            first,
+            b'#' | b','
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+        )
+        || (matches!(first, b'?' | b':' | b'-') && followed_by_space(1));
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b' '..=b'~' => {}
+            // Control characters: libyaml double-quotes them (tabs included).
+            _ => return None,
+        }
+        if i > 0 {
+            indicators |= c == b':' && followed_by_space(i + 1);
+            indicators |= c == b'#' && b[i - 1] == b' ';
+        }
+    }
+    Some(!indicators)
 }
 
 /// libyaml's `IS_PRINTABLE`, by code point (it reads UTF-8 lead bytes): `\n`, ASCII from space
