@@ -103,7 +103,9 @@ pub struct OutputTree {
     /// holding everything this build writes under it, renamed into place by
     /// [`OutputTree::finish`] like a staged file. A new environment costs one rename, not one
     /// per file, and still appears complete or not at all.
-    new_folders: Mutex<BTreeMap<PathBuf, PathBuf>>,
+    /// Keyed by the folder relative to the output folder (`terraform/dev`): looked up for
+    /// every file, so by string, not by `Path` (whose comparisons go component by component).
+    new_folders: Mutex<BTreeMap<String, PathBuf>>,
     /// The output folder and its parents, if this build made them: removed again (innermost
     /// first) if the build fails before committing.
     created_root: Mutex<Vec<PathBuf>>,
@@ -245,19 +247,20 @@ impl OutputTree {
                 .push(unified_diff(rel, &old, contents, existed));
             return Ok(());
         }
-        self.stage(&path, contents.as_bytes())
+        self.stage(rel, &path, contents.as_bytes())
             .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
     }
 
-    fn stage(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        if let Some(inside) = self.in_new_folder(path) {
+    /// Stages `rel` (a path relative to the output folder, `/`-separated, as emitted).
+    fn stage(&self, rel: &str, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        if let Some(inside) = self.in_new_folder(rel) {
             return write_creating_folders(&inside, bytes);
         }
         let tmp = temp_path(path);
         let mut f = match fs::File::create(&tmp) {
             Ok(f) => f,
             // The folder does not exist yet: stage the whole folder.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.new_folder_for(path)? {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.new_folder_for(rel)? {
                 Some(inside) => return write_creating_folders(&inside, bytes),
                 // What was missing was the output folder itself, made just now.
                 None => fs::File::create(&tmp)?,
@@ -269,34 +272,17 @@ impl OutputTree {
         f.write_all(bytes)
     }
 
-    /// Where `path` is staged if one of its folders is new to this build.
-    fn in_new_folder(&self, path: &Path) -> Option<PathBuf> {
-        let folders = lock(&self.new_folders);
-        self.staged_inside(&folders, path)
+    /// Where `rel` is staged if one of its folders is new to this build.
+    fn in_new_folder(&self, rel: &str) -> Option<PathBuf> {
+        staged_inside(&lock(&self.new_folders), rel)
     }
 
-    fn staged_inside(&self, folders: &BTreeMap<PathBuf, PathBuf>, path: &Path) -> Option<PathBuf> {
-        if folders.is_empty() {
-            return None;
-        }
-        self.folders_below_root(path)
-            .find_map(|a| Some(folders.get(a)?.join(path.strip_prefix(a).ok()?)))
-    }
-
-    /// The folders of `path` inside the output folder, innermost first.
-    fn folders_below_root<'p>(
-        &self,
-        path: &'p Path,
-    ) -> impl Iterator<Item = &'p Path> + use<'p, '_> {
-        path.ancestors().skip(1).take_while(|a| *a != self.root)
-    }
-
-    /// Stages the outermost missing folder of `path` as a hidden temporary folder beside it
-    /// and says where `path` goes inside it (`None`: no folder below the output folder is
+    /// Stages the outermost missing folder of `rel` as a hidden temporary folder beside it
+    /// and says where `rel` goes inside it (`None`: no folder below the output folder is
     /// missing). Under the lock, so two workers that both found a folder missing stage it once.
-    fn new_folder_for(&self, path: &Path) -> io::Result<Option<PathBuf>> {
+    fn new_folder_for(&self, rel: &str) -> io::Result<Option<PathBuf>> {
         let mut folders = lock(&self.new_folders);
-        if let Some(inside) = self.staged_inside(&folders, path) {
+        if let Some(inside) = staged_inside(&folders, rel) {
             return Ok(Some(inside));
         }
         if !self.root.exists() {
@@ -309,13 +295,16 @@ impl OutputTree {
             );
             fs::create_dir_all(&self.root)?;
         }
-        let below_root: Vec<&Path> = self.folders_below_root(path).collect();
-        let Some(outermost) = below_root.into_iter().rev().find(|a| !a.exists()) else {
+        let Some((outermost, inner)) = rel
+            .match_indices('/')
+            .map(|(i, _)| (&rel[..i], &rel[i + 1..]))
+            .find(|(folder, _)| !self.root.join(folder).exists())
+        else {
             return Ok(None);
         };
-        let tmp = temp_path(outermost);
+        let tmp = temp_path(&self.root.join(outermost));
         fs::create_dir(&tmp)?;
-        let inside = tmp.join(path.strip_prefix(outermost).unwrap_or(path));
+        let inside = tmp.join(inner);
         folders.insert(outermost.to_owned(), tmp);
         Ok(Some(inside))
     }
@@ -327,7 +316,7 @@ impl OutputTree {
         staged.extend(
             std::mem::take(&mut *lock(&self.new_folders))
                 .into_iter()
-                .map(|(path, tmp)| (tmp, path)),
+                .map(|(folder, tmp)| (tmp, self.root.join(folder))),
         );
         lock(&self.created_root).clear();
         let failed = staged
@@ -464,6 +453,15 @@ impl Drop for OutputTree {
             let _ = fs::remove_dir(dir);
         }
     }
+}
+
+/// Where `rel` goes if one of its folders (innermost first) is staged whole.
+fn staged_inside(folders: &BTreeMap<String, PathBuf>, rel: &str) -> Option<PathBuf> {
+    if folders.is_empty() {
+        return None;
+    }
+    rel.rmatch_indices('/')
+        .find_map(|(i, _)| Some(folders.get(&rel[..i])?.join(&rel[i + 1..])))
 }
 
 /// Writes a file inside a staged folder, making its subfolders as needed (nobody sees them
