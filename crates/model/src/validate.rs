@@ -237,10 +237,14 @@ fn has_url_password(value: &str) -> bool {
 /// Every string of the resolved model, with its path: the last line of defence against a
 /// credential pasted anywhere (a description, a tag, a health-check path), since every string
 /// of the model can reach a generated file.
-fn scan_for_credentials(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Diagnostic>) {
+fn scan_for_credentials<'v>(
+    v: &'v serde_json::Value,
+    path: &mut Vec<Segment<'v>>,
+    out: &mut Vec<Diagnostic>,
+) {
     match v {
         serde_json::Value::String(s) if looks_secret_value(s) => {
-            let path = FieldPath(path.clone());
+            let path = FieldPath(path.iter().map(Segment::to_string).collect());
             if !out
                 .iter()
                 .any(|d| d.code == "secret-literal" && d.path == path)
@@ -253,19 +257,35 @@ fn scan_for_credentials(v: &serde_json::Value, path: &mut Vec<String>, out: &mut
         }
         serde_json::Value::Object(o) => {
             for (k, x) in o {
-                path.push(k.clone());
+                path.push(Segment::Key(k));
                 scan_for_credentials(x, path, out);
                 path.pop();
             }
         }
         serde_json::Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                path.push(i.to_string());
+                path.push(Segment::Index(i));
                 scan_for_credentials(x, path, out);
                 path.pop();
             }
         }
         _ => {}
+    }
+}
+
+/// A step of the scan's path, borrowed: every environment is scanned and findings are rare,
+/// so the path becomes strings only for a finding.
+enum Segment<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+impl std::fmt::Display for Segment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Segment::Key(k) => f.write_str(k),
+            Segment::Index(i) => write!(f, "{i}"),
+        }
     }
 }
 
