@@ -172,6 +172,33 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
     policy(&app.app, name, COMPONENT, ingress, egress)
 }
 
+/// JSON pointers of every `ipBlock.cidr` equal to `cidr` in `policy`, in the order of its JSON
+/// (`spec.egress` before `spec.ingress`, as k8s-openapi serialises the spec): what a walk of
+/// `serde_json::to_value(policy)` finds, without building that value. Only the peers of rules
+/// hold an `ipBlock`; metadata and selectors are string maps.
+pub(crate) fn cidr_pointers(policy: &NetworkPolicy, cidr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(spec) = &policy.spec else {
+        return out;
+    };
+    let mut push = |direction: &str, i: usize, peers: &str, j: usize, peer: &NetworkPolicyPeer| {
+        if peer.ip_block.as_ref().is_some_and(|b| b.cidr == cidr) {
+            out.push(format!("/spec/{direction}/{i}/{peers}/{j}/ipBlock/cidr"));
+        }
+    };
+    for (i, rule) in spec.egress.iter().flatten().enumerate() {
+        for (j, peer) in rule.to.iter().flatten().enumerate() {
+            push("egress", i, "to", j, peer);
+        }
+    }
+    for (i, rule) in spec.ingress.iter().flatten().enumerate() {
+        for (j, peer) in rule.from.iter().flatten().enumerate() {
+            push("ingress", i, "from", j, peer);
+        }
+    }
+    out
+}
+
 /// The port of Redis and Valkey.
 pub(crate) const REDIS_PORT: u16 = 6379;
 

@@ -106,6 +106,15 @@ struct Replace {
     value: String,
 }
 
+/// One JSON 6902 operation as written inline in a patch: serialised straight to JSON text,
+/// with the fields in the order a `json!` object of them keeps (serde_json `preserve_order`).
+#[derive(Debug, Serialize)]
+struct Operation<'a> {
+    op: &'static str,
+    path: &'a str,
+    value: &'a str,
+}
+
 /// The base's `kustomization.yaml`.
 pub(crate) fn base_kustomization(namespace: &str, resources: Vec<String>) -> String {
     yaml::single(&Kustomization::new(namespace.to_owned(), resources))
@@ -202,9 +211,8 @@ impl Overlay {
                 }
             }
             // The VPC range wherever the service's policy names it.
-            let policy = serde_json::to_value(network::service_policy(app, name, s))
-                .expect("policies serialise");
-            for path in pointers_to_cidr(&policy, &app.network.cidr) {
+            let policy = network::service_policy(app, name, s);
+            for path in network::cidr_pointers(&policy, &app.network.cidr) {
                 overlay.replaces.push(Replace {
                     kind: "NetworkPolicy",
                     name: name.clone(),
@@ -256,12 +264,16 @@ impl Overlay {
             });
             files.insert(path, yaml::file(docs));
         }
-        let mut by_target: IndexMap<(&str, &str), Vec<Value>> = IndexMap::new();
+        let mut by_target: IndexMap<(&str, &str), Vec<Operation>> = IndexMap::new();
         for r in &self.replaces {
             by_target
                 .entry((r.kind, r.name.as_str()))
                 .or_default()
-                .push(json!({"op": "replace", "path": r.path, "value": r.value}));
+                .push(Operation {
+                    op: "replace",
+                    path: &r.path,
+                    value: &r.value,
+                });
         }
         for ((kind, name), ops) in by_target {
             k.patches.push(Patch {
@@ -341,7 +353,9 @@ fn image_name(image: &str) -> &str {
     }
 }
 
-/// JSON pointers of every `ipBlock.cidr` equal to `cidr`.
+/// JSON pointers of every `ipBlock.cidr` equal to `cidr`, by walking the JSON: the definition
+/// [`network::cidr_pointers`] is tested against.
+#[cfg(test)]
 fn pointers_to_cidr(v: &Value, cidr: &str) -> Vec<String> {
     // One path buffer, grown and cut back on the way down and up: a string per visited key
     // made this walk an eighth of a whole build's instructions.
@@ -441,6 +455,140 @@ mod tests {
             d,
             json!({"data": {"A": "9"}, "spec": {"containers": [{"name": "a", "image": "x", "resources": {"limits": {"cpu": "2"}}}]}})
         );
+    }
+
+    /// The typed walk of [`network::cidr_pointers`] finds what the JSON walk finds, for every
+    /// service of every environment of every fixture, with the environment's own range and with
+    /// ranges that also match other peers (`0.0.0.0/0` of HTTPS out) or none.
+    #[test]
+    fn typed_cidr_pointers_equal_the_json_walk() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut specs: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+            .collect();
+        specs.push(dir.join("bench/webstack.hcl"));
+        let mut checked = 0;
+        for spec in specs {
+            let model = tierform_model::Model::load(&spec).unwrap();
+            for id in model.environments() {
+                let env = model.resolve(&id).unwrap();
+                let app = &env.app;
+                for (name, s) in &app.services {
+                    let policy = network::service_policy(app, name, s);
+                    let value = serde_json::to_value(&policy).unwrap();
+                    for cidr in [app.network.cidr.as_str(), "0.0.0.0/0", "192.0.2.0/24"] {
+                        assert_eq!(
+                            network::cidr_pointers(&policy, cidr),
+                            pointers_to_cidr(&value, cidr),
+                            "{} {} {name} {cidr}",
+                            spec.display(),
+                            env.name
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// Several rules and peers each way, ranges in both directions, and rules without peers.
+    #[test]
+    fn typed_cidr_pointers_on_a_crowded_policy() {
+        use k8s_openapi::api::networking::v1::{
+            IPBlock, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+        };
+        let block = |cidr: &str| NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: cidr.to_owned(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let peers = || {
+            Some(vec![
+                block("10.0.0.0/16"),
+                NetworkPolicyPeer::default(),
+                block("10.1.0.0/16"),
+                block("10.0.0.0/16"),
+            ])
+        };
+        let ingress = vec![
+            NetworkPolicyIngressRule {
+                from: None,
+                ports: None,
+            },
+            NetworkPolicyIngressRule {
+                from: peers(),
+                ports: None,
+            },
+        ];
+        let egress = vec![
+            NetworkPolicyEgressRule {
+                to: peers(),
+                ports: None,
+            },
+            NetworkPolicyEgressRule {
+                to: Some(Vec::new()),
+                ports: None,
+            },
+            network::https_out(),
+            NetworkPolicyEgressRule {
+                to: peers(),
+                ports: None,
+            },
+        ];
+        for (ingress, egress) in [
+            (ingress.clone(), egress.clone()),
+            (Vec::new(), egress),
+            (ingress, Vec::new()),
+        ] {
+            let policy = network::policy("a", "b", "c", ingress, egress);
+            let value = serde_json::to_value(&policy).unwrap();
+            for cidr in ["10.0.0.0/16", "10.1.0.0/16", "0.0.0.0/0", "x"] {
+                assert_eq!(
+                    network::cidr_pointers(&policy, cidr),
+                    pointers_to_cidr(&value, cidr)
+                );
+            }
+        }
+    }
+
+    /// Operations serialise to the text the `json!` values they replaced did.
+    #[test]
+    fn operations_serialise_as_their_json_values() {
+        let tricky = [
+            "/spec/rules/0/host",
+            "a\"b\\c\u{1}\n\t\u{7f}é\u{2028}<>&'",
+            "",
+            "~0~1/",
+        ];
+        for path in tricky {
+            for value in tricky {
+                let ops = [
+                    Operation {
+                        op: "replace",
+                        path,
+                        value,
+                    },
+                    Operation {
+                        op: "replace",
+                        path: value,
+                        value: path,
+                    },
+                ];
+                let values: Vec<Value> = ops
+                    .iter()
+                    .map(|o| json!({"op": o.op, "path": o.path, "value": o.value}))
+                    .collect();
+                assert_eq!(
+                    serde_json::to_string(&ops).unwrap(),
+                    serde_json::to_string(&values).unwrap()
+                );
+            }
+        }
     }
 
     #[test]
