@@ -9,14 +9,15 @@ use hcl::{Expression, Identifier, Object, ObjectKey};
 /// A reference under construction: `root.attr[index]...`.
 #[derive(Debug, Clone)]
 pub(crate) struct Ref {
-    root: String,
+    /// An identifier from a `&str`: short ones are stored inline, not on the heap.
+    root: Variable,
     ops: Vec<TraversalOperator>,
 }
 
 /// Starts a reference at a root variable (`aws_vpc`, `data`, `count`, `each`, `local`).
 pub(crate) fn var(root: &str) -> Ref {
     Ref {
-        root: root.to_owned(),
+        root: Variable::unchecked(root),
         ops: Vec::new(),
     }
 }
@@ -57,7 +58,7 @@ impl Ref {
 
 impl From<Ref> for Expression {
     fn from(r: Ref) -> Expression {
-        let root = Variable::unchecked(r.root);
+        let root = r.root;
         if r.ops.is_empty() {
             Expression::Variable(root)
         } else {
@@ -145,7 +146,8 @@ fn escape_template_literal(out: &mut String, s: &str) {
 pub(crate) fn object<K: AsRef<str>>(
     items: impl IntoIterator<Item = (K, Expression)>,
 ) -> Expression {
-    let mut o: Object<ObjectKey, Expression> = Object::new();
+    let items = items.into_iter();
+    let mut o: Object<ObjectKey, Expression> = Object::with_capacity(items.size_hint().0);
     for (k, v) in items {
         o.insert(object_key(k.as_ref()), v);
     }

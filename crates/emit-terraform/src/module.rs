@@ -221,7 +221,7 @@ fn expr_json(e: &Expression) -> Value {
 #[derive(Debug, Clone)]
 pub(crate) struct B {
     ident: &'static str,
-    labels: Vec<String>,
+    labels: Vec<BlockLabel>,
     body: Vec<Structure>,
     gaps: Vec<usize>,
     skips: Vec<Skip>,
@@ -248,7 +248,7 @@ impl B {
     }
     /// Adds a label.
     pub(crate) fn label(mut self, l: &str) -> B {
-        self.labels.push(l.to_owned());
+        self.labels.push(BlockLabel::String(l.to_owned()));
         self
     }
     /// Adds an argument.
@@ -305,8 +305,9 @@ impl B {
     fn finish(self) -> (Block, Vec<usize>, Vec<Skip>) {
         let block = Block {
             identifier: Identifier::unchecked(self.ident),
-            labels: self.labels.into_iter().map(BlockLabel::String).collect(),
-            body: Body::from(self.body),
+            labels: self.labels,
+            // The vector as it is: `Body::from` would copy it into a new one.
+            body: Body(self.body),
         };
         (block, self.gaps, self.skips)
     }
