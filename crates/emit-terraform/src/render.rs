@@ -38,11 +38,41 @@ struct Cell {
     end: usize,
 }
 
+/// Where the text an expression wrote has line breaks, known as it is written so that the
+/// text need not be searched again at every level that holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lines {
+    /// None.
+    One,
+    /// A line break before the last character that is not whitespace.
+    Many,
+    /// Line breaks only in trailing whitespace.
+    TrailingBreak,
+}
+
+impl Lines {
+    /// The line breaks of `s`, text written as one piece.
+    fn of(s: &str) -> Lines {
+        if !s.contains('\n') {
+            Lines::One
+        } else if s.trim_end().contains('\n') {
+            Lines::Many
+        } else {
+            Lines::TrailingBreak
+        }
+    }
+}
+
 impl Text {
     /// Records the line from `start` to the end of the text as an assignment whose key ends
-    /// at `key_end` (` = ` follows), unless what follows the key spans lines.
-    fn assignment(&mut self, start: usize, key_end: usize) {
-        if !self.out[key_end..].contains('\n') {
+    /// at `key_end` (` = ` follows), unless what follows the key (`value`) spans lines.
+    fn assignment(&mut self, start: usize, key_end: usize, value: Lines) {
+        debug_assert_eq!(
+            value == Lines::One,
+            !self.out[key_end..].contains('\n'),
+            "line breaks recorded while writing"
+        );
+        if value == Lines::One {
             self.cells.push(Cell {
                 start,
                 eq: key_end + 1,
@@ -165,15 +195,19 @@ fn body(t: &mut Text, items: &Body, indent: usize, gaps: &[usize]) {
         }
         let start = t.out.len();
         let first_cell = t.cells.len();
+        let mut spacious = true;
         match s {
             Structure::Attribute(a) => {
                 pad(&mut t.out, indent);
                 t.out.push_str(a.key.as_str());
                 let key_end = t.out.len();
                 t.out.push_str(" = ");
-                expr(t, &a.expr, indent);
-                t.assignment(start, key_end);
+                let value = expr(t, &a.expr, indent);
+                t.assignment(start, key_end, value);
                 t.out.push('\n');
+                // The text from `start` with trailing whitespace trimmed spans lines when the
+                // key does (` = ` follows it) or the value does before its own end.
+                spacious = value == Lines::Many || a.key.as_str().contains('\n');
             }
             Structure::Block(b) => {
                 block_header(&mut t.out, b, indent);
@@ -187,7 +221,11 @@ fn body(t: &mut Text, items: &Body, indent: usize, gaps: &[usize]) {
                 }
             }
         }
-        let spacious = is_block || t.out[start..].trim_end().contains('\n');
+        debug_assert_eq!(
+            spacious,
+            is_block || t.out[start..].trim_end().contains('\n'),
+            "line breaks recorded while writing"
+        );
         if i > 0 && !gap_before && spacious {
             t.insert_blank_line(start, first_cell);
         }
@@ -198,9 +236,10 @@ fn body(t: &mut Text, items: &Body, indent: usize, gaps: &[usize]) {
 /// An expression starting at the current position of a line indented `indent` levels, appended
 /// to the text; lines after the first carry their own indentation. Written into the caller's
 /// buffer rather than returned: a string per nested value made allocation a large part of
-/// every build's time.
-fn expr(t: &mut Text, e: &Expression, indent: usize) {
-    match e {
+/// every build's time. Returns where the text written has line breaks.
+fn expr(t: &mut Text, e: &Expression, indent: usize) -> Lines {
+    let begin = t.out.len();
+    let lines = match e {
         Expression::Object(o) if !o.is_empty() => {
             t.out.push_str("{\n");
             for (k, v) in o {
@@ -209,12 +248,13 @@ fn expr(t: &mut Text, e: &Expression, indent: usize) {
                 key(&mut t.out, k);
                 let key_end = t.out.len();
                 t.out.push_str(" = ");
-                expr(t, v, indent + 1);
-                t.assignment(start, key_end);
+                let value = expr(t, v, indent + 1);
+                t.assignment(start, key_end, value);
                 t.out.push('\n');
             }
             pad(&mut t.out, indent);
             t.out.push('}');
+            Lines::Many
         }
         Expression::Array(items) => {
             // Written once on one line: the text is both the length test and the result.
@@ -222,7 +262,7 @@ fn expr(t: &mut Text, e: &Expression, indent: usize) {
                 let start = t.out.len();
                 write_one_line(&mut t.out, e);
                 if t.out.len() - start <= MAX_INLINE_LIST {
-                    return;
+                    return Lines::of(&t.out[start..]);
                 }
                 t.out.truncate(start);
             }
@@ -234,8 +274,11 @@ fn expr(t: &mut Text, e: &Expression, indent: usize) {
             }
             pad(&mut t.out, indent);
             t.out.push(']');
+            Lines::Many
         }
         Expression::FuncCall(f) if f.args.iter().any(composite) => {
+            let start = t.out.len();
+            let mut lines = Lines::One;
             for ns in &f.name.namespace {
                 t.out.push_str(ns.as_str());
                 t.out.push_str("::");
@@ -246,13 +289,21 @@ fn expr(t: &mut Text, e: &Expression, indent: usize) {
                 if i > 0 {
                     t.out.push_str(", ");
                 }
-                expr(t, a, indent);
+                if expr(t, a, indent) != Lines::One {
+                    lines = Lines::Many;
+                }
             }
             t.out.push(')');
+            // A break inside an argument comes before the `)`; the name is searched (short).
+            if lines == Lines::One && t.out[start..].contains('\n') {
+                lines = Lines::Many;
+            }
+            lines
         }
         // hclwrite puts spaces inside the braces of an object `for` (`{ for k in x : k => v }`);
         // hcl-rs writes none.
         Expression::ForExpr(f) if f.key_expr.is_some() => {
+            let start = t.out.len();
             let s = one_line(e);
             match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(inner) => {
@@ -262,9 +313,25 @@ fn expr(t: &mut Text, e: &Expression, indent: usize) {
                 }
                 None => t.out.push_str(&s),
             }
+            Lines::of(&t.out[start..])
         }
-        other => write_one_line(&mut t.out, other),
-    }
+        // Quoted strings escape every control character; literals have none.
+        Expression::String(_) | Expression::Null | Expression::Bool(_) | Expression::Number(_) => {
+            write_one_line(&mut t.out, e);
+            Lines::One
+        }
+        other => {
+            let start = t.out.len();
+            write_one_line(&mut t.out, other);
+            Lines::of(&t.out[start..])
+        }
+    };
+    debug_assert_eq!(
+        lines,
+        Lines::of(&t.out[begin..]),
+        "line breaks recorded while writing"
+    );
+    lines
 }
 
 /// Whether an expression spans lines: a non-empty object, or a list or call holding one.
@@ -425,6 +492,73 @@ fn skip_interpolation(b: &[u8], start: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blocks whose values hold line breaks where the structure does not show them (heredocs,
+    /// whose text hcl-rs writes, templates, keys): rendering them in a debug build checks
+    /// each recorded [`Lines`], the assignments and the blank lines against a search of the
+    /// text (the `debug_assert`s in [`expr`], [`Text::assignment`] and [`body`]).
+    #[test]
+    fn line_breaks_recorded_while_writing_match_the_text() {
+        use crate::expr::{call, object};
+        use crate::module::{Module, TfFile, B};
+        use hcl::expr::{Heredoc, TemplateExpr};
+        let heredoc = |text: &str| {
+            Expression::from(TemplateExpr::Heredoc(Heredoc::new(
+                hcl::Identifier::unchecked("EOT"),
+                text,
+            )))
+        };
+        let quoted = |text: &str| Expression::from(TemplateExpr::QuotedString(text.to_owned()));
+        let values = || {
+            vec![
+                Expression::from("a\nb"),
+                heredoc("one\ntwo\n"),
+                heredoc(""),
+                quoted("x\n"),
+                quoted("x\n \n"),
+                quoted("\u{2028}x\n\u{3000}"),
+                quoted("x"),
+                Expression::Variable(hcl::expr::Variable::unchecked("v\n")),
+                Expression::Variable(hcl::expr::Variable::unchecked("v\n\u{2028} ")),
+                Expression::Array(vec![quoted("a\n"), Expression::from(1)]),
+                Expression::Array(vec![heredoc("h\n"), object([("k", Expression::from("v"))])]),
+                call("f", [quoted("a\n"), quoted("b")]),
+                call("f", [object([("k", quoted("v\n"))]), heredoc("h\n")]),
+                object([("k", heredoc("h\n")), ("a-b", quoted("\n"))]),
+                Expression::Object(
+                    [(
+                        hcl::ObjectKey::Expression(quoted("key\n")),
+                        Expression::from("v"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                ),
+            ]
+        };
+        let mut m = Module::default();
+        for (i, v) in values().into_iter().enumerate() {
+            let mut b = B::resource("t", &format!("r{i}")).attr("before", 1);
+            b = b.attr("value", v).attr("after", "x");
+            for (j, w) in values().into_iter().enumerate() {
+                b = b.attr(if j % 2 == 0 { "k" } else { "longer_key" }, w);
+            }
+            b = b.attr("key\n", "v").attr("after_key", "x");
+            b = b.block(B::new("nested").attr("value", heredoc("n\n")).attr("z", 1));
+            m.push(TfFile::Network, "c", b);
+        }
+        m.push(TfFile::Network, "c", B::resource("t", "empty"));
+        // Written block by block: `file` would also compare the alignment with `align`, which
+        // reads a raw line break in a key or reference differently (no generated text has
+        // one); the line breaks are what is checked here.
+        let mut t = Text {
+            out: String::new(),
+            cells: Vec::new(),
+        };
+        for b in &m.blocks {
+            top_block(&mut t, b);
+        }
+        assert!(t.out.contains("<<EOT"), "{}", t.out);
+    }
 
     #[test]
     fn aligns_runs_of_one_line_assignments() {
