@@ -63,12 +63,18 @@ impl Stmt {
         self
     }
     fn into_expr(self) -> Expression {
-        let mut items: Vec<(&str, Expression)> =
-            vec![("Sid", self.sid.into()), ("Effect", self.effect.into())];
+        // At most six entries: one allocation.
+        let mut items: Vec<(&str, Expression)> = Vec::with_capacity(6);
+        items.push(("Sid", self.sid.into()));
+        items.push(("Effect", self.effect.into()));
         if let Some((kind, who)) = self.principal {
             items.push(("Principal", object([(kind, who)])));
         }
-        items.push(("Action", strings(&self.actions)));
+        // The action strings move into the list (`strings` would copy them).
+        items.push((
+            "Action",
+            Expression::Array(self.actions.into_iter().map(Expression::String).collect()),
+        ));
         if !self.resources.is_empty() {
             items.push((
                 if self.not_resources {
