@@ -99,12 +99,12 @@ pub struct OutputTree {
     existing: BTreeMap<String, bool>,
     /// Written but not yet renamed into place: (temporary file, final path).
     staged: Mutex<Vec<(PathBuf, PathBuf)>>,
-    /// Folders that do not exist yet, staged whole: final path -> the hidden temporary folder
-    /// holding everything this build writes under it, renamed into place by
-    /// [`OutputTree::finish`] like a staged file. A new environment costs one rename, not one
-    /// per file, and still appears complete or not at all.
-    /// Keyed by the folder relative to the output folder (`terraform/dev`): looked up for
-    /// every file, so by string, not by `Path` (whose comparisons go component by component).
+    /// Folders that do not exist yet, staged whole: the folder (relative to the output folder,
+    /// such as `terraform/dev`) -> the hidden temporary folder holding everything this build
+    /// writes under it, renamed into place by [`OutputTree::finish`] like a staged file. A new
+    /// environment costs one rename, not one per file, and still appears complete or not at
+    /// all. Looked up for every file, so keyed by string, not by `Path` (whose comparisons go
+    /// component by component).
     new_folders: Mutex<BTreeMap<String, PathBuf>>,
     /// The output folder and its parents, if this build made them: removed again (innermost
     /// first) if the build fails before committing.
@@ -219,7 +219,8 @@ impl OutputTree {
     }
 
     /// Stages one file if its content changed (or, with `dry_run`, records the diff): the new
-    /// content goes to a temporary file beside it, renamed into place by [`OutputTree::finish`].
+    /// content goes to a temporary file beside it (or into its staged new folder), renamed into
+    /// place by [`OutputTree::finish`]. Called by many workers at once.
     pub fn put(
         &self,
         rel: &str,
