@@ -30,7 +30,7 @@ const MANIFEST_HEADER: &str =
 const INPUTS_LINE: &str = "# inputs: ";
 
 /// Trees with fewer files are checked on one thread by [`OutputTree::up_to_date`].
-const PARALLEL_READ_FROM: usize = 1000;
+const PARALLEL_READ_FROM: usize = 256;
 
 /// The subfolders tierform writes into; nothing outside them (but the manifest) is touched.
 pub const OWNED_ROOTS: &[&str] = &["terraform", "k8s", "compose"];
@@ -186,7 +186,7 @@ impl OutputTree {
                 fs::read(self.root.join(rel)).is_ok_and(|bytes| digest(&bytes) == d)
             })
         };
-        // Starting the workers costs about as much as reading a few hundred small files.
+        // Starting the workers costs about as much as reading a hundred or two small files.
         exact
             && if self.manifest.files.len() < PARALLEL_READ_FROM {
                 self.manifest.files.iter().all(as_written)
