@@ -20,31 +20,19 @@ const SEED: u64 = 0x7131_f0c3_5eed_2024;
 /// Temporary files carry this in their names (crates/cli/src/write.rs).
 const TMP_TAG: &str = ".tierform-tmp";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tierform-kill-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
+    common::tmp("kill", name)
 }
 
 fn tierform() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tierform"));
-    c.env("NO_COLOR", "1");
-    c
+    common::command()
 }
 
 fn build(spec: &Path, out: &Path) -> Output {
-    tierform()
-        .arg("build")
-        .arg(spec)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("the binary runs")
+    common::build(spec, out, &[])
 }
 
 #[track_caller]

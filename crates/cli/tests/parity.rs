@@ -9,8 +9,8 @@
 //! print the same text. A violation is never redacted, so it shows as a difference between
 //! the two shapes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 use indexmap::IndexMap;
 use serde_json::{json, Value};
@@ -19,9 +19,8 @@ use tierform_model::{EmittedObject, Environment, EnvironmentId, Model, Platform,
 
 const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 fn load(spec: &str) -> Model {
     Model::load(&root().join(spec)).unwrap_or_else(|ds| panic!("{spec} loads: {ds:?}"))
@@ -55,11 +54,11 @@ fn pair_name(fixture: &str, a: &EnvironmentId, b: &EnvironmentId) -> String {
     format!("{fixture}@{}~{}", a.name, b.name)
 }
 
+/// `tierform ARGS...` from the repository root (the reports name fixtures by relative path).
 fn tierform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tierform"))
+    common::command()
         .args(args)
         .current_dir(root())
-        .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
 }

@@ -5,17 +5,14 @@
 //!   log groups, roles or network, and IAM policies name only the environment's own resources;
 //! - non-production tiers relax hardening only through knobs that parity reports as allowed.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 use tierform_model::parity::{compare, Class};
 use tierform_model::{
     EmittedObject, Environment, EnvironmentId, FileSet, Format, Model, Platform, Runtime, Source,
 };
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 /// Every fixture, by name.
 fn fixtures() -> Vec<(String, Model)> {
