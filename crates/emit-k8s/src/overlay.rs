@@ -63,108 +63,6 @@ struct LabelTransform {
     include_templates: bool,
 }
 
-impl Kustomization {
-    /// The file: written through [`yaml::Writer`] in the order and shape its `Serialize`
-    /// gives (fields in declaration order, empty lists skipped but `resources`), or through
-    /// its JSON value when the writer gives up.
-    fn yaml(&self) -> String {
-        yaml::single_with(|w| self.write(w)).unwrap_or_else(|| yaml::single(self))
-    }
-
-    fn write(&self, w: &mut yaml::Writer) -> Option<()> {
-        let root = w.map();
-        w.key("apiVersion")?;
-        w.str(self.api_version)?;
-        w.key("kind")?;
-        w.str(self.kind)?;
-        w.key("namespace")?;
-        w.str(&self.namespace)?;
-        if !self.labels.is_empty() {
-            w.key("labels")?;
-            let open = w.seq(true);
-            for l in &self.labels {
-                w.item();
-                let m = w.map();
-                w.key("pairs")?;
-                w.string_map(l.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-                w.key("includeSelectors")?;
-                w.bool(l.include_selectors)?;
-                w.key("includeTemplates")?;
-                w.bool(l.include_templates)?;
-                w.end(m);
-            }
-            w.end(open);
-        }
-        w.key("resources")?;
-        w.string_seq(self.resources.iter().map(String::as_str))?;
-        if !self.images.is_empty() {
-            w.key("images")?;
-            let open = w.seq(true);
-            for i in &self.images {
-                w.item();
-                let m = w.map();
-                w.key("name")?;
-                w.str(&i.name)?;
-                w.key("newTag")?;
-                w.str(&i.new_tag)?;
-                if let Some(d) = &i.digest {
-                    w.key("digest")?;
-                    w.str(d)?;
-                }
-                w.end(m);
-            }
-            w.end(open);
-        }
-        if !self.replicas.is_empty() {
-            w.key("replicas")?;
-            let open = w.seq(true);
-            for r in &self.replicas {
-                w.item();
-                let m = w.map();
-                w.key("name")?;
-                w.str(&r.name)?;
-                w.key("count")?;
-                w.uint(u64::from(r.count))?;
-                w.end(m);
-            }
-            w.end(open);
-        }
-        if !self.patches.is_empty() {
-            w.key("patches")?;
-            let open = w.seq(true);
-            for p in &self.patches {
-                w.item();
-                if p.path.is_none() && p.patch.is_none() && p.target.is_none() {
-                    w.empty_map()?;
-                    continue;
-                }
-                let m = w.map();
-                if let Some(path) = &p.path {
-                    w.key("path")?;
-                    w.str(path)?;
-                }
-                if let Some(patch) = &p.patch {
-                    w.key("patch")?;
-                    w.str(patch)?;
-                }
-                if let Some(t) = &p.target {
-                    w.key("target")?;
-                    let tm = w.map();
-                    w.key("kind")?;
-                    w.str(&t.kind)?;
-                    w.key("name")?;
-                    w.str(&t.name)?;
-                    w.end(tm);
-                }
-                w.end(m);
-            }
-            w.end(open);
-        }
-        w.end(root);
-        Some(())
-    }
-}
-
 /// A new tag (and digest) for every container of one image repository. Kustomize drops the
 /// base's digest when only `newTag` is given, which is right for an unpinned environment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -219,7 +117,7 @@ struct Operation<'a> {
 
 /// The base's `kustomization.yaml`.
 pub(crate) fn base_kustomization(namespace: &str, resources: Vec<String>) -> String {
-    Kustomization::new(namespace.to_owned(), resources).yaml()
+    yaml::single(&Kustomization::new(namespace.to_owned(), resources))
 }
 
 /// One environment's overlay.
@@ -387,7 +285,7 @@ impl Overlay {
                 }),
             });
         }
-        files.insert("kustomization.yaml", k.yaml());
+        files.insert("kustomization.yaml", yaml::single(&k));
         files
     }
 
@@ -656,77 +554,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    /// The kustomization written through [`yaml::Writer`] is the text of its JSON value
-    /// written by serde_norway (the old path), over generated kustomizations: tricky strings
-    /// everywhere, empty and absent lists and maps, every combination of patch fields. Most
-    /// must take the writer's path (not the fallback), or the test would prove nothing.
-    #[test]
-    fn kustomizations_written_by_events_equal_their_values_written() {
-        let tricky = crate::yaml::tests::TRICKY;
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut below = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        let mut direct = 0;
-        for round in 0..4000 {
-            let text = |below: &mut dyn FnMut(usize) -> usize| {
-                if below(3) == 0 {
-                    tricky[below(tricky.len())].to_owned()
-                } else {
-                    format!("name-{}", below(1000))
-                }
-            };
-            let n = |below: &mut dyn FnMut(usize) -> usize| below(4);
-            let resources = (0..n(&mut below)).map(|_| text(&mut below)).collect();
-            let mut k = Kustomization::new(text(&mut below), resources);
-            for _ in 0..below(3) {
-                let pairs = (0..n(&mut below))
-                    .map(|_| (text(&mut below), text(&mut below)))
-                    .collect();
-                k.labels.push(LabelTransform {
-                    pairs,
-                    include_selectors: below(2) == 0,
-                    include_templates: below(2) == 0,
-                });
-            }
-            for _ in 0..n(&mut below) {
-                k.images.push(ImageOverride {
-                    name: text(&mut below),
-                    new_tag: text(&mut below),
-                    digest: (below(2) == 0).then(|| text(&mut below)),
-                });
-            }
-            for _ in 0..n(&mut below) {
-                k.replicas.push(ReplicaCount {
-                    name: text(&mut below),
-                    count: [0, 1, 7, 10, u32::MAX][below(5)],
-                });
-            }
-            for _ in 0..n(&mut below) {
-                k.patches.push(Patch {
-                    path: (below(2) == 0).then(|| text(&mut below)),
-                    patch: (below(2) == 0).then(|| text(&mut below)),
-                    target: (below(2) == 0).then(|| Target {
-                        kind: text(&mut below),
-                        name: text(&mut below),
-                    }),
-                });
-            }
-            if round == 0 {
-                k.labels.clear();
-            }
-            let old = yaml::single(&k);
-            assert_eq!(k.yaml(), old, "{k:?}");
-            if yaml::single_with(|w| k.write(w)).is_some() {
-                direct += 1;
-            }
-        }
-        assert!(direct > 1000, "only {direct} written directly");
     }
 
     /// Operations serialise to the text the `json!` values they replaced did.

@@ -49,115 +49,6 @@ pub(crate) fn single(value: &impl Serialize) -> String {
     file([&value])
 }
 
-/// A file of one document written by `write` through [`Writer`]'s events instead of from a
-/// JSON value, or `None` when `write` gives up (something the writer does not handle): the
-/// caller then falls back to [`single`].
-pub(crate) fn single_with(write: impl FnOnce(&mut Writer) -> Option<()>) -> Option<String> {
-    let mut out = String::with_capacity(1024);
-    out.push_str(HEADER);
-    let mut w = Writer(Emitter {
-        out: &mut out,
-        column: 0,
-        indent: -1,
-        whitespace: true,
-        indention: true,
-    });
-    write(&mut w)?;
-    w.0.write_indent();
-    Some(out)
-}
-
-/// The emitter driven event by event, for typed documents: the same steps as
-/// [`Emitter::node`] takes for the value such a document serialises to. The root must be a
-/// mapping (as [`native`] requires); a collection's emptiness must be known when it starts.
-pub(crate) struct Writer<'a>(Emitter<'a>);
-
-/// The indentation to restore when a collection ends.
-pub(crate) struct Open(isize);
-
-impl Writer<'_> {
-    /// Starts a non-empty mapping.
-    pub(crate) fn map(&mut self) -> Open {
-        Open(self.0.increase_indent(false))
-    }
-    /// A key of the current mapping; its value follows (`mapping_value` true for collections).
-    pub(crate) fn key(&mut self, k: &str) -> Option<()> {
-        self.0.write_indent();
-        if k.len() > 128 {
-            return None;
-        }
-        self.0.scalar(k, inferred_style(k))?;
-        self.0.indicator(':', false, false, false);
-        Some(())
-    }
-    /// Starts a non-empty sequence; `mapping_value` when it is the value of a key.
-    pub(crate) fn seq(&mut self, mapping_value: bool) -> Open {
-        Open(self.0.increase_indent(mapping_value && !self.0.indention))
-    }
-    /// An item of the current sequence; the item follows.
-    pub(crate) fn item(&mut self) {
-        self.0.write_indent();
-        self.0.indicator('-', true, false, true);
-    }
-    /// Ends a mapping or sequence.
-    pub(crate) fn end(&mut self, open: Open) {
-        self.0.indent = open.0;
-    }
-    /// `{}`.
-    pub(crate) fn empty_map(&mut self) -> Option<()> {
-        self.0.empty('{', '}')
-    }
-    /// `[]`.
-    pub(crate) fn empty_seq(&mut self) -> Option<()> {
-        self.0.empty('[', ']')
-    }
-    /// A string.
-    pub(crate) fn str(&mut self, s: &str) -> Option<()> {
-        self.0.scalar(s, inferred_style(s))
-    }
-    /// An unsigned integer.
-    pub(crate) fn uint(&mut self, n: u64) -> Option<()> {
-        self.0.scalar(&n.to_string(), Style::Plain)
-    }
-    /// A boolean.
-    pub(crate) fn bool(&mut self, b: bool) -> Option<()> {
-        self.0
-            .scalar(if b { "true" } else { "false" }, Style::Plain)
-    }
-    /// A mapping of strings to strings (`{}` when empty).
-    pub(crate) fn string_map<'s>(
-        &mut self,
-        entries: impl ExactSizeIterator<Item = (&'s str, &'s str)>,
-    ) -> Option<()> {
-        if entries.len() == 0 {
-            return self.empty_map();
-        }
-        let open = self.map();
-        for (k, v) in entries {
-            self.key(k)?;
-            self.str(v)?;
-        }
-        self.end(open);
-        Some(())
-    }
-    /// A sequence of strings, the value of a key (`[]` when empty).
-    pub(crate) fn string_seq<'s>(
-        &mut self,
-        items: impl ExactSizeIterator<Item = &'s str>,
-    ) -> Option<()> {
-        if items.len() == 0 {
-            return self.empty_seq();
-        }
-        let open = self.seq(true);
-        for s in items {
-            self.item();
-            self.str(s)?;
-        }
-        self.end(open);
-        Some(())
-    }
-}
-
 /// Writes `value` as serde_norway would, or returns `None` (leaving partial text behind) when
 /// it holds something this writer does not handle.
 fn native(out: &mut String, value: &Value) -> Option<()> {
@@ -558,7 +449,7 @@ mod number {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use serde_json::json;
 
@@ -583,7 +474,7 @@ pub(crate) mod tests {
     }
 
     /// Strings that exercise libyaml's and serde_norway's quoting rules.
-    pub(crate) const TRICKY: &[&str] = &[
+    const TRICKY: &[&str] = &[
         "",
         " ",
         "  ",
