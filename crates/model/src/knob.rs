@@ -150,27 +150,26 @@ pub const KNOBS: &[Knob] = &[
 /// The knob covering a field, if any: the first entry whose pattern matches the path or one of
 /// its ancestors.
 pub fn knob_for(path: &FieldPath) -> Option<&'static Knob> {
-    // Parity asks for every field of every twin: skip entries of other sections cheaply.
-    let first = path.0.first()?;
-    KNOBS
-        .iter()
-        .filter(|k| {
-            k.pattern.starts_with(first.as_str())
-                && k.pattern
-                    .as_bytes()
-                    .get(first.len())
-                    .is_none_or(|&b| b == b'.')
-        })
-        .find(|k| covers(k.pattern, path))
+    KNOBS.iter().find(|k| covers(k.pattern, path))
 }
 
 /// Whether `pattern` matches `path` or an ancestor of it.
 pub fn covers(pattern: &str, path: &FieldPath) -> bool {
-    // Parity asks this for every field of every twin it builds: no allocation here.
-    let mut segments = path.0.iter();
-    pattern
-        .split('.')
-        .all(|p| segments.next().is_some_and(|s| p == "*" || p == s))
+    // Parity asks this for every field of every twin it builds, against every knob: compare
+    // in place, stopping at the first byte that differs, without splitting the pattern.
+    let mut rest = pattern;
+    for segment in &path.0 {
+        let after = rest
+            .strip_prefix('*')
+            .filter(|a| a.is_empty() || a.starts_with('.'))
+            .or_else(|| rest.strip_prefix(segment.as_str()));
+        match after {
+            Some("") => return true,
+            Some(a) if a.starts_with('.') => rest = &a[1..],
+            _ => return false,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -195,6 +194,13 @@ mod tests {
             &p("database.main.engine")
         ));
         assert!(!covers("cache.*", &p("database.main")));
+        assert!(
+            !covers("database.main", &p("database.mainx.y")),
+            "whole segments"
+        );
+        assert!(covers("feature_flags.*", &p("feature_flags.beta")));
+        assert!(!covers("feature_flags.*", &p("feature_flags")));
+        assert!(!covers("database.*", &FieldPath::default()));
     }
 
     #[test]
