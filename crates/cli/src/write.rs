@@ -363,13 +363,13 @@ impl OutputTree {
                     .cloned(),
             )
             .collect();
-        let mut removed = Vec::new();
-        let mut diffs = Vec::new();
         for p in &stale {
             if self.existing.contains_key(p) {
-                removed.push(p.clone());
+                changes.removed.push(p.clone());
                 if dry_run {
-                    diffs.push(format!("--- {p}\n+++ /dev/null (no longer generated)\n"));
+                    changes
+                        .diffs
+                        .push(format!("--- {p}\n+++ /dev/null (no longer generated)\n"));
                 } else {
                     remove_owned(&self.root, p)?;
                 }
@@ -387,9 +387,7 @@ impl OutputTree {
         };
         manifest
             .files
-            .extend(produced.iter().map(|(p, d)| (p.clone(), Some(*d))));
-        changes.removed.extend(removed);
-        changes.diffs.extend(diffs);
+            .extend(changes.produced.iter().map(|(p, d)| (p.clone(), Some(*d))));
         let text = manifest.render();
         let old = fs::read_to_string(self.root.join(MANIFEST)).unwrap_or_default();
         if old != text {
@@ -432,25 +430,13 @@ impl Drop for OutputTree {
     /// A build that stops before [`OutputTree::finish`] (an error, a conflict) takes its
     /// temporary files and folders with it, and the output folder if it made it.
     fn drop(&mut self) {
-        let staged = self
-            .staged
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (tmp, _) in staged.drain(..) {
+        for (tmp, _) in lock(&self.staged).drain(..) {
             let _ = fs::remove_file(tmp);
         }
-        let folders = self
-            .new_folders
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        for (_, tmp) in std::mem::take(folders) {
+        for (_, tmp) in std::mem::take(&mut *lock(&self.new_folders)) {
             let _ = fs::remove_dir_all(tmp);
         }
-        let created = self
-            .created_root
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        for dir in created.drain(..) {
+        for dir in lock(&self.created_root).drain(..) {
             let _ = fs::remove_dir(dir);
         }
     }
