@@ -51,6 +51,7 @@ pub mod resolve;
 pub mod schema;
 pub mod source;
 pub mod spec;
+mod strings;
 pub mod validate;
 
 #[doc(inline)]

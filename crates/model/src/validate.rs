@@ -236,57 +236,25 @@ fn has_url_password(value: &str) -> bool {
 
 /// Every string of the resolved model, with its path: the last line of defence against a
 /// credential pasted anywhere (a description, a tag, a health-check path), since every string
-/// of the model can reach a generated file.
-fn scan_for_credentials<'v>(
-    v: &'v serde_json::Value,
-    path: &mut Vec<Segment<'v>>,
-    out: &mut Vec<Diagnostic>,
-) {
-    match v {
-        serde_json::Value::String(s) if looks_secret_value(s) => {
-            let path = FieldPath(path.iter().map(Segment::to_string).collect());
-            if !out
-                .iter()
-                .any(|d| d.code == "secret-literal" && d.path == path)
-            {
-                out.push(
-                    Diagnostic::error("secret-literal", path.clone(), format!("`{path}` holds a value shaped like a credential"))
-                        .with_help("secret values never go in a spec: declare a `secret` and reference it by name; its value lives in Secrets Manager"),
-                );
-            }
+/// of the model can reach a generated file. Findings are rare, so a path becomes text only
+/// for one.
+fn scan_for_credentials(app: &crate::spec::App, out: &mut Vec<Diagnostic>) {
+    crate::strings::visit(app, &mut |path, s| {
+        if !looks_secret_value(s) {
+            return;
         }
-        serde_json::Value::Object(o) => {
-            for (k, x) in o {
-                path.push(Segment::Key(k));
-                scan_for_credentials(x, path, out);
-                path.pop();
-            }
+        let path = FieldPath(path.iter().map(ToString::to_string).collect());
+        if !out
+            .iter()
+            .any(|d| d.code == "secret-literal" && d.path == path)
+        {
+            out.push(
+                Diagnostic::error("secret-literal", path.clone(), format!("`{path}` holds a value shaped like a credential"))
+                    .with_help("secret values never go in a spec: declare a `secret` and reference it by name; its value lives in Secrets Manager"),
+            );
         }
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                path.push(Segment::Index(i));
-                scan_for_credentials(x, path, out);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A step of the scan's path, borrowed: every environment is scanned and findings are rare,
-/// so the path becomes strings only for a finding.
-enum Segment<'v> {
-    Key(&'v str),
-    Index(usize),
-}
-
-impl std::fmt::Display for Segment<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Segment::Key(k) => f.write_str(k),
-            Segment::Index(i) => write!(f, "{i}"),
-        }
-    }
+    })
+    .expect("the model serialises");
 }
 
 /// Branch and environment names CI pipelines re-push on every build: a production image by one
@@ -449,8 +417,7 @@ impl Rules<'_> {
 /// Every semantic rule, over one resolved environment.
 pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     rules(env, tiers, out);
-    let json = serde_json::to_value(&env.app).expect("the model serialises");
-    scan_for_credentials(&json, &mut Vec::new(), out);
+    scan_for_credentials(&env.app, out);
 }
 
 fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
