@@ -122,8 +122,10 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// For `--check`: a unified diff per differing file.
     pub diffs: Vec<String>,
-    /// Every file the build produced, with the digest of its content.
-    pub produced: BTreeMap<String, Digest>,
+    /// Every file the build produced, with the digest of its content, in the order produced
+    /// (a list: the workers' parts are joined by appending, and [`OutputTree::finish`] orders
+    /// it once).
+    pub produced: Vec<(String, Digest)>,
 }
 
 impl Changes {
@@ -230,7 +232,7 @@ impl OutputTree {
     ) -> io::Result<()> {
         changes
             .produced
-            .insert(rel.to_owned(), digest(contents.as_bytes()));
+            .push((rel.to_owned(), digest(contents.as_bytes())));
         let path = self.root.join(rel);
         let existed = self.existing.contains_key(rel);
         let current = if existed { fs::read(&path).ok() } else { None };
@@ -346,7 +348,8 @@ impl OutputTree {
         changes: &mut Changes,
     ) -> io::Result<()> {
         self.commit()?;
-        let produced = &changes.produced;
+        let produced: BTreeMap<String, Digest> =
+            std::mem::take(&mut changes.produced).into_iter().collect();
         let in_scope = |p: &str| scopes.iter().any(|s| p.starts_with(s.as_str()));
         let stale: BTreeSet<String> = self
             .existing
@@ -375,19 +378,23 @@ impl OutputTree {
                 }
             }
         }
-        let mut manifest = Manifest {
-            files: self
-                .manifest
-                .files
-                .iter()
-                .filter(|(p, _)| !stale.contains(*p))
-                .map(|(p, d)| (p.clone(), *d))
+        // The old manifest's other entries (files of environments a partial build left
+        // alone) and what this build produced, collected at once: the map sorts them and
+        // builds itself in bulk instead of inserting entry by entry.
+        let kept: Vec<(String, Option<Digest>)> = self
+            .manifest
+            .files
+            .iter()
+            .filter(|(p, _)| !stale.contains(*p) && !produced.contains_key(*p))
+            .map(|(p, d)| (p.clone(), *d))
+            .collect();
+        let manifest = Manifest {
+            files: kept
+                .into_iter()
+                .chain(produced.into_iter().map(|(p, d)| (p, Some(d))))
                 .collect(),
             inputs,
         };
-        manifest
-            .files
-            .extend(changes.produced.iter().map(|(p, d)| (p.clone(), Some(*d))));
         let text = manifest.render();
         let old = fs::read_to_string(self.root.join(MANIFEST)).unwrap_or_default();
         if old != text {
