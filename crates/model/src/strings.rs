@@ -231,49 +231,28 @@ impl<'a, 'f> Seq<'a, 'f> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        Seq::end(self)
-    }
+/// serde's four list-like traits, all one thing here.
+macro_rules! elements {
+    ($($name:ident :: $method:ident),*) => {$(
+        impl ser::$name for Seq<'_, '_> {
+            type Ok = ();
+            type Error = serde_json::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                self.element(value)
+            }
+            fn end(self) -> Result<()> {
+                Seq::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        Seq::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        Seq::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        Seq::end(self)
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// A map, struct or struct variant: entries are paths `…/key`.
 struct Map<'a, 'f> {
@@ -321,35 +300,27 @@ impl ser::SerializeMap for Map<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Map<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.s.nested(Segment::Field(key), value)
-    }
-    fn end(self) -> Result<()> {
-        Map::end(self)
-    }
+/// serde's two struct-like traits, the same here: fields are named by the type.
+macro_rules! fields {
+    ($($name:ident),*) => {$(
+        impl ser::$name for Map<'_, '_> {
+            type Ok = ();
+            type Error = serde_json::Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<()> {
+                self.s.nested(Segment::Field(key), value)
+            }
+            fn end(self) -> Result<()> {
+                Map::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Map<'_, '_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.s.nested(Segment::Field(key), value)
-    }
-    fn end(self) -> Result<()> {
-        Map::end(self)
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key as `serde_json` writes it into an object.
 struct MapKey<'k, T: ?Sized>(&'k T);
