@@ -155,14 +155,7 @@ pub(crate) fn object<K: AsRef<str>>(
 }
 
 fn object_key(k: &str) -> ObjectKey {
-    let b = k.as_bytes();
-    let ident = b
-        .first()
-        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'_');
-    if ident {
+    if ascii_identifier(k, b"_") {
         ObjectKey::Identifier(Identifier::unchecked(k))
     } else {
         ObjectKey::Expression(Expression::String(k.to_owned()))
@@ -322,14 +315,17 @@ fn ascii_object_key(s: &str) -> Option<bool> {
     if !s.is_ascii() {
         return None;
     }
+    Some(ascii_identifier(s, b"_-") && !matches!(s, "true" | "false" | "null" | "for"))
+}
+
+/// Whether `s` is a letter or `_` followed by letters, digits and bytes of `also`, all ASCII.
+fn ascii_identifier(s: &str, also: &[u8]) -> bool {
     let b = s.as_bytes();
-    let ident = b
-        .first()
+    b.first()
         .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
         && b[1..]
             .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-'));
-    Some(ident && !matches!(s, "true" | "false" | "null" | "for"))
+            .all(|c| c.is_ascii_alphanumeric() || also.contains(c))
 }
 
 /// A quoted, escaped string, as hcl-rs's `write_quoted_string_escaped`: template markers
