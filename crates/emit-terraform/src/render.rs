@@ -353,9 +353,7 @@ fn key(out: &mut String, k: &ObjectKey) {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    for _ in 0..indent {
-        out.push_str("  ");
-    }
+    push_spaces(out, 2 * indent);
 }
 
 /// Aligns the `=` of runs of consecutive one-line assignments, as `terraform fmt` does
@@ -390,8 +388,7 @@ pub(crate) fn align(text: &str) -> String {
         for j in start..i {
             let l = lead(j);
             out.push_str(l);
-            // Padding pushed in place: a `repeat` per line was an allocation per line.
-            out.extend(std::iter::repeat_n(' ', width - l.len() + 1));
+            push_spaces(&mut out, width - l.len() + 1);
             out.push_str(&lines[j][cells[j].unwrap_or(0)..]);
             if j + 1 < lines.len() {
                 out.push('\n');
