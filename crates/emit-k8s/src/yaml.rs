@@ -274,24 +274,7 @@ fn block_plain_allowed(s: &str) -> Option<bool> {
         }
         let next = i + c.len_utf8();
         if i == 0 {
-            indicators |= matches!(
-                c,
-                '#' | ','
-                    | '['
-                    | ']'
-                    | '{'
-                    | '}'
-                    | '&'
-                    | '*'
-                    | '!'
-                    | '|'
-                    | '>'
-                    | '\''
-                    | '"'
-                    | '%'
-                    | '@'
-                    | '`'
-            );
+            indicators |= leading_indicator(c);
             indicators |= matches!(c, '?' | ':' | '-') && followed_by_space(next);
         } else {
             indicators |= c == ':' && followed_by_space(next);
@@ -309,24 +292,7 @@ fn block_plain_allowed_ascii(b: &[u8]) -> Option<bool> {
     let first = b[0];
     let mut indicators = b.starts_with(b"---")
         || b.starts_with(b"...")
-        || matches!(
-            first,
-            b'#' | b','
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'&'
-                | b'*'
-                | b'!'
-                | b'|'
-                | b'>'
-                | b'\''
-                | b'"'
-                | b'%'
-                | b'@'
-                | b'`'
-        )
+        || leading_indicator(char::from(first))
         || (matches!(first, b'?' | b':' | b'-') && followed_by_space(1));
     for (i, &c) in b.iter().enumerate() {
         match c {
@@ -340,6 +306,29 @@ fn block_plain_allowed_ascii(b: &[u8]) -> Option<bool> {
         }
     }
     Some(!indicators)
+}
+
+/// The characters that make a scalar starting with them unfit to be plain, whatever follows
+/// (libyaml's flow and block indicators at the start of a scalar).
+fn leading_indicator(c: char) -> bool {
+    matches!(
+        c,
+        '#' | ','
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '&'
+            | '*'
+            | '!'
+            | '|'
+            | '>'
+            | '\''
+            | '"'
+            | '%'
+            | '@'
+            | '`'
+    )
 }
 
 /// libyaml's `IS_PRINTABLE`, by code point (it reads UTF-8 lead bytes): `\n`, ASCII from space
