@@ -357,42 +357,28 @@ fn image_name(image: &str) -> &str {
 /// [`network::cidr_pointers`] is tested against.
 #[cfg(test)]
 fn pointers_to_cidr(v: &Value, cidr: &str) -> Vec<String> {
-    // One path buffer, grown and cut back on the way down and up: a string per visited key
-    // made this walk an eighth of a whole build's instructions.
-    fn walk(v: &Value, at: &mut String, cidr: &str, out: &mut Vec<String>) {
+    fn walk(v: &Value, at: &str, cidr: &str, out: &mut Vec<String>) {
         match v {
             Value::Object(o) => {
                 for (k, x) in o {
-                    let parent = at.len();
-                    let in_ip_block = at.ends_with("/ipBlock");
-                    at.push('/');
-                    if k.contains(['~', '/']) {
-                        at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    if k == "cidr" && x.as_str() == Some(cidr) && at.ends_with("/ipBlock") {
+                        out.push(here);
                     } else {
-                        at.push_str(k);
+                        walk(x, &here, cidr, out);
                     }
-                    if k == "cidr" && x.as_str() == Some(cidr) && in_ip_block {
-                        out.push(at.clone());
-                    } else {
-                        walk(x, at, cidr, out);
-                    }
-                    at.truncate(parent);
                 }
             }
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    let parent = at.len();
-                    at.push('/');
-                    at.push_str(&i.to_string());
-                    walk(x, at, cidr, out);
-                    at.truncate(parent);
+                    walk(x, &format!("{at}/{i}"), cidr, out);
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(v, &mut String::new(), cidr, &mut out);
+    walk(v, "", cidr, &mut out);
     out
 }
 
