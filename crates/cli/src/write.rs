@@ -405,7 +405,6 @@ impl OutputTree {
                         .push(format!("--- {MANIFEST}\n+++ {MANIFEST} (updated)\n"));
                 }
             } else {
-                fs::create_dir_all(&self.root)?;
                 write_atomic(&self.root.join(MANIFEST), text.as_bytes())?;
             }
         }
