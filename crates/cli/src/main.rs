@@ -81,9 +81,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = K8sLayout::Overlays)]
         k8s_layout: K8sLayout,
     },
-    /// Compare two environments on what they compile to: violations, exceptions, knobs.
+    /// Compare two environments on what they compile to: violations, exceptions, knobs. The
+    /// mirror relation is found in either order; unrelated environments get no verdict.
     Diff {
-        /// `[SPEC] ENV_A ENV_B`: ENV_A is the reference (such as production).
+        /// `[SPEC] ENV_A ENV_B`, in either order.
         #[arg(num_args = 2..=3, required = true, value_name = "[SPEC] ENV_A ENV_B")]
         args: Vec<String>,
         /// Output format.
@@ -226,12 +227,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             for r in reports {
                 let r = r.map_err(|ds| input_error(&model, ds))?;
                 violated |= !r.holds();
-                if r.holds() {
-                    text.push_str(&report::summary(&r, style));
-                    text.push('\n');
-                } else {
-                    text.push_str(&report::text(&r, style, true));
-                }
+                text.push_str(&report::text(&r, style, true));
             }
             out(&text);
             Ok(if violated {
@@ -277,6 +273,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 _ => unreachable!("clap takes 2 or 3"),
             };
             let model = load(&spec)?;
+            // The same gate as `check`: a spec with an invalid environment anywhere is refused,
+            // so `diff` never blesses what `check` rejects.
+            let (_, ds) = model.check();
+            if ds.has_errors() {
+                return Err(input_error(&model, ds));
+            }
             let (ia, ib) = (find_env(&model, a)?, find_env(&model, b)?);
             let r = tierform_model::parity::compare(&model, &ia, &ib, &build::objects)
                 .map_err(|ds| input_error(&model, ds))?;

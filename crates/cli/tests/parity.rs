@@ -70,9 +70,9 @@ fn tierform(args: &[&str]) -> Output {
 /// the shape and the report cannot disagree): (component, id) -> field path -> value.
 type Flat = IndexMap<(String, String), IndexMap<String, Value>>;
 
-fn flatten(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> Flat {
+fn flatten(objects: Vec<EmittedObject>) -> Flat {
     let mut flat = Flat::new();
-    for ((id, path), (component, value)) in parity::fields(objects, a, b) {
+    for ((id, path), (component, value)) in parity::fields(objects) {
         let fields = flat.entry((component, id)).or_default();
         if !path.is_empty() {
             fields.insert(path, value);
@@ -86,9 +86,9 @@ fn flatten(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> Fla
 /// violation, which is never redacted.
 fn marker(class: &Class) -> Option<String> {
     match class {
-        Class::Allowed => Some("[knob]".into()),
+        Class::Allowed | Class::KnobObject => Some("[knob]".into()),
         Class::Excepted { exception, .. } => Some(format!("[excepted: `{exception}`]")),
-        Class::Violation => None,
+        _ => None,
     }
 }
 
@@ -139,7 +139,7 @@ impl Redactions {
 }
 
 /// One side's shape, as text.
-fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions) -> String {
+fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions, is_a: bool) -> String {
     use std::fmt::Write as _;
     let mut out = format!(
         "# Parity shape of {fixture}: `{}` mirrors `{}`.\n\
@@ -158,6 +158,27 @@ fn shape(fixture: &str, report: &ParityReport, side: &Flat, r: &Redactions) -> S
         out.push_str("\ndeclared exceptions\n");
         for (exception, reason) in exceptions {
             let _ = writeln!(out, "  `{exception}`: {reason}");
+        }
+    }
+    // Violations show each side's own value, so the two shapes differ exactly there (one
+    // that comes from the environment's identity shows nowhere else: both sides are emitted
+    // under B's name).
+    let violations: Vec<&Difference> = report.violations().collect();
+    if !violations.is_empty() {
+        out.push_str("\nVIOLATIONS\n");
+        for d in violations {
+            let field = if d.path.is_empty() {
+                "(object)"
+            } else {
+                &d.path
+            };
+            let v = if is_a { &d.a } else { &d.b };
+            let v = match (d.path.is_empty(), v) {
+                (true, Some(_)) => "(present)".to_owned(),
+                (_, None) => "(absent)".to_owned(),
+                (false, Some(v)) => v.to_string(),
+            };
+            let _ = writeln!(out, "  {}  {field}: {v}", d.object);
         }
     }
     if !r.one_sided.is_empty() {
@@ -202,15 +223,13 @@ fn shapes(
     emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
 ) -> (String, String) {
     let report = compare(model, a, b, emit).expect("both sides resolve");
-    let (env_a, env_b) = (model.resolve(a).unwrap(), model.resolve(b).unwrap());
-    let (flat_a, flat_b) = (
-        flatten(emit(&env_a), &env_a, &env_b),
-        flatten(emit(&env_b), &env_a, &env_b),
-    );
+    // A's values under B's names, as parity compares them.
+    let (env_a, env_b) = (model.resolve_as(a, b).unwrap(), model.resolve(b).unwrap());
+    let (flat_a, flat_b) = (flatten(emit(&env_a)), flatten(emit(&env_b)));
     let redactions = Redactions::new(&report, &flat_a, &flat_b);
     (
-        shape(fixture, &report, &flat_a, &redactions),
-        shape(fixture, &report, &flat_b, &redactions),
+        shape(fixture, &report, &flat_a, &redactions, true),
+        shape(fixture, &report, &flat_b, &redactions, false),
     )
 }
 
@@ -390,7 +409,7 @@ fn ecommerce_read_replica_is_excepted_with_its_own_reason() {
     let md = String::from_utf8(md.stdout).unwrap();
     let row = md
         .lines()
-        .find(|l| l.contains("aws_db_instance.main_replica"))
+        .find(|l| l.contains("aws\\_db\\_instance\\.main\\_replica"))
         .unwrap_or_else(|| panic!("a replica row in:\n{md}"));
     assert!(
         row.contains("read replicas only carry production read traffic"),
@@ -532,10 +551,11 @@ tier "perf" {
     )
 }
 
-/// A spec that is valid but whose `perf` tier promises nothing: compared with production
-/// explicitly, every structural difference is a violation, and `diff` exits 1.
+/// A spec that is valid but whose `perf` tier promises nothing: compared with production,
+/// every structural difference is listed and named, but no verdict is given (it promised
+/// none), `diff` says so and exits 0, in either order.
 #[test]
-fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
+fn diff_of_unrelated_tiers_lists_structure_without_a_verdict() {
     let path = perf_variant();
     let spec = path.to_str().unwrap();
     let check = tierform(&["check", spec]);
@@ -546,18 +566,31 @@ fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
         String::from_utf8_lossy(&check.stdout)
     );
     for format in ["text", "markdown", "json"] {
-        let out = tierform(&["diff", spec, "production", "perf", "--format", format]);
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(out.status.code(), Some(1), "{format}:\n{stdout}");
-        for needle in [
-            "engine_version",
-            "aws_cloudwatch_metric_alarm.nodes_cpu",
-            "containerPort",
-        ] {
-            assert!(
-                stdout.contains(needle),
-                "{format}: `{needle}` in:\n{stdout}"
-            );
+        for (x, y) in [("production", "perf"), ("perf", "production")] {
+            let out = tierform(&["diff", spec, x, y, "--format", format]);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(0), "{format}:\n{stdout}");
+            for needle in [
+                "engine_version",
+                "aws_cloudwatch_metric_alarm.nodes_cpu",
+                "containerPort",
+            ] {
+                let needle = if format == "markdown" {
+                    needle.replace('_', "\\_").replace('.', "\\.")
+                } else {
+                    needle.to_owned()
+                };
+                assert!(
+                    stdout.contains(&needle),
+                    "{format}: `{needle}` in:\n{stdout}"
+                );
+            }
+            let said = match format {
+                "json" => "\"verdict\": \"none\"",
+                "markdown" => "no mirror relation",
+                _ => "no mirror relation: compared without a verdict",
+            };
+            assert!(stdout.contains(said), "{format}:\n{stdout}");
         }
     }
     let model = Model::load(&path).unwrap();
@@ -568,20 +601,21 @@ fn diff_of_a_structurally_different_tier_fails_naming_the_fields() {
         &objects,
     )
     .unwrap();
-    let violation = |object: &str, path: &str| {
+    assert_eq!(r.verdict, parity::Verdict::None);
+    let structural = |object: &str, path: &str| {
         assert_eq!(
             find(&r, object, path).class,
-            Class::Violation,
+            Class::Structural,
             "{object} {path}"
         );
     };
-    violation("terraform:aws_db_instance.main", "engine_version");
-    violation("terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "");
-    violation(
+    structural("terraform:aws_db_instance.main", "engine_version");
+    structural("terraform:aws_cloudwatch_metric_alarm.nodes_cpu", "");
+    structural(
         "k8s:Deployment/worker",
         "spec.template.spec.containers[worker].ports[http].containerPort",
     );
-    violation("k8s:Service/worker", "spec.ports[http].port");
+    structural("k8s:Service/worker", "spec.ports[http].port");
 }
 
 /// Compares ecommerce's staging with production through an emitter that `drift` corrupts for
@@ -799,8 +833,8 @@ fn shapes_differ_where_structure_differs() {
     assert_eq!(
         changed,
         [(
-            "    engine_version: \"16.4\"",
-            "    engine_version: \"16.3\""
+            "  terraform:aws_db_instance.main  engine_version: \"16.4\"",
+            "  terraform:aws_db_instance.main  engine_version: \"16.3\""
         )]
     );
 }

@@ -24,7 +24,7 @@ impl Span {
 }
 
 /// A human position in a file: 1-based line and column (column counted in characters).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
     /// The file as the user named it.
     pub file: String,

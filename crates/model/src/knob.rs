@@ -92,13 +92,34 @@ pub struct Knob {
     pub pattern: &'static str,
     /// What kind of difference it is.
     pub kind: KnobKind,
+    /// Whether changing it may add or remove whole emitted objects (an autoscaling policy, a
+    /// NAT gateway per zone, the IAM role of a write grant), not only change values. Parity
+    /// allows an object on one side only when such a knob causes it, and reports mark it.
+    pub adds_objects: bool,
 }
 
+/// A knob that changes values only.
 const fn knob(pattern: &'static str, kind: KnobKind) -> Knob {
-    Knob { pattern, kind }
+    Knob {
+        pattern,
+        kind,
+        adds_objects: false,
+    }
 }
 
-/// The table. Read by validation, parity and the overlay emitter.
+/// A knob that may add or remove whole objects.
+const fn shaping(pattern: &'static str, kind: KnobKind) -> Knob {
+    Knob {
+        pattern,
+        kind,
+        adds_objects: true,
+    }
+}
+
+/// The table. Read by validation, parity and the overlay emitter. `shaping` marks the knobs
+/// that may add or remove whole objects: a replica count or autoscaling range adds a
+/// PodDisruptionBudget, a HorizontalPodAutoscaler or an Application Auto Scaling policy; an
+/// access grant adds the IAM role that carries it.
 pub const KNOBS: &[Knob] = &[
     knob("network.cidr", KnobKind::Addressing),
     knob("network.public_subnets", KnobKind::Addressing),
@@ -128,8 +149,8 @@ pub const KNOBS: &[Knob] = &[
     knob("service.*.memory", KnobKind::Size),
     knob("service.*.cpu_limit", KnobKind::Size),
     knob("service.*.memory_limit", KnobKind::Size),
-    knob("service.*.replicas", KnobKind::Count),
-    knob("service.*.autoscaling", KnobKind::Count),
+    shaping("service.*.replicas", KnobKind::Count),
+    shaping("service.*.autoscaling", KnobKind::Count),
     knob("service.*.env.*", KnobKind::Config),
     knob("service.*.public.host", KnobKind::Hostname),
     knob("service.*.public.zone", KnobKind::Hostname),
@@ -141,8 +162,8 @@ pub const KNOBS: &[Knob] = &[
     knob("observability.alarms.notify", KnobKind::Access),
     knob("external_service.*.mode", KnobKind::ExternalMode),
     knob("feature_flags.*", KnobKind::FeatureFlag),
-    knob("access.read", KnobKind::Access),
-    knob("access.write", KnobKind::Access),
+    shaping("access.read", KnobKind::Access),
+    shaping("access.write", KnobKind::Access),
     knob("data_refresh.schedule", KnobKind::Config),
     knob("data_refresh.tag", KnobKind::Release),
 ];

@@ -4,25 +4,37 @@
 //! one Kubernetes object as JSON), so parity judges what tierform actually emits, not only what
 //! the spec says: an emitter bug cannot hide a difference.
 //!
-//! Every difference between the emitted objects of environments A and B is classified by
-//! re-emitting a *knob twin* K: A's environment with B's knob values and nothing else of B's.
-//! - A difference that K reproduces (K and B agree on it) is caused by knobs: **allowed**.
-//! - One that K does not reproduce comes from structure. If the twin E (K plus B's values at
-//!   the paths B's tier declares as exceptions) reproduces it, it is **excepted**, with the
-//!   exception's reason; otherwise it is a **violation**.
+//! The mirrored environment A and the mirroring one B are compared under one identity: A's
+//! values are resolved under B's name, tier and instance ([`Model::resolve_as`], the *identity
+//! twin* I), so every name, tag and label tierform derives from the environment's identity
+//! agrees by construction, and no value the author wrote is rewritten to make the two look
+//! alike. Every difference between the emitted objects of I and B is then classified by
+//! re-emitting a *knob twin* K: I with B's values at the knobs B's tier may change.
+//! - A difference that K reproduces (K and B agree on it) is caused by knobs: **allowed**. An
+//!   object present on one side only is allowed only when a knob the table marks as adding or
+//!   removing objects ([`crate::knob::Knob::adds_objects`]) causes it.
+//! - One that K does not reproduce comes from structure. If the twin E of one declared exception
+//!   (K plus B's values at the exception's field) reproduces it, it is **excepted**, with the
+//!   exception's reason; otherwise it is a **violation**. An exception that excuses nothing
+//!   fails the comparison too: a reviewer must never read a reason for a difference that does
+//!   not exist.
 //!
-//! Environment names, tiers and instances are normalised in emitted text before comparing, so
-//! `servio-staging-db` and `servio-production-db` are the same name.
+//! The relation is found in either order: `compare(model, staging, production, …)` compares
+//! production against staging when staging mirrors production. Two environments of one tier
+//! (tenants, instances) may differ by knobs only; two with no mirror relation are compared
+//! without a verdict.
 
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diagnostic::{Diagnostics, FieldPath};
+use crate::diagnostic::{Diagnostics, FieldPath, Location};
 use crate::environment::Environment;
 use crate::knob::{knob_for, KnobKind};
-use crate::resolve::{EnvironmentId, Model};
+use crate::resolve::{EnvironmentId, Exception, Model};
 use crate::spec::App;
+
+mod identity;
 
 /// One emitted object as data, for parity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,16 +51,22 @@ pub struct EmittedObject {
 /// How a difference is judged.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "class", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Class {
     /// Structure differs and the spec does not accept it.
     Violation,
+    /// Structure differs between two environments with no mirror relation: reported, not
+    /// judged.
+    Structural,
     /// Structure differs and the spec accepts it, for this reason.
     Excepted {
-        /// The exception's path pattern.
+        /// The field the exception names.
         exception: String,
         /// Its reason.
         reason: String,
     },
+    /// A knob adds or removes this whole object (the knob table says which knobs may).
+    KnobObject,
     /// A knob the tier may change.
     Allowed,
 }
@@ -78,19 +96,95 @@ pub struct KnobDifference {
     pub path: String,
     /// The kind of knob.
     pub kind: KnobKind,
+    /// Whether the knob table says this knob may add or remove whole objects.
+    pub adds_objects: bool,
     /// The value in A.
     pub a: Value,
     /// The value in B.
     pub b: Value,
 }
 
+/// How the two environments of a comparison relate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Relation {
+    /// B's tier mirrors A's: B may differ by the knobs its tier allows and the exceptions it
+    /// declares.
+    Mirrors {
+        /// B's tier, the mirroring one.
+        tier: String,
+        /// A's tier, the mirrored one.
+        mirrored: String,
+    },
+    /// Both belong to one tier (tenants or instances): they may differ by knobs only.
+    SameTier {
+        /// The tier.
+        tier: String,
+    },
+    /// Neither mirrors the other: the differences are listed without a verdict.
+    Unrelated,
+}
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// B keeps A's structure, up to knobs and exceptions that each excuse something.
+    Holds,
+    /// A violation, or an exception that excuses nothing.
+    Violated,
+    /// No mirror relation: nothing to judge.
+    None,
+}
+
+/// A declared exception and what it excused in this comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExceptionUse {
+    /// The field the exception names.
+    pub path: String,
+    /// Its reason.
+    pub reason: String,
+    /// Where it is declared.
+    pub declared_at: Option<Location>,
+    /// How many emitted differences it excuses; 0 fails the comparison.
+    pub excuses: usize,
+}
+
+/// How many differences of each class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Violations.
+    pub violations: usize,
+    /// Structural differences of unrelated environments.
+    pub structural: usize,
+    /// Differences excused by exceptions.
+    pub excepted: usize,
+    /// Declared exceptions that excuse nothing.
+    pub unused_exceptions: usize,
+    /// Objects added or removed by knobs.
+    pub knob_objects: usize,
+    /// Fields changed by knobs.
+    pub allowed: usize,
+    /// Knobs that differ in the spec.
+    pub knobs: usize,
+}
+
 /// The parity of two environments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParityReport {
-    /// Environment A (usually the mirrored one, such as production).
+    /// The outcome.
+    pub verdict: Verdict,
+    /// How A and B relate.
+    pub relation: Relation,
+    /// Environment A (the mirrored one, such as production).
     pub a: String,
-    /// Environment B (usually the mirroring one, such as staging).
+    /// Environment B (the mirroring one, such as staging).
     pub b: String,
+    /// How many of each.
+    pub counts: Counts,
+    /// Every exception B's tier declares, with what it excused here.
+    pub exceptions: Vec<ExceptionUse>,
     /// Knob values that differ in the spec.
     pub knobs: Vec<KnobDifference>,
     /// Differences in the emitted objects: violations, then exceptions, then allowed, each
@@ -107,68 +201,167 @@ impl ParityReport {
             .iter()
             .filter(|d| d.class == Class::Violation)
     }
-    /// Whether B keeps A's structure, up to knobs and declared exceptions.
+    /// The exceptions that excuse nothing.
+    pub fn unused_exceptions(&self) -> impl Iterator<Item = &ExceptionUse> {
+        self.exceptions.iter().filter(|e| e.excuses == 0)
+    }
+    /// Whether the comparison does not fail: B keeps A's structure up to knobs and exceptions
+    /// that each excuse something, or the two are unrelated (see [`ParityReport::verdict`]).
     pub fn holds(&self) -> bool {
-        self.violations().next().is_none()
+        self.verdict != Verdict::Violated
     }
 }
 
-/// Compares environment `b` against `a` on what `emit` produces for each. Knobs are the ones
-/// `b`'s tier may change (its `may_differ`), exceptions those `b`'s tier declares.
+/// What a comparison allows: the knob kinds and the exceptions.
+struct Rules<'m> {
+    relation: Relation,
+    may_differ: Vec<KnobKind>,
+    exceptions: &'m [Exception],
+}
+
+/// The relation of two environments in either order: `(mirrored, mirroring, rules)`.
+fn orient<'m>(
+    model: &'m Model,
+    x: &EnvironmentId,
+    y: &EnvironmentId,
+) -> (EnvironmentId, EnvironmentId, Rules<'m>) {
+    let tiers = model.tiers();
+    let (tx, ty) = (&tiers[x.tier_index()], &tiers[y.tier_index()]);
+    let mirror = |mirrored: &crate::resolve::Tier, mirroring: &'m crate::resolve::Tier| {
+        (mirroring.mirrors.as_deref() == Some(mirrored.name.as_str())).then(|| Rules {
+            relation: Relation::Mirrors {
+                tier: mirroring.name.clone(),
+                mirrored: mirrored.name.clone(),
+            },
+            may_differ: mirroring.may_differ.clone(),
+            exceptions: &mirroring.exceptions,
+        })
+    };
+    if x.tier_index() == y.tier_index() {
+        // Tenants may change any knob; instances the knobs their tier may change.
+        let may_differ = if tx.per_tenant {
+            KnobKind::ALL.to_vec()
+        } else {
+            tx.may_differ.clone()
+        };
+        let rules = Rules {
+            relation: Relation::SameTier {
+                tier: tx.name.clone(),
+            },
+            may_differ,
+            exceptions: &[],
+        };
+        return (x.clone(), y.clone(), rules);
+    }
+    if let Some(rules) = mirror(tx, ty) {
+        return (x.clone(), y.clone(), rules);
+    }
+    if let Some(rules) = mirror(ty, tx) {
+        return (y.clone(), x.clone(), rules);
+    }
+    let rules = Rules {
+        relation: Relation::Unrelated,
+        may_differ: KnobKind::ALL.to_vec(),
+        exceptions: &[],
+    };
+    (x.clone(), y.clone(), rules)
+}
+
+/// Compares two environments on what `emit` produces for each, in whichever order they
+/// relate: the report's `a` is the mirrored environment and `b` the mirroring one. Knobs are
+/// the ones B's tier may change (its `may_differ`), exceptions those B's tier declares.
 ///
 /// # Errors
 /// Either environment does not resolve.
 pub fn compare(
     model: &Model,
-    a: &EnvironmentId,
-    b: &EnvironmentId,
+    x: &EnvironmentId,
+    y: &EnvironmentId,
     emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
 ) -> Result<ParityReport, Diagnostics> {
-    let env_a = model.resolve(a)?;
-    let env_b = model.resolve(b)?;
-    let tier_b = &model.tiers()[b.tier_index()];
+    let (a, b, rules) = orient(model, x, y);
+    let env_a = model.resolve(&a)?;
+    let env_b = model.resolve(&b)?;
+    let env_i = model.resolve_as(&a, &b)?;
     let json_a = serde_json::to_value(&env_a.app).expect("the model serialises");
+    let json_i = serde_json::to_value(&env_i.app).expect("the model serialises");
     let json_b = serde_json::to_value(&env_b.app).expect("the model serialises");
 
     let knob_allowed =
-        |p: &FieldPath| knob_for(p).is_some_and(|k| tier_b.may_differ.contains(&k.kind));
-    let knob_twin = twin(&env_a, &json_a, &json_b, &|p| knob_allowed(p));
+        |p: &FieldPath| knob_for(p).is_some_and(|k| rules.may_differ.contains(&k.kind));
+    let knob_twin = twin(&env_i, &json_i, &json_b, &knob_allowed);
 
-    // Both identities on every side: a knob value of B (a host such as `staging.example.com`)
-    // lands in K, and a text may name both tiers ("sandbox in staging, live in production").
-    let tokens = identity_tokens(&env_a, &env_b);
-    let objs_a = flatten(emit(&env_a), &tokens);
-    let objs_b = flatten(emit(&env_b), &tokens);
-    let objs_k = flatten(emit(&knob_twin), &tokens);
+    let objs_i = flatten(emit(&env_i));
+    let objs_b = flatten(emit(&env_b));
+    let objs_k = flatten(emit(&knob_twin));
     // One twin per exception, so each excepted difference is credited to the exception that
     // explains it (a tier usually declares one or two).
-    let exception_twins: Vec<(&crate::resolve::Exception, Flat)> = tier_b
+    let exception_twins: Vec<(&Exception, Flat)> = rules
         .exceptions
         .iter()
         .map(|e| {
-            let t = twin(&env_a, &json_a, &json_b, &|p| {
+            let t = twin(&env_i, &json_i, &json_b, &|p| {
                 knob_allowed(p) || e.covers(p)
             });
-            (e, flatten(emit(&t), &tokens))
+            (e, flatten(emit(&t)))
         })
         .collect();
+    // Built on demand: K with only the knobs that may not add or remove objects, to prove that
+    // an object one side lacks comes from a knob that may.
+    let mut shape_keeping_twin: Option<Flat> = None;
     let agrees = |twin: &Flat, key: &Key| match (twin.get(key), objs_b.get(key)) {
-        (Some(x), Some(y)) => same(&x.1, &y.1),
+        (Some(x), Some(y)) => x.1 == y.1,
         (None, None) => true,
         _ => false,
     };
+    let unrelated = rules.relation == Relation::Unrelated;
 
-    let mut differences = Vec::new();
-    for (key, (component, va, vb)) in diff(&objs_a, &objs_b) {
+    let raw = diff(&objs_i, &objs_b);
+    // A as emitted under its own identity: to prove the emitters derive nothing but names
+    // from the identity, and for the report's A values (I's are A's under B's names).
+    let objs_a = flatten(emit(&env_a));
+    let drift = identity::drift(&env_a, &env_i, &objs_a, &objs_i);
+    let mut excused = vec![0usize; rules.exceptions.len()];
+    let mut differences = Vec::with_capacity(raw.len());
+    for (key, (component, vi, vb)) in raw {
         let class = if agrees(&objs_k, &key) {
-            Class::Allowed
-        } else if let Some((e, _)) = exception_twins.iter().find(|(_, t)| agrees(t, &key)) {
+            if key.1.is_empty() {
+                let fixed = shape_keeping_twin.get_or_insert_with(|| {
+                    let t = twin(&env_i, &json_i, &json_b, &|p| {
+                        knob_for(p)
+                            .is_some_and(|k| rules.may_differ.contains(&k.kind) && !k.adds_objects)
+                    });
+                    flatten(emit(&t))
+                });
+                if agrees(fixed, &key) {
+                    // A knob the table says keeps the shape added or removed an object.
+                    Class::Violation
+                } else {
+                    Class::KnobObject
+                }
+            } else {
+                Class::Allowed
+            }
+        } else if unrelated {
+            Class::Structural
+        } else if let Some(i) = exception_twins.iter().position(|(_, t)| agrees(t, &key)) {
+            excused[i] += 1;
+            let e = exception_twins[i].0;
             Class::Excepted {
                 exception: e.path.clone(),
                 reason: e.reason.clone(),
             }
         } else {
             Class::Violation
+        };
+        let va = vi.map(|vi| objs_a.get(&key).map_or(vi, |(_, v)| v.clone()));
+        let from_identity = drift
+            .iter()
+            .any(|(ka, ki)| ka.as_ref() == Some(&key) || ki.as_ref() == Some(&key));
+        let class = if from_identity {
+            Class::Violation
+        } else {
+            class
         };
         differences.push(Difference {
             class,
@@ -177,6 +370,34 @@ pub fn compare(
             path: key.1,
             a: va,
             b: vb,
+        });
+    }
+    // Identity-driven differences that I and B happen to agree on are still violations: B's
+    // own output came from the same emitters.
+    for (ka, ki) in drift {
+        let key = ki.clone().or(ka.clone()).expect("one side at least");
+        if differences
+            .iter()
+            .any(|d| d.object == key.0 && d.path == key.1)
+        {
+            continue;
+        }
+        let component = ka
+            .as_ref()
+            .and_then(|k| objs_a.get(k))
+            .or_else(|| objs_b.get(&key))
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default();
+        differences.push(Difference {
+            class: Class::Violation,
+            component,
+            object: key.0.clone(),
+            path: key.1.clone(),
+            a: ka
+                .as_ref()
+                .and_then(|k| objs_a.get(k))
+                .map(|(_, v)| v.clone()),
+            b: objs_b.get(&key).map(|(_, v)| v.clone()),
         });
     }
     differences.sort_by(|x, y| {
@@ -188,28 +409,71 @@ pub fn compare(
         ))
     });
 
+    let knobs = knob_differences(&json_a, &json_i, &json_b);
+    let exceptions: Vec<ExceptionUse> = rules
+        .exceptions
+        .iter()
+        .zip(excused)
+        .map(|(e, excuses)| ExceptionUse {
+            path: e.path.clone(),
+            reason: e.reason.clone(),
+            declared_at: e.span.map(|s| model.source().location(s.start as usize)),
+            excuses,
+        })
+        .collect();
+    let mut counts = Counts {
+        unused_exceptions: exceptions.iter().filter(|e| e.excuses == 0).count(),
+        knobs: knobs.len(),
+        ..Counts::default()
+    };
+    for d in &differences {
+        match d.class {
+            Class::Violation => counts.violations += 1,
+            Class::Structural => counts.structural += 1,
+            Class::Excepted { .. } => counts.excepted += 1,
+            Class::KnobObject => counts.knob_objects += 1,
+            Class::Allowed => counts.allowed += 1,
+        }
+    }
+    let verdict = if unrelated {
+        Verdict::None
+    } else if counts.violations + counts.unused_exceptions > 0 {
+        Verdict::Violated
+    } else {
+        Verdict::Holds
+    };
+    Ok(ParityReport {
+        verdict,
+        relation: rules.relation,
+        a: env_a.name,
+        b: env_b.name,
+        counts,
+        exceptions,
+        knobs,
+        differences,
+        objects: (count_objects(&objs_i), count_objects(&objs_b)),
+    })
+}
+
+/// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
+/// real value.
+fn knob_differences(json_a: &Value, json_i: &Value, json_b: &Value) -> Vec<KnobDifference> {
     let mut knobs = Vec::new();
-    for p in union_leaf_paths(&json_a, &json_b) {
-        let (x, y) = (get(&json_a, &p), get(&json_b, &p));
+    for p in union_leaf_paths(json_i, json_b) {
+        let (x, y) = (get(json_i, &p), get(json_b, &p));
         if x != y {
             if let Some(k) = knob_for(&p) {
                 knobs.push(KnobDifference {
                     path: p.to_string(),
                     kind: k.kind,
-                    a: x.cloned().unwrap_or(Value::Null),
+                    adds_objects: k.adds_objects,
+                    a: get(json_a, &p).or(x).cloned().unwrap_or(Value::Null),
                     b: y.cloned().unwrap_or(Value::Null),
                 });
             }
         }
     }
-    let objects = (count_objects(&objs_a), count_objects(&objs_b));
-    Ok(ParityReport {
-        a: env_a.name,
-        b: env_b.name,
-        knobs,
-        differences,
-        objects,
-    })
+    knobs
 }
 
 /// A's environment with B's values wherever `take` says so.
@@ -256,81 +520,31 @@ type Key = (String, String);
 type Flat = Fields;
 
 /// One side's emitted fields exactly as [`compare`] sees them: (object id, field path) ->
-/// (component, value), identity normalised for the pair `a`, `b`, lists of named entries keyed
-/// by name. An object's presence is the entry with an empty field path.
+/// (component, value), lists of named entries keyed by name. An object's presence is the entry
+/// with an empty field path.
 pub type Fields = IndexMap<(String, String), (String, Value)>;
 
-/// The fields of `objects` (emitted for `a` or `b`) as parity compares them, for tools that
-/// show the shape of an environment (the shape snapshots do).
-pub fn fields(objects: Vec<EmittedObject>, a: &Environment, b: &Environment) -> Fields {
-    flatten(objects, &identity_tokens(a, b))
+/// The fields of `objects` as parity compares them, for tools that show the shape of an
+/// environment (the shape snapshots do). Emit the mirrored side from [`Model::resolve_as`] so
+/// both sides carry one identity, as [`compare`] does.
+pub fn fields(objects: Vec<EmittedObject>) -> Fields {
+    flatten(objects)
 }
 
-/// The identity strings of both environments and their placeholders, longest first (so
-/// `production-t001` is replaced before `production`), empty ones left out.
-fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
-    let mut tokens = Vec::new();
-    for env in [a, b] {
-        tokens.push((env.name.clone(), "{env}"));
-        tokens.push((env.tier.clone(), "{tier}"));
-        if let Some(i) = &env.instance {
-            tokens.push((i.clone(), "{instance}"));
-        }
-    }
-    tokens.retain(|(t, _)| !t.is_empty());
-    tokens.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
-    tokens
-}
-
-/// Whether two normalised values are the same. Names that AWS length limits forced an emitter
-/// to shorten (`<prefix>-<6 hex digits>`) depend on the length of the environment's name, so
-/// such a name matches any name that starts with its kept prefix.
-fn same(x: &Value, y: &Value) -> bool {
-    if x == y {
-        return true;
-    }
-    let (Value::String(x), Value::String(y)) = (x, y) else {
-        return false;
-    };
-    let kept = |s: &str| -> Option<String> {
-        let (head, hash) = s.rsplit_once('-')?;
-        (s.contains("{env}")
-            && hash.len() == 6
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-        .then(|| head.to_owned())
-    };
-    match (kept(x), kept(y)) {
-        (Some(a), Some(b)) => a.starts_with(&b) || b.starts_with(&a),
-        (Some(a), None) => y.starts_with(&a),
-        (None, Some(b)) => x.starts_with(&b),
-        (None, None) => false,
-    }
-}
-
-/// Every leaf of every object, keyed by (object id, field path), with environment identity
-/// normalised. An object's presence is the key (id, "").
-fn flatten(objects: Vec<EmittedObject>, tokens: &[(String, &str)]) -> Flat {
+/// Every leaf of every object, keyed by (object id, field path). An object's presence is the
+/// key (id, "").
+fn flatten(objects: Vec<EmittedObject>) -> Flat {
     let mut out = Flat::new();
     for o in objects {
-        let id = normalise(&o.id, tokens);
         out.insert(
-            (id.clone(), String::new()),
+            (o.id.clone(), String::new()),
             (o.component.clone(), Value::Bool(true)),
         );
         leaves(&o.data, &mut String::new(), &mut |p, v| {
-            let v = match v {
-                // A value that is exactly a name of the environment is identity only where the
-                // field says so (a tag or label such as `Environment`); elsewhere it is data,
-                // such as `CORE_BANKING_BACKEND = "ledgers"`, and must stay visible.
-                Value::String(s) if !is_identity_field(p) && tokens.iter().any(|(t, _)| t == s) => {
-                    Value::String(s.clone())
-                }
-                Value::String(s) => Value::String(normalise(s, tokens)),
-                other => other.clone(),
-            };
-            out.insert((id.clone(), p.to_owned()), (o.component.clone(), v));
+            out.insert(
+                (o.id.clone(), p.to_owned()),
+                (o.component.clone(), v.clone()),
+            );
         });
     }
     out
@@ -370,47 +584,6 @@ fn leaves(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
     }
 }
 
-/// Fields whose value names the environment by design: tags, labels, namespaces.
-fn is_identity_field(path: &str) -> bool {
-    const SUFFIXES: &[&str] = &["environment", "tier", "tenant", "instance", "namespace"];
-    let last = path
-        .rsplit(['.', '/'])
-        .next()
-        .unwrap_or(path)
-        .to_ascii_lowercase();
-    SUFFIXES.contains(&last.as_str())
-}
-
-/// Replaces whole-word occurrences of identity tokens, in the order given (longest first, see
-/// [`identity_tokens`]).
-fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
-    let mut out = s.to_owned();
-    for (token, with) in tokens {
-        if !out.contains(token.as_str()) {
-            continue;
-        }
-        let mut result = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        let mut prev: Option<char> = None;
-        while let Some(i) = rest.find(token.as_str()) {
-            let before = rest[..i].chars().last().or(prev);
-            let after = rest[i + token.len()..].chars().next();
-            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
-            result.push_str(&rest[..i]);
-            if boundary(before) && boundary(after) {
-                result.push_str(with);
-            } else {
-                result.push_str(token);
-            }
-            prev = token.chars().last();
-            rest = &rest[i + token.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
 /// One raw difference: where, the component, and the value on each side.
 type RawDifference = (Key, (String, Option<Value>, Option<Value>));
 
@@ -420,7 +593,7 @@ fn diff(a: &Flat, b: &Flat) -> Vec<RawDifference> {
     let mut out = Vec::new();
     for (k, (c, va)) in a {
         match b.get(k) {
-            Some((_, vb)) if same(va, vb) => {}
+            Some((_, vb)) if va == vb => {}
             Some((_, vb)) => out.push((k.clone(), (c.clone(), Some(va.clone()), Some(vb.clone())))),
             None if k.1.is_empty() || present(b, &k.0) => {
                 out.push((k.clone(), (c.clone(), Some(va.clone()), None)))
@@ -585,38 +758,107 @@ tier "production" {
         assert_eq!(r.knobs[0].path, "database.main.instance_class");
     }
 
-    #[test]
-    fn shortened_names_match_their_full_form() {
-        let s = |x: &str| Value::String(x.into());
-        assert!(same(
-            &s("w-{env}-ses-7751fc"),
-            &s("w-{env}-sessions-default")
-        ));
-        assert!(same(
-            &s("w-{env}-ses-7751fc"),
-            &s("w-{env}-sessions-ban-f55da8")
-        ));
-        assert!(!same(&s("w-{env}-app"), &s("w-{env}-api")));
-        assert!(!same(&s("w-{env}-abc-7751fc"), &s("w-{env}-sessions")));
+    fn pair(spec: &str, x: &str, y: &str) -> ParityReport {
+        let m = Model::parse(Source::new("t.hcl", spec), Format::Hcl).unwrap();
+        compare(
+            &m,
+            &m.environment(x).unwrap(),
+            &m.environment(y).unwrap(),
+            &emit,
+        )
+        .unwrap()
     }
 
     #[test]
-    fn values_that_merely_equal_a_name_stay_visible() {
-        let tokens = vec![("ledgers".to_string(), "{instance}")];
-        let obj = |v: &str| EmittedObject {
-            id: "cm".into(),
-            component: "c".into(),
-            data: json!({ "data": { "BACKEND": v }, "tags": { "Tenant": v } }),
+    fn the_relation_is_found_in_either_order() {
+        let forward = pair(SPEC, "production", "staging");
+        let backward = pair(SPEC, "staging", "production");
+        assert_eq!(forward, backward);
+        assert_eq!(
+            (forward.a.as_str(), forward.b.as_str()),
+            ("production", "staging")
+        );
+        assert_eq!(
+            forward.relation,
+            Relation::Mirrors {
+                tier: "staging".into(),
+                mirrored: "production".into()
+            }
+        );
+        assert_eq!(forward.verdict, Verdict::Holds);
+    }
+
+    #[test]
+    fn an_exception_that_excuses_nothing_fails_the_comparison() {
+        let spec = SPEC.replace(
+            "exception \"database.main.read_replicas\" { reason = \"staging needs no replica\" }",
+            "exception \"database.main.read_replicas\" { reason = \"staging needs no replica\" }\n  exception \"service.api.port\" { reason = \"the port might differ one day\" }",
+        );
+        let r = pair(&spec, "production", "staging");
+        assert_eq!(r.verdict, Verdict::Violated);
+        assert_eq!(r.violations().count(), 0);
+        let unused: Vec<&str> = r.unused_exceptions().map(|e| e.path.as_str()).collect();
+        assert_eq!(unused, ["service.api.port"]);
+        assert_eq!(r.exceptions[0].excuses, 1);
+        assert!(!r.holds());
+    }
+
+    #[test]
+    fn values_the_author_wrote_are_compared_as_written() {
+        // `db_name` embeds each tier's name; an exception allows the difference. Before, the
+        // tier names were rewritten to one placeholder, the difference vanished and the
+        // exception excused nothing without anyone noticing.
+        let spec = SPEC
+            .replace("instance_class = \"db.m5.large\"\n}", "instance_class = \"db.m5.large\"\n  db_name = \"shop_production\"\n}")
+            .replace(
+                "read_replicas  = 0\n  }",
+                "read_replicas  = 0\n    db_name        = \"shop_staging\"\n  }",
+            )
+            .replace(
+                "  exception \"database.main.read_replicas\"",
+                "  exception \"database.main.db_name\" { reason = \"the schema name follows the tier\" }\n  exception \"database.main.read_replicas\"",
+            );
+        let emit_name = |env: &Environment| {
+            let mut o = emit(env);
+            o.push(EmittedObject {
+                id: "schema".into(),
+                component: "database main".into(),
+                data: json!({ "name": env.app.databases["main"].db_name }),
+            });
+            o
         };
-        let f = flatten(vec![obj("ledgers")], &tokens);
+        let m = Model::parse(Source::new("t.hcl", spec), Format::Hcl).unwrap();
+        let r = compare(
+            &m,
+            &m.environment("production").unwrap(),
+            &m.environment("staging").unwrap(),
+            &emit_name,
+        )
+        .unwrap();
+        let d = r.differences.iter().find(|d| d.object == "schema").unwrap();
         assert_eq!(
-            f[&("cm".to_string(), "data.BACKEND".to_string())].1,
-            json!("ledgers")
+            (d.a.clone(), d.b.clone()),
+            (Some(json!("shop_production")), Some(json!("shop_staging")))
         );
-        assert_eq!(
-            f[&("cm".to_string(), "tags.Tenant".to_string())].1,
-            json!("{instance}")
+        assert!(
+            matches!(&d.class, Class::Excepted { exception, .. } if exception == "database.main.db_name")
         );
+        assert_eq!(r.verdict, Verdict::Holds, "{r:#?}");
+        // Names tierform derives from the identity agree without any rewriting.
+        assert!(
+            r.differences.iter().all(|d| d.path != "identifier"),
+            "{r:#?}"
+        );
+    }
+
+    #[test]
+    fn unrelated_environments_get_no_verdict() {
+        let spec = SPEC.replace("tier \"production\" {", "tier \"sandbox\" {\n  database \"main\" { engine_version = \"16.6\" }\n}\ntier \"production\" {");
+        let r = pair(&spec, "production", "sandbox");
+        assert_eq!(r.relation, Relation::Unrelated);
+        assert_eq!(r.verdict, Verdict::None);
+        assert!(r.holds());
+        assert!(r.differences.iter().any(|d| d.class == Class::Structural));
     }
 
     #[test]
@@ -626,20 +868,7 @@ tier "production" {
             component: "c".into(),
             data: json!({ "env": [{ "name": "A", "value": 1 }] }),
         };
-        assert!(
-            flatten(vec![obj], &[]).contains_key(&("t".to_string(), "env[A].value".to_string()))
-        );
-    }
-
-    #[test]
-    fn identity_is_normalised() {
-        assert_eq!(
-            normalise(
-                "shop-staging-db staging.x prestaging",
-                &[("staging".into(), "{env}")]
-            ),
-            "shop-{env}-db {env}.x prestaging"
-        );
+        assert!(flatten(vec![obj]).contains_key(&("t".to_string(), "env[A].value".to_string())));
     }
 
     #[test]

@@ -539,25 +539,74 @@ impl Model {
     /// a tenant or an instance they may change knobs only, and only knobs the mirrored
     /// structure has (a tier cannot add internet exposure by "changing a host name").
     fn check_overrides(&self, errors: &mut Vec<Diagnostic>) {
-        let resolved = |tree: &Node| {
-            from_node::<App>(tree)
-                .ok()
-                .map(|a| serde_json::to_value(a).expect("the model serialises"))
-        };
-        for (ti, t) in self.tiers.iter().enumerate() {
+        // An override of something the base does not declare is the root cause of whatever
+        // its tree then fails to decode: report it alone.
+        let before = errors.len();
+        for t in &self.tiers {
             let origin = format!("tier `{}`", t.name);
             check_targets(&self.base, &t.overrides, &mut Vec::new(), &origin, errors);
-            let own = resolved(&self.tier_trees[ti]);
+            for inst in &t.instances {
+                let origin = format!("instance `{}` of tier `{}`", inst.name, t.name);
+                check_targets(
+                    &self.base,
+                    &inst.overrides,
+                    &mut Vec::new(),
+                    &origin,
+                    errors,
+                );
+            }
+        }
+        for tn in &self.tenants {
+            let origin = format!("tenant `{}`", tn.name);
+            check_targets(&self.base, &tn.overrides, &mut Vec::new(), &origin, errors);
+        }
+        if errors.len() > before {
+            return;
+        }
+        // Decode every tier's tree first: a value that does not decode (a misspelt attribute,
+        // an unknown engine) is the root cause of anything found after it, so it is reported
+        // and the checks that need decoded trees are skipped rather than misreport.
+        let mut decoded = Vec::with_capacity(self.tier_trees.len());
+        let mut decode_errors: Vec<Diagnostic> = Vec::new();
+        for tree in &self.tier_trees {
+            match from_node::<App>(tree) {
+                Ok(a) => decoded.push(Some(serde_json::to_value(a).expect("the model serialises"))),
+                Err(e) => {
+                    let d = e.into_diagnostic();
+                    if !decode_errors
+                        .iter()
+                        .any(|x| x.code == d.code && x.span == d.span && x.message == d.message)
+                    {
+                        decode_errors.push(d);
+                    }
+                    decoded.push(None);
+                }
+            }
+        }
+        let all_decode = decode_errors.is_empty();
+        errors.extend(decode_errors);
+        let base = from_node::<App>(&self.base)
+            .ok()
+            .map(|a| serde_json::to_value(a).expect("the model serialises"));
+        for (ti, t) in self.tiers.iter().enumerate() {
+            let own = decoded[ti].as_ref();
             if let Some(mi) = t
                 .mirrors
                 .as_ref()
                 .and_then(|m| self.tiers.iter().position(|x| &x.name == m))
             {
                 let why = format!("tier `{}` mirrors `{}`", t.name, self.tiers[mi].name);
-                let reference = resolved(&self.tier_trees[mi]);
-                check_knobs_only(&t.overrides, t, &why, reference.as_ref(), errors);
-                for e in &t.exceptions {
-                    let found = [&reference, &own]
+                let reference = decoded[mi].as_ref();
+                check_knobs_only(
+                    &t.overrides,
+                    &t.may_differ,
+                    &t.exceptions,
+                    &why,
+                    reference,
+                    errors,
+                );
+                for e in t.exceptions.iter().filter(|_| all_decode) {
+                    let found = [reference, own]
                         .into_iter()
                         .flatten()
                         .any(|j| pattern_exists(j, &e.path.split('.').collect::<Vec<_>>()));
@@ -586,26 +635,17 @@ impl Model {
                 }
             }
             for inst in &t.instances {
-                let origin = format!("instance `{}` of tier `{}`", inst.name, t.name);
-                check_targets(
-                    &self.base,
-                    &inst.overrides,
-                    &mut Vec::new(),
-                    &origin,
-                    errors,
-                );
+                // The tier's exceptions are about the tier it mirrors; its instances share
+                // the tier's own structure, so no exception applies between them.
                 let why = format!("instances of tier `{}` share its structure", t.name);
-                check_knobs_only(&inst.overrides, t, &why, own.as_ref(), errors);
+                check_knobs_only(&inst.overrides, &t.may_differ, &[], &why, own, errors);
             }
         }
-        let empty = Tier::empty();
-        let base = resolved(&self.base);
         for tn in &self.tenants {
-            let origin = format!("tenant `{}`", tn.name);
-            check_targets(&self.base, &tn.overrides, &mut Vec::new(), &origin, errors);
             check_knobs_only(
                 &tn.overrides,
-                &empty,
+                &KnobKind::ALL,
+                &[],
                 "tenants share the structure of their tier",
                 base.as_ref(),
                 errors,
@@ -725,8 +765,32 @@ impl Model {
     /// # Errors
     /// Every problem of the environment, located at the value that causes it.
     pub fn resolve(&self, id: &EnvironmentId) -> Result<Environment, Diagnostics> {
+        self.resolve_named(id, id, true)
+    }
+
+    /// Resolves `id`'s values under `identity`'s name, tier and instance, without validating:
+    /// what `id` would be, named as `identity`. Parity compares this with `identity` itself,
+    /// so names tierform derives from the environment's identity agree by construction and no
+    /// value the author wrote is ever rewritten to make two environments look alike.
+    ///
+    /// # Errors
+    /// `id`'s values do not decode.
+    pub fn resolve_as(
+        &self,
+        id: &EnvironmentId,
+        identity: &EnvironmentId,
+    ) -> Result<Environment, Diagnostics> {
+        self.resolve_named(id, identity, false)
+    }
+
+    fn resolve_named(
+        &self,
+        id: &EnvironmentId,
+        identity: &EnvironmentId,
+        validated: bool,
+    ) -> Result<Environment, Diagnostics> {
         let tree = self.tree(id);
-        let t = &self.tiers[id.tier];
+        let t = &self.tiers[identity.tier];
         let fail = |ds: Vec<Diagnostic>| -> Diagnostics {
             let mut out = Diagnostics(
                 ds.into_iter()
@@ -740,7 +804,7 @@ impl Model {
             out
         };
         let mut app: App = from_node(&tree).map_err(|e| fail(vec![e.into_diagnostic()]))?;
-        let instance = match &id.member {
+        let instance = match &identity.member {
             Member::Whole => None,
             Member::Instance(i) => Some(t.instances[*i].name.clone()),
             Member::Tenant(i) => Some(self.tenants[*i].name.clone()),
@@ -753,13 +817,13 @@ impl Model {
             if let Some(p) = svc.public.as_mut() {
                 p.host = p
                     .host
-                    .replace("{env}", &id.name)
+                    .replace("{env}", &identity.name)
                     .replace("{tier}", &t.name)
                     .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
             }
         }
         let env = Environment {
-            name: id.name.clone(),
+            name: identity.name.clone(),
             tier: t.name.clone(),
             instance,
             mirrors: t.mirrors.clone(),
@@ -768,6 +832,9 @@ impl Model {
             ephemeral: t.ephemeral,
             app,
         };
+        if !validated {
+            return Ok(env);
+        }
         validate::environment(&env, &self.tiers, &mut diags);
         for d in &mut diags {
             if d.span.is_none() {
@@ -894,24 +961,6 @@ impl Model {
 }
 
 impl Tier {
-    fn empty() -> Tier {
-        Tier {
-            name: String::new(),
-            span: None,
-            mirrors: None,
-            runtime: Runtime::Cloud,
-            production: false,
-            ephemeral: false,
-            per_tenant: false,
-            may_differ: KnobKind::ALL.to_vec(),
-            exceptions: Vec::new(),
-            instances: Vec::new(),
-            overrides: Node::object(IndexMap::new(), None, Layer::Base),
-            mirrors_span: None,
-            per_tenant_span: None,
-        }
-    }
-
     fn from_node(
         name: String,
         span: Option<Span>,
@@ -983,17 +1032,52 @@ impl Tier {
             let espan = exc_field
                 .and_then(|f| f.node.get(&path))
                 .and_then(|f| f.key_span.or(f.node.span));
-            match e.reason.filter(|r| !r.trim().is_empty()) {
-                Some(reason) => exceptions.push(Exception { path, reason, span: espan }),
-                None => errors.push(
+            let at = FieldPath(vec![
+                "tier".into(),
+                name.clone(),
+                "exception".into(),
+                path.clone(),
+            ]);
+            let mut problems = exception_path_problems(&path);
+            match e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                None => problems.push((
+                    "exception-without-reason",
+                    format!("the exception for `{path}` gives no reason"),
+                    "say why the difference is acceptable: `reason = \"…\"`; reviewers read it in every parity report".to_owned(),
+                )),
+                Some(r) if !is_judgeable_reason(r) => problems.push((
+                    "exception-weak-reason",
+                    format!("the reason for the exception `{path}` is {r:?}, which a reviewer cannot judge"),
+                    format!("write a sentence of at least {MIN_REASON_WORDS} words and {MIN_REASON_LETTERS} letters saying why the difference is acceptable, such as \"staging needs no read replica\"; placeholders such as `todo` or `n/a` are refused"),
+                )),
+                Some(_) => {}
+            }
+            if problems.is_empty() {
+                exceptions.push(Exception {
+                    path,
+                    reason: e.reason.unwrap_or_default().trim().to_owned(),
+                    span: espan,
+                });
+            }
+            for (code, message, help) in problems {
+                errors.push(
+                    Diagnostic::error(code, at.clone(), message)
+                        .with_span(espan)
+                        .with_help(help),
+                );
+            }
+        }
+        if meta.mirrors.is_none() {
+            if let Some(e) = exceptions.first() {
+                errors.push(
                     Diagnostic::error(
-                        "exception-without-reason",
-                        FieldPath(vec!["tier".into(), name.clone(), "exception".into(), path.clone()]),
-                        format!("the exception for `{path}` gives no reason"),
+                        "exception-without-mirror",
+                        FieldPath(vec!["tier".into(), name.clone(), "exception".into(), e.path.clone()]),
+                        format!("tier `{name}` declares exceptions but mirrors no tier, so they excuse nothing"),
                     )
-                    .with_span(espan)
-                    .with_help("say why the difference is acceptable: `reason = \"…\"`; reviewers read it in every parity report"),
-                ),
+                    .with_span(e.span)
+                    .with_help("remove the exceptions, or add `mirrors = \"…\"` naming the tier whose structure this one keeps"),
+                );
             }
         }
         let production = meta
@@ -1038,6 +1122,80 @@ impl Tier {
         knob_for(path).is_some_and(|k| self.may_differ.contains(&k.kind))
             || self.exception_for(path).is_some()
     }
+}
+
+/// A reason shorter than this many words is not something a reviewer can judge.
+pub const MIN_REASON_WORDS: usize = 3;
+/// Nor one with fewer letters than this.
+pub const MIN_REASON_LETTERS: usize = 12;
+
+/// Whether an exception's reason says something a reviewer can weigh: at least
+/// [`MIN_REASON_WORDS`] words that contain letters, at least [`MIN_REASON_LETTERS`] letters, and
+/// not a known placeholder.
+pub fn is_judgeable_reason(reason: &str) -> bool {
+    const PLACEHOLDERS: &[&str] = &[
+        "todo",
+        "tbd",
+        "fixme",
+        "n/a",
+        "na",
+        "none",
+        "wip",
+        "reason",
+        "because",
+        "test",
+        "xxx",
+        "temp",
+        "temporary",
+        "later",
+        "ok",
+        "yes",
+        "no",
+        "x",
+        "-",
+        ".",
+        "?",
+    ];
+    let lower = reason.trim().to_lowercase();
+    let words = lower
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    let letters = lower.chars().filter(|c| c.is_alphabetic()).count();
+    let stripped = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
+    words >= MIN_REASON_WORDS
+        && letters >= MIN_REASON_LETTERS
+        && !PLACEHOLDERS.contains(&stripped)
+        && !lower.split_whitespace().all(|w| {
+            PLACEHOLDERS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/'))
+        })
+}
+
+/// What is wrong with an exception's path on its face, before looking at the spec: a
+/// wildcard, a whole category or collection, or a knob. (code, message, help) each.
+fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
+        out.push((
+            "exception-wildcard",
+            format!("the exception `{path}` is a pattern; an exception names one field or object"),
+            "name the one field that differs, such as `database.main.read_replicas`; declare one exception per field".to_owned(),
+        ));
+    } else if COLLECTIONS.contains(&path) {
+        out.push((
+            "exception-too-broad",
+            format!("the exception `{path}` names a whole category, which would excuse any difference in any of its entries"),
+            format!("name the one entry or field that differs, such as `{path}.<name>.<field>`"),
+        ));
+    } else if let Some(k) = knob_for(&FieldPath::parse(path)) {
+        out.push((
+            "exception-on-knob",
+            format!("`{path}` is a {} knob; no exception is needed", k.kind.as_str()),
+            format!("remove the exception: a mirroring tier may change knobs (if the tier restricts `may_differ`, add \"{}\" to it)", k.kind.as_str()),
+        ));
+    }
+    out
 }
 
 fn named_blocks(
@@ -1148,9 +1306,12 @@ fn check_targets(
     }
 }
 
+/// Refuses every override in `over` but the knobs `may_differ` allows and the fields an
+/// exception covers.
 fn check_knobs_only(
     over: &Node,
-    tier: &Tier,
+    may_differ: &[KnobKind],
+    exceptions: &[Exception],
     why: &str,
     reference: Option<&serde_json::Value>,
     errors: &mut Vec<Diagnostic>,
@@ -1158,11 +1319,11 @@ fn check_knobs_only(
     let mut leaves = Vec::new();
     over.leaves(&mut Vec::new(), &mut leaves);
     for (path, node) in leaves {
-        if path.is_empty() || tier.exception_for(&path).is_some() {
+        if path.is_empty() || exceptions.iter().any(|e| e.covers(&path)) {
             continue;
         }
         match knob_for(&path) {
-            Some(k) if tier.may_differ.contains(&k.kind) => {
+            Some(k) if may_differ.contains(&k.kind) => {
                 // A knob changes a value the structure has; it does not add the structure.
                 let Some(reference) = reference else { continue };
                 let root = &path.0[..k.pattern.split('.').count()];

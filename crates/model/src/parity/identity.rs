@@ -1,0 +1,168 @@
+//! The emitters' promise that an environment's identity (its name, tier and instance) only
+//! *names* things: the same values emitted under two identities differ in names, tags and
+//! labels, never in structure.
+//!
+//! Parity compares B with A's values emitted under B's identity, which is sound only while
+//! that promise holds; an emitter that added an alarm when `env.tier == "production"` would
+//! otherwise go unseen. So A's values are emitted under both identities and compared with
+//! both identities' names replaced by placeholders. Both sides carry the very same spec
+//! values, so the replacement cannot hide a difference the author wrote: whatever still
+//! differs came from the identity, and is a violation.
+
+use serde_json::Value;
+
+use super::{Flat, Key};
+use crate::environment::Environment;
+
+/// One place where A's values emitted under A's identity and under B's differ beyond names:
+/// the key on A's side and on the twin's side (`None`: absent there).
+pub(super) type Drift = (Option<Key>, Option<Key>);
+
+/// Where emitting the same values under `a`'s and `twin`'s identities differs beyond names.
+pub(super) fn drift(
+    a: &Environment,
+    twin: &Environment,
+    objs_a: &Flat,
+    objs_i: &Flat,
+) -> Vec<Drift> {
+    let tokens = identity_tokens(a, twin);
+    let key = |k: &Key| (normalise(&k.0, &tokens), normalise(&k.1, &tokens));
+    let index = |f: &Flat| -> std::collections::BTreeMap<Key, Key> {
+        f.keys().map(|k| (key(k), k.clone())).collect()
+    };
+    let (in_a, in_i) = (index(objs_a), index(objs_i));
+    // An object present on one side only is one drift, not one per field.
+    let object_missing = |nk: &Key, other: &std::collections::BTreeMap<Key, Key>| {
+        !nk.1.is_empty() && !other.contains_key(&(nk.0.clone(), String::new()))
+    };
+    let mut out = Vec::new();
+    for (nk, ka) in &in_a {
+        match in_i.get(nk) {
+            None if object_missing(nk, &in_i) => {}
+            None => out.push((Some(ka.clone()), None)),
+            Some(ki) => {
+                let (va, vi) = (&objs_a[ka].1, &objs_i[ki].1);
+                if !same(&normalise_value(va, &tokens), &normalise_value(vi, &tokens)) {
+                    out.push((Some(ka.clone()), Some(ki.clone())));
+                }
+            }
+        }
+    }
+    for (nk, ki) in &in_i {
+        if !in_a.contains_key(nk) && !object_missing(nk, &in_a) {
+            out.push((None, Some(ki.clone())));
+        }
+    }
+    out
+}
+
+fn normalise_value(v: &Value, tokens: &[(String, &str)]) -> Value {
+    match v {
+        Value::String(s) => Value::String(normalise(s, tokens)),
+        other => other.clone(),
+    }
+}
+
+/// The identity strings of both environments and their placeholders, longest first (so
+/// `production-t001` is replaced before `production`), empty ones left out.
+fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static str)> {
+    let mut tokens = Vec::new();
+    for env in [a, b] {
+        tokens.push((env.name.clone(), "{env}"));
+        tokens.push((env.tier.clone(), "{tier}"));
+        if let Some(i) = &env.instance {
+            tokens.push((i.clone(), "{instance}"));
+        }
+    }
+    tokens.retain(|(t, _)| !t.is_empty());
+    tokens.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+    tokens
+}
+
+/// Whether two normalised values are the same. Names that AWS length limits forced an emitter
+/// to shorten (`<prefix>-<6 hex digits>`) depend on the length of the environment's name, so
+/// such a name matches any name that starts with its kept prefix.
+fn same(x: &Value, y: &Value) -> bool {
+    if x == y {
+        return true;
+    }
+    let (Value::String(x), Value::String(y)) = (x, y) else {
+        return false;
+    };
+    let kept = |s: &str| -> Option<String> {
+        let (head, hash) = s.rsplit_once('-')?;
+        (s.contains("{env}")
+            && hash.len() == 6
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| head.to_owned())
+    };
+    match (kept(x), kept(y)) {
+        (Some(a), Some(b)) => a.starts_with(&b) || b.starts_with(&a),
+        (Some(a), None) => y.starts_with(&a),
+        (None, Some(b)) => x.starts_with(&b),
+        (None, None) => false,
+    }
+}
+
+/// Replaces whole-word occurrences of identity tokens, in the order given (longest first, see
+/// [`identity_tokens`]).
+fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
+    let mut out = s.to_owned();
+    for (token, with) in tokens {
+        if !out.contains(token.as_str()) {
+            continue;
+        }
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        let mut prev: Option<char> = None;
+        while let Some(i) = rest.find(token.as_str()) {
+            let before = rest[..i].chars().last().or(prev);
+            let after = rest[i + token.len()..].chars().next();
+            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+            result.push_str(&rest[..i]);
+            if boundary(before) && boundary(after) {
+                result.push_str(with);
+            } else {
+                result.push_str(token);
+            }
+            prev = token.chars().last();
+            rest = &rest[i + token.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortened_names_match_their_full_form() {
+        let s = |x: &str| Value::String(x.into());
+        assert!(same(
+            &s("w-{env}-ses-7751fc"),
+            &s("w-{env}-sessions-default")
+        ));
+        assert!(same(
+            &s("w-{env}-ses-7751fc"),
+            &s("w-{env}-sessions-ban-f55da8")
+        ));
+        assert!(!same(&s("w-{env}-app"), &s("w-{env}-api")));
+        assert!(!same(&s("w-{env}-abc-7751fc"), &s("w-{env}-sessions")));
+    }
+
+    #[test]
+    fn identity_is_normalised_as_whole_words() {
+        assert_eq!(
+            normalise(
+                "shop-staging-db staging.x prestaging",
+                &[("staging".into(), "{env}")]
+            ),
+            "shop-{env}-db {env}.x prestaging"
+        );
+    }
+}
