@@ -44,6 +44,7 @@ pub mod de;
 pub mod diagnostic;
 pub mod environment;
 pub mod files;
+mod json;
 pub mod knob;
 pub mod node;
 pub mod parity;

@@ -256,73 +256,28 @@ pub fn from_hcl(text: &str) -> Result<Node, Vec<Diagnostic>> {
     }
 }
 
-/// Reads a JSON spec (the same structure as HCL, blocks as nested objects) into a node tree.
+/// Reads a JSON spec (the same structure as HCL, blocks as nested objects) into a node tree,
+/// every node and key with its span as from HCL.
 ///
 /// # Errors
-/// A JSON syntax error, reported at its line and column.
+/// A JSON syntax error or a value nested too deep, at its position; else every key given
+/// twice in one object; else a spec that is not an object.
 pub fn from_json(text: &str) -> Result<Node, Vec<Diagnostic>> {
-    if let Some(at) = too_deep(text) {
-        return Err(vec![Diagnostic::error(
-            "too-deep",
-            FieldPath::default(),
-            format!("values nest deeper than {MAX_DEPTH} levels"),
-        )
-        .with_span(Some(Span::new(at..at + 1)))
-        .with_help(
-            "a tierform spec needs only a few levels of nesting; check the brackets",
-        )]);
-    }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        let offset = offset_of(text, e.line(), e.column());
-        vec![Diagnostic::error("syntax", FieldPath::default(), format!("JSON syntax error: {e}"))
-            .with_span(Some(Span::new(offset..offset + 1)))
-            .with_help("a JSON spec has the structure of the HCL one: blocks are nested objects keyed by label")]
-    })?;
-    if !value.is_object() {
+    let mut node = crate::json::read(text)?;
+    if node.as_object().is_none() {
         return Err(vec![Diagnostic::error(
             "wrong-type",
             FieldPath::default(),
             "a JSON spec must be an object",
         )
-        .with_span(Some(Span::new(0..1)))
+        .with_span(node.span)
         .with_help(
             "start the file with `{` and give the spec's attributes and blocks as its keys",
         )]);
     }
-    let mut node = json_to_node(&value);
+    // The root's span is the file start, as for HCL.
     node.span = Some(Span::new(0..0));
     Ok(node)
-}
-
-fn json_to_node(v: &serde_json::Value) -> Node {
-    let value = match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::MAX)),
-        },
-        serde_json::Value::String(s) => Value::String(s.clone()),
-        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_node).collect()),
-        serde_json::Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        Field {
-                            key_span: None,
-                            node: json_to_node(v),
-                        },
-                    )
-                })
-                .collect(),
-        ),
-    };
-    Node {
-        value,
-        span: None,
-        layer: Layer::Base,
-    }
 }
 
 /// The byte offset of the first bracket past [`MAX_DEPTH`] levels, ignoring brackets in strings
@@ -378,13 +333,8 @@ fn body_to_node(body: &Body, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> 
                 let key = attr.key.as_str().to_owned();
                 let key_span = attr.key.span().map(Span::new);
                 let node = expr_to_node(&attr.value, errors, &path.join(&key));
-                if let Some(prev) = fields.get(&key) {
-                    errors.push(duplicate(
-                        &path.join(&key),
-                        key_span,
-                        prev.key_span,
-                        "attribute",
-                    ));
+                if fields.contains_key(&key) {
+                    errors.push(duplicate(&path.join(&key), key_span, None, "attribute"));
                     continue;
                 }
                 fields.insert(key, Field { key_span, node });
@@ -424,7 +374,7 @@ fn insert_block(
     let path = path.join(key);
     if keys.len() == 1 {
         match fields.get(key) {
-            Some(prev) => errors.push(duplicate(&path, *key_span, prev.key_span, "block")),
+            Some(_) => errors.push(duplicate(&path, *key_span, None, "block")),
             None => {
                 fields.insert(
                     key.clone(),
@@ -444,23 +394,29 @@ fn insert_block(
     });
     match &mut entry.node.value {
         Value::Object(o) => insert_block(o, &keys[1..], node, path, errors),
-        _ => errors.push(duplicate(
-            &path,
-            *key_span,
-            entry.key_span,
-            "attribute and block",
-        )),
+        _ => errors.push(duplicate(&path, *key_span, None, "attribute and block")),
     }
 }
 
-fn duplicate(path: &FieldPath, span: Option<Span>, _first: Option<Span>, what: &str) -> Diagnostic {
+/// The second definition of `path`, located at `span`; the help names the first one's line
+/// when the reader knows it.
+pub(crate) fn duplicate(
+    path: &FieldPath,
+    span: Option<Span>,
+    first_line: Option<usize>,
+    what: &str,
+) -> Diagnostic {
+    let help = "each attribute and each labelled block may appear once; merge the two definitions";
     Diagnostic::error(
         "duplicate",
         path.clone(),
         format!("`{path}` is defined twice ({what})"),
     )
     .with_span(span)
-    .with_help("each attribute and each labelled block may appear once; merge the two definitions")
+    .with_help(match first_line {
+        Some(line) => format!("{help} (the first is on line {line})"),
+        None => help.to_owned(),
+    })
 }
 
 fn expr_to_node(expr: &Expression, errors: &mut Vec<Diagnostic>, path: &FieldPath) -> Node {

@@ -3,14 +3,17 @@
 //!
 //! ```text
 //! # expect: <code>: <substring of the message>
-//! # line: <1-based line of the error>        (optional)
+//! # line: <1-based line of the error>        (optional, required for JSON)
+//! # column: <1-based column of the error>    (optional)
 //! ```
 //!
 //! Cases that cannot carry a comment (JSON specs, the empty file) keep their header in a side
 //! file `<case>.expect`; a directory given as the spec keeps it in `<dir>/expect.txt`. Each case is loaded with
 //! [`Model::load`] and, when it loads, checked with [`Model::check`]; the diagnostics of both
-//! phases together must contain the expected error, located at file:line:column (or, for JSON
-//! without positions, naming a field path). A panic is a failure of that case, not of the run.
+//! phases together must contain the expected error, located at file:line:column. JSON specs
+//! are located as precisely as HCL ones: every diagnostic of a JSON case has a position, and
+//! it is the file's very start (1:1) only where the case says the error is there. A panic is
+//! a failure of that case, not of the run.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ struct Expectation {
     code: String,
     substring: String,
     line: Option<u32>,
+    column: Option<u32>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -77,18 +81,26 @@ fn expectation(case: &Path) -> Result<Expectation, String> {
             file.display()
         )
     })?;
-    let line = match lines.next().and_then(|l| l.strip_prefix("# line: ")) {
-        Some(n) => Some(
-            n.trim()
-                .parse()
-                .map_err(|_| format!("{}: `# line:` needs a number", file.display()))?,
-        ),
-        None => None,
+    let mut number = |name: &str| -> Result<Option<u32>, String> {
+        let prefix = format!("# {name}: ");
+        match lines.clone().next().and_then(|l| l.strip_prefix(&prefix)) {
+            Some(n) => {
+                lines.next();
+                n.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("{}: `# {name}:` needs a number", file.display()))
+            }
+            None => Ok(None),
+        }
     };
+    let line = number("line")?;
+    let column = number("column")?;
     Ok(Expectation {
         code: code.trim().to_owned(),
         substring: substring.trim().to_owned(),
         line,
+        column,
     })
 }
 
@@ -109,13 +121,33 @@ fn describe(ds: &Diagnostics) -> String {
         .collect()
 }
 
-/// Whether a diagnostic says where the problem is: a position, or for a JSON spec (which has
-/// none) at least the field path.
-fn is_located(d: &Diagnostic, json: bool) -> bool {
+/// Whether a diagnostic says where the problem is.
+fn is_located(d: &Diagnostic) -> bool {
     d.location
         .as_ref()
         .is_some_and(|l| l.line >= 1 && l.column >= 1 && !l.file.is_empty())
-        || (json && !d.path.is_empty())
+}
+
+/// JSON specs keep positions as HCL ones do: a JSON case states its line, and every one of its
+/// diagnostics is located, at the file's start (1:1) only if the case expects its error there.
+fn check_json_locations(ds: &Diagnostics, expect: &Expectation) -> Result<(), String> {
+    if expect.line.is_none() {
+        return Err("a JSON case must say where its error is with `# line:`".into());
+    }
+    let at_start = expect.line == Some(1) && expect.column.is_none_or(|c| c == 1);
+    for d in ds.iter() {
+        match &d.location {
+            None => return Err(format!("diagnostic `{}` has no location: {d}", d.code)),
+            Some(l) if (l.line, l.column) == (1, 1) && !at_start => {
+                return Err(format!(
+                    "diagnostic `{}` points at the file's start, not at its value: {d}",
+                    d.code
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Checks one case; `Ok` holds the matching error, `Err` explains what is wrong.
@@ -150,12 +182,11 @@ fn check_case(case: &Path) -> Result<String, String> {
             describe(&ds)
         ));
     };
-    if !is_located(d, json) {
-        return Err(format!(
-            "error `{}` has no location{}: {d}",
-            d.code,
-            if json { " and no field path" } else { "" }
-        ));
+    if !is_located(d) {
+        return Err(format!("error `{}` has no location: {d}", d.code));
+    }
+    if json {
+        check_json_locations(&ds, &expect)?;
     }
     if d.help.as_deref().is_none_or(str::is_empty) {
         return Err(format!(
@@ -168,6 +199,15 @@ fn check_case(case: &Path) -> Result<String, String> {
         if got != Some(line) {
             return Err(format!(
                 "error `{}` expected on line {line}, reported at {got:?}: {d}",
+                d.code
+            ));
+        }
+    }
+    if let Some(column) = expect.column {
+        let got = d.location.as_ref().map(|l| l.column);
+        if got != Some(column) {
+            return Err(format!(
+                "error `{}` expected in column {column}, reported at {got:?}: {d}",
                 d.code
             ));
         }
