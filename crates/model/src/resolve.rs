@@ -96,7 +96,7 @@ struct ExceptionMeta {
 /// A structural difference a mirroring tier is allowed, with the reason the spec gives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
-    /// The field (or subtree) that may differ; `*` matches one segment.
+    /// The one field (or object) that may differ, such as `database.main.read_replicas`.
     pub path: String,
     /// Why: shown in every parity report.
     pub reason: String,

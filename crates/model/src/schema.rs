@@ -26,11 +26,12 @@ pub fn spec_schema() -> Value {
             "may_differ": { "type": "array", "items": { "enum": kinds }, "description": "Knob kinds this tier may change (default: all)." },
             "exception": {
                 "type": "object",
-                "description": "Structural differences accepted on purpose, keyed by field path.",
+                "description": "Structural differences accepted on purpose, keyed by one concrete field or object path (no wildcard, no whole collection, not a knob); each must excuse at least one emitted difference.",
+                "propertyNames": { "pattern": "^[^*]+$" },
                 "additionalProperties": {
                     "type": "object",
                     "required": ["reason"],
-                    "properties": { "reason": { "type": "string", "minLength": 1 } },
+                    "properties": { "reason": { "type": "string", "minLength": 12, "description": "Why the difference is acceptable: a sentence of at least 3 words and 12 letters, shown in every parity report." } },
                     "additionalProperties": false
                 }
             },

@@ -264,3 +264,49 @@ fn knobs_change_existing_structure_but_do_not_add_it() {
         ["structural-override", "structural-override"]
     );
 }
+
+#[test]
+fn a_reason_must_be_something_a_reviewer_can_judge() {
+    for weak in [
+        ".",
+        "x",
+        "cost",
+        "n/a",
+        "TODO tbd fixme",
+        "   ",
+        "a b c",
+        "todo: later",
+    ] {
+        assert!(!is_judgeable_reason(weak), "{weak:?}");
+    }
+    for fine in [
+        "staging needs no replica",
+        "read replicas only carry production read traffic",
+        "la base de staging n'a pas de réplique",
+    ] {
+        assert!(is_judgeable_reason(fine), "{fine:?}");
+    }
+}
+
+#[test]
+fn exceptions_name_one_concrete_structural_field() {
+    let with = |path: &str| {
+        codes(model(&format!(
+            "tier \"staging\" {{\n  mirrors = \"production\"\n  exception \"{path}\" {{ reason = \"staging needs no replica\" }}\n  database \"main\" {{ read_replicas = 0 }}\n}}\ntier \"production\" {{\n  database \"main\" {{ read_replicas = 1 }}\n}}\n"
+        )))
+    };
+    assert_eq!(with("*"), ["exception-wildcard"]);
+    assert_eq!(with("database.*.read_replicas"), ["exception-wildcard"]);
+    assert_eq!(with("database"), ["exception-too-broad"]);
+    assert_eq!(with("service"), ["exception-too-broad"]);
+    assert_eq!(with("database.main.instance_class"), ["exception-on-knob"]);
+    assert_eq!(
+        with("database.main.read_replica"),
+        ["unknown-exception", "structural-override"],
+        "a misspelt exception excuses nothing, so the override it meant to cover is refused too"
+    );
+    assert!(model(
+        "tier \"staging\" {\n  mirrors = \"production\"\n  exception \"database.main.read_replicas\" { reason = \"staging needs no replica\" }\n  database \"main\" { read_replicas = 0 }\n}\ntier \"production\" {\n  database \"main\" { read_replicas = 1 }\n}\n"
+    )
+    .is_ok());
+}
