@@ -275,6 +275,9 @@ impl OutputTree {
                 .map(|(folder, tmp)| (tmp, self.root.join(folder))),
         );
         lock(&self.created_root).clear();
+        // Every temporary file is on disk before any rename makes it visible: after a power
+        // loss a file is its old or its new version, never a renamed empty one.
+        make_durable(&self.root)?;
         let failed = staged
             .par_iter()
             .filter_map(|(tmp, path)| {
@@ -358,6 +361,10 @@ impl OutputTree {
             } else {
                 write_atomic(&self.root.join(MANIFEST), text.as_bytes())?;
             }
+        }
+        if !dry_run {
+            // The renames and removals themselves (directory entries) reach the disk.
+            make_durable(&self.root)?;
         }
         Ok(())
     }
@@ -486,14 +493,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.flush()?;
+        f.sync_all()?;
         drop(f);
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, path)?;
+        sync_folder(dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Flushes a folder's entries (a rename into it, a removal) to the disk.
+fn sync_folder(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Flushes everything written to the file system holding `root` so far: the staged files of a
+/// build before they are renamed into place, and the renames after. One `syncfs` on Linux;
+/// elsewhere the output folder itself, which covers what most file systems journal.
+fn make_durable(root: &Path) -> io::Result<()> {
+    let Ok(dir) = fs::File::open(root) else {
+        // Nothing was made here (a dry run into a missing folder).
+        return Ok(());
+    };
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::syncfs(&dir).map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        dir.sync_all()
+    }
 }
 
 fn remove_owned(root: &Path, rel: &str) -> io::Result<()> {
