@@ -24,6 +24,8 @@
 //! (tenants, instances) may differ by knobs only; two with no mirror relation are compared
 //! without a verdict.
 
+use std::rc::Rc;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
@@ -31,10 +33,14 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostics, FieldPath, Location};
 use crate::environment::Environment;
 use crate::knob::{knob_for, KnobKind};
-use crate::resolve::{EnvironmentId, Exception, Model};
-use crate::spec::App;
+use crate::resolve::{EnvironmentId, Model};
 
+mod emitted;
 mod identity;
+mod relation;
+mod twin;
+
+use emitted::{Emitted, Key, Probe};
 
 /// One emitted object as data, for parity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -212,61 +218,6 @@ impl ParityReport {
     }
 }
 
-/// What a comparison allows: the knob kinds and the exceptions.
-struct Rules<'m> {
-    relation: Relation,
-    may_differ: Vec<KnobKind>,
-    exceptions: &'m [Exception],
-}
-
-/// The relation of two environments in either order: `(mirrored, mirroring, rules)`.
-fn orient<'m>(
-    model: &'m Model,
-    x: &EnvironmentId,
-    y: &EnvironmentId,
-) -> (EnvironmentId, EnvironmentId, Rules<'m>) {
-    let tiers = model.tiers();
-    let (tx, ty) = (&tiers[x.tier_index()], &tiers[y.tier_index()]);
-    let mirror = |mirrored: &crate::resolve::Tier, mirroring: &'m crate::resolve::Tier| {
-        (mirroring.mirrors.as_deref() == Some(mirrored.name.as_str())).then(|| Rules {
-            relation: Relation::Mirrors {
-                tier: mirroring.name.clone(),
-                mirrored: mirrored.name.clone(),
-            },
-            may_differ: mirroring.may_differ.clone(),
-            exceptions: &mirroring.exceptions,
-        })
-    };
-    if x.tier_index() == y.tier_index() {
-        // Tenants may change any knob; instances the knobs their tier may change.
-        let may_differ = if tx.per_tenant {
-            KnobKind::ALL.to_vec()
-        } else {
-            tx.may_differ.clone()
-        };
-        let rules = Rules {
-            relation: Relation::SameTier {
-                tier: tx.name.clone(),
-            },
-            may_differ,
-            exceptions: &[],
-        };
-        return (x.clone(), y.clone(), rules);
-    }
-    if let Some(rules) = mirror(tx, ty) {
-        return (x.clone(), y.clone(), rules);
-    }
-    if let Some(rules) = mirror(ty, tx) {
-        return (y.clone(), x.clone(), rules);
-    }
-    let rules = Rules {
-        relation: Relation::Unrelated,
-        may_differ: KnobKind::ALL.to_vec(),
-        exceptions: &[],
-    };
-    (x.clone(), y.clone(), rules)
-}
-
 /// Compares two environments on what `emit` produces for each, in whichever order they
 /// relate: the report's `a` is the mirrored environment and `b` the mirroring one. Knobs are
 /// the ones B's tier may change (its `may_differ`), exceptions those B's tier declares.
@@ -279,127 +230,42 @@ pub fn compare(
     y: &EnvironmentId,
     emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
 ) -> Result<ParityReport, Diagnostics> {
-    let (a, b, rules) = orient(model, x, y);
-    let env_a = model.resolve(&a)?;
-    let env_b = model.resolve(&b)?;
-    let env_i = model.resolve_as(&a, &b)?;
-    let json_a = serde_json::to_value(&env_a.app).expect("the model serialises");
-    let json_i = serde_json::to_value(&env_i.app).expect("the model serialises");
-    let json_b = serde_json::to_value(&env_b.app).expect("the model serialises");
-
-    let knob_allowed =
-        |p: &FieldPath| knob_for(p).is_some_and(|k| rules.may_differ.contains(&k.kind));
-    let knob_twin = twin(&env_i, &json_i, &json_b, &knob_allowed);
-
-    let objs_i = flatten(emit(&env_i));
-    let objs_b = flatten(emit(&env_b));
-    let objs_k = flatten(emit(&knob_twin));
-    // One twin per exception, so each excepted difference is credited to the exception that
-    // explains it (a tier usually declares one or two).
-    let exception_twins: Vec<(&Exception, Flat)> = rules
-        .exceptions
-        .iter()
-        .map(|e| {
-            let t = twin(&env_i, &json_i, &json_b, &|p| {
-                knob_allowed(p) || e.covers(p)
-            });
-            (e, flatten(emit(&t)))
-        })
-        .collect();
-    // Built on demand: K with only the knobs that may not add or remove objects, to prove that
-    // an object one side lacks comes from a knob that may.
-    let mut shape_keeping_twin: Option<Flat> = None;
-    let agrees = |twin: &Flat, key: &Key| match (twin.get(key), objs_b.get(key)) {
-        (Some(x), Some(y)) => x.1 == y.1,
-        (None, None) => true,
-        _ => false,
-    };
-    let unrelated = rules.relation == Relation::Unrelated;
-
-    let raw = diff(&objs_i, &objs_b);
-    // A as emitted under its own identity: to prove the emitters derive nothing but names
-    // from the identity, and for the report's A values (I's are A's under B's names).
-    let objs_a = flatten(emit(&env_a));
-    let drift = identity::drift(&env_a, &env_i, &objs_a, &objs_i);
-    let mut excused = vec![0usize; rules.exceptions.len()];
-    let mut differences = Vec::with_capacity(raw.len());
-    for (key, (component, vi, vb)) in raw {
-        let class = if agrees(&objs_k, &key) {
-            if key.1.is_empty() {
-                let fixed = shape_keeping_twin.get_or_insert_with(|| {
-                    let t = twin(&env_i, &json_i, &json_b, &|p| {
-                        knob_for(p)
-                            .is_some_and(|k| rules.may_differ.contains(&k.kind) && !k.adds_objects)
-                    });
-                    flatten(emit(&t))
-                });
-                if agrees(fixed, &key) {
-                    // A knob the table says keeps the shape added or removed an object.
-                    Class::Violation
-                } else {
-                    Class::KnobObject
-                }
-            } else {
-                Class::Allowed
-            }
-        } else if unrelated {
-            Class::Structural
-        } else if let Some(i) = exception_twins.iter().position(|(_, t)| agrees(t, &key)) {
-            excused[i] += 1;
-            let e = exception_twins[i].0;
-            Class::Excepted {
-                exception: e.path.clone(),
-                reason: e.reason.clone(),
-            }
-        } else {
-            Class::Violation
-        };
-        let va = vi.map(|vi| objs_a.get(&key).map_or(vi, |(_, v)| v.clone()));
+    let (a, b, rules) = relation::orient(model, x, y);
+    let c = Comparison::new(
+        model.resolve(&a)?,
+        model.resolve_as(&a, &b)?,
+        model.resolve(&b)?,
+        rules,
+        emit,
+    );
+    let raw = emitted::diff(&c.objs_i, &c.objs_b);
+    let mut ids: Vec<String> = raw.iter().map(|d| d.0 .0.clone()).collect();
+    ids.dedup();
+    let objs_a = Emitted::new(emit(&c.env_a));
+    let probe_a = Probe::new(&objs_a, ids.iter().map(String::as_str));
+    let drift = identity::drift(&c.env_a, &c.env_i, &objs_a, &c.objs_i);
+    let mut judge = Judge::new(&c, &ids);
+    let mut differences = Vec::with_capacity(raw.len() + drift.len());
+    for (key, component, vi, vb) in raw {
         let from_identity = drift
             .iter()
             .any(|(ka, ki)| ka.as_ref() == Some(&key) || ki.as_ref() == Some(&key));
         let class = if from_identity {
             Class::Violation
         } else {
-            class
+            judge.class(&key, vb.as_ref())
         };
+        let a = vi.map(|vi| probe_a.get(&key).cloned().unwrap_or(vi));
         differences.push(Difference {
             class,
             component,
             object: key.0,
             path: key.1,
-            a: va,
+            a,
             b: vb,
         });
     }
-    // Identity-driven differences that I and B happen to agree on are still violations: B's
-    // own output came from the same emitters.
-    for (ka, ki) in drift {
-        let key = ki.clone().or(ka.clone()).expect("one side at least");
-        if differences
-            .iter()
-            .any(|d| d.object == key.0 && d.path == key.1)
-        {
-            continue;
-        }
-        let component = ka
-            .as_ref()
-            .and_then(|k| objs_a.get(k))
-            .or_else(|| objs_b.get(&key))
-            .map(|(c, _)| c.clone())
-            .unwrap_or_default();
-        differences.push(Difference {
-            class: Class::Violation,
-            component,
-            object: key.0.clone(),
-            path: key.1.clone(),
-            a: ka
-                .as_ref()
-                .and_then(|k| objs_a.get(k))
-                .map(|(_, v)| v.clone()),
-            b: objs_b.get(&key).map(|(_, v)| v.clone()),
-        });
-    }
+    differences.extend(identity_violations(drift, &differences, &objs_a, &c.objs_b));
     differences.sort_by(|x, y| {
         (&x.class, &x.component, &x.object, &x.path).cmp(&(
             &y.class,
@@ -408,12 +274,12 @@ pub fn compare(
             &y.path,
         ))
     });
-
-    let knobs = knob_differences(&json_a, &json_i, &json_b);
-    let exceptions: Vec<ExceptionUse> = rules
+    let knobs = twin::knob_differences(&c.json_a, &c.json_i, &c.json_b);
+    let exceptions = c
+        .rules
         .exceptions
         .iter()
-        .zip(excused)
+        .zip(judge.excused)
         .map(|(e, excuses)| ExceptionUse {
             path: e.path.clone(),
             reason: e.reason.clone(),
@@ -421,8 +287,21 @@ pub fn compare(
             excuses,
         })
         .collect();
+    Ok(report(c, exceptions, knobs, differences))
+}
+
+/// The report, with its counts and verdict.
+fn report(
+    c: Comparison<'_>,
+    exceptions: Vec<ExceptionUse>,
+    knobs: Vec<KnobDifference>,
+    differences: Vec<Difference>,
+) -> ParityReport {
     let mut counts = Counts {
-        unused_exceptions: exceptions.iter().filter(|e| e.excuses == 0).count(),
+        unused_exceptions: exceptions
+            .iter()
+            .filter(|e: &&ExceptionUse| e.excuses == 0)
+            .count(),
         knobs: knobs.len(),
         ..Counts::default()
     };
@@ -435,89 +314,196 @@ pub fn compare(
             Class::Allowed => counts.allowed += 1,
         }
     }
-    let verdict = if unrelated {
+    let verdict = if c.rules.relation == Relation::Unrelated {
         Verdict::None
     } else if counts.violations + counts.unused_exceptions > 0 {
         Verdict::Violated
     } else {
         Verdict::Holds
     };
-    Ok(ParityReport {
+    ParityReport {
         verdict,
-        relation: rules.relation,
-        a: env_a.name,
-        b: env_b.name,
+        relation: c.rules.relation,
+        objects: (c.objs_i.objects.len(), c.objs_b.objects.len()),
+        a: c.env_a.name,
+        b: c.env_b.name,
         counts,
         exceptions,
         knobs,
         differences,
-        objects: (count_objects(&objs_i), count_objects(&objs_b)),
-    })
+    }
 }
 
-/// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
-/// real value.
-fn knob_differences(json_a: &Value, json_i: &Value, json_b: &Value) -> Vec<KnobDifference> {
-    let mut knobs = Vec::new();
-    for p in union_leaf_paths(json_i, json_b) {
-        let (x, y) = (get(json_i, &p), get(json_b, &p));
-        if x != y {
-            if let Some(k) = knob_for(&p) {
-                knobs.push(KnobDifference {
-                    path: p.to_string(),
-                    kind: k.kind,
-                    adds_objects: k.adds_objects,
-                    a: get(json_a, &p).or(x).cloned().unwrap_or(Value::Null),
-                    b: y.cloned().unwrap_or(Value::Null),
-                });
-            }
+/// Identity-driven differences that I and B happen to agree on are still violations: B's own
+/// output came from the same emitters.
+fn identity_violations(
+    drift: Vec<identity::Drift>,
+    seen: &[Difference],
+    objs_a: &Emitted,
+    objs_b: &Emitted,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    for (ka, ki) in drift {
+        let key = ki.or_else(|| ka.clone()).expect("one side at least");
+        if seen.iter().any(|d| d.object == key.0 && d.path == key.1) {
+            continue;
+        }
+        let component = ka
+            .as_ref()
+            .and_then(|k| objs_a.component(&k.0))
+            .or_else(|| objs_b.component(&key.0))
+            .unwrap_or_default()
+            .to_owned();
+        out.push(Difference {
+            class: Class::Violation,
+            component,
+            a: ka.as_ref().and_then(|k| objs_a.get(k)),
+            b: objs_b.get(&key),
+            object: key.0,
+            path: key.1,
+        });
+    }
+    out
+}
+
+/// The three environments of a comparison and what they emit: A, A's values under B's identity
+/// (I), and B.
+struct Comparison<'m> {
+    env_a: Environment,
+    env_i: Environment,
+    env_b: Environment,
+    json_a: Value,
+    json_i: Value,
+    json_b: Value,
+    objs_i: Rc<Emitted>,
+    objs_b: Rc<Emitted>,
+    rules: relation::Rules<'m>,
+    emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+}
+
+impl<'m> Comparison<'m> {
+    fn new(
+        env_a: Environment,
+        env_i: Environment,
+        env_b: Environment,
+        rules: relation::Rules<'m>,
+        emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+    ) -> Comparison<'m> {
+        let json = |e: &Environment| serde_json::to_value(&e.app).expect("the model serialises");
+        let (json_a, json_i, json_b) = (json(&env_a), json(&env_i), json(&env_b));
+        let objs_b = Rc::new(Emitted::new(emit(&env_b)));
+        // Emitters are functions of the environment: I and B carry one identity, so equal
+        // values emit equal objects.
+        let objs_i = if json_i == json_b {
+            Rc::clone(&objs_b)
+        } else {
+            Rc::new(Emitted::new(emit(&env_i)))
+        };
+        Comparison {
+            env_a,
+            env_i,
+            env_b,
+            json_a,
+            json_i,
+            json_b,
+            objs_i,
+            objs_b,
+            rules,
+            emit,
         }
     }
-    knobs
-}
 
-/// A's environment with B's values wherever `take` says so.
-fn twin(
-    env_a: &Environment,
-    a: &Value,
-    b: &Value,
-    take: &dyn Fn(&FieldPath) -> bool,
-) -> Environment {
-    let mut out = a.clone();
-    graft(&mut out, b, &mut FieldPath::default(), take);
-    let app: App = serde_json::from_value(out).expect("grafting model values keeps a valid model");
-    Environment {
-        app,
-        ..env_a.clone()
-    }
-}
-
-fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&FieldPath) -> bool) {
-    if !path.is_empty() && take(path) {
-        *dst = src.clone();
-        return;
-    }
-    if let (Value::Object(d), Value::Object(s)) = (&mut *dst, src) {
-        let keys: Vec<String> = d.keys().chain(s.keys()).cloned().collect();
-        for k in keys {
-            path.0.push(k.clone());
-            match (d.get_mut(&k), s.get(&k)) {
-                (Some(dv), Some(sv)) => graft(dv, sv, path, take),
-                (None, Some(sv)) if take(path) => {
-                    d.insert(k.clone(), sv.clone());
-                }
-                (Some(_), None) if take(path) => {
-                    d.remove(&k);
-                }
-                _ => {}
-            }
-            path.0.pop();
+    /// What I emits with B's values wherever `take` says so (the same objects as I or B when
+    /// the grafted values equal theirs, without emitting again).
+    fn twin(&self, take: &dyn Fn(&FieldPath) -> bool) -> Rc<Emitted> {
+        let json = twin::graft_values(&self.json_i, &self.json_b, take);
+        if json == self.json_b {
+            Rc::clone(&self.objs_b)
+        } else if json == self.json_i {
+            Rc::clone(&self.objs_i)
+        } else {
+            Rc::new(Emitted::new((self.emit)(&twin::environment(
+                &self.env_i,
+                json,
+            ))))
         }
     }
+
+    fn knob_allowed(&self, p: &FieldPath) -> bool {
+        knob_for(p).is_some_and(|k| self.rules.may_differ.contains(&k.kind))
+    }
 }
 
-type Key = (String, String);
-type Flat = Fields;
+/// Classifies differences, building each twin the first time a difference needs it.
+struct Judge<'c, 'm> {
+    c: &'c Comparison<'m>,
+    ids: &'c [String],
+    knob: Probe,
+    shape_keeping: Option<Probe>,
+    exceptions: Vec<Option<Probe>>,
+    excused: Vec<usize>,
+}
+
+impl<'c, 'm> Judge<'c, 'm> {
+    fn new(c: &'c Comparison<'m>, ids: &'c [String]) -> Judge<'c, 'm> {
+        let knob = if ids.is_empty() {
+            Probe::default()
+        } else {
+            Probe::new(
+                &c.twin(&|p| c.knob_allowed(p)),
+                ids.iter().map(String::as_str),
+            )
+        };
+        Judge {
+            c,
+            ids,
+            knob,
+            shape_keeping: None,
+            exceptions: c.rules.exceptions.iter().map(|_| None).collect(),
+            excused: vec![0; c.rules.exceptions.len()],
+        }
+    }
+
+    fn class(&mut self, key: &Key, vb: Option<&Value>) -> Class {
+        let c = self.c;
+        if self.knob.get(key) == vb {
+            if !key.1.is_empty() {
+                return Class::Allowed;
+            }
+            // An object on one side only: allowed only when a knob that may add or remove
+            // objects causes it, not one the table says keeps the shape.
+            let ids = &self.ids;
+            let fixed = self.shape_keeping.get_or_insert_with(|| {
+                let t =
+                    c.twin(&|p| knob_for(p).is_some_and(|k| c.knob_allowed(p) && !k.adds_objects));
+                Probe::new(&t, ids.iter().map(String::as_str))
+            });
+            return if fixed.get(key) == vb {
+                Class::Violation
+            } else {
+                Class::KnobObject
+            };
+        }
+        if c.rules.relation == Relation::Unrelated {
+            return Class::Structural;
+        }
+        for (i, e) in c.rules.exceptions.iter().enumerate() {
+            let ids = &self.ids;
+            let probe = self.exceptions[i].get_or_insert_with(|| {
+                let t = c.twin(&|p| c.knob_allowed(p) || e.covers(p));
+                Probe::new(&t, ids.iter().map(String::as_str))
+            });
+            if probe.get(key) == vb {
+                self.excused[i] += 1;
+                return Class::Excepted {
+                    exception: e.path.clone(),
+                    reason: e.reason.clone(),
+                };
+            }
+        }
+        Class::Violation
+    }
+}
 
 /// One side's emitted fields exactly as [`compare`] sees them: (object id, field path) ->
 /// (component, value), lists of named entries keyed by name. An object's presence is the entry
@@ -528,132 +514,14 @@ pub type Fields = IndexMap<(String, String), (String, Value)>;
 /// environment (the shape snapshots do). Emit the mirrored side from [`Model::resolve_as`] so
 /// both sides carry one identity, as [`compare`] does.
 pub fn fields(objects: Vec<EmittedObject>) -> Fields {
-    flatten(objects)
-}
-
-/// Every leaf of every object, keyed by (object id, field path). An object's presence is the
-/// key (id, "").
-fn flatten(objects: Vec<EmittedObject>) -> Flat {
-    let mut out = Flat::new();
+    let mut out = Fields::new();
     for o in objects {
         out.insert(
             (o.id.clone(), String::new()),
             (o.component.clone(), Value::Bool(true)),
         );
-        leaves(&o.data, &mut String::new(), &mut |p, v| {
-            out.insert(
-                (o.id.clone(), p.to_owned()),
-                (o.component.clone(), v.clone()),
-            );
-        });
-    }
-    out
-}
-
-fn leaves(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
-    match v {
-        Value::Object(o) if !o.is_empty() => {
-            for (k, x) in o {
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(k);
-                leaves(x, path, f);
-                path.truncate(len);
-            }
-        }
-        Value::Array(a) if !a.is_empty() => {
-            // Lists of named entries (container environments, ports) are keyed by name, so one
-            // inserted entry is one difference rather than a shift of every later index.
-            let named = |x: &Value| x.get("name").and_then(Value::as_str).map(str::to_owned);
-            let keys: Vec<Option<String>> = a.iter().map(named).collect();
-            let unique = keys.iter().all(Option::is_some)
-                && keys.iter().collect::<std::collections::BTreeSet<_>>().len() == keys.len();
-            for (i, x) in a.iter().enumerate() {
-                let len = path.len();
-                match &keys[i] {
-                    Some(k) if unique => path.push_str(&format!("[{k}]")),
-                    _ => path.push_str(&format!("[{i}]")),
-                }
-                leaves(x, path, f);
-                path.truncate(len);
-            }
-        }
-        other => f(path, other),
-    }
-}
-
-/// One raw difference: where, the component, and the value on each side.
-type RawDifference = (Key, (String, Option<Value>, Option<Value>));
-
-fn diff(a: &Flat, b: &Flat) -> Vec<RawDifference> {
-    // An object present on one side only is one difference, not one per field.
-    let present = |f: &Flat, id: &str| f.contains_key(&(id.to_owned(), String::new()));
-    let mut out = Vec::new();
-    for (k, (c, va)) in a {
-        match b.get(k) {
-            Some((_, vb)) if va == vb => {}
-            Some((_, vb)) => out.push((k.clone(), (c.clone(), Some(va.clone()), Some(vb.clone())))),
-            None if k.1.is_empty() || present(b, &k.0) => {
-                out.push((k.clone(), (c.clone(), Some(va.clone()), None)))
-            }
-            None => {}
-        }
-    }
-    for (k, (c, vb)) in b {
-        if !a.contains_key(k) && (k.1.is_empty() || present(a, &k.0)) {
-            out.push((k.clone(), (c.clone(), None, Some(vb.clone()))));
-        }
-    }
-    out
-}
-
-fn count_objects(f: &Flat) -> usize {
-    f.keys().filter(|k| k.1.is_empty()).count()
-}
-
-fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
-    let mut cur = v;
-    for s in p.segments() {
-        cur = match cur {
-            Value::Object(o) => o.get(s)?,
-            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// Leaf paths of the spec model, stopping at knob boundaries (a knob is compared whole).
-fn leaf_paths(v: &Value) -> Vec<FieldPath> {
-    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
-        if !path.is_empty() && knob_for(path).is_some() {
-            out.push(path.clone());
-            return;
-        }
-        match v {
-            Value::Object(o) if !o.is_empty() => {
-                for (k, x) in o {
-                    path.0.push(k.clone());
-                    walk(x, path, out);
-                    path.0.pop();
-                }
-            }
-            _ => out.push(path.clone()),
-        }
-    }
-    let mut out = Vec::new();
-    walk(v, &mut FieldPath::default(), &mut out);
-    out
-}
-
-fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
-    let mut out = leaf_paths(a);
-    let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
-    for p in leaf_paths(b) {
-        if seen.insert(p.clone()) {
-            out.push(p);
+        for (path, v) in emitted::leaves_of(&o.data) {
+            out.insert((o.id.clone(), path), (o.component.clone(), v));
         }
     }
     out
@@ -859,16 +727,6 @@ tier "production" {
         assert_eq!(r.verdict, Verdict::None);
         assert!(r.holds());
         assert!(r.differences.iter().any(|d| d.class == Class::Structural));
-    }
-
-    #[test]
-    fn named_list_entries_are_keyed_by_name() {
-        let obj = EmittedObject {
-            id: "t".into(),
-            component: "c".into(),
-            data: json!({ "env": [{ "name": "A", "value": 1 }] }),
-        };
-        assert!(flatten(vec![obj]).contains_key(&("t".to_string(), "env[A].value".to_string())));
     }
 
     #[test]

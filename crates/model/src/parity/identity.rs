@@ -9,9 +9,11 @@
 //! values, so the replacement cannot hide a difference the author wrote: whatever still
 //! differs came from the identity, and is a violation.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
-use super::{Flat, Key};
+use super::emitted::{leaves_of, Emitted, Key};
 use crate::environment::Environment;
 
 /// One place where A's values emitted under A's identity and under B's differ beyond names:
@@ -19,40 +21,73 @@ use crate::environment::Environment;
 pub(super) type Drift = (Option<Key>, Option<Key>);
 
 /// Where emitting the same values under `a`'s and `twin`'s identities differs beyond names.
+/// Objects are matched by normalised id and compared whole (as JSON text, normalised) before
+/// any field is walked: most objects differ only in the names they carry.
 pub(super) fn drift(
     a: &Environment,
     twin: &Environment,
-    objs_a: &Flat,
-    objs_i: &Flat,
+    objs_a: &Emitted,
+    objs_i: &Emitted,
 ) -> Vec<Drift> {
     let tokens = identity_tokens(a, twin);
-    let key = |k: &Key| (normalise(&k.0, &tokens), normalise(&k.1, &tokens));
-    let index = |f: &Flat| -> std::collections::BTreeMap<Key, Key> {
-        f.keys().map(|k| (key(k), k.clone())).collect()
+    let index = |side: &Emitted| -> BTreeMap<String, String> {
+        side.objects
+            .keys()
+            .map(|id| (normalise(id, &tokens), id.clone()))
+            .collect()
     };
     let (in_a, in_i) = (index(objs_a), index(objs_i));
-    // An object present on one side only is one drift, not one per field.
-    let object_missing = |nk: &Key, other: &std::collections::BTreeMap<Key, Key>| {
-        !nk.1.is_empty() && !other.contains_key(&(nk.0.clone(), String::new()))
-    };
     let mut out = Vec::new();
-    for (nk, ka) in &in_a {
-        match in_i.get(nk) {
-            None if object_missing(nk, &in_i) => {}
-            None => out.push((Some(ka.clone()), None)),
-            Some(ki) => {
-                let (va, vi) = (&objs_a[ka].1, &objs_i[ki].1);
-                if !same(&normalise_value(va, &tokens), &normalise_value(vi, &tokens)) {
-                    out.push((Some(ka.clone()), Some(ki.clone())));
-                }
-            }
+    for (nid, ida) in &in_a {
+        let Some(idi) = in_i.get(nid) else {
+            out.push((Some((ida.clone(), String::new())), None));
+            continue;
+        };
+        let (da, di) = (&objs_a.objects[ida].1, &objs_i.objects[idi].1);
+        if da == di || same_text(da, di, &tokens) {
+            continue;
+        }
+        out.extend(field_drift(ida, idi, da, di, &tokens));
+    }
+    for (nid, idi) in &in_i {
+        if !in_a.contains_key(nid) {
+            out.push((None, Some((idi.clone(), String::new()))));
         }
     }
-    for (nk, ki) in &in_i {
-        if !in_a.contains_key(nk) && !object_missing(nk, &in_a) {
-            out.push((None, Some(ki.clone())));
+    out
+}
+
+/// Whether two objects read the same once both identities are placeholders.
+fn same_text(a: &Value, b: &Value, tokens: &[(String, &str)]) -> bool {
+    normalise(&a.to_string(), tokens) == normalise(&b.to_string(), tokens)
+}
+
+/// The fields of one object that differ beyond names.
+fn field_drift(
+    ida: &str,
+    idi: &str,
+    da: &Value,
+    di: &Value,
+    tokens: &[(String, &str)],
+) -> Vec<Drift> {
+    let key = |id: &str, p: &str| (id.to_owned(), p.to_owned());
+    let la: BTreeMap<String, (String, Value)> = leaves_of(da)
+        .into_iter()
+        .map(|(p, v)| (normalise(&p, tokens), (p, normalise_value(&v, tokens))))
+        .collect();
+    let mut li: BTreeMap<String, (String, Value)> = leaves_of(di)
+        .into_iter()
+        .map(|(p, v)| (normalise(&p, tokens), (p, normalise_value(&v, tokens))))
+        .collect();
+    let mut out = Vec::new();
+    for (np, (pa, va)) in la {
+        match li.remove(&np) {
+            Some((_, vi)) if same(&va, &vi) => {}
+            Some((pi, _)) => out.push((Some(key(ida, &pa)), Some(key(idi, &pi)))),
+            None => out.push((Some(key(ida, &pa)), None)),
         }
     }
+    out.extend(li.into_values().map(|(pi, _)| (None, Some(key(idi, &pi)))));
     out
 }
 

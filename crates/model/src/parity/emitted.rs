@@ -1,0 +1,213 @@
+//! One side's emitted objects as parity reads them: by id, compared whole first and walked
+//! field by field only where they differ (most objects of two environments are equal, and
+//! flattening every one of them was most of parity's cost).
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::EmittedObject;
+
+/// (object id, field path): the field path is empty for the object's presence.
+pub(super) type Key = (String, String);
+
+/// An object's fields: path -> value, lists of named entries keyed by name.
+pub(super) type Leaves = IndexMap<String, Value>;
+
+/// The objects of one side, by id: (component, data).
+#[derive(Debug, Default)]
+pub(super) struct Emitted {
+    pub(super) objects: IndexMap<String, (String, Value)>,
+}
+
+impl Emitted {
+    pub(super) fn new(objects: Vec<EmittedObject>) -> Emitted {
+        Emitted {
+            objects: objects
+                .into_iter()
+                .map(|o| (o.id, (o.component, o.data)))
+                .collect(),
+        }
+    }
+
+    /// The fields of one object, if present.
+    pub(super) fn leaves(&self, id: &str) -> Option<Leaves> {
+        self.objects.get(id).map(|(_, data)| leaves_of(data))
+    }
+
+    /// The value at `key` (presence reads `true`).
+    pub(super) fn get(&self, key: &Key) -> Option<Value> {
+        let (_, data) = self.objects.get(&key.0)?;
+        if key.1.is_empty() {
+            return Some(Value::Bool(true));
+        }
+        leaves_of(data).shift_remove(&key.1)
+    }
+
+    pub(super) fn component(&self, id: &str) -> Option<&str> {
+        self.objects.get(id).map(|(c, _)| c.as_str())
+    }
+}
+
+/// The fields of one object.
+pub(super) fn leaves_of(data: &Value) -> Leaves {
+    let mut out = Leaves::new();
+    walk(data, &mut String::new(), &mut |p, v| {
+        out.insert(p.to_owned(), v.clone());
+    });
+    out
+}
+
+/// Calls `f` with every leaf of `v` and its path.
+pub(super) fn walk(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
+    match v {
+        Value::Object(o) if !o.is_empty() => {
+            for (k, x) in o {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                walk(x, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            // Lists of named entries (container environments, ports) are keyed by name, so one
+            // inserted entry is one difference rather than a shift of every later index.
+            let named = |x: &Value| x.get("name").and_then(Value::as_str).map(str::to_owned);
+            let keys: Vec<Option<String>> = a.iter().map(named).collect();
+            let unique = keys.iter().all(Option::is_some)
+                && keys.iter().collect::<std::collections::BTreeSet<_>>().len() == keys.len();
+            for (i, x) in a.iter().enumerate() {
+                let len = path.len();
+                match &keys[i] {
+                    Some(k) if unique => path.push_str(&format!("[{k}]")),
+                    _ => path.push_str(&format!("[{i}]")),
+                }
+                walk(x, path, f);
+                path.truncate(len);
+            }
+        }
+        other => f(path, other),
+    }
+}
+
+/// One raw difference: where, the component, and the value on each side.
+pub(super) type RawDifference = (Key, String, Option<Value>, Option<Value>);
+
+/// Every difference between two sides: an object on one side only is one difference; an
+/// object on both is walked only if its data differ.
+pub(super) fn diff(a: &Emitted, b: &Emitted) -> Vec<RawDifference> {
+    let mut out = Vec::new();
+    for (id, (component, da)) in &a.objects {
+        match b.objects.get(id) {
+            None => out.push((
+                (id.clone(), String::new()),
+                component.clone(),
+                Some(Value::Bool(true)),
+                None,
+            )),
+            Some((_, db)) if da == db => {}
+            Some((_, db)) => {
+                let (la, mut lb) = (leaves_of(da), leaves_of(db));
+                for (path, va) in la {
+                    let vb = lb.shift_remove(&path);
+                    if vb.as_ref() != Some(&va) {
+                        out.push(((id.clone(), path), component.clone(), Some(va), vb));
+                    }
+                }
+                for (path, vb) in lb {
+                    out.push(((id.clone(), path), component.clone(), None, Some(vb)));
+                }
+            }
+        }
+    }
+    for (id, (component, _)) in &b.objects {
+        if !a.objects.contains_key(id) {
+            out.push((
+                (id.clone(), String::new()),
+                component.clone(),
+                None,
+                Some(Value::Bool(true)),
+            ));
+        }
+    }
+    out
+}
+
+/// The fields of the objects named by `ids`, for answering many questions about one twin.
+#[derive(Debug, Default)]
+pub(super) struct Probe {
+    present: IndexMap<String, Leaves>,
+}
+
+impl Probe {
+    pub(super) fn new<'k>(side: &Emitted, ids: impl IntoIterator<Item = &'k str>) -> Probe {
+        let mut present = IndexMap::new();
+        for id in ids {
+            if !present.contains_key(id) {
+                if let Some(l) = side.leaves(id) {
+                    present.insert(id.to_owned(), l);
+                }
+            }
+        }
+        Probe { present }
+    }
+
+    /// The value at `key` on this side (presence: `Some(true)`).
+    pub(super) fn get(&self, key: &Key) -> Option<&Value> {
+        const PRESENT: Value = Value::Bool(true);
+        let leaves = self.present.get(&key.0)?;
+        if key.1.is_empty() {
+            Some(&PRESENT)
+        } else {
+            leaves.get(&key.1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn side(objects: &[(&str, Value)]) -> Emitted {
+        Emitted::new(
+            objects
+                .iter()
+                .map(|(id, data)| EmittedObject {
+                    id: (*id).into(),
+                    component: "c".into(),
+                    data: data.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn named_list_entries_are_keyed_by_name() {
+        let l = leaves_of(&json!({ "env": [{ "name": "A", "value": 1 }] }));
+        assert!(l.contains_key("env[A].value"));
+    }
+
+    #[test]
+    fn equal_objects_are_not_walked_and_missing_ones_are_one_difference() {
+        let a = side(&[
+            ("x", json!({"a": 1, "b": [1, 2]})),
+            ("gone", json!({"k": 1})),
+        ]);
+        let b = side(&[
+            ("x", json!({"a": 2, "b": [1, 2]})),
+            ("new", json!({"k": 1})),
+        ]);
+        let keys: Vec<Key> = diff(&a, &b).into_iter().map(|d| d.0).collect();
+        assert_eq!(
+            keys,
+            [
+                ("x".into(), "a".into()),
+                ("gone".into(), String::new()),
+                ("new".into(), String::new())
+            ]
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Twins: the mirrored environment's values with some of the mirroring one's grafted in (its
+//! knob values, or those and one exception's field), and the spec-level knob differences.
+
+use serde_json::Value;
+
+use super::KnobDifference;
+use crate::diagnostic::FieldPath;
+use crate::environment::Environment;
+use crate::knob::knob_for;
+use crate::spec::App;
+
+/// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
+/// real value.
+pub(super) fn knob_differences(
+    json_a: &Value,
+    json_i: &Value,
+    json_b: &Value,
+) -> Vec<KnobDifference> {
+    let mut knobs = Vec::new();
+    for p in union_leaf_paths(json_i, json_b) {
+        let (x, y) = (get(json_i, &p), get(json_b, &p));
+        if x != y {
+            if let Some(k) = knob_for(&p) {
+                knobs.push(KnobDifference {
+                    path: p.to_string(),
+                    kind: k.kind,
+                    adds_objects: k.adds_objects,
+                    a: get(json_a, &p).or(x).cloned().unwrap_or(Value::Null),
+                    b: y.cloned().unwrap_or(Value::Null),
+                });
+            }
+        }
+    }
+    knobs
+}
+
+/// `a` with `b`'s values wherever `take` says so.
+pub(super) fn graft_values(a: &Value, b: &Value, take: &dyn Fn(&FieldPath) -> bool) -> Value {
+    let mut out = a.clone();
+    graft(&mut out, b, &mut FieldPath::default(), take);
+    out
+}
+
+/// `like` with the application values `app` (grafted model values stay a valid model).
+pub(super) fn environment(like: &Environment, app: Value) -> Environment {
+    let app: App = serde_json::from_value(app).expect("grafting model values keeps a valid model");
+    Environment {
+        app,
+        ..like.clone()
+    }
+}
+
+fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&FieldPath) -> bool) {
+    if !path.is_empty() && take(path) {
+        *dst = src.clone();
+        return;
+    }
+    if let (Value::Object(d), Value::Object(s)) = (&mut *dst, src) {
+        let keys: Vec<String> = d.keys().chain(s.keys()).cloned().collect();
+        for k in keys {
+            path.0.push(k.clone());
+            match (d.get_mut(&k), s.get(&k)) {
+                (Some(dv), Some(sv)) => graft(dv, sv, path, take),
+                (None, Some(sv)) if take(path) => {
+                    d.insert(k.clone(), sv.clone());
+                }
+                (Some(_), None) if take(path) => {
+                    d.remove(&k);
+                }
+                _ => {}
+            }
+            path.0.pop();
+        }
+    }
+}
+
+fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
+    let mut cur = v;
+    for s in p.segments() {
+        cur = match cur {
+            Value::Object(o) => o.get(s)?,
+            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Leaf paths of the spec model, stopping at knob boundaries (a knob is compared whole).
+fn leaf_paths(v: &Value) -> Vec<FieldPath> {
+    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
+        if !path.is_empty() && knob_for(path).is_some() {
+            out.push(path.clone());
+            return;
+        }
+        match v {
+            Value::Object(o) if !o.is_empty() => {
+                for (k, x) in o {
+                    path.0.push(k.clone());
+                    walk(x, path, out);
+                    path.0.pop();
+                }
+            }
+            _ => out.push(path.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut FieldPath::default(), &mut out);
+    out
+}
+
+fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
+    let mut out = leaf_paths(a);
+    let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
+    for p in leaf_paths(b) {
+        if seen.insert(p.clone()) {
+            out.push(p);
+        }
+    }
+    out
+}
