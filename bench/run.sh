@@ -2,23 +2,33 @@
 # The tierform benchmark, in one command: tierform against the peers (cdktf, cdk8s, Helm's engine,
 # kustomize) and the floor (writing the same files and bytes), on tmpfs and on disk.
 #
-#   bench/run.sh                 everything (about 30 minutes on 2 cores: the peers, and N = 1000 on disk)
-#   RUNS=3 OURS_N="10 100" PEERS_N=10 bench/run.sh     smaller
-#   PEERS="" bench/run.sh        tierform and the floor only (no npm / PyPI needed)
+#   bench/run.sh PEERS_SRC       everything (about 30 minutes on 2 cores: the peers, and N = 1000 on disk)
+#   RUNS=3 OURS_N="10 100" PEERS_N=10 bench/run.sh PEERS_SRC     smaller
+#   PEERS="" bench/run.sh PEERS_SRC      tierform and the floor only (no npm / PyPI needed)
+#   bench/run.sh                 any of these again, with the peers already copied to PEERS_DIR
+#
+# PEERS_SRC (the argument, or the variable) is the peers' folder: their generators, floor/ and
+# setup.sh. It is not part of this repository; it is only read once, to copy it to PEERS_DIR
+# (default ~/.cache/tierform-bench/peers), a writable place, as their setup.sh writes into its
+# own folder.
 #
 # Steps: builds tierform in release; writes the webstack specs for N tenants
-# (bench/gen-webstack.py); copies the peers (../shared/bench/peers, or PEERS_SRC) to a writable
-# place and runs their setup.sh (idempotent; npm + PyPI, about 810 MB, once); compiles the
-# read-tree yardstick; then times everything with bench/bench.py (settings: see there) and prints
-# the table (also saved under $BENCH_HOME/results/). Timing is not part of the test suite.
+# (bench/gen-webstack.py); copies the peers to PEERS_DIR if they are not there yet and runs their
+# setup.sh (idempotent; npm + PyPI, about 810 MB, once); compiles the read-tree yardstick; then
+# times everything with bench/bench.py (settings: see there) and prints the table (also saved
+# under $BENCH_HOME/results/). Timing is not part of the test suite.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 BENCH_HOME="${BENCH_HOME:-$HOME/.cache/tierform-bench}"
-PEERS_SRC="${PEERS_SRC:-$REPO/../shared/bench/peers}"
+PEERS_SRC="${1:-${PEERS_SRC:-}}"
 PEERS_DIR="${PEERS_DIR:-$BENCH_HOME/peers}"
 mkdir -p "$BENCH_HOME/specs" "$BENCH_HOME/bin"
 say() { printf 'bench: %s\n' "$*" >&2; }
+if [ ! -x "$PEERS_DIR/setup.sh" ] && { [ -z "$PEERS_SRC" ] || [ ! -d "$PEERS_SRC" ]; }; then
+  say "usage: bench/run.sh PEERS_SRC (the peers' folder; nothing in $PEERS_DIR yet)"
+  exit 2
+fi
 
 say "building tierform (release)"
 (cd "$REPO" && cargo build --release -p tierform --quiet)

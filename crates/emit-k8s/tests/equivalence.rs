@@ -36,7 +36,7 @@ fn overlays_applied_in_memory_equal_the_flat_objects() {
 #[test]
 fn kubectl_kustomize_renders_the_flat_objects() {
     let Some(kubectl) = support::kubectl() else {
-        println!("note: kubectl not installed (run shared/tools/validate/setup.sh); skipping the kustomize round trip");
+        println!("note: no kubectl ($KUBECTL, PATH, or run tools/validate/setup.sh); skipping the kustomize round trip");
         return;
     };
     let mut checked = 0;

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run -p tierform-emit-terraform --example emit_fixtures -- OUT [SPEC...]
-//! /work/shared/tools/validate/all.sh OUT
+//! tools/validate/all.sh OUT
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -63,12 +63,25 @@ pub fn reference<'a>(model: &Model, envs: &'a [Environment]) -> Option<&'a Envir
     k8s.iter().copied().find(|e| e.tier == tier).or(Some(first))
 }
 
-/// The kubectl the validators install, if present.
+/// A kubectl for the kustomize round trip, found at run time: `$KUBECTL`, else `kubectl` on
+/// `PATH`, else the one `tools/validate/setup.sh` installs in its cache (`$VALIDATE_CACHE_DIR`,
+/// by default `${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate`).
 pub fn kubectl() -> Option<PathBuf> {
-    let p = PathBuf::from("/root/.cache/tierform-validate/bin/kubectl");
-    let from_env =
-        std::env::var_os("VALIDATE_CACHE_DIR").map(|d| PathBuf::from(d).join("bin/kubectl"));
-    from_env.into_iter().chain([p]).find(|p| p.is_file())
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let on_path = std::env::split_paths(&path).map(|dir| dir.join("kubectl"));
+    let cache = var("VALIDATE_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("tierform-validate")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/tierform-validate")));
+    var("KUBECTL")
+        .into_iter()
+        .chain(on_path)
+        .chain(cache.map(|c| c.join("bin/kubectl")))
+        .find(|p| p.is_file())
 }
 
 /// Writes a file set under `dir`.
