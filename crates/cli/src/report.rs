@@ -150,19 +150,29 @@ fn declared_at(e: &ExceptionUse) -> String {
         .unwrap_or_default()
 }
 
+/// The non-empty sections among `sections`, each under its title.
+fn sections_text(
+    out: &mut String,
+    r: &ParityReport,
+    sections: &[(&str, &str, Pick)],
+    style: Style,
+) {
+    for (title, color, pick) in sections {
+        let items: Vec<&Difference> = r.differences.iter().filter(|d| pick(&d.class)).collect();
+        if !items.is_empty() {
+            let _ = writeln!(out, "\n{}", style.paint(color, &title.to_uppercase()));
+            differences_text(out, &items, 0, style);
+        }
+    }
+}
+
 /// The full text report. `check` passes `failures_only` to print what fails and the
 /// exceptions, without the knob-driven differences.
 pub fn text(r: &ParityReport, style: Style, failures_only: bool) -> String {
     let mut out = summary(r, style);
     out.push('\n');
     let (violations, rest) = SECTIONS.split_at(2);
-    for (title, color, pick) in violations {
-        let items: Vec<&Difference> = r.differences.iter().filter(|d| pick(&d.class)).collect();
-        if !items.is_empty() {
-            let _ = writeln!(out, "\n{}", style.paint(color, &title.to_uppercase()));
-            differences_text(&mut out, &items, 0, style);
-        }
-    }
+    sections_text(&mut out, r, violations, style);
     if !r.exceptions.is_empty() {
         let _ = writeln!(out, "\n{}", style.paint("33;1", "EXCEPTIONS"));
         for e in &r.exceptions {
@@ -189,13 +199,7 @@ pub fn text(r: &ParityReport, style: Style, failures_only: bool) -> String {
     if failures_only {
         return out;
     }
-    for (title, color, pick) in rest {
-        let items: Vec<&Difference> = r.differences.iter().filter(|d| pick(&d.class)).collect();
-        if !items.is_empty() {
-            let _ = writeln!(out, "\n{}", style.paint(color, &title.to_uppercase()));
-            differences_text(&mut out, &items, 0, style);
-        }
-    }
+    sections_text(&mut out, r, rest, style);
     if !r.knobs.is_empty() {
         let _ = writeln!(out, "\n{}", style.paint("1", "KNOBS IN THE SPEC"));
         for k in &r.knobs {
