@@ -42,6 +42,7 @@
 
 pub mod de;
 pub mod diagnostic;
+pub mod edit;
 pub mod environment;
 pub mod files;
 mod json;
