@@ -455,6 +455,29 @@ pub fn compare(
     })
 }
 
+/// The knobs whose values differ between two environments in the spec, oriented as
+/// [`compare`] orients them (`a` the mirrored environment), without emitting anything: the
+/// knob table of a parity report at the cost of resolving the two (for runbooks, which every
+/// `build` writes). Neither environment is validated here.
+///
+/// # Errors
+/// Either environment's values do not decode.
+pub fn knobs(
+    model: &Model,
+    x: &EnvironmentId,
+    y: &EnvironmentId,
+) -> Result<(Relation, Vec<KnobDifference>), Diagnostics> {
+    let (a, b, rules) = orient(model, x, y);
+    let env_a = model.resolve_as(&a, &a)?;
+    let env_i = model.resolve_as(&a, &b)?;
+    let env_b = model.resolve_as(&b, &b)?;
+    let json = |e: &Environment| serde_json::to_value(&e.app).expect("the model serialises");
+    Ok((
+        rules.relation,
+        knob_differences(&json(&env_a), &json(&env_i), &json(&env_b)),
+    ))
+}
+
 /// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
 /// real value.
 fn knob_differences(json_a: &Value, json_i: &Value, json_b: &Value) -> Vec<KnobDifference> {
