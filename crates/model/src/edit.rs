@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::diagnostic::{Diagnostic, FieldPath, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics, FieldPath, Span};
 use crate::node::{from_json, Node};
 use crate::source::Format;
 
@@ -52,13 +52,13 @@ struct Patch {
 /// # Errors
 /// The text does not parse, the tier is not declared as a block (or object), a path crosses
 /// a value that is not a block, or an assignment has an empty path (code `cannot-edit`,
-/// located).
+/// located by span; the caller locates it in its source).
 pub fn set_in_tier(
     text: &str,
     format: Format,
     tier: &str,
     assignments: &[Assignment],
-) -> Result<String, Diagnostic> {
+) -> Result<String, Diagnostics> {
     let mut tree = Tree::new();
     for a in assignments {
         insert(&mut tree, &a.path.0, &a.value)?;
@@ -70,7 +70,7 @@ pub fn set_in_tier(
     Ok(apply(text, patches))
 }
 
-fn insert<'a>(tree: &mut Tree<'a>, path: &'a [String], value: &'a Json) -> Result<(), Diagnostic> {
+fn insert<'a>(tree: &mut Tree<'a>, path: &'a [String], value: &'a Json) -> Result<(), Diagnostics> {
     let Some((head, rest)) = path.split_first() else {
         return Err(cannot(
             "an assignment needs a path".into(),
@@ -95,10 +95,11 @@ fn insert<'a>(tree: &mut Tree<'a>, path: &'a [String], value: &'a Json) -> Resul
     }
 }
 
-fn cannot(message: String, span: Option<Span>, help: &str) -> Diagnostic {
+fn cannot(message: String, span: Option<Span>, help: &str) -> Diagnostics {
     Diagnostic::error("cannot-edit", FieldPath::default(), message)
         .with_span(span)
         .with_help(help)
+        .into()
 }
 
 fn apply(text: &str, mut patches: Vec<Patch>) -> String {
@@ -157,7 +158,7 @@ fn span_of(r: Option<std::ops::Range<usize>>) -> Option<Span> {
     r.map(Span::new)
 }
 
-fn hcl(text: &str, tier: &str, tree: &Tree) -> Result<Vec<Patch>, Diagnostic> {
+fn hcl(text: &str, tier: &str, tree: &Tree) -> Result<Vec<Patch>, Diagnostics> {
     let body = hcl_edit::parser::parse_body(text).map_err(|e| {
         cannot(
             format!("the spec does not parse as HCL: {}", e.message()),
@@ -251,7 +252,7 @@ fn hcl_block(
     block: &Block,
     tree: &Tree,
     out: &mut Vec<Patch>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Diagnostics> {
     let here = span_of(block.span());
     let (open, close) = braces(text, block)
         .ok_or_else(|| cannot("a block without braces".into(), here, "check the syntax"))?;
@@ -473,8 +474,8 @@ fn pretty(v: &Json, indent: &str, unit: &str) -> String {
         .replace('\n', &format!("\n{indent}"))
 }
 
-fn json(text: &str, tier: &str, tree: &Tree) -> Result<Vec<Patch>, Diagnostic> {
-    let root = from_json(text).map_err(|mut ds| ds.remove(0))?;
+fn json(text: &str, tier: &str, tree: &Tree) -> Result<Vec<Patch>, Diagnostics> {
+    let root = from_json(text).map_err(Diagnostics)?;
     let tiers = root.get("tier").ok_or_else(|| {
         cannot(
             "the spec declares no `tier` object".into(),
@@ -514,7 +515,7 @@ fn json_object(
     tree: &Tree,
     unit: &str,
     out: &mut Vec<Patch>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Diagnostics> {
     let fields = node.as_object().ok_or_else(|| {
         cannot(
             format!("expected an object, found {}", node.value.type_name()),
@@ -731,10 +732,14 @@ mod tests {
             }],
         )
         .unwrap_err();
-        assert_eq!(e.code, "cannot-edit");
-        assert!(e.span.is_some());
+        assert_eq!(e.0[0].code, "cannot-edit");
+        assert!(e.0[0].span.is_some());
         let e = set_in_tier("app = \"x\"\n", Format::Hcl, "prod", &[]).unwrap_err();
-        assert!(e.message.contains("tier \"prod\""), "{}", e.message);
+        assert!(
+            e.0[0].message.contains("tier \"prod\""),
+            "{}",
+            e.0[0].message
+        );
     }
 
     const JSON: &str = "{\n  \"app\": \"x\",\n  \"tier\": {\n    \"prod\": {\n      \"service\": {\n        \"api\": {\"tag\": \"1.0.0\", \"digest\": \"sha256:aa\"}\n      }\n    },\n    \"staging\": {}\n  }\n}\n";
