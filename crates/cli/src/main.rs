@@ -6,6 +6,7 @@
 mod build;
 mod render;
 mod report;
+mod runbook;
 mod write;
 
 use std::io::{IsTerminal, Write as _};

@@ -8,13 +8,12 @@ use tierform_model::{
     parity, Diagnostics, Environment, EnvironmentId, Model, Platform, Runtime, Tier,
 };
 
-/// How the runbook's commands name the spec and the output folder.
+/// How the runbook's commands name the spec. Every command runs from the output folder (the
+/// one holding `docs/`), so runbooks do not depend on where that folder is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// The spec as `tierform` commands take it, such as `fixtures/globepay.hcl`.
+    /// The spec relative to the output folder, such as `../tierform.hcl`.
     pub spec: String,
-    /// The output folder as `tierform build --out` took it, such as `out`.
-    pub out: String,
     /// Kubernetes manifests are fully rendered (`k8s/<env>/`) instead of kustomize overlays.
     pub k8s_flat: bool,
 }
@@ -22,8 +21,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            spec: "tierform.hcl".into(),
-            out: "out".into(),
+            spec: "../tierform.hcl".into(),
             k8s_flat: false,
         }
     }
@@ -225,10 +223,8 @@ pub struct EnvironmentDoc {
     pub region: String,
     /// The prefix of every resource name (and the Kubernetes namespace).
     pub prefix: String,
-    /// The spec as commands name it.
+    /// The spec as commands name it (from the output folder).
     pub spec: String,
-    /// The output folder as commands name it.
-    pub out: String,
     /// `Amazon EKS 1.30`, `Amazon ECS on Fargate`, `AWS App Runner` or `docker compose`.
     pub platform: String,
     /// Platform details: node groups and their sizes.
@@ -291,10 +287,8 @@ pub struct IndexRow {
 pub struct IndexDoc {
     /// The application.
     pub app: String,
-    /// The spec as commands name it.
+    /// The spec as commands name it (from the output folder).
     pub spec: String,
-    /// The output folder as commands name it.
-    pub out: String,
     /// Every environment, in promotion order.
     pub environments: Vec<IndexRow>,
     /// The promotion steps: one `tierform promote` command per mirror relation.
@@ -355,13 +349,13 @@ pub fn environment_doc(
     let o = options;
     let cloud = env.runtime == Runtime::Cloud;
     let eks = cloud && matches!(app.platform, Platform::Eks(_));
-    let tf = format!("{}/terraform/{}", o.out, env.name);
+    let tf = format!("terraform/{}", env.name);
     let k8s = if o.k8s_flat {
-        format!("{}/k8s/{}", o.out, env.name)
+        format!("k8s/{}", env.name)
     } else {
-        format!("{}/k8s/overlays/{}", o.out, env.name)
+        format!("k8s/overlays/{}", env.name)
     };
-    let compose = format!("{}/compose/{}", o.out, env.name);
+    let compose = format!("compose/{}", env.name);
     let prefix = env.prefix();
 
     let (platform, platform_details) = match (&app.platform, cloud) {
@@ -633,7 +627,7 @@ pub fn environment_doc(
         .collect();
 
     let build = {
-        let mut b = format!("tierform build {} --out {}", shell(&o.spec), shell(&o.out));
+        let mut b = format!("tierform build {} --out .", shell(&o.spec));
         if o.k8s_flat {
             b.push_str(" --k8s-layout flat");
         }
@@ -813,7 +807,6 @@ pub fn environment_doc(
         region: app.region.clone(),
         prefix,
         spec: o.spec.clone(),
-        out: o.out.clone(),
         platform,
         platform_details,
         folders,
@@ -900,7 +893,6 @@ pub fn index_doc(model: &Model, options: &Options) -> IndexDoc {
             })
             .unwrap_or_default(),
         spec: options.spec.clone(),
-        out: options.out.clone(),
         environments,
         promotions,
     }

@@ -27,7 +27,7 @@ fn every_fixture_runbook() {
     for (name, path) in fixtures() {
         let model = Model::load(&path).unwrap_or_else(|ds| panic!("{name}: {ds:?}"));
         let options = Options {
-            spec: format!("fixtures/{name}.hcl"),
+            spec: format!("../fixtures/{name}.hcl"),
             ..Options::default()
         };
         let mut files: Vec<(String, String)> = index_file(&model, &options, &renderer)
