@@ -313,6 +313,7 @@ fn shell(s: &str) -> String {
 
 fn show(v: &Value) -> String {
     match v {
+        Value::String(s) if s.is_empty() => "(empty)".into(),
         Value::String(s) => s.clone(),
         Value::Null => "(none)".into(),
         other => other.to_string(),
