@@ -14,7 +14,7 @@ use tierform_model::{
 use crate::write::{Changes, OutputTree};
 use crate::{find_env, input_error, out, Failure, K8sLayout};
 
-fn is_eks(env: &Environment) -> bool {
+pub(crate) fn is_eks(env: &Environment) -> bool {
     env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
 }
 
@@ -62,7 +62,7 @@ pub fn objects(env: &Environment) -> Vec<EmittedObject> {
 
 /// The environment the kustomize base is built from: the first of the tier that most others
 /// mirror (production, in every seed), so overlays of mirroring tiers only carry knobs.
-fn base_reference(model: &Model) -> Option<EnvironmentId> {
+pub(crate) fn base_reference(model: &Model) -> Option<EnvironmentId> {
     let tiers = model.tiers();
     let mirrored = |name: &str| {
         tiers
@@ -134,6 +134,9 @@ pub fn build(
         None
     };
 
+    // Runbooks: templates read and compiled before anything is written.
+    let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
+
     let tree = OutputTree::open(dir).map_err(io)?;
 
     // Refuse before writing if a file we would write belongs to someone else. Only the
@@ -144,6 +147,7 @@ pub fn build(
             .iter()
             .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
             .collect();
+        planned.extend(crate::runbook::Runbooks::paths(&envs));
         for env in envs.iter().filter(|e| {
             foreign
                 .iter()
@@ -174,12 +178,18 @@ pub fn build(
         Some(b) => put(b)?,
         None => Changes::default(),
     };
+    changes.absorb(put(runbooks.index(&model)?)?);
     // Each worker emits an environment and stages its files at once, so both cores share
     // the file-system work too, and only one environment per worker is held in memory.
     // Results come back in environment order: reports and diffs are deterministic.
     let per_env: Vec<Changes> = envs
         .par_iter()
-        .map(|e| put(env_files(e, layout)))
+        .zip(&ids)
+        .map(|(e, id)| {
+            let mut c = put(env_files(e, layout))?;
+            c.absorb(put(runbooks.environment(&model, id, e)?)?);
+            Ok(c)
+        })
         .collect::<Result<_, _>>()?;
     for c in per_env {
         changes.absorb(c);
@@ -200,9 +210,11 @@ pub fn build(
                     format!("compose/{n}/"),
                     format!("k8s/overlays/{n}/"),
                     format!("k8s/{n}/"),
+                    format!("docs/{n}.md"),
                 ]
             })
             .collect();
+        s.push("docs/README.md".into());
         if envs.iter().any(is_eks) {
             s.push("k8s/base/".into());
         }

@@ -4,8 +4,10 @@
 //! 2 bad input (nothing written).
 
 mod build;
+mod promote;
 mod render;
 mod report;
+mod runbook;
 mod write;
 
 use std::io::{IsTerminal, Write as _};
@@ -91,6 +93,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Move the release (image tag and digest) of services from a tier to the tier it mirrors,
+    /// or roll a tier's release back to an earlier git revision, editing the spec in place.
+    Promote(promote::Args),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -266,6 +271,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             check,
             k8s_layout,
         } => build::build(&spec, &dir, &envs, check, k8s_layout),
+        Command::Promote(args) => promote::run(&args),
         Command::Diff { args, format } => {
             let (spec, a, b) = match args.as_slice() {
                 [a, b] => (PathBuf::from(DEFAULT_SPEC), a, b),

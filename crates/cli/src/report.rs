@@ -225,7 +225,7 @@ pub fn text(r: &ParityReport, style: Style, failures_only: bool) -> String {
 /// pull-request comment: every ASCII punctuation character is backslash-escaped (CommonMark
 /// renders `\<` as `<`, so no HTML, link, emphasis or code span can start), `|` cannot end the
 /// cell, and a line break cannot end the row.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

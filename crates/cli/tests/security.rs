@@ -71,6 +71,27 @@ fn files(env: &Environment) -> FileSet {
     f
 }
 
+/// The runbooks a build writes for a model: `docs/<env>.md` of every environment (one copy of
+/// each ephemeral tier too) and `docs/README.md`, with the built-in templates.
+fn runbooks(model: &Model) -> FileSet {
+    let renderer = tierform_docs::Renderer::new(&tierform_docs::Templates::default()).unwrap();
+    let options = tierform_docs::Options::default();
+    let mut ids: Vec<EnvironmentId> = model.environments();
+    for t in model.tiers().iter().filter(|t| t.ephemeral) {
+        ids.extend(model.environment(&format!("{}-1234", t.name)));
+    }
+    let mut f = tierform_docs::index_file(model, &options, &renderer).unwrap();
+    for id in &ids {
+        let env = model.resolve(id).unwrap_or_else(|ds| panic!("{ds:?}"));
+        let docs = tierform_docs::environment_file(model, id, &env, &options, &renderer)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        for (p, c) in docs {
+            f.insert(p.to_string(), c);
+        }
+    }
+    f
+}
+
 /// What parity compares: the Terraform resources and Kubernetes objects (as the CLI does).
 fn objects(env: &Environment) -> Vec<EmittedObject> {
     if env.runtime == Runtime::Local {
@@ -380,6 +401,14 @@ fn plant(p: &Plant) -> Fate {
         return Fate::Rejected(codes(&ds));
     }
     let mut leaked = Vec::new();
+    for (path, text) in runbooks(&model).iter() {
+        if text
+            .to_ascii_lowercase()
+            .contains(&p.value.to_ascii_lowercase())
+        {
+            leaked.push(format!("runbook: {path}"));
+        }
+    }
     for env in environments(&model) {
         for (path, text) in files(&env).iter() {
             // Any case: an emitter may upper-case a name (feature flags become variables).
@@ -431,6 +460,11 @@ fn the_canary_spec_is_valid_and_covers_every_output() {
     ] {
         assert!(all.iter().any(|p| p.starts_with(kind)), "no {kind} output");
     }
+    let docs = runbooks(&model);
+    assert!(
+        docs.get("docs/production.md").is_some() && docs.get("docs/README.md").is_some(),
+        "runbooks are scanned too"
+    );
 }
 
 #[test]
@@ -906,5 +940,65 @@ fn hardening_changed_outside_the_knobs_is_never_silent() {
         let r = compare(&model, &a, &b, &objects).unwrap();
         assert!(!r.holds(), "{what}: neither refused nor a parity violation");
         eprintln!("{what}: parity violation");
+    }
+}
+
+/// The runbooks tell operators to put secret values in Secrets Manager or in a local `.env`
+/// beside the compose file: values that exist on the machine that builds. None of them may
+/// reach a runbook (or any generated file): not from that `.env`, not from the process
+/// environment of the build.
+#[test]
+fn no_secret_value_on_the_building_machine_reaches_a_runbook() {
+    let out = common::tmp("security", "machine-secrets");
+    let spec = root().join("fixtures/servio.hcl");
+    let o = common::build(&spec, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let example = std::fs::read_to_string(out.join("compose/local/.env.example")).unwrap();
+    let names: Vec<&str> = example
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.trim_end_matches('='))
+        .collect();
+    assert!(!names.is_empty());
+    let env: String = names
+        .iter()
+        .map(|n| format!("{n}={PLAIN_CANARY}\n"))
+        .collect();
+    std::fs::write(out.join("compose/local/.env"), env).unwrap();
+    let mut c = common::command();
+    c.arg("build").arg(&spec).arg("--out").arg(&out);
+    for n in &names {
+        c.env(n, CANARY);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut stack = vec![out.clone()];
+    let mut runbooks = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != ".env") {
+                let t = std::fs::read_to_string(&p).unwrap();
+                runbooks += usize::from(p.extension().is_some_and(|x| x == "md"));
+                assert!(
+                    !t.contains(PLAIN_CANARY) && !t.contains(CANARY),
+                    "a secret value reached {}",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert_eq!(
+        runbooks, 4,
+        "docs/README.md and one runbook per environment"
+    );
+    let local = std::fs::read_to_string(out.join("docs/local.md")).unwrap();
+    for n in names.iter().filter(|n| !n.ends_with("_DB_PASSWORD")) {
+        assert!(
+            local.contains(n),
+            "{n}: secrets are named in the local runbook"
+        );
     }
 }

@@ -42,6 +42,7 @@
 
 pub mod de;
 pub mod diagnostic;
+pub mod edit;
 pub mod environment;
 pub mod files;
 mod json;
@@ -68,7 +69,7 @@ pub use knob::{Knob, KnobKind, KNOBS};
 #[doc(inline)]
 pub use parity::EmittedObject;
 #[doc(inline)]
-pub use resolve::{EnvironmentId, Exception, Model, Provenance, Tier, Variant};
+pub use resolve::{DocsSettings, EnvironmentId, Exception, Model, Provenance, Tier, Variant};
 #[doc(inline)]
 pub use source::{Format, Source};
 #[doc(inline)]

@@ -290,6 +290,29 @@ pub fn compare(
     Ok(report(c, exceptions, knobs, differences))
 }
 
+/// The knobs whose values differ between two environments in the spec, oriented as
+/// [`compare`] orients them (`a` the mirrored environment), without emitting anything: the
+/// knob table of a parity report at the cost of resolving the two (for runbooks, which every
+/// `build` writes). Neither environment is validated here.
+///
+/// # Errors
+/// Either environment's values do not decode.
+pub fn knobs(
+    model: &Model,
+    x: &EnvironmentId,
+    y: &EnvironmentId,
+) -> Result<(Relation, Vec<KnobDifference>), Diagnostics> {
+    let (a, b, rules) = relation::orient(model, x, y);
+    let env_a = model.resolve_as(&a, &a)?;
+    let env_i = model.resolve_as(&a, &b)?;
+    let env_b = model.resolve_as(&b, &b)?;
+    let json = |e: &Environment| serde_json::to_value(&e.app).expect("the model serialises");
+    Ok((
+        rules.relation,
+        twin::knob_differences(&json(&env_a), &json(&env_i), &json(&env_b)),
+    ))
+}
+
 /// The report, with its counts and verdict.
 fn report(
     c: Comparison<'_>,

@@ -194,6 +194,23 @@ pub struct Model {
     /// Per tier: the base with the mirrored tiers' and the tier's own overrides merged in.
     tier_trees: Vec<Node>,
     warnings: Diagnostics,
+    docs: DocsSettings,
+}
+
+/// The spec's `docs { … }` block: how runbooks are rendered. Not part of any environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocsSettings {
+    /// A folder of Handlebars templates overriding the built-in ones, relative to the spec.
+    pub templates: Option<String>,
+    /// Where `templates` is set.
+    pub templates_span: Option<Span>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocsMeta {
+    #[serde(default)]
+    templates: Option<String>,
 }
 
 impl Model {
@@ -306,6 +323,25 @@ impl Model {
         let fields = root.as_object_mut().expect("specs are objects");
         let tier_field = fields.shift_remove("tier");
         let tenant_field = fields.shift_remove("tenant");
+        let docs = match fields.shift_remove("docs") {
+            Some(f) => match from_node::<DocsMeta>(&f.node) {
+                Ok(m) => DocsSettings {
+                    templates_span: m
+                        .templates
+                        .as_ref()
+                        .and_then(|_| f.node.get("templates"))
+                        .and_then(|t| t.node.span),
+                    templates: m.templates,
+                },
+                Err(e) => {
+                    let mut d = e.into_diagnostic();
+                    d.path = FieldPath(vec!["docs".into()]).join(d.path.to_string());
+                    errors.push(d);
+                    DocsSettings::default()
+                }
+            },
+            None => DocsSettings::default(),
+        };
         let base = root;
         reject_secret_values(&base, &mut Vec::new(), errors);
 
@@ -349,6 +385,7 @@ impl Model {
             tenants,
             tier_trees: Vec::new(),
             warnings: Diagnostics::default(),
+            docs,
         };
         model.check_names(errors);
         model.check_tier_graph(errors);
@@ -678,6 +715,10 @@ impl Model {
     /// The tenants.
     pub fn tenants(&self) -> &[Variant] {
         &self.tenants
+    }
+    /// The spec's `docs { … }` settings.
+    pub fn docs(&self) -> &DocsSettings {
+        &self.docs
     }
     /// Warnings found while parsing.
     pub fn warnings(&self) -> &Diagnostics {

@@ -46,6 +46,12 @@ pub fn spec_schema() -> Value {
     defs["Overrides"] = override_def;
     props["tier"] = json!({ "type": "object", "additionalProperties": tier, "description": "Tiers in promotion order." });
     props["tenant"] = json!({ "type": "object", "additionalProperties": overrides, "description": "Tenants: one environment per tenant in tiers with per_tenant = true." });
+    props["docs"] = json!({
+        "type": "object",
+        "description": "How `tierform build` renders the runbooks (docs/<env>.md). Top level only.",
+        "properties": { "templates": { "type": "string", "description": "A folder of Handlebars templates (environment.md.hbs, index.md.hbs) overriding the built-in ones, relative to the spec." } },
+        "additionalProperties": false
+    });
     obj["properties"] = props;
     obj.insert("title".into(), json!("tierform spec"));
     schema

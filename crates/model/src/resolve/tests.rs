@@ -310,3 +310,21 @@ fn exceptions_name_one_concrete_structural_field() {
     )
     .is_ok());
 }
+
+#[test]
+fn the_docs_block_is_read_apart_from_every_environment() {
+    let m = model("docs {\n  templates = \"runbooks/\"\n}\ntier \"production\" {}\n").unwrap();
+    assert_eq!(m.docs().templates.as_deref(), Some("runbooks/"));
+    let at = m.docs().templates_span.expect("located");
+    assert_eq!(
+        &m.source().text()[at.start as usize..at.end as usize],
+        "\"runbooks/\""
+    );
+    let (envs, ds) = m.check();
+    assert!(!ds.has_errors() && envs.len() == 1, "{ds:?}");
+    let e = model("docs {\n  template = \"x\"\n}\ntier \"production\" {}\n").unwrap_err();
+    assert_eq!(e.0[0].code, "unknown-attribute");
+    assert_eq!(e.0[0].path.to_string(), "docs.template");
+    let e = model("tier \"production\" {\n  docs {}\n}\n").unwrap_err();
+    assert_eq!(e.0[0].code, "unknown-attribute", "top level only");
+}
