@@ -8,7 +8,6 @@ use tierform_model::{
 };
 
 use crate::model::{ComposeService, Dependency, EnvFile, Healthcheck, Project, Volume};
-use crate::HEADER;
 
 /// The file secrets come from, beside the compose file; never written by tierform.
 const ENV_FILE: &str = ".env";
@@ -263,7 +262,8 @@ pub(crate) fn env_example(env: &Environment) -> String {
     for s in app.services.values() {
         names.extend(s.secrets.iter().map(|x| env_prefix(x)));
     }
-    let mut out = String::from(HEADER);
+    let mut out = String::from(tierform_model::GENERATED_MARKER);
+    out.push('\n');
     out.push_str("# Copy to .env and fill in; tierform never writes .env. Keep .env out of version control.\n");
     for n in names {
         out.push_str(&n);

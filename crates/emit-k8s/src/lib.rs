@@ -40,7 +40,6 @@ use tierform_model::{EmittedObject, Environment, FileSet};
 
 use meta::Identity;
 pub use workload::ENDPOINTS;
-pub use yaml::HEADER;
 
 /// One emitted object with where it belongs.
 #[derive(Debug, Clone, PartialEq)]

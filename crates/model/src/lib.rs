@@ -62,7 +62,7 @@ pub use diagnostic::{
 #[doc(inline)]
 pub use environment::{Environment, Runtime};
 #[doc(inline)]
-pub use files::{FileSet, RelPath};
+pub use files::{FileSet, RelPath, GENERATED_MARKER};
 #[doc(inline)]
 pub use knob::{Knob, KnobKind, KNOBS};
 #[doc(inline)]
