@@ -36,7 +36,7 @@ pub fn run(data: &[u8]) {
     }
     ids.truncate(MAX_ENVIRONMENTS);
     for t in model.tiers().iter().filter(|t| t.ephemeral) {
-        ids.extend(model.environment(&format!("{}-1", t.name)));
+        ids.extend(model.environment(&format!("{}-1", t.name)).ok());
     }
     let mut reference = None;
     for id in &ids {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
-use tierform_model::{did_you_mean_env, Diagnostic, Diagnostics, EnvironmentId, FieldPath, Model};
+use tierform_model::{Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
 
@@ -168,21 +168,9 @@ fn input_error(model: &Model, ds: Diagnostics) -> Failure {
 
 /// Finds an environment by name, declared or ephemeral.
 pub fn find_env(model: &Model, name: &str) -> Result<EnvironmentId, Failure> {
-    model.environment(name).ok_or_else(|| {
-        let names: Vec<String> = model.environments().into_iter().map(|e| e.name).collect();
-        let mut d = Diagnostic::error(
-            "unknown-environment",
-            FieldPath::default(),
-            format!("no environment is named `{name}`"),
-        );
-        d.help = Some(match did_you_mean_env(name, &names) {
-            Some(s) => format!("did you mean `{s}`? (`tierform envs` lists them)"),
-            None => {
-                "`tierform envs` lists the environments; ephemeral tiers take `<tier>-<id>`".into()
-            }
-        });
-        input_error(model, d.into())
-    })
+    model
+        .environment(name)
+        .map_err(|d| input_error(model, d.into()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {

@@ -40,7 +40,7 @@ fn environments(model: &Model) -> Vec<Environment> {
         ids.push(
             model
                 .environment(&name)
-                .unwrap_or_else(|| panic!("{name} resolves")),
+                .unwrap_or_else(|d| panic!("{name} resolves: {d}")),
         );
     }
     ids.iter()

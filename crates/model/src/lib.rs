@@ -33,7 +33,7 @@
 //! }
 //! "#;
 //! let model = Model::parse(Source::new("tierform.hcl", spec), Format::Hcl)?;
-//! let staging = model.resolve(&model.environment("staging").unwrap())?;
+//! let staging = model.resolve(&model.environment("staging")?)?;
 //! assert_eq!(staging.app.services["api"].replicas, 1);
 //! assert_eq!(staging.app.network.private_subnets, ["10.1.2.0/24", "10.1.3.0/24"]);
 //! # Ok::<(), tierform_model::Diagnostics>(())

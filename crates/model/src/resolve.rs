@@ -725,11 +725,15 @@ impl Model {
 
     /// The environment with this name: a declared one, or `<ephemeral tier>-<id>`, such as
     /// `bugfix-1234`, created on demand as a copy of the tier it mirrors.
-    pub fn environment(&self, name: &str) -> Option<EnvironmentId> {
-        if let Some(id) = self.environments().into_iter().find(|e| e.name == name) {
-            return Some(id);
+    ///
+    /// # Errors
+    /// `unknown-environment`, with the closest declared name as a hint ("did you mean").
+    pub fn environment(&self, name: &str) -> Result<EnvironmentId, Diagnostic> {
+        let declared = self.environments();
+        if let Some(id) = declared.iter().find(|e| e.name == name) {
+            return Ok(id.clone());
         }
-        self.tiers.iter().enumerate().find_map(|(ti, t)| {
+        let ephemeral = self.tiers.iter().enumerate().find_map(|(ti, t)| {
             let id = name.strip_prefix(t.name.as_str())?.strip_prefix('-')?;
             (t.ephemeral && !id.is_empty() && validate::is_name(name) && name.len() <= 40).then(
                 || EnvironmentId {
@@ -738,6 +742,45 @@ impl Model {
                     member: Member::Ephemeral(id.to_owned()),
                 },
             )
+        });
+        ephemeral.ok_or_else(|| {
+            let names = declared.iter().map(|e| e.name.as_str());
+            let help = match did_you_mean(name, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    let mut help = format!(
+                        "the declared environments are {}",
+                        declared
+                            .iter()
+                            .map(|e| format!("`{}`", e.name))
+                            .take(8)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    if declared.len() > 8 {
+                        help.push_str(&format!(" and {} more", declared.len() - 8));
+                    }
+                    let templates: Vec<String> = self
+                        .tiers
+                        .iter()
+                        .filter(|t| t.ephemeral)
+                        .map(|t| format!("`{}-<id>`", t.name))
+                        .collect();
+                    if !templates.is_empty() {
+                        help.push_str(&format!(
+                            "; ephemeral copies are named {} (a lowercase name of at most 40 characters)",
+                            templates.join(", ")
+                        ));
+                    }
+                    help
+                }
+            };
+            Diagnostic::error(
+                "unknown-environment",
+                FieldPath::default(),
+                format!("no environment is named `{name}`"),
+            )
+            .with_help(help)
         })
     }
 
@@ -893,7 +936,7 @@ impl Model {
             if t.ephemeral {
                 if let (Some(p), Some(id)) = (
                     partner(None),
-                    self.environment(&format!("{}-sample", t.name)),
+                    self.environment(&format!("{}-sample", t.name)).ok(),
                 ) {
                     pairs.push((p, id));
                 }
