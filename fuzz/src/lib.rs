@@ -69,7 +69,7 @@ pub fn emit_all(env: &Environment, reference: &Environment) {
 }
 
 /// What parity compares, as the CLI builds it.
-pub fn objects(env: &Environment) -> Vec<tierform_model::EmittedObject> {
+pub fn objects(env: &Environment) -> Vec<tierform_model::parity::EmittedObject> {
     if env.runtime == Runtime::Local {
         return Vec::new();
     }

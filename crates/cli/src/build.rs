@@ -7,9 +7,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use tierform_model::{
-    Diagnostics, EmittedObject, Environment, EnvironmentId, FileSet, Model, Platform, Runtime,
-};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Platform, Runtime};
 
 use crate::write::{Changes, OutputTree};
 use crate::{find_env, input_error, out, Failure, K8sLayout};

@@ -14,8 +14,8 @@ use std::process::Output;
 
 use indexmap::IndexMap;
 use serde_json::{json, Value};
-use tierform_model::parity::{self, compare, Class, Difference, ParityReport};
-use tierform_model::{EmittedObject, Environment, EnvironmentId, Model, Platform, Runtime};
+use tierform_model::parity::{self, compare, Class, Difference, EmittedObject, ParityReport};
+use tierform_model::{Environment, EnvironmentId, Model, Platform, Runtime};
 
 const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
 

@@ -6,9 +6,9 @@
 //! - non-production tiers relax hardening only through knobs that parity reports as allowed.
 
 use serde_json::Value;
-use tierform_model::parity::{compare, Class};
+use tierform_model::parity::{compare, Class, EmittedObject};
 use tierform_model::{
-    EmittedObject, Environment, EnvironmentId, FileSet, Format, Model, Platform, Runtime, Source,
+    Environment, EnvironmentId, FileSet, Format, Model, Platform, Runtime, Source,
 };
 
 mod common;

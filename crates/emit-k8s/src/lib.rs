@@ -36,7 +36,8 @@ mod yaml;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
-use tierform_model::{EmittedObject, Environment, FileSet};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Environment, FileSet};
 
 use meta::Identity;
 pub use workload::ENDPOINTS;

@@ -18,7 +18,8 @@ mod module;
 mod names;
 mod render;
 
-use tierform_model::{EmittedObject, Environment, FileSet, Runtime};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Environment, FileSet, Runtime};
 
 /// The Terraform root module of one cloud environment, files named relative to the
 /// environment's folder (`versions.tf`, `network.tf`, ...). Empty for [`Runtime::Local`]

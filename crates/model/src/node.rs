@@ -14,6 +14,7 @@ use crate::diagnostic::{Diagnostic, FieldPath, Span};
 
 /// Which layer of the spec set a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Layer {
     /// The base spec (outside any `tier` or `tenant` block).
     Base,
@@ -117,6 +118,7 @@ impl Node {
         }
     }
     /// The string if this is a string.
+    #[cfg(test)]
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::String(s) => Some(s),

@@ -95,6 +95,7 @@ struct ExceptionMeta {
 
 /// A structural difference a mirroring tier is allowed, with the reason the spec gives.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Exception {
     /// The field (or subtree) that may differ; `*` matches one segment.
     pub path: String,
@@ -113,6 +114,7 @@ impl Exception {
 
 /// A named set of overrides: a tenant, or an instance of a tier.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Variant {
     /// Its name.
     pub name: String,
@@ -123,6 +125,7 @@ pub struct Variant {
 
 /// A tier of the promotion chain.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Tier {
     /// The tier's name.
     pub name: String,
@@ -175,6 +178,7 @@ impl EnvironmentId {
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Provenance {
     /// The value.
     pub value: serde_json::Value,
@@ -644,7 +648,7 @@ impl Model {
         for tn in &self.tenants {
             check_knobs_only(
                 &tn.overrides,
-                &KnobKind::ALL,
+                KnobKind::ALL,
                 &[],
                 "tenants share the structure of their tier",
                 base.as_ref(),
@@ -785,7 +789,7 @@ impl Model {
     }
 
     /// The merged tree of an environment: every value with the layer that set it.
-    pub fn tree(&self, id: &EnvironmentId) -> std::borrow::Cow<'_, Node> {
+    pub(crate) fn tree(&self, id: &EnvironmentId) -> std::borrow::Cow<'_, Node> {
         let t = &self.tiers[id.tier];
         let extra = match &id.member {
             Member::Instance(i) => Some(&t.instances[*i].overrides),
