@@ -53,15 +53,17 @@ pub fn run(data: &[u8]) {
 pub fn emit_all(env: &Environment, reference: &Environment) {
     match env.runtime {
         Runtime::Local => {
-            tierform_emit_compose::emit(env);
+            tierform_emit_compose::emit(env).expect("the emitter handles the environment");
         }
         Runtime::Cloud => {
-            tierform_emit_terraform::emit(env);
+            tierform_emit_terraform::emit(env).expect("the emitter handles the environment");
             if matches!(env.app.platform, Platform::Eks(_)) {
-                tierform_emit_k8s::base(reference);
-                tierform_emit_k8s::overlay(env);
-                tierform_emit_k8s::flat(env);
-                tierform_emit_k8s::rendered_overlay(reference, env);
+                // The reference is the first environment that resolved, whatever its
+                // platform: refusing it is an answer, only a panic is a bug.
+                let _ = tierform_emit_k8s::base(reference);
+                tierform_emit_k8s::overlay(env).expect("the emitter handles the environment");
+                tierform_emit_k8s::flat(env).expect("the emitter handles the environment");
+                let _ = tierform_emit_k8s::rendered_overlay(reference, env);
             }
             objects(env);
         }
@@ -73,9 +75,9 @@ pub fn objects(env: &Environment) -> Vec<tierform_model::parity::EmittedObject> 
     if env.runtime == Runtime::Local {
         return Vec::new();
     }
-    let mut o = tierform_emit_terraform::objects(env);
+    let mut o = tierform_emit_terraform::objects(env).expect("the emitter handles the environment");
     if matches!(env.app.platform, Platform::Eks(_)) {
-        o.extend(tierform_emit_k8s::objects(env));
+        o.extend(tierform_emit_k8s::objects(env).expect("the emitter handles the environment"));
     }
     o
 }

@@ -23,21 +23,24 @@ pub fn env_files(env: &Environment, layout: K8sLayout) -> FileSet {
     match env.runtime {
         Runtime::Local => files.extend_under(
             &format!("compose/{}", env.name),
-            tierform_emit_compose::emit(env),
+            tierform_emit_compose::emit(env).expect("the emitter handles the environment"),
         ),
         Runtime::Cloud => {
             files.extend_under(
                 &format!("terraform/{}", env.name),
-                tierform_emit_terraform::emit(env),
+                tierform_emit_terraform::emit(env).expect("the emitter handles the environment"),
             );
             if is_eks(env) {
                 match layout {
                     K8sLayout::Overlays => files.extend_under(
                         &format!("k8s/overlays/{}", env.name),
-                        tierform_emit_k8s::overlay(env),
+                        tierform_emit_k8s::overlay(env)
+                            .expect("the emitter handles the environment"),
                     ),
-                    K8sLayout::Flat => files
-                        .extend_under(&format!("k8s/{}", env.name), tierform_emit_k8s::flat(env)),
+                    K8sLayout::Flat => files.extend_under(
+                        &format!("k8s/{}", env.name),
+                        tierform_emit_k8s::flat(env).expect("the emitter handles the environment"),
+                    ),
                 }
             }
         }
@@ -50,9 +53,12 @@ pub fn objects(env: &Environment) -> Vec<EmittedObject> {
     match env.runtime {
         Runtime::Local => Vec::new(),
         Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::objects(env);
+            let mut o =
+                tierform_emit_terraform::objects(env).expect("the emitter handles the environment");
             if is_eks(env) {
-                o.extend(tierform_emit_k8s::objects(env));
+                o.extend(
+                    tierform_emit_k8s::objects(env).expect("the emitter handles the environment"),
+                );
             }
             o
         }
@@ -127,7 +133,10 @@ pub fn build(
         let id = base_reference(&model).expect("an EKS environment exists");
         let reference = model.resolve(&id).map_err(|ds| input_error(&model, ds))?;
         let mut files = FileSet::new();
-        files.extend_under("k8s/base", tierform_emit_k8s::base(&reference));
+        files.extend_under(
+            "k8s/base",
+            tierform_emit_k8s::base(&reference).expect("the emitter handles the environment"),
+        );
         Some(files)
     } else {
         None

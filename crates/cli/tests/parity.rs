@@ -32,9 +32,12 @@ fn objects(env: &Environment) -> Vec<EmittedObject> {
     match env.runtime {
         Runtime::Local => Vec::new(),
         Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::objects(env);
+            let mut o =
+                tierform_emit_terraform::objects(env).expect("the emitter handles the environment");
             if matches!(env.app.platform, Platform::Eks(_)) {
-                o.extend(tierform_emit_k8s::objects(env));
+                o.extend(
+                    tierform_emit_k8s::objects(env).expect("the emitter handles the environment"),
+                );
             }
             o
         }

@@ -58,13 +58,28 @@ fn is_eks(env: &Environment) -> bool {
 fn files(env: &Environment) -> FileSet {
     let mut f = FileSet::new();
     match env.runtime {
-        Runtime::Local => f.extend_under("compose", tierform_emit_compose::emit(env)),
+        Runtime::Local => f.extend_under(
+            "compose",
+            tierform_emit_compose::emit(env).expect("the emitter handles the environment"),
+        ),
         Runtime::Cloud => {
-            f.extend_under("terraform", tierform_emit_terraform::emit(env));
+            f.extend_under(
+                "terraform",
+                tierform_emit_terraform::emit(env).expect("the emitter handles the environment"),
+            );
             if is_eks(env) {
-                f.extend_under("k8s/base", tierform_emit_k8s::base(env));
-                f.extend_under("k8s/overlay", tierform_emit_k8s::overlay(env));
-                f.extend_under("k8s/flat", tierform_emit_k8s::flat(env));
+                f.extend_under(
+                    "k8s/base",
+                    tierform_emit_k8s::base(env).expect("the emitter handles the environment"),
+                );
+                f.extend_under(
+                    "k8s/overlay",
+                    tierform_emit_k8s::overlay(env).expect("the emitter handles the environment"),
+                );
+                f.extend_under(
+                    "k8s/flat",
+                    tierform_emit_k8s::flat(env).expect("the emitter handles the environment"),
+                );
             }
         }
     }
@@ -76,9 +91,9 @@ fn objects(env: &Environment) -> Vec<EmittedObject> {
     if env.runtime == Runtime::Local {
         return Vec::new();
     }
-    let mut o = tierform_emit_terraform::objects(env);
+    let mut o = tierform_emit_terraform::objects(env).expect("the emitter handles the environment");
     if is_eks(env) {
-        o.extend(tierform_emit_k8s::objects(env));
+        o.extend(tierform_emit_k8s::objects(env).expect("the emitter handles the environment"));
     }
     o
 }
@@ -632,7 +647,8 @@ fn no_environment_refers_to_another_environments_resources() {
                 checked += 1;
             }
             if env.runtime == Runtime::Cloud {
-                let backend = tierform_emit_terraform::emit(env);
+                let backend = tierform_emit_terraform::emit(env)
+                    .expect("the emitter handles the environment");
                 let backend = backend.get("backend.tf").expect("a backend");
                 assert!(
                     backend.contains(&format!("\"{}\"", env.state_key())),
@@ -724,7 +740,8 @@ fn iam_policies_name_only_the_environments_own_resources() {
             if env.runtime != Runtime::Cloud {
                 continue;
             }
-            let objs = tierform_emit_terraform::objects(&env);
+            let objs = tierform_emit_terraform::objects(&env)
+                .expect("the emitter handles the environment");
             let own: Vec<&str> = objs
                 .iter()
                 .filter_map(|o| o.id.strip_prefix("terraform:"))

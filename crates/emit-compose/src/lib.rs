@@ -13,16 +13,31 @@
 mod model;
 mod services;
 
-use tierform_model::{Environment, FileSet, GENERATED_MARKER};
+use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime, GENERATED_MARKER};
 
 /// The compose output of a local environment, relative to `compose/<env.name>/`:
 /// `docker-compose.yml` and `.env.example`.
-pub fn emit(env: &Environment) -> FileSet {
+///
+/// # Errors
+/// `unsupported-environment` for a [`Runtime::Cloud`] environment, which compiles to
+/// Terraform (and Kubernetes on EKS).
+pub fn emit(env: &Environment) -> Result<FileSet, Diagnostic> {
+    if env.runtime != Runtime::Local {
+        return Err(Diagnostic::error(
+            "unsupported-environment",
+            FieldPath(vec!["tier".into(), env.tier.clone(), "runtime".into()]),
+            format!(
+                "environment `{}` runs in the cloud: docker-compose is emitted for local environments only",
+                env.name
+            ),
+        )
+        .with_help("a cloud environment compiles to Terraform (tierform-emit-terraform)"));
+    }
     let project = services::project(env);
     let mut files = FileSet::new();
     // Serialising plain data cannot fail.
     let yaml = serde_norway::to_string(&project).expect("compose data serialises to YAML");
     files.insert("docker-compose.yml", format!("{GENERATED_MARKER}\n{yaml}"));
     files.insert(".env.example", services::env_example(env));
-    files
+    Ok(files)
 }
