@@ -22,6 +22,11 @@
 //! operator creates `<workload>-secrets` from Secrets Manager; values never pass through
 //! tierform) and the ConfigMap [`ENDPOINTS`] of database hosts and cache URLs, which only the
 //! infrastructure knows once Terraform has run.
+//!
+//! The objects are k8s-openapi types, and k8s-openapi needs exactly one Kubernetes API version
+//! feature in a build. Like every library on k8s-openapi this crate enables none: the binary
+//! does, with `k8s-openapi = { version = "0.29", features = ["v1_33"] }` (any version the crate
+//! offers works; only fields stable since 1.30 are used).
 #![warn(missing_docs)]
 
 mod meta;
