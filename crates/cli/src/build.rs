@@ -7,88 +7,19 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use tierform_model::parity::EmittedObject;
-use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Platform, Runtime};
+use tierform_engine::{environment_files, environment_folders, kustomize_base};
+use tierform_model::{FileSet, Model, Runtime};
 
 use crate::write::{Changes, OutputTree};
-use crate::{find_env, input_error, out, Failure, K8sLayout};
+use crate::{input_error, out, Failure, K8sLayout};
 
-fn is_eks(env: &Environment) -> bool {
-    env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
-}
-
-/// The files of one environment, named relative to the output folder.
-pub fn env_files(env: &Environment, layout: K8sLayout) -> FileSet {
-    let mut files = FileSet::new();
-    match env.runtime {
-        Runtime::Local => files.extend_under(
-            &format!("compose/{}", env.name),
-            tierform_emit_compose::emit(env).expect("the emitter handles the environment"),
-        ),
-        Runtime::Cloud => {
-            files.extend_under(
-                &format!("terraform/{}", env.name),
-                tierform_emit_terraform::emit(env).expect("the emitter handles the environment"),
-            );
-            if is_eks(env) {
-                match layout {
-                    K8sLayout::Overlays => files.extend_under(
-                        &format!("k8s/overlays/{}", env.name),
-                        tierform_emit_k8s::overlay(env)
-                            .expect("the emitter handles the environment"),
-                    ),
-                    K8sLayout::Flat => files.extend_under(
-                        &format!("k8s/{}", env.name),
-                        tierform_emit_k8s::flat(env).expect("the emitter handles the environment"),
-                    ),
-                }
-            }
+impl From<K8sLayout> for tierform_engine::K8sLayout {
+    fn from(layout: K8sLayout) -> Self {
+        match layout {
+            K8sLayout::Overlays => tierform_engine::K8sLayout::Overlays,
+            K8sLayout::Flat => tierform_engine::K8sLayout::Flat,
         }
     }
-    files
-}
-
-/// Everything an environment compiles to, as data for parity.
-pub fn objects(env: &Environment) -> Vec<EmittedObject> {
-    match env.runtime {
-        Runtime::Local => Vec::new(),
-        Runtime::Cloud => {
-            let mut o =
-                tierform_emit_terraform::objects(env).expect("the emitter handles the environment");
-            if is_eks(env) {
-                o.extend(
-                    tierform_emit_k8s::objects(env).expect("the emitter handles the environment"),
-                );
-            }
-            o
-        }
-    }
-}
-
-/// The environment the kustomize base is built from: the first of the tier that most others
-/// mirror (production, in every seed), so overlays of mirroring tiers only carry knobs.
-fn base_reference(model: &Model) -> Option<EnvironmentId> {
-    let tiers = model.tiers();
-    let mirrored = |name: &str| {
-        tiers
-            .iter()
-            .filter(|t| t.mirrors.as_deref() == Some(name))
-            .count()
-    };
-    let ids = model.environments();
-    let mut order: Vec<usize> = (0..tiers.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(mirrored(&tiers[i].name)),
-            std::cmp::Reverse(tiers[i].production),
-            i,
-        )
-    });
-    order.into_iter().find_map(|ti| {
-        ids.iter()
-            .find(|id| id.tier_index() == ti && tiers[ti].runtime == Runtime::Cloud)
-            .cloned()
-    })
 }
 
 /// `tierform build`.
@@ -105,42 +36,11 @@ pub fn build(
     // manifest line, is found and put right (or, with --check, reported).
     let whole = names.is_empty();
     let model = crate::load(spec)?;
-    let ids: Vec<EnvironmentId> = if whole {
-        model.environments()
-    } else {
-        names
-            .iter()
-            .map(|n| find_env(&model, n))
-            .collect::<Result<_, _>>()?
-    };
+    let layout = tierform_engine::K8sLayout::from(layout);
 
     // Resolve and validate everything before writing anything: bad input changes no file.
-    let resolved: Vec<Result<Environment, Diagnostics>> =
-        ids.par_iter().map(|id| model.resolve(id)).collect();
-    let mut errors = Diagnostics::default();
-    let mut envs = Vec::with_capacity(resolved.len());
-    for r in resolved {
-        match r {
-            Ok(e) => envs.push(e),
-            Err(ds) => errors.0.extend(ds.0),
-        }
-    }
-    if errors.has_errors() {
-        errors.normalize();
-        return Err(input_error(&model, errors));
-    }
-    let base = if layout == K8sLayout::Overlays && envs.iter().any(is_eks) {
-        let id = base_reference(&model).expect("an EKS environment exists");
-        let reference = model.resolve(&id).map_err(|ds| input_error(&model, ds))?;
-        let mut files = FileSet::new();
-        files.extend_under(
-            "k8s/base",
-            tierform_emit_k8s::base(&reference).expect("the emitter handles the environment"),
-        );
-        Some(files)
-    } else {
-        None
-    };
+    let envs = tierform_engine::resolve(&model, names).map_err(|ds| input_error(&model, ds))?;
+    let base = kustomize_base(&model, &envs, layout).map_err(|ds| input_error(&model, ds))?;
 
     let tree = OutputTree::open(dir).map_err(io)?;
 
@@ -157,7 +57,11 @@ pub fn build(
                 .iter()
                 .any(|f| f.split('/').any(|seg| seg == e.name))
         }) {
-            planned.extend(env_files(env, layout).iter().map(|(p, _)| p.to_string()));
+            planned.extend(
+                environment_files(env, layout)
+                    .iter()
+                    .map(|(p, _)| p.to_string()),
+            );
         }
         let conflicts = tree.conflicts(planned.iter().map(String::as_str));
         if !conflicts.is_empty() {
@@ -187,7 +91,7 @@ pub fn build(
     // Results come back in environment order: reports and diffs are deterministic.
     let per_env: Vec<Changes> = envs
         .par_iter()
-        .map(|e| put(env_files(e, layout)))
+        .map(|e| put(environment_files(e, layout)))
         .collect::<Result<_, _>>()?;
     for c in per_env {
         changes.absorb(c);
@@ -201,18 +105,10 @@ pub fn build(
     } else {
         let mut s: Vec<String> = envs
             .iter()
-            .flat_map(|e| {
-                let n = &e.name;
-                [
-                    format!("terraform/{n}/"),
-                    format!("compose/{n}/"),
-                    format!("k8s/overlays/{n}/"),
-                    format!("k8s/{n}/"),
-                ]
-            })
+            .flat_map(|e| environment_folders(&e.name).map(|f| format!("{f}/")))
             .collect();
-        if envs.iter().any(is_eks) {
-            s.push("k8s/base/".into());
+        if envs.iter().any(|e| e.runs_kubernetes()) {
+            s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
         }
         s
     };

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use rayon::prelude::*;
+use tierform_engine::emitted_objects;
 use tierform_model::{Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
@@ -186,10 +186,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check { spec } => {
             let model = load(&spec)?;
-            let (envs, ds) = model.check();
-            if ds.has_errors() {
-                return Err(input_error(&model, ds));
-            }
+            let checked = tierform_engine::check(&model).map_err(|ds| input_error(&model, ds))?;
+            let ds = checked.warnings;
             if !ds.0.is_empty() {
                 eprint!(
                     "{}",
@@ -204,16 +202,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let mut text = format!(
                 "{}: {} environments resolve cleanly\n",
                 spec.display(),
-                envs.len()
+                checked.environments
             );
-            // Pairs are independent: compared on every core, reported in order.
-            let reports: Vec<_> = model
-                .mirror_pairs()
-                .par_iter()
-                .map(|(a, b)| tierform_model::parity::compare(&model, a, b, &build::objects))
-                .collect();
-            for r in reports {
-                let r = r.map_err(|ds| input_error(&model, ds))?;
+            for r in checked.parity {
                 violated |= !r.holds();
                 text.push_str(&report::text(&r, style, true));
             }
@@ -268,7 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(input_error(&model, ds));
             }
             let (ia, ib) = (find_env(&model, a)?, find_env(&model, b)?);
-            let r = tierform_model::parity::compare(&model, &ia, &ib, &build::objects)
+            let r = tierform_model::parity::compare(&model, &ia, &ib, &emitted_objects)
                 .map_err(|ds| input_error(&model, ds))?;
             out(&match format {
                 DiffFormat::Text => report::text(&r, style, false),

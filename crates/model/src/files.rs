@@ -103,6 +103,13 @@ impl FileSet {
     }
 }
 
+/// Adds files, replacing those at the same paths (merging the sets of several emitters).
+impl Extend<(RelPath, String)> for FileSet {
+    fn extend<I: IntoIterator<Item = (RelPath, String)>>(&mut self, files: I) {
+        self.files.extend(files);
+    }
+}
+
 impl IntoIterator for FileSet {
     type Item = (RelPath, String);
     type IntoIter = std::collections::btree_map::IntoIter<RelPath, String>;
