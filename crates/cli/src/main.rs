@@ -168,9 +168,7 @@ fn input_error(model: &Model, ds: Diagnostics) -> Failure {
 
 /// Finds an environment by name, declared or ephemeral.
 pub fn find_env(model: &Model, name: &str) -> Result<EnvironmentId, Failure> {
-    model
-        .environment(name)
-        .map_err(|d| input_error(model, d.into()))
+    model.environment(name).map_err(|ds| input_error(model, ds))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {

@@ -13,7 +13,9 @@
 mod model;
 mod services;
 
-use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime, GENERATED_MARKER};
+use tierform_model::{
+    Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime, GENERATED_MARKER,
+};
 
 /// The compose output of a local environment, relative to `compose/<env.name>/`:
 /// `docker-compose.yml` and `.env.example`.
@@ -21,7 +23,7 @@ use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime, GENER
 /// # Errors
 /// `unsupported-environment` for a [`Runtime::Cloud`] environment, which compiles to
 /// Terraform (and Kubernetes on EKS).
-pub fn emit(env: &Environment) -> Result<FileSet, Diagnostic> {
+pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     if env.runtime != Runtime::Local {
         return Err(Diagnostic::error(
             "unsupported-environment",
@@ -31,7 +33,8 @@ pub fn emit(env: &Environment) -> Result<FileSet, Diagnostic> {
                 env.name
             ),
         )
-        .with_help("a cloud environment compiles to Terraform (tierform-emit-terraform)"));
+        .with_help("a cloud environment compiles to Terraform (tierform-emit-terraform)")
+        .into());
     }
     let project = services::project(env);
     let mut files = FileSet::new();

@@ -154,7 +154,7 @@ fn data_stores_match_the_environment_engines() {
 fn a_cloud_environment_is_refused() {
     let mut env = local();
     env.runtime = Runtime::Cloud;
-    let d = tierform_emit_compose::emit(&env).unwrap_err();
+    let d = tierform_emit_compose::emit(&env).unwrap_err().0.remove(0);
     assert_eq!(d.code, "unsupported-environment");
     assert!(d.message.contains("runs in the cloud"), "{d}");
 }

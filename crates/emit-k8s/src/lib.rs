@@ -42,7 +42,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 use tierform_model::parity::EmittedObject;
-use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime};
+use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 
 use meta::Identity;
 pub use workload::ENDPOINTS;
@@ -191,7 +191,7 @@ pub(crate) fn files_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Fil
 /// # Errors
 /// `unsupported-environment` unless `reference` runs on Kubernetes (a cloud environment on
 /// EKS); so do every function of this crate.
-pub fn base(reference: &Environment) -> Result<FileSet, Diagnostic> {
+pub fn base(reference: &Environment) -> Result<FileSet, Diagnostics> {
     kubernetes(reference)?;
     let rendered = render(reference);
     let mut files = files_of(&rendered.shared);
@@ -213,7 +213,7 @@ pub fn base(reference: &Environment) -> Result<FileSet, Diagnostic> {
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
-pub fn overlay(env: &Environment) -> Result<FileSet, Diagnostic> {
+pub fn overlay(env: &Environment) -> Result<FileSet, Diagnostics> {
     kubernetes(env)?;
     Ok(overlay::Overlay::of(env).files())
 }
@@ -222,7 +222,7 @@ pub fn overlay(env: &Environment) -> Result<FileSet, Diagnostic> {
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
-pub fn flat(env: &Environment) -> Result<FileSet, Diagnostic> {
+pub fn flat(env: &Environment) -> Result<FileSet, Diagnostics> {
     kubernetes(env)?;
     Ok(files_of(&flat_objects(env)))
 }
@@ -249,7 +249,7 @@ fn flat_objects(env: &Environment) -> Vec<Object> {
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
-pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostic> {
+pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
     kubernetes(env)?;
     Ok(flat_objects(env)
         .into_iter()
@@ -271,7 +271,7 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostic> {
 pub fn rendered_overlay(
     reference: &Environment,
     env: &Environment,
-) -> Result<Vec<Value>, Diagnostic> {
+) -> Result<Vec<Value>, Diagnostics> {
     kubernetes(reference)?;
     kubernetes(env)?;
     let base: Vec<Value> = render(reference)
@@ -286,13 +286,13 @@ pub fn rendered_overlay(
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
-pub fn flat_values(env: &Environment) -> Result<Vec<Value>, Diagnostic> {
+pub fn flat_values(env: &Environment) -> Result<Vec<Value>, Diagnostics> {
     kubernetes(env)?;
     Ok(flat_objects(env).into_iter().map(|o| o.value).collect())
 }
 
 /// Manifests are emitted for environments that run on Kubernetes only.
-fn kubernetes(env: &Environment) -> Result<(), Diagnostic> {
+fn kubernetes(env: &Environment) -> Result<(), Diagnostics> {
     if env.runs_kubernetes() {
         return Ok(());
     }
@@ -316,5 +316,6 @@ fn kubernetes(env: &Environment) -> Result<(), Diagnostic> {
             env.name
         ),
     )
-    .with_help(help))
+    .with_help(help)
+    .into())
 }

@@ -290,21 +290,27 @@ fn environments_off_kubernetes_are_refused() {
         .expect("an ECS Fargate platform");
     for e in [local, &fargate] {
         let errors = [
-            tierform_emit_k8s::base(e).unwrap_err(),
-            tierform_emit_k8s::overlay(e).unwrap_err(),
-            tierform_emit_k8s::flat(e).unwrap_err(),
-            tierform_emit_k8s::objects(e).unwrap_err(),
-            tierform_emit_k8s::flat_values(e).unwrap_err(),
-            tierform_emit_k8s::rendered_overlay(production, e).unwrap_err(),
-            tierform_emit_k8s::rendered_overlay(e, production).unwrap_err(),
+            tierform_emit_k8s::base(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::overlay(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::flat(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::objects(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::flat_values(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::rendered_overlay(production, e)
+                .unwrap_err()
+                .0
+                .remove(0),
+            tierform_emit_k8s::rendered_overlay(e, production)
+                .unwrap_err()
+                .0
+                .remove(0),
         ];
         for d in errors {
             assert_eq!(d.code, "unsupported-environment", "{d}");
             assert!(d.message.contains("EKS environments only"), "{d}");
         }
     }
-    let d = tierform_emit_k8s::flat(local).unwrap_err();
+    let d = tierform_emit_k8s::flat(local).unwrap_err().0.remove(0);
     assert!(d.message.contains("`local` is local"), "{d}");
-    let d = tierform_emit_k8s::flat(&fargate).unwrap_err();
+    let d = tierform_emit_k8s::flat(&fargate).unwrap_err().0.remove(0);
     assert!(d.message.contains("does not run on EKS"), "{d}");
 }

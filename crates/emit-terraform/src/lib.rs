@@ -19,7 +19,7 @@ mod names;
 mod render;
 
 use tierform_model::parity::EmittedObject;
-use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime};
+use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 
 /// The Terraform root module of one cloud environment, files named relative to the
 /// environment's folder (`versions.tf`, `network.tf`, ...).
@@ -27,7 +27,7 @@ use tierform_model::{Diagnostic, Environment, FieldPath, FileSet, Runtime};
 /// # Errors
 /// `unsupported-environment` for a [`Runtime::Local`] environment, which runs on
 /// docker-compose.
-pub fn emit(env: &Environment) -> Result<FileSet, Diagnostic> {
+pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     cloud(env)?;
     Ok(lower::module(env).files())
 }
@@ -40,13 +40,13 @@ pub fn emit(env: &Environment) -> Result<FileSet, Diagnostic> {
 ///
 /// # Errors
 /// `unsupported-environment` for a [`Runtime::Local`] environment.
-pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostic> {
+pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
     cloud(env)?;
     Ok(lower::module(env).objects())
 }
 
 /// Terraform is emitted for cloud environments only.
-fn cloud(env: &Environment) -> Result<(), Diagnostic> {
+fn cloud(env: &Environment) -> Result<(), Diagnostics> {
     match env.runtime {
         Runtime::Cloud => Ok(()),
         Runtime::Local => Err(Diagnostic::error(
@@ -57,6 +57,7 @@ fn cloud(env: &Environment) -> Result<(), Diagnostic> {
                 env.name
             ),
         )
-        .with_help("a local environment compiles to docker-compose (tierform-emit-compose)")),
+        .with_help("a local environment compiles to docker-compose (tierform-emit-compose)")
+        .into()),
     }
 }

@@ -77,10 +77,13 @@ fn every_file_starts_with_the_generated_code_header() {
 fn a_local_environment_is_refused() {
     let (_, mut env) = common::inline_envs().remove(0);
     env.runtime = tierform_model::Runtime::Local;
-    let e = tierform_emit_terraform::emit(&env).unwrap_err();
+    let e = tierform_emit_terraform::emit(&env).unwrap_err().0.remove(0);
     assert_eq!(e.code, "unsupported-environment");
     assert!(e.message.contains("is local"), "{e}");
-    let e = tierform_emit_terraform::objects(&env).unwrap_err();
+    let e = tierform_emit_terraform::objects(&env)
+        .unwrap_err()
+        .0
+        .remove(0);
     assert_eq!(e.code, "unsupported-environment");
 }
 

@@ -150,7 +150,7 @@ pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diag
         for n in names {
             match model.environment(n) {
                 Ok(id) => ids.push(id),
-                Err(d) => unknown.push(d),
+                Err(ds) => unknown.0.extend(ds.0),
             }
         }
         if unknown.has_errors() {

@@ -731,8 +731,9 @@ impl Model {
     /// `bugfix-1234`, created on demand as a copy of the tier it mirrors.
     ///
     /// # Errors
-    /// `unknown-environment`, with the closest declared name as a hint ("did you mean").
-    pub fn environment(&self, name: &str) -> Result<EnvironmentId, Diagnostic> {
+    /// One `unknown-environment` diagnostic, with the closest declared name as a hint ("did
+    /// you mean").
+    pub fn environment(&self, name: &str) -> Result<EnvironmentId, Diagnostics> {
         let declared = self.environments();
         if let Some(id) = declared.iter().find(|e| e.name == name) {
             return Ok(id.clone());
@@ -785,6 +786,7 @@ impl Model {
                 format!("no environment is named `{name}`"),
             )
             .with_help(help)
+            .into()
         })
     }
 

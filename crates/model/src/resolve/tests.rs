@@ -203,11 +203,16 @@ tier "bugfix" {
 "#,
     )
     .unwrap();
-    let d = m.environment("stagng").unwrap_err();
+    let one = |name: &str| -> Diagnostic {
+        let ds = m.environment(name).unwrap_err();
+        assert_eq!(ds.0.len(), 1, "{ds}");
+        ds.0[0].clone()
+    };
+    let d = one("stagng");
     assert_eq!(d.code, "unknown-environment");
     assert_eq!(d.message, "no environment is named `stagng`");
     assert_eq!(d.help.as_deref(), Some("did you mean `staging`?"));
-    let d = m.environment("elsewhere").unwrap_err();
+    let d = one("elsewhere");
     let help = d.help.unwrap();
     assert!(
         help.starts_with("the declared environments are `"),
