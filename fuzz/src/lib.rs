@@ -2,7 +2,8 @@
 //! every environment resolved -> every emitter and parity on the ones that resolve. Bad input
 //! must come back as diagnostics; any panic is a bug.
 
-use tierform_model::{Environment, Format, Model, Platform, Runtime, Source};
+use tierform_engine::K8sLayout;
+use tierform_model::{Environment, Format, Model, Source};
 
 /// Inputs above this size only slow the fuzzer down; the invalid corpus covers huge specs.
 const MAX_INPUT: usize = 64 * 1024;
@@ -36,7 +37,7 @@ pub fn run(data: &[u8]) {
     }
     ids.truncate(MAX_ENVIRONMENTS);
     for t in model.tiers().iter().filter(|t| t.ephemeral) {
-        ids.extend(model.environment(&format!("{}-1", t.name)));
+        ids.extend(model.environment(&format!("{}-1", t.name)).ok());
     }
     let mut reference = None;
     for id in &ids {
@@ -45,37 +46,21 @@ pub fn run(data: &[u8]) {
         }
     }
     for (a, b) in model.mirror_pairs().into_iter().take(MAX_ENVIRONMENTS) {
-        let _ = tierform_model::parity::compare(&model, &a, &b, &objects);
+        let _ = tierform_model::parity::compare(&model, &a, &b, &tierform_engine::emitted_objects);
     }
 }
 
-/// Every emitter the CLI runs for an environment (and the kustomize base from `reference`).
+/// Every file the CLI can write for an environment, in both layouts, parity's view of it, and
+/// the kustomize base and rendered overlays from `reference`.
 pub fn emit_all(env: &Environment, reference: &Environment) {
-    match env.runtime {
-        Runtime::Local => {
-            tierform_emit_compose::emit(env);
-        }
-        Runtime::Cloud => {
-            tierform_emit_terraform::emit(env);
-            if matches!(env.app.platform, Platform::Eks(_)) {
-                tierform_emit_k8s::base(reference);
-                tierform_emit_k8s::overlay(env);
-                tierform_emit_k8s::flat(env);
-                tierform_emit_k8s::rendered_overlay(reference, env);
-            }
-            objects(env);
-        }
+    for layout in [K8sLayout::Overlays, K8sLayout::Flat] {
+        tierform_engine::environment_files(env, layout);
     }
-}
-
-/// What parity compares, as the CLI builds it.
-pub fn objects(env: &Environment) -> Vec<tierform_model::EmittedObject> {
-    if env.runtime == Runtime::Local {
-        return Vec::new();
+    tierform_engine::emitted_objects(env);
+    if env.runs_kubernetes() {
+        // The reference is the first environment that resolved, whatever its platform:
+        // refusing it is an answer, only a panic is a bug.
+        let _ = tierform_engine::k8s::base(reference);
+        let _ = tierform_engine::k8s::rendered_overlay(reference, env);
     }
-    let mut o = tierform_emit_terraform::objects(env);
-    if matches!(env.app.platform, Platform::Eks(_)) {
-        o.extend(tierform_emit_k8s::objects(env));
-    }
-    o
 }

@@ -7,83 +7,19 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use tierform_model::{
-    Diagnostics, EmittedObject, Environment, EnvironmentId, FileSet, Model, Platform, Runtime,
-};
+use tierform_engine::{environment_files, environment_folders, kustomize_base};
+use tierform_model::{EnvironmentId, FileSet, Model, Runtime};
 
 use crate::write::{Changes, OutputTree};
-use crate::{find_env, input_error, out, Failure, K8sLayout};
+use crate::{input_error, out, Failure, K8sLayout};
 
-pub(crate) fn is_eks(env: &Environment) -> bool {
-    env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
-}
-
-/// The files of one environment, named relative to the output folder.
-pub fn env_files(env: &Environment, layout: K8sLayout) -> FileSet {
-    let mut files = FileSet::new();
-    match env.runtime {
-        Runtime::Local => files.extend_under(
-            &format!("compose/{}", env.name),
-            tierform_emit_compose::emit(env),
-        ),
-        Runtime::Cloud => {
-            files.extend_under(
-                &format!("terraform/{}", env.name),
-                tierform_emit_terraform::emit(env),
-            );
-            if is_eks(env) {
-                match layout {
-                    K8sLayout::Overlays => files.extend_under(
-                        &format!("k8s/overlays/{}", env.name),
-                        tierform_emit_k8s::overlay(env),
-                    ),
-                    K8sLayout::Flat => files
-                        .extend_under(&format!("k8s/{}", env.name), tierform_emit_k8s::flat(env)),
-                }
-            }
+impl From<K8sLayout> for tierform_engine::K8sLayout {
+    fn from(layout: K8sLayout) -> Self {
+        match layout {
+            K8sLayout::Overlays => tierform_engine::K8sLayout::Overlays,
+            K8sLayout::Flat => tierform_engine::K8sLayout::Flat,
         }
     }
-    files
-}
-
-/// Everything an environment compiles to, as data for parity.
-pub fn objects(env: &Environment) -> Vec<EmittedObject> {
-    match env.runtime {
-        Runtime::Local => Vec::new(),
-        Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::objects(env);
-            if is_eks(env) {
-                o.extend(tierform_emit_k8s::objects(env));
-            }
-            o
-        }
-    }
-}
-
-/// The environment the kustomize base is built from: the first of the tier that most others
-/// mirror (production, in every seed), so overlays of mirroring tiers only carry knobs.
-pub(crate) fn base_reference(model: &Model) -> Option<EnvironmentId> {
-    let tiers = model.tiers();
-    let mirrored = |name: &str| {
-        tiers
-            .iter()
-            .filter(|t| t.mirrors.as_deref() == Some(name))
-            .count()
-    };
-    let ids = model.environments();
-    let mut order: Vec<usize> = (0..tiers.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(mirrored(&tiers[i].name)),
-            std::cmp::Reverse(tiers[i].production),
-            i,
-        )
-    });
-    order.into_iter().find_map(|ti| {
-        ids.iter()
-            .find(|id| id.tier_index() == ti && tiers[ti].runtime == Runtime::Cloud)
-            .cloned()
-    })
 }
 
 /// `tierform build`.
@@ -100,39 +36,21 @@ pub fn build(
     // manifest line, is found and put right (or, with --check, reported).
     let whole = names.is_empty();
     let model = crate::load(spec)?;
+    let layout = tierform_engine::K8sLayout::from(layout);
+
+    // Resolve and validate everything before writing anything: bad input changes no file.
+    let envs = tierform_engine::resolve(&model, names).map_err(|ds| input_error(&model, ds))?;
+    // The same environments, by id, for their runbooks (every name resolved just above).
     let ids: Vec<EnvironmentId> = if whole {
         model.environments()
     } else {
         names
             .iter()
-            .map(|n| find_env(&model, n))
-            .collect::<Result<_, _>>()?
+            .map(|n| model.environment(n))
+            .collect::<Result<_, _>>()
+            .map_err(|ds| input_error(&model, ds))?
     };
-
-    // Resolve and validate everything before writing anything: bad input changes no file.
-    let resolved: Vec<Result<Environment, Diagnostics>> =
-        ids.par_iter().map(|id| model.resolve(id)).collect();
-    let mut errors = Diagnostics::default();
-    let mut envs = Vec::with_capacity(resolved.len());
-    for r in resolved {
-        match r {
-            Ok(e) => envs.push(e),
-            Err(ds) => errors.0.extend(ds.0),
-        }
-    }
-    if errors.has_errors() {
-        errors.normalize();
-        return Err(input_error(&model, errors));
-    }
-    let base = if layout == K8sLayout::Overlays && envs.iter().any(is_eks) {
-        let id = base_reference(&model).expect("an EKS environment exists");
-        let reference = model.resolve(&id).map_err(|ds| input_error(&model, ds))?;
-        let mut files = FileSet::new();
-        files.extend_under("k8s/base", tierform_emit_k8s::base(&reference));
-        Some(files)
-    } else {
-        None
-    };
+    let base = kustomize_base(&model, &envs, layout).map_err(|ds| input_error(&model, ds))?;
 
     // Runbooks: templates read and compiled before anything is written.
     let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
@@ -153,7 +71,11 @@ pub fn build(
                 .iter()
                 .any(|f| f.split('/').any(|seg| seg == e.name))
         }) {
-            planned.extend(env_files(env, layout).iter().map(|(p, _)| p.to_string()));
+            planned.extend(
+                environment_files(env, layout)
+                    .iter()
+                    .map(|(p, _)| p.to_string()),
+            );
         }
         let conflicts = tree.conflicts(planned.iter().map(String::as_str));
         if !conflicts.is_empty() {
@@ -186,7 +108,7 @@ pub fn build(
         .par_iter()
         .zip(&ids)
         .map(|(e, id)| {
-            let mut c = put(env_files(e, layout))?;
+            let mut c = put(environment_files(e, layout))?;
             c.absorb(put(runbooks.environment(&model, id, e)?)?);
             Ok(c)
         })
@@ -204,19 +126,15 @@ pub fn build(
         let mut s: Vec<String> = envs
             .iter()
             .flat_map(|e| {
-                let n = &e.name;
-                [
-                    format!("terraform/{n}/"),
-                    format!("compose/{n}/"),
-                    format!("k8s/overlays/{n}/"),
-                    format!("k8s/{n}/"),
-                    format!("docs/{n}.md"),
-                ]
+                environment_folders(&e.name)
+                    .map(|f| format!("{f}/"))
+                    .into_iter()
+                    .chain([format!("docs/{}.md", e.name)])
             })
             .collect();
         s.push("docs/README.md".into());
-        if envs.iter().any(is_eks) {
-            s.push("k8s/base/".into());
+        if envs.iter().any(|e| e.runs_kubernetes()) {
+            s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
         }
         s
     };

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use rayon::prelude::*;
-use tierform_model::{did_you_mean_env, Diagnostic, Diagnostics, EnvironmentId, FieldPath, Model};
+use tierform_engine::emitted_objects;
+use tierform_model::{Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
 
@@ -173,21 +173,7 @@ fn input_error(model: &Model, ds: Diagnostics) -> Failure {
 
 /// Finds an environment by name, declared or ephemeral.
 pub fn find_env(model: &Model, name: &str) -> Result<EnvironmentId, Failure> {
-    model.environment(name).ok_or_else(|| {
-        let names: Vec<String> = model.environments().into_iter().map(|e| e.name).collect();
-        let mut d = Diagnostic::error(
-            "unknown-environment",
-            FieldPath::default(),
-            format!("no environment is named `{name}`"),
-        );
-        d.help = Some(match did_you_mean_env(name, &names) {
-            Some(s) => format!("did you mean `{s}`? (`tierform envs` lists them)"),
-            None => {
-                "`tierform envs` lists the environments; ephemeral tiers take `<tier>-<id>`".into()
-            }
-        });
-        input_error(model, d.into())
-    })
+    model.environment(name).map_err(|ds| input_error(model, ds))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -203,10 +189,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check { spec } => {
             let model = load(&spec)?;
-            let (envs, ds) = model.check();
-            if ds.has_errors() {
-                return Err(input_error(&model, ds));
-            }
+            let checked = tierform_engine::check(&model).map_err(|ds| input_error(&model, ds))?;
+            let ds = checked.warnings;
             if !ds.0.is_empty() {
                 eprint!(
                     "{}",
@@ -221,16 +205,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let mut text = format!(
                 "{}: {} environments resolve cleanly\n",
                 spec.display(),
-                envs.len()
+                checked.environments
             );
-            // Pairs are independent: compared on every core, reported in order.
-            let reports: Vec<_> = model
-                .mirror_pairs()
-                .par_iter()
-                .map(|(a, b)| tierform_model::parity::compare(&model, a, b, &build::objects))
-                .collect();
-            for r in reports {
-                let r = r.map_err(|ds| input_error(&model, ds))?;
+            for r in checked.parity {
                 violated |= !r.holds();
                 text.push_str(&report::text(&r, style, true));
             }
@@ -286,7 +263,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(input_error(&model, ds));
             }
             let (ia, ib) = (find_env(&model, a)?, find_env(&model, b)?);
-            let r = tierform_model::parity::compare(&model, &ia, &ib, &build::objects)
+            let r = tierform_model::parity::compare(&model, &ia, &ib, &emitted_objects)
                 .map_err(|ds| input_error(&model, ds))?;
             out(&match format {
                 DiffFormat::Text => report::text(&r, style, false),

@@ -17,11 +17,11 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use tierform_model::edit::{set_in_tier, Assignment};
 use tierform_model::{
-    did_you_mean_env, Diagnostic, Diagnostics, FieldPath, FileSet, Format, Model, Source, Tier,
+    did_you_mean, Diagnostic, Diagnostics, FieldPath, FileSet, Format, Model, Source, Tier,
 };
 
 use crate::runbook::{whole_build, Runbooks};
-use crate::{input_error, out, Failure, K8sLayout, DEFAULT_SPEC};
+use crate::{input_error, out, Failure, DEFAULT_SPEC};
 
 /// `tierform promote`.
 #[derive(Debug, clap::Args)]
@@ -72,7 +72,7 @@ fn error(code: &'static str, path: FieldPath, message: String, help: String) -> 
 fn find_tier<'m>(model: &'m Model, name: &str, flag: &str) -> Result<&'m Tier, Failure> {
     model.tier(name).ok_or_else(|| {
         let names: Vec<String> = model.tiers().iter().map(|t| t.name.clone()).collect();
-        let help = match did_you_mean_env(name, &names) {
+        let help = match did_you_mean(name, names.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("the tiers are: {}", names.join(", ")),
         };
@@ -302,7 +302,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         for n in &args.services {
             if !to_releases.contains_key(n) || !from_releases.contains_key(n) {
                 let known: Vec<String> = to_releases.keys().cloned().collect();
-                let help = match did_you_mean_env(n, &known) {
+                let help = match did_you_mean(n, known.iter().map(String::as_str)) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("the services are: {}", known.join(", ")),
                 };
@@ -437,7 +437,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     }
 
     // What changes in the spec and in every generated file (as `build` writes them).
-    let layout = K8sLayout::Overlays;
+    let layout = tierform_engine::K8sLayout::Overlays;
     let runbooks = Runbooks::prepare(spec, Path::new("out"), &model, layout)?;
     let before = whole_build(&model, &runbooks, layout)?;
     let after = whole_build(&new_model, &runbooks, layout)?;

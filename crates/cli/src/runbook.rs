@@ -10,7 +10,9 @@ use tierform_docs::{
 };
 use tierform_model::{Diagnostic, Environment, EnvironmentId, FieldPath, FileSet, Location, Model};
 
-use crate::{input_error, Failure, K8sLayout};
+use tierform_engine::{environment_files, kustomize_base, K8sLayout};
+
+use crate::{input_error, Failure};
 
 /// `path` made absolute without requiring it to exist: the longest existing ancestor is
 /// canonicalised (symbolic links resolved) and the rest appended.
@@ -87,11 +89,11 @@ fn template_failure(e: &TemplateError) -> Failure {
         "fix the template; the values a runbook template may name are the fields of tierform-docs' EnvironmentDoc and IndexDoc (README, Runbooks)",
     );
     if let Some(line) = e.line {
-        d.location = Some(Location {
-            file: e.template.clone(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(e.column.unwrap_or(1)).unwrap_or(u32::MAX),
-        });
+        d.location = Some(Location::new(
+            e.template.clone(),
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(e.column.unwrap_or(1)).unwrap_or(u32::MAX),
+        ));
     }
     Failure::Input(d.into(), None)
 }
@@ -207,14 +209,11 @@ pub fn whole_build(
             files.insert(p.to_string(), c);
         }
     };
-    if layout == K8sLayout::Overlays && envs.iter().any(crate::build::is_eks) {
-        if let Some(id) = crate::build::base_reference(model) {
-            let reference = model.resolve(&id).map_err(|ds| input_error(model, ds))?;
-            files.extend_under("k8s/base", tierform_emit_k8s::base(&reference));
-        }
+    if let Some(base) = kustomize_base(model, &envs, layout).map_err(|ds| input_error(model, ds))? {
+        add(&mut files, base);
     }
     for (id, env) in ids.iter().zip(&envs) {
-        add(&mut files, crate::build::env_files(env, layout));
+        add(&mut files, environment_files(env, layout));
         add(&mut files, runbooks.environment(model, id, env)?);
     }
     add(&mut files, runbooks.index(model)?);

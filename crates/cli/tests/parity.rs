@@ -14,8 +14,9 @@ use std::process::Output;
 
 use indexmap::IndexMap;
 use serde_json::{json, Value};
-use tierform_model::parity::{self, compare, Class, Difference, ParityReport};
-use tierform_model::{EmittedObject, Environment, EnvironmentId, Model, Platform, Runtime};
+use tierform_engine::emitted_objects;
+use tierform_model::parity::{self, compare, Class, Difference, EmittedObject, ParityReport};
+use tierform_model::{Environment, EnvironmentId, Model};
 
 const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
 
@@ -24,21 +25,6 @@ use common::root;
 
 fn load(spec: &str) -> Model {
     Model::load(&root().join(spec)).unwrap_or_else(|ds| panic!("{spec} loads: {ds:?}"))
-}
-
-/// What `tierform diff` compares: the Terraform resources and, on EKS, the Kubernetes objects.
-/// A copy of `build::objects` in the binary crate, which tests cannot import.
-fn objects(env: &Environment) -> Vec<EmittedObject> {
-    match env.runtime {
-        Runtime::Local => Vec::new(),
-        Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::objects(env);
-            if matches!(env.app.platform, Platform::Eks(_)) {
-                o.extend(tierform_emit_k8s::objects(env));
-            }
-            o
-        }
-    }
 }
 
 fn settings() -> insta::Settings {
@@ -239,7 +225,7 @@ fn shapes_hold(fixture: &str) {
     let pairs = model.mirror_pairs();
     assert!(!pairs.is_empty(), "{fixture} declares mirror pairs");
     for (a, b) in pairs {
-        let (shape_a, shape_b) = shapes(fixture, &model, &a, &b, &objects);
+        let (shape_a, shape_b) = shapes(fixture, &model, &a, &b, &emitted_objects);
         let name = pair_name(fixture, &a, &b);
         // Guard before the snapshots: with INSTA_UPDATE=always the second assertion would
         // otherwise overwrite the first side's shape instead of failing.
@@ -318,7 +304,7 @@ fn ecommerce_report() -> ParityReport {
         model.environment("production").unwrap(),
         model.environment("staging").unwrap(),
     );
-    compare(&model, &prod, &staging, &objects).unwrap()
+    compare(&model, &prod, &staging, &emitted_objects).unwrap()
 }
 
 fn find<'r>(r: &'r ParityReport, object: &str, path: &str) -> &'r Difference {
@@ -598,7 +584,7 @@ fn diff_of_unrelated_tiers_lists_structure_without_a_verdict() {
         &model,
         &model.environment("production").unwrap(),
         &model.environment("perf").unwrap(),
-        &objects,
+        &emitted_objects,
     )
     .unwrap();
     assert_eq!(r.verdict, parity::Verdict::None);
@@ -623,7 +609,7 @@ fn diff_of_unrelated_tiers_lists_structure_without_a_verdict() {
 fn with_drift(drift: fn(&mut Vec<EmittedObject>)) -> ParityReport {
     let model = load("fixtures/ecommerce.hcl");
     let emit = |env: &Environment| {
-        let mut o = objects(env);
+        let mut o = emitted_objects(env);
         if env.name == "staging" {
             drift(&mut o);
         }
@@ -791,7 +777,7 @@ fn knob_changes_are_never_violations() {
             &model,
             &model.environment("production").unwrap(),
             &model.environment("staging").unwrap(),
-            &objects,
+            &emitted_objects,
         )
         .unwrap();
         assert!(r.holds(), "{class}: {:?}", violations(&r));
@@ -818,7 +804,7 @@ fn shapes_differ_where_structure_differs() {
         model.environment("staging").unwrap(),
     );
     let emit = |env: &Environment| {
-        let mut o = objects(env);
+        let mut o = emitted_objects(env);
         if env.name == "staging" {
             object(&mut o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.3");
         }

@@ -125,8 +125,8 @@ fn one_service_at_a_time() {
 fn a_json_spec_is_edited_in_place_too() {
     let d = tmp("promote", "json");
     let spec = d.join("globepay.json");
-    let node = tierform_model::node::from_hcl(&globepay_pinned()).unwrap();
-    let before = serde_json::to_string_pretty(&node.to_json()).unwrap() + "\n";
+    let json = tierform_model::hcl_to_json(&globepay_pinned()).unwrap();
+    let before = serde_json::to_string_pretty(&json).unwrap() + "\n";
     fs::write(&spec, &before).unwrap();
     let o = promote(&spec, &["--from", "staging", "--to", "prod"]);
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -6,10 +6,9 @@
 //! - non-production tiers relax hardening only through knobs that parity reports as allowed.
 
 use serde_json::Value;
-use tierform_model::parity::{compare, Class};
-use tierform_model::{
-    EmittedObject, Environment, EnvironmentId, FileSet, Format, Model, Platform, Runtime, Source,
-};
+use tierform_engine::{emitted_objects, environment_files, K8sLayout, KUSTOMIZE_BASE};
+use tierform_model::parity::{compare, Class, EmittedObject};
+use tierform_model::{Environment, EnvironmentId, FileSet, Format, Model, Runtime, Source};
 
 mod common;
 use common::root;
@@ -40,7 +39,7 @@ fn environments(model: &Model) -> Vec<Environment> {
         ids.push(
             model
                 .environment(&name)
-                .unwrap_or_else(|| panic!("{name} resolves")),
+                .unwrap_or_else(|d| panic!("{name} resolves: {d}")),
         );
     }
     ids.iter()
@@ -48,25 +47,15 @@ fn environments(model: &Model) -> Vec<Environment> {
         .collect()
 }
 
-fn is_eks(env: &Environment) -> bool {
-    env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
-}
-
-/// Every file the CLI can write for an environment: Terraform, the Kubernetes base (built
-/// from this environment, as the CLI builds it from the reference environment: it names that
-/// environment's namespace), its overlay and its flat manifests, or docker-compose.
+/// Every file the CLI can write for an environment, in either Kubernetes layout, plus the
+/// kustomize base built from this environment (the CLI builds it from the reference
+/// environment, whose namespace it names).
 fn files(env: &Environment) -> FileSet {
-    let mut f = FileSet::new();
-    match env.runtime {
-        Runtime::Local => f.extend_under("compose", tierform_emit_compose::emit(env)),
-        Runtime::Cloud => {
-            f.extend_under("terraform", tierform_emit_terraform::emit(env));
-            if is_eks(env) {
-                f.extend_under("k8s/base", tierform_emit_k8s::base(env));
-                f.extend_under("k8s/overlay", tierform_emit_k8s::overlay(env));
-                f.extend_under("k8s/flat", tierform_emit_k8s::flat(env));
-            }
-        }
+    let mut f = environment_files(env, K8sLayout::Overlays);
+    f.extend(environment_files(env, K8sLayout::Flat));
+    if env.runs_kubernetes() {
+        let base = tierform_engine::k8s::base(env).expect("an EKS environment");
+        f.extend_under(KUSTOMIZE_BASE, base);
     }
     f
 }
@@ -78,7 +67,7 @@ fn runbooks(model: &Model) -> FileSet {
     let options = tierform_docs::Options::default();
     let mut ids: Vec<EnvironmentId> = model.environments();
     for t in model.tiers().iter().filter(|t| t.ephemeral) {
-        ids.extend(model.environment(&format!("{}-1234", t.name)));
+        ids.extend(model.environment(&format!("{}-1234", t.name)).ok());
     }
     let mut f = tierform_docs::index_file(model, &options, &renderer).unwrap();
     for id in &ids {
@@ -90,18 +79,6 @@ fn runbooks(model: &Model) -> FileSet {
         }
     }
     f
-}
-
-/// What parity compares: the Terraform resources and Kubernetes objects (as the CLI does).
-fn objects(env: &Environment) -> Vec<EmittedObject> {
-    if env.runtime == Runtime::Local {
-        return Vec::new();
-    }
-    let mut o = tierform_emit_terraform::objects(env);
-    if is_eks(env) {
-        o.extend(tierform_emit_k8s::objects(env));
-    }
-    o
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,10 +429,10 @@ fn the_canary_spec_is_valid_and_covers_every_output() {
         })
         .collect();
     for kind in [
-        "terraform/",
+        "terraform/production/",
         "k8s/base/",
-        "k8s/overlay/",
-        "k8s/flat/",
+        "k8s/overlays/production/",
+        "k8s/production/",
         "compose/",
     ] {
         assert!(all.iter().any(|p| p.starts_with(kind)), "no {kind} output");
@@ -666,7 +643,8 @@ fn no_environment_refers_to_another_environments_resources() {
                 checked += 1;
             }
             if env.runtime == Runtime::Cloud {
-                let backend = tierform_emit_terraform::emit(env);
+                let backend = tierform_engine::terraform::emit(env)
+                    .expect("the emitter handles the environment");
                 let backend = backend.get("backend.tf").expect("a backend");
                 assert!(
                     backend.contains(&format!("\"{}\"", env.state_key())),
@@ -758,7 +736,8 @@ fn iam_policies_name_only_the_environments_own_resources() {
             if env.runtime != Runtime::Cloud {
                 continue;
             }
-            let objs = tierform_emit_terraform::objects(&env);
+            let objs = tierform_engine::terraform::objects(&env)
+                .expect("the emitter handles the environment");
             let own: Vec<&str> = objs
                 .iter()
                 .filter_map(|o| o.id.strip_prefix("terraform:"))
@@ -865,7 +844,7 @@ fn hardening_relaxations_are_knobs_that_parity_shows() {
     let mut relaxations = Vec::new();
     for (fixture, model) in fixtures() {
         for (a, b) in model.mirror_pairs() {
-            let r = compare(&model, &a, &b, &objects).unwrap_or_else(|ds| panic!("{ds:?}"));
+            let r = compare(&model, &a, &b, &emitted_objects).unwrap_or_else(|ds| panic!("{ds:?}"));
             for d in r.differences.iter().filter(|d| hardening(&d.path)) {
                 let at = format!(
                     "{fixture} {} vs {}: {} {} ({:?} -> {:?})",
@@ -937,7 +916,7 @@ fn hardening_changed_outside_the_knobs_is_never_silent() {
             .into_iter()
             .find(|(_, b)| b.name == "preprod")
             .expect("preprod mirrors production");
-        let r = compare(&model, &a, &b, &objects).unwrap();
+        let r = compare(&model, &a, &b, &emitted_objects).unwrap();
         assert!(!r.holds(), "{what}: neither refused nor a parity violation");
         eprintln!("{what}: parity violation");
     }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tierform_model::{
-    parity, Diagnostics, Environment, EnvironmentId, Model, Platform, Runtime, Tier,
+    parity, Diagnostics, Environment, EnvironmentId, FieldPath, Model, Platform, Runtime, Tier,
 };
 
 /// How the runbook's commands name the spec. Every command runs from the output folder (the
@@ -886,12 +886,8 @@ pub fn index_doc(model: &Model, options: &Options) -> IndexDoc {
         app: model
             .environments()
             .first()
-            .and_then(|id| {
-                model
-                    .tree(id)
-                    .lookup(["app"])
-                    .and_then(|n| n.as_str().map(str::to_owned))
-            })
+            .and_then(|id| model.explain(id, &FieldPath::parse("app")).ok())
+            .and_then(|p| p.value.as_str().map(str::to_owned))
             .unwrap_or_default(),
         spec: options.spec.clone(),
         environments,

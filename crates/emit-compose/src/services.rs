@@ -2,13 +2,12 @@
 //! databases and caches as containers.
 
 use indexmap::{IndexMap, IndexSet};
-use tierform_model::validate::env_prefix;
+use tierform_model::env_var_name;
 use tierform_model::{
     App, Cache, CacheEngine, Database, Engine, Environment, HealthCheck, Service,
 };
 
 use crate::model::{ComposeService, Dependency, EnvFile, Healthcheck, Project, Volume};
-use crate::HEADER;
 
 /// The file secrets come from, beside the compose file; never written by tierform.
 const ENV_FILE: &str = ".env";
@@ -28,7 +27,7 @@ pub(crate) fn cache_host(name: &str) -> String {
 
 /// The variable holding a database's password, in `.env`: the name services read in the cloud.
 fn db_password_var(name: &str) -> String {
-    format!("{}_DB_PASSWORD", env_prefix(name))
+    format!("{}_DB_PASSWORD", env_var_name(name))
 }
 
 /// The whole compose project.
@@ -69,7 +68,7 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         let Some(db) = app.databases.get(d) else {
             continue;
         };
-        let pre = env_prefix(d);
+        let pre = env_var_name(d);
         environment.insert(format!("{pre}_DB_HOST"), db_host(d));
         environment.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
         environment.insert(format!("{pre}_DB_NAME"), db.name_on_instance(&app.app));
@@ -80,7 +79,7 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
     for c in &s.caches {
         // Plain redis:// locally: the cloud's URL (rediss://, TLS) comes from the infrastructure.
         environment.insert(
-            format!("{}_CACHE_URL", env_prefix(c)),
+            format!("{}_CACHE_URL", env_var_name(c)),
             format!("redis://{}:{CACHE_PORT}", cache_host(c)),
         );
         depends_on.insert(cache_host(c), Dependency::healthy());
@@ -261,9 +260,10 @@ pub(crate) fn env_example(env: &Environment) -> String {
     let app = &env.app;
     let mut names: IndexSet<String> = app.databases.keys().map(|d| db_password_var(d)).collect();
     for s in app.services.values() {
-        names.extend(s.secrets.iter().map(|x| env_prefix(x)));
+        names.extend(s.secrets.iter().map(|x| env_var_name(x)));
     }
-    let mut out = String::from(HEADER);
+    let mut out = String::from(tierform_model::GENERATED_MARKER);
+    out.push('\n');
     out.push_str("# Copy to .env and fill in; tierform never writes .env. Keep .env out of version control.\n");
     for n in names {
         out.push_str(&n);

@@ -41,7 +41,7 @@ fn every_local_environment_of_every_fixture() {
     for (name, path) in fixtures() {
         let model = Model::load(&path).unwrap();
         for env in local_envs(&model) {
-            for (file, contents) in tierform_emit_compose::emit(&env).iter() {
+            for (file, contents) in tierform_emit_compose::emit(&env).unwrap().iter() {
                 insta::assert_snapshot!(format!("{name}@{}@{file}", env.name), contents);
             }
             seen += 1;
@@ -56,8 +56,8 @@ fn output_is_deterministic() {
         let (a, b) = (Model::load(&path).unwrap(), Model::load(&path).unwrap());
         for (x, y) in local_envs(&a).iter().zip(local_envs(&b).iter()) {
             assert_eq!(
-                tierform_emit_compose::emit(x),
-                tierform_emit_compose::emit(y)
+                tierform_emit_compose::emit(x).unwrap(),
+                tierform_emit_compose::emit(y).unwrap()
             );
         }
     }
@@ -107,7 +107,7 @@ fn local() -> Environment {
 
 #[test]
 fn secrets_are_names_only() {
-    let files = tierform_emit_compose::emit(&local());
+    let files = tierform_emit_compose::emit(&local()).unwrap();
     for (path, text) in files.iter() {
         assert!(
             !text.contains("CANARY_DESCRIPTION"),
@@ -136,7 +136,7 @@ fn secrets_are_names_only() {
 
 #[test]
 fn data_stores_match_the_environment_engines() {
-    let files = tierform_emit_compose::emit(&local());
+    let files = tierform_emit_compose::emit(&local()).unwrap();
     let compose = files.get("docker-compose.yml").unwrap();
     assert!(compose.contains("image: mysql:8.0.35"));
     assert!(compose.contains("image: valkey/valkey:8.0"));
@@ -147,4 +147,14 @@ fn data_stores_match_the_environment_engines() {
         !compose.contains("\nversion:"),
         "the obsolete version key is not written"
     );
+}
+
+/// A cloud environment gets an error, not an empty compose project.
+#[test]
+fn a_cloud_environment_is_refused() {
+    let mut env = local();
+    env.runtime = Runtime::Cloud;
+    let d = tierform_emit_compose::emit(&env).unwrap_err().0.remove(0);
+    assert_eq!(d.code, "unsupported-environment");
+    assert!(d.message.contains("runs in the cloud"), "{d}");
 }

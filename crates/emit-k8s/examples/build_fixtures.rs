@@ -27,7 +27,7 @@ fn main() {
         let reference = support::reference(&model, &envs);
         if let Some(r) = reference {
             if !production_only {
-                write(&root.join("k8s/base"), tierform_emit_k8s::base(r));
+                write(&root.join("k8s/base"), tierform_emit_k8s::base(r).unwrap());
             }
         }
         for env in &envs {
@@ -38,23 +38,23 @@ fn main() {
                 if production_only {
                     write(
                         &root.join(format!("k8s-flat/{}", env.name)),
-                        tierform_emit_k8s::flat(env),
+                        tierform_emit_k8s::flat(env).unwrap(),
                     );
                     continue;
                 }
                 write(
                     &root.join(format!("k8s/overlays/{}", env.name)),
-                    tierform_emit_k8s::overlay(env),
+                    tierform_emit_k8s::overlay(env).unwrap(),
                 );
                 write(
                     &root.join(format!("k8s-flat/{}", env.name)),
-                    tierform_emit_k8s::flat(env),
+                    tierform_emit_k8s::flat(env).unwrap(),
                 );
             }
             if env.runtime == Runtime::Local && !production_only {
                 write(
                     &root.join(format!("compose/{}", env.name)),
-                    tierform_emit_compose::emit(env),
+                    tierform_emit_compose::emit(env).unwrap(),
                 );
             }
         }

@@ -22,6 +22,11 @@
 //! operator creates `<workload>-secrets` from Secrets Manager; values never pass through
 //! tierform) and the ConfigMap [`ENDPOINTS`] of database hosts and cache URLs, which only the
 //! infrastructure knows once Terraform has run.
+//!
+//! The objects are k8s-openapi types, and k8s-openapi needs exactly one Kubernetes API version
+//! feature in a build. Like every library on k8s-openapi this crate enables none: the binary
+//! does, with `k8s-openapi = { version = "0.29", features = ["v1_33"] }` (any version the crate
+//! offers works; only fields stable since 1.30 are used).
 #![warn(missing_docs)]
 
 mod meta;
@@ -36,11 +41,11 @@ mod yaml;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
-use tierform_model::{EmittedObject, Environment, FileSet};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 
 use meta::Identity;
 pub use workload::ENDPOINTS;
-pub use yaml::HEADER;
 
 /// One emitted object with where it belongs.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,7 +187,12 @@ pub(crate) fn files_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Fil
 /// service (ServiceAccount, ConfigMap, Deployment, Service, NetworkPolicy, Ingress) and
 /// `kustomization.yaml`. Rendered from `reference`, the root of the mirror chain, whose
 /// namespace the base keeps so that it is deployable (and scannable) on its own.
-pub fn base(reference: &Environment) -> FileSet {
+///
+/// # Errors
+/// `unsupported-environment` unless `reference` runs on Kubernetes (a cloud environment on
+/// EKS); so do every function of this crate.
+pub fn base(reference: &Environment) -> Result<FileSet, Diagnostics> {
+    kubernetes(reference)?;
     let rendered = render(reference);
     let mut files = files_of(&rendered.shared);
     let resources: IndexMap<String, ()> = rendered
@@ -195,18 +205,26 @@ pub fn base(reference: &Environment) -> FileSet {
         "kustomization.yaml",
         overlay::base_kustomization(&meta::namespace(reference), resources),
     );
-    files
+    Ok(files)
 }
 
 /// The overlay of one environment, relative to `k8s/overlays/<env.name>/`; it references the
 /// base as `../../base`. It carries the environment's knob values only (see the crate docs).
-pub fn overlay(env: &Environment) -> FileSet {
-    overlay::Overlay::of(env).files()
+///
+/// # Errors
+/// `unsupported-environment` unless `env` runs on Kubernetes.
+pub fn overlay(env: &Environment) -> Result<FileSet, Diagnostics> {
+    kubernetes(env)?;
+    Ok(overlay::Overlay::of(env).files())
 }
 
 /// Every object of one environment, fully rendered, relative to `k8s/<env.name>/`.
-pub fn flat(env: &Environment) -> FileSet {
-    files_of(&flat_objects(env))
+///
+/// # Errors
+/// `unsupported-environment` unless `env` runs on Kubernetes.
+pub fn flat(env: &Environment) -> Result<FileSet, Diagnostics> {
+    kubernetes(env)?;
+    Ok(files_of(&flat_objects(env)))
 }
 
 fn flat_objects(env: &Environment) -> Vec<Object> {
@@ -228,31 +246,76 @@ fn flat_objects(env: &Environment) -> Vec<Object> {
 
 /// The flat objects of one environment as data for parity: id `k8s:<Kind>/<name>`, component
 /// `namespace`, `service <name>` or `data refresh`.
-pub fn objects(env: &Environment) -> Vec<EmittedObject> {
-    flat_objects(env)
+///
+/// # Errors
+/// `unsupported-environment` unless `env` runs on Kubernetes.
+pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
+    kubernetes(env)?;
+    Ok(flat_objects(env)
         .into_iter()
         .map(|o| EmittedObject {
             id: format!("k8s:{}/{}", o.kind(), o.name()),
             component: o.component.clone(),
             data: o.value,
         })
-        .collect()
+        .collect())
 }
 
 /// What `kubectl kustomize overlays/<env>` renders when the base comes from `reference`,
 /// computed in memory by applying the overlay's knob values to the base's objects with
 /// kustomize's semantics. Equal to the values of [`flat`]`(env)` whenever `env` has the
 /// reference's structure, which is what tests and parity use it to prove.
-pub fn rendered_overlay(reference: &Environment, env: &Environment) -> Vec<Value> {
+///
+/// # Errors
+/// `unsupported-environment` unless both run on Kubernetes.
+pub fn rendered_overlay(
+    reference: &Environment,
+    env: &Environment,
+) -> Result<Vec<Value>, Diagnostics> {
+    kubernetes(reference)?;
+    kubernetes(env)?;
     let base: Vec<Value> = render(reference)
         .shared
         .into_iter()
         .map(|o| o.value)
         .collect();
-    overlay::Overlay::of(env).apply(base)
+    Ok(overlay::Overlay::of(env).apply(base))
 }
 
 /// The flat objects of `env` as plain values, in file order (for comparisons).
-pub fn flat_values(env: &Environment) -> Vec<Value> {
-    flat_objects(env).into_iter().map(|o| o.value).collect()
+///
+/// # Errors
+/// `unsupported-environment` unless `env` runs on Kubernetes.
+pub fn flat_values(env: &Environment) -> Result<Vec<Value>, Diagnostics> {
+    kubernetes(env)?;
+    Ok(flat_objects(env).into_iter().map(|o| o.value).collect())
+}
+
+/// Manifests are emitted for environments that run on Kubernetes only.
+fn kubernetes(env: &Environment) -> Result<(), Diagnostics> {
+    if env.runs_kubernetes() {
+        return Ok(());
+    }
+    let (path, why, help) = match env.runtime {
+        Runtime::Local => (
+            FieldPath(vec!["tier".into(), env.tier.clone(), "runtime".into()]),
+            "is local",
+            "a local environment compiles to docker-compose (tierform-emit-compose)",
+        ),
+        Runtime::Cloud => (
+            FieldPath(vec!["platform".into(), env.app.platform.kind().into()]),
+            "does not run on EKS",
+            "its platform is deployed by Terraform alone (tierform-emit-terraform)",
+        ),
+    };
+    Err(Diagnostic::error(
+        "unsupported-environment",
+        path,
+        format!(
+            "environment `{}` {why}: Kubernetes manifests are emitted for EKS environments only",
+            env.name
+        ),
+    )
+    .with_help(help)
+    .into())
 }

@@ -23,7 +23,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use tierform_model::validate::env_prefix;
+use tierform_model::env_var_name;
 use tierform_model::{App, Environment, HealthCheck, Service};
 
 use crate::meta;
@@ -82,7 +82,7 @@ pub(crate) fn config_map(app: &App, name: &str, service: &Service) -> ConfigMap 
 /// The wiring of one database as environment variables (`<NAME>_DB_*`), with the password
 /// from the workload's Secret.
 pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar> {
-    let pre = env_prefix(db_ref);
+    let pre = env_var_name(db_ref);
     let Some(db) = app.databases.get(db_ref) else {
         return Vec::new();
     };
@@ -103,10 +103,13 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
         env.extend(database_env(app, db, &secret));
     }
     for cache in &service.caches {
-        env.push(from_endpoints(&format!("{}_CACHE_URL", env_prefix(cache))));
+        env.push(from_endpoints(&format!(
+            "{}_CACHE_URL",
+            env_var_name(cache)
+        )));
     }
     for s in &service.secrets {
-        env.push(from_secret(&env_prefix(s), &secret));
+        env.push(from_secret(&env_var_name(s), &secret));
     }
     env
 }

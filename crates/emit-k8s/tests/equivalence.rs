@@ -16,8 +16,9 @@ fn overlays_applied_in_memory_equal_the_flat_objects() {
             continue;
         };
         for env in envs.iter().filter(|e| support::is_k8s(e)) {
-            let rendered = support::by_id(tierform_emit_k8s::rendered_overlay(reference, env));
-            let flat = support::by_id(tierform_emit_k8s::flat_values(env));
+            let rendered =
+                support::by_id(tierform_emit_k8s::rendered_overlay(reference, env).unwrap());
+            let flat = support::by_id(tierform_emit_k8s::flat_values(env).unwrap());
             assert_eq!(
                 rendered.keys().collect::<Vec<_>>(),
                 flat.keys().collect::<Vec<_>>(),
@@ -46,10 +47,13 @@ fn kubectl_kustomize_renders_the_flat_objects() {
             continue;
         };
         let dir = tempfile::tempdir().unwrap();
-        support::write(&dir.path().join("base"), tierform_emit_k8s::base(reference));
+        support::write(
+            &dir.path().join("base"),
+            tierform_emit_k8s::base(reference).unwrap(),
+        );
         for env in envs.iter().filter(|e| support::is_k8s(e)) {
             let overlay = dir.path().join("overlays").join(&env.name);
-            support::write(&overlay, tierform_emit_k8s::overlay(env));
+            support::write(&overlay, tierform_emit_k8s::overlay(env).unwrap());
             let out = std::process::Command::new(&kubectl)
                 .arg("kustomize")
                 .arg(&overlay)
@@ -65,7 +69,7 @@ fn kubectl_kustomize_renders_the_flat_objects() {
             let rendered = support::by_id(
                 serde_norway::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()),
             );
-            let flat = support::by_id(tierform_emit_k8s::flat_values(env));
+            let flat = support::by_id(tierform_emit_k8s::flat_values(env).unwrap());
             assert_eq!(
                 rendered.keys().collect::<Vec<_>>(),
                 flat.keys().collect::<Vec<_>>(),

@@ -99,9 +99,9 @@ fn all_output(envs: &[Environment]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in envs.iter().filter(|e| support::is_k8s(e)) {
         for (layout, files) in [
-            ("base", tierform_emit_k8s::base(e)),
-            ("overlay", tierform_emit_k8s::overlay(e)),
-            ("flat", tierform_emit_k8s::flat(e)),
+            ("base", tierform_emit_k8s::base(e).unwrap()),
+            ("overlay", tierform_emit_k8s::overlay(e).unwrap()),
+            ("flat", tierform_emit_k8s::flat(e).unwrap()),
         ] {
             out.extend(
                 files
@@ -147,7 +147,7 @@ fn no_secret_reaches_the_output() {
         );
     }
     for e in envs.iter().filter(|e| support::is_k8s(e)) {
-        for o in tierform_emit_k8s::objects(e) {
+        for o in tierform_emit_k8s::objects(e).unwrap() {
             assert_ne!(o.data["kind"], "Secret", "{}", o.id);
             assert!(
                 o.data.get("data").is_none() || o.data["kind"] == "ConfigMap",
@@ -163,7 +163,7 @@ fn no_secret_reaches_the_output() {
     }
     // The harmless-looking env value is configuration: it is in the ConfigMap, never elsewhere.
     let staging = env(&envs, "staging");
-    for o in tierform_emit_k8s::objects(staging) {
+    for o in tierform_emit_k8s::objects(staging).unwrap() {
         if o.data.to_string().contains("CANARY_ENV_VALUE") {
             assert_eq!(o.id, "k8s:ConfigMap/api-config");
         }
@@ -174,6 +174,7 @@ fn no_secret_reaches_the_output() {
 fn secrets_are_references_to_a_secret_never_values() {
     let (_, envs) = envs();
     let d = tierform_emit_k8s::objects(env(&envs, "production"))
+        .unwrap()
         .into_iter()
         .find(|o| o.id == "k8s:Deployment/api")
         .unwrap();
@@ -214,20 +215,20 @@ fn overlays_carry_no_structure() {
         .unwrap()
         .engine_version = "16.1".into();
     assert_ne!(
-        tierform_emit_k8s::flat(staging),
-        tierform_emit_k8s::flat(&changed)
+        tierform_emit_k8s::flat(staging).unwrap(),
+        tierform_emit_k8s::flat(&changed).unwrap()
     );
     assert_eq!(
-        tierform_emit_k8s::overlay(staging),
-        tierform_emit_k8s::overlay(&changed),
+        tierform_emit_k8s::overlay(staging).unwrap(),
+        tierform_emit_k8s::overlay(&changed).unwrap(),
         "a structural change reached the overlay"
     );
 
     let mut knob = staging.clone();
     knob.app.services.get_mut("api").unwrap().cpu = 1000;
     assert_ne!(
-        tierform_emit_k8s::overlay(staging),
-        tierform_emit_k8s::overlay(&knob),
+        tierform_emit_k8s::overlay(staging).unwrap(),
+        tierform_emit_k8s::overlay(&knob).unwrap(),
         "a knob change must reach the overlay"
     );
 }
@@ -236,6 +237,7 @@ fn overlays_carry_no_structure() {
 fn objects_are_identified_for_parity() {
     let (_, envs) = envs();
     let ids: Vec<String> = tierform_emit_k8s::objects(env(&envs, "production"))
+        .unwrap()
         .into_iter()
         .map(|o| format!("{} {}", o.component, o.id))
         .collect();
@@ -247,6 +249,7 @@ fn objects_are_identified_for_parity() {
     assert!(ids.contains(&"service api k8s:PodDisruptionBudget/api".to_owned()));
     assert!(ids.contains(&"service api k8s:Ingress/api".to_owned()));
     let staging: Vec<String> = tierform_emit_k8s::objects(env(&envs, "staging"))
+        .unwrap()
         .into_iter()
         .map(|o| o.id)
         .collect();
@@ -260,8 +263,9 @@ fn objects_are_identified_for_parity() {
 fn base_and_overlay_render_staging_in_memory() {
     let (_, envs) = envs();
     let (production, staging) = (env(&envs, "production"), env(&envs, "staging"));
-    let rendered = support::by_id(tierform_emit_k8s::rendered_overlay(production, staging));
-    let flat = support::by_id(tierform_emit_k8s::flat_values(staging));
+    let rendered =
+        support::by_id(tierform_emit_k8s::rendered_overlay(production, staging).unwrap());
+    let flat = support::by_id(tierform_emit_k8s::flat_values(staging).unwrap());
     assert_eq!(rendered, flat);
     let d = &flat["Deployment/api"];
     assert_eq!(
@@ -272,4 +276,41 @@ fn base_and_overlay_render_staging_in_memory() {
         flat["Ingress/api"]["spec"]["rules"][0]["host"],
         "staging.shop.example.com"
     );
+}
+
+/// An environment that does not run on Kubernetes gets an error, not an empty set of
+/// manifests: a local one, and a cloud one on another platform.
+#[test]
+fn environments_off_kubernetes_are_refused() {
+    let (_, envs) = envs();
+    let local = env(&envs, "local");
+    let production = env(&envs, "production");
+    let mut fargate = production.clone();
+    fargate.app.platform = serde_json::from_value(serde_json::json!({"ecs_fargate": {}}))
+        .expect("an ECS Fargate platform");
+    for e in [local, &fargate] {
+        let errors = [
+            tierform_emit_k8s::base(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::overlay(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::flat(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::objects(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::flat_values(e).unwrap_err().0.remove(0),
+            tierform_emit_k8s::rendered_overlay(production, e)
+                .unwrap_err()
+                .0
+                .remove(0),
+            tierform_emit_k8s::rendered_overlay(e, production)
+                .unwrap_err()
+                .0
+                .remove(0),
+        ];
+        for d in errors {
+            assert_eq!(d.code, "unsupported-environment", "{d}");
+            assert!(d.message.contains("EKS environments only"), "{d}");
+        }
+    }
+    let d = tierform_emit_k8s::flat(local).unwrap_err().0.remove(0);
+    assert!(d.message.contains("`local` is local"), "{d}");
+    let d = tierform_emit_k8s::flat(&fargate).unwrap_err().0.remove(0);
+    assert!(d.message.contains("does not run on EKS"), "{d}");
 }

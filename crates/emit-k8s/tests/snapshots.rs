@@ -23,17 +23,17 @@ fn every_fixture_every_layout() {
         let Some(reference) = support::reference(&model, &envs) else {
             continue;
         };
-        snapshot_all(&name, "base", &tierform_emit_k8s::base(reference));
+        snapshot_all(&name, "base", &tierform_emit_k8s::base(reference).unwrap());
         for env in envs.iter().filter(|e| support::is_k8s(e)) {
             snapshot_all(
                 &name,
                 &format!("overlay-{}", env.name),
-                &tierform_emit_k8s::overlay(env),
+                &tierform_emit_k8s::overlay(env).unwrap(),
             );
             snapshot_all(
                 &name,
                 &format!("flat-{}", env.name),
-                &tierform_emit_k8s::flat(env),
+                &tierform_emit_k8s::flat(env).unwrap(),
             );
         }
     }

@@ -48,10 +48,9 @@ fn main() {
                     continue;
                 }
             };
-            let files = tierform_emit_terraform::emit(&env);
-            if files.is_empty() {
-                continue;
-            }
+            let Ok(files) = tierform_emit_terraform::emit(&env) else {
+                continue; // a local environment: docker-compose, no Terraform
+            };
             let dir = out.join(&fixture).join(&env.name);
             std::fs::create_dir_all(&dir).expect("create output folder");
             for (path, text) in files.iter() {

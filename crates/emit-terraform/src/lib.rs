@@ -18,16 +18,18 @@ mod module;
 mod names;
 mod render;
 
-use tierform_model::{EmittedObject, Environment, FileSet, Runtime};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 
 /// The Terraform root module of one cloud environment, files named relative to the
-/// environment's folder (`versions.tf`, `network.tf`, ...). Empty for [`Runtime::Local`]
-/// environments, which run on docker-compose.
-pub fn emit(env: &Environment) -> FileSet {
-    match env.runtime {
-        Runtime::Local => FileSet::new(),
-        Runtime::Cloud => lower::module(env).files(),
-    }
+/// environment's folder (`versions.tf`, `network.tf`, ...).
+///
+/// # Errors
+/// `unsupported-environment` for a [`Runtime::Local`] environment, which runs on
+/// docker-compose.
+pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
+    cloud(env)?;
+    Ok(lower::module(env).files())
 }
 
 /// The same resources as data, for parity: one [`EmittedObject`] per resource or data block,
@@ -35,10 +37,27 @@ pub fn emit(env: &Environment) -> FileSet {
 /// `terraform:data.aws_availability_zones.available`), the component it belongs to
 /// (`network`, `database main`, `service api`, ...) and the block's arguments and nested blocks
 /// as JSON (references as their expression text, `jsonencode(x)` as the JSON of `x`).
-/// Empty for [`Runtime::Local`] environments.
-pub fn objects(env: &Environment) -> Vec<EmittedObject> {
+///
+/// # Errors
+/// `unsupported-environment` for a [`Runtime::Local`] environment.
+pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
+    cloud(env)?;
+    Ok(lower::module(env).objects())
+}
+
+/// Terraform is emitted for cloud environments only.
+fn cloud(env: &Environment) -> Result<(), Diagnostics> {
     match env.runtime {
-        Runtime::Local => Vec::new(),
-        Runtime::Cloud => lower::module(env).objects(),
+        Runtime::Cloud => Ok(()),
+        Runtime::Local => Err(Diagnostic::error(
+            "unsupported-environment",
+            FieldPath(vec!["tier".into(), env.tier.clone(), "runtime".into()]),
+            format!(
+                "environment `{}` is local: Terraform is emitted for cloud environments only",
+                env.name
+            ),
+        )
+        .with_help("a local environment compiles to docker-compose (tierform-emit-compose)")
+        .into()),
     }
 }

@@ -6,7 +6,8 @@
 
 use hcl::{Block, BlockLabel, Body, Expression, Identifier, Structure};
 use serde_json::{Map, Value};
-use tierform_model::{EmittedObject, FileSet};
+use tierform_model::parity::EmittedObject;
+use tierform_model::FileSet;
 
 use crate::expr::one_line;
 

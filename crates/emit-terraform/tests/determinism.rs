@@ -3,7 +3,17 @@
 
 mod common;
 
-use tierform_emit_terraform::{emit, objects};
+use tierform_model::parity::EmittedObject;
+use tierform_model::{Environment, FileSet};
+
+/// The files of a cloud environment (every environment of these tests is one).
+fn emit(env: &Environment) -> FileSet {
+    tierform_emit_terraform::emit(env).expect("a cloud environment")
+}
+
+fn objects(env: &Environment) -> Vec<EmittedObject> {
+    tierform_emit_terraform::objects(env).expect("a cloud environment")
+}
 
 #[test]
 fn emitting_twice_gives_identical_bytes() {
@@ -64,11 +74,17 @@ fn every_file_starts_with_the_generated_code_header() {
 }
 
 #[test]
-fn local_environments_have_no_terraform() {
+fn a_local_environment_is_refused() {
     let (_, mut env) = common::inline_envs().remove(0);
     env.runtime = tierform_model::Runtime::Local;
-    assert!(emit(&env).is_empty());
-    assert!(objects(&env).is_empty());
+    let e = tierform_emit_terraform::emit(&env).unwrap_err().0.remove(0);
+    assert_eq!(e.code, "unsupported-environment");
+    assert!(e.message.contains("is local"), "{e}");
+    let e = tierform_emit_terraform::objects(&env)
+        .unwrap_err()
+        .0
+        .remove(0);
+    assert_eq!(e.code, "unsupported-environment");
 }
 
 #[test]

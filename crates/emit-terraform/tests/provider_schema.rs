@@ -64,7 +64,7 @@ fn every_emitted_type_argument_and_block_exists_in_the_provider_schema() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for (spec, env) in &envs {
-        for o in tierform_emit_terraform::objects(env) {
+        for o in tierform_emit_terraform::objects(env).expect("a cloud environment") {
             let address = o.id.strip_prefix("terraform:").expect("terraform ids");
             if address == "locals" {
                 continue;

@@ -25,6 +25,7 @@ impl Span {
 
 /// A human position in a file: 1-based line and column (column counted in characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file as the user named it.
     pub file: String,
@@ -32,6 +33,17 @@ pub struct Location {
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
+}
+
+impl Location {
+    /// A position: `file`, 1-based `line` and `column` (in characters).
+    pub fn new(file: impl Into<String>, line: u32, column: u32) -> Location {
+        Location {
+            file: file.into(),
+            line,
+            column,
+        }
+    }
 }
 
 impl fmt::Display for Location {
@@ -85,12 +97,16 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// One problem found in a spec.
+/// One problem found in a spec. Build one with [`Diagnostic::error`] or
+/// [`Diagnostic::warning`]; fields may be added.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// A stable, greppable code such as `unknown-attribute` (documented in the invalid corpus).
+    /// A code never changes meaning, but new codes come with new checks: match on the ones
+    /// you handle and keep a fallback.
     pub code: &'static str,
     /// Where in the spec file, when the problem has a position.
     pub location: Option<Location>,
@@ -221,6 +237,8 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+impl std::error::Error for Diagnostic {}
+
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics(vec![d])
@@ -238,11 +256,6 @@ pub fn did_you_mean<'a>(
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// The closest environment name, for "did you mean" hints on the command line.
-pub fn did_you_mean_env<'a>(word: &str, names: &'a [String]) -> Option<&'a str> {
-    did_you_mean(word, names.iter().map(String::as_str))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

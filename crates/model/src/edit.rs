@@ -1,7 +1,7 @@
 //! Surgical edits of a spec's text: set values inside one `tier` block and keep every other
 //! byte (comments, blank lines, alignment, key order) as the author wrote it.
 //!
-//! HCL is located with hcl-edit, JSON with the span-keeping reader of [`crate::node::from_json`];
+//! HCL is located with hcl-edit, JSON with the model's span-keeping JSON reader;
 //! the edit itself is a list of text replacements at those spans, so a value that changes is
 //! the only thing on its line that changes. What the tier does not set yet is added: an
 //! attribute on its own line after its siblings (aligned on their `=`), or a new nested block

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::spec::App;
+use crate::spec::{App, Platform};
 
 /// Where an environment runs.
 #[derive(
@@ -59,6 +59,11 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Whether the services run on Kubernetes: a cloud environment on EKS, the one kind
+    /// tierform emits manifests for.
+    pub fn runs_kubernetes(&self) -> bool {
+        self.runtime == Runtime::Cloud && matches!(self.app.platform, Platform::Eks(_))
+    }
     /// `<app>-<env>`: the prefix of every resource name of this environment.
     pub fn prefix(&self) -> String {
         format!("{}-{}", self.app.app, self.name)

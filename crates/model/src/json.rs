@@ -530,6 +530,9 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
+mod like_hcl;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::source::Source;

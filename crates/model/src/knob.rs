@@ -18,6 +18,7 @@ use crate::diagnostic::FieldPath;
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum KnobKind {
     /// Instance classes, node types, CPU and memory, storage.
     Size,
@@ -49,7 +50,7 @@ pub enum KnobKind {
 
 impl KnobKind {
     /// Every kind, in table order.
-    pub const ALL: [KnobKind; 13] = [
+    pub const ALL: &'static [KnobKind] = &[
         KnobKind::Size,
         KnobKind::Count,
         KnobKind::Availability,

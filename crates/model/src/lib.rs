@@ -33,44 +33,53 @@
 //! }
 //! "#;
 //! let model = Model::parse(Source::new("tierform.hcl", spec), Format::Hcl)?;
-//! let staging = model.resolve(&model.environment("staging").unwrap())?;
+//! let staging = model.resolve(&model.environment("staging")?)?;
 //! assert_eq!(staging.app.services["api"].replicas, 1);
 //! assert_eq!(staging.app.network.private_subnets, ["10.1.2.0/24", "10.1.3.0/24"]);
 //! # Ok::<(), tierform_model::Diagnostics>(())
 //! ```
+//!
+//! ## Public surface
+//!
+//! Every item has one path: the model, the spec types and the diagnostics at the root; parity
+//! (the comparison and what it reports, including [`parity::EmittedObject`], the currency
+//! between emitters and parity) under [`parity`]; the spec's JSON Schema under [`schema`].
+//! The spec tree, its decoder and the validation rules are internal.
+//!
+//! Types that will grow are `#[non_exhaustive]`: [`Format`], [`Layer`], [`KnobKind`],
+//! [`Diagnostic`] and [`Location`] (build a diagnostic with [`Diagnostic::error`]), and the
+//! read-only views [`Tier`], [`Variant`], [`Exception`] and [`Provenance`]. Diagnostic codes
+//! are strings: new ones come with new checks. The spec's enums ([`Platform`], [`Engine`],
+//! [`CacheEngine`], …) are deliberately exhaustive: every emitter matches on them, and a new
+//! platform or engine must fail to compile there until each emitter handles it, rather than
+//! fall into a wildcard arm that emits nothing.
 #![warn(missing_docs)]
 
-pub mod de;
-pub mod diagnostic;
+mod de;
+mod diagnostic;
 pub mod edit;
-pub mod environment;
-pub mod files;
+mod environment;
+mod files;
 mod json;
-pub mod knob;
-pub mod node;
+mod knob;
+mod node;
 pub mod parity;
-pub mod resolve;
+mod resolve;
 pub mod schema;
-pub mod source;
-pub mod spec;
+mod source;
+mod spec;
 mod strings;
-pub mod validate;
+mod validate;
 
-#[doc(inline)]
-pub use diagnostic::{
-    did_you_mean_env, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span,
-};
-#[doc(inline)]
+pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
 pub use environment::{Environment, Runtime};
-#[doc(inline)]
-pub use files::{FileSet, RelPath};
-#[doc(inline)]
+pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
 pub use knob::{Knob, KnobKind, KNOBS};
-#[doc(inline)]
-pub use parity::EmittedObject;
-#[doc(inline)]
-pub use resolve::{DocsSettings, EnvironmentId, Exception, Model, Provenance, Tier, Variant};
-#[doc(inline)]
+pub use node::{hcl_to_json, Layer};
+pub use resolve::{
+    DocsSettings, EnvironmentId, Exception, Model, Provenance, Tier, Variant, MAX_ENVIRONMENTS,
+    MAX_SPEC_BYTES,
+};
 pub use source::{Format, Source};
-#[doc(inline)]
 pub use spec::*;
+pub use validate::env_var_name;

@@ -14,6 +14,7 @@ use crate::diagnostic::{Diagnostic, FieldPath, Span};
 
 /// Which layer of the spec set a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Layer {
     /// The base spec (outside any `tier` or `tenant` block).
     Base,
@@ -117,6 +118,7 @@ impl Node {
         }
     }
     /// The string if this is a string.
+    #[cfg(test)]
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::String(s) => Some(s),
@@ -219,6 +221,15 @@ impl Node {
                 .collect(),
         }
     }
+}
+
+/// An HCL spec as the JSON spec of the same structure (blocks as objects keyed by label),
+/// which tierform reads as it reads the HCL: for converting a spec, or testing both forms.
+///
+/// # Errors
+/// The HCL does not parse, or holds an expression (specs are data).
+pub fn hcl_to_json(text: &str) -> Result<serde_json::Value, Vec<Diagnostic>> {
+    from_hcl(text).map(|n| n.to_json())
 }
 
 /// Reads an HCL spec into a node tree.

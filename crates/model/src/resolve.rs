@@ -95,6 +95,7 @@ struct ExceptionMeta {
 
 /// A structural difference a mirroring tier is allowed, with the reason the spec gives.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Exception {
     /// The one field (or object) that may differ, such as `database.main.read_replicas`.
     pub path: String,
@@ -113,6 +114,7 @@ impl Exception {
 
 /// A named set of overrides: a tenant, or an instance of a tier.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Variant {
     /// Its name.
     pub name: String,
@@ -123,6 +125,7 @@ pub struct Variant {
 
 /// A tier of the promotion chain.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Tier {
     /// The tier's name.
     pub name: String,
@@ -175,6 +178,7 @@ impl EnvironmentId {
 
 /// Where a resolved value came from.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Provenance {
     /// The value.
     pub value: serde_json::Value,
@@ -681,7 +685,7 @@ impl Model {
         for tn in &self.tenants {
             check_knobs_only(
                 &tn.overrides,
-                &KnobKind::ALL,
+                KnobKind::ALL,
                 &[],
                 "tenants share the structure of their tier",
                 base.as_ref(),
@@ -766,11 +770,16 @@ impl Model {
 
     /// The environment with this name: a declared one, or `<ephemeral tier>-<id>`, such as
     /// `bugfix-1234`, created on demand as a copy of the tier it mirrors.
-    pub fn environment(&self, name: &str) -> Option<EnvironmentId> {
-        if let Some(id) = self.environments().into_iter().find(|e| e.name == name) {
-            return Some(id);
+    ///
+    /// # Errors
+    /// One `unknown-environment` diagnostic, with the closest declared name as a hint ("did
+    /// you mean").
+    pub fn environment(&self, name: &str) -> Result<EnvironmentId, Diagnostics> {
+        let declared = self.environments();
+        if let Some(id) = declared.iter().find(|e| e.name == name) {
+            return Ok(id.clone());
         }
-        self.tiers.iter().enumerate().find_map(|(ti, t)| {
+        let ephemeral = self.tiers.iter().enumerate().find_map(|(ti, t)| {
             let id = name.strip_prefix(t.name.as_str())?.strip_prefix('-')?;
             (t.ephemeral && !id.is_empty() && validate::is_name(name) && name.len() <= 40).then(
                 || EnvironmentId {
@@ -779,11 +788,51 @@ impl Model {
                     member: Member::Ephemeral(id.to_owned()),
                 },
             )
+        });
+        ephemeral.ok_or_else(|| {
+            let names = declared.iter().map(|e| e.name.as_str());
+            let help = match did_you_mean(name, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    let mut help = format!(
+                        "the declared environments are {}",
+                        declared
+                            .iter()
+                            .map(|e| format!("`{}`", e.name))
+                            .take(8)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    if declared.len() > 8 {
+                        help.push_str(&format!(" and {} more", declared.len() - 8));
+                    }
+                    let templates: Vec<String> = self
+                        .tiers
+                        .iter()
+                        .filter(|t| t.ephemeral)
+                        .map(|t| format!("`{}-<id>`", t.name))
+                        .collect();
+                    if !templates.is_empty() {
+                        help.push_str(&format!(
+                            "; ephemeral copies are named {} (a lowercase name of at most 40 characters)",
+                            templates.join(", ")
+                        ));
+                    }
+                    help
+                }
+            };
+            Diagnostic::error(
+                "unknown-environment",
+                FieldPath::default(),
+                format!("no environment is named `{name}`"),
+            )
+            .with_help(help)
+            .into()
         })
     }
 
     /// The merged tree of an environment: every value with the layer that set it.
-    pub fn tree(&self, id: &EnvironmentId) -> std::borrow::Cow<'_, Node> {
+    pub(crate) fn tree(&self, id: &EnvironmentId) -> std::borrow::Cow<'_, Node> {
         let t = &self.tiers[id.tier];
         let extra = match &id.member {
             Member::Instance(i) => Some(&t.instances[*i].overrides),
@@ -934,7 +983,7 @@ impl Model {
             if t.ephemeral {
                 if let (Some(p), Some(id)) = (
                     partner(None),
-                    self.environment(&format!("{}-sample", t.name)),
+                    self.environment(&format!("{}-sample", t.name)).ok(),
                 ) {
                     pairs.push((p, id));
                 }

@@ -4,6 +4,7 @@ use crate::diagnostic::{Diagnostic, Location, Span};
 
 /// The format a spec is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// HCL, the default (`tierform.hcl`).
     Hcl,

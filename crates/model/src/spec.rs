@@ -64,18 +64,18 @@ impl App {
     /// service's own `env`, which wins. Every value here is a knob; wiring to databases,
     /// caches and secrets comes on top, per platform.
     pub fn service_config(&self, service: &Service) -> IndexMap<String, String> {
-        use crate::validate::env_prefix;
+        use crate::validate::env_var_name;
         let mut env = IndexMap::new();
         env.insert(
             "LOG_LEVEL".to_owned(),
             self.observability.log_level.as_str().to_owned(),
         );
         for (flag, on) in &self.feature_flags {
-            env.insert(format!("FEATURE_{}", env_prefix(flag)), on.to_string());
+            env.insert(format!("FEATURE_{}", env_var_name(flag)), on.to_string());
         }
         for (name, ext) in &self.external_services {
             env.insert(
-                format!("{}_MODE", env_prefix(name)),
+                format!("{}_MODE", env_var_name(name)),
                 ext.mode.as_str().to_owned(),
             );
         }

@@ -320,8 +320,10 @@ fn is_hostname(s: &str) -> bool {
         })
 }
 
-/// The environment variable prefix of a database or cache: `main` -> `MAIN`.
-pub fn env_prefix(name: &str) -> String {
+/// The environment-variable form of a spec name: `main` -> `MAIN`, `stripe-key` ->
+/// `STRIPE_KEY`. Databases and caches prefix their variables with it (`MAIN_HOST`), secrets,
+/// feature flags and external services are named by it; every emitter wires services with it.
+pub fn env_var_name(name: &str) -> String {
     name.to_ascii_uppercase().replace('-', "_")
 }
 
@@ -991,7 +993,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
                 d,
                 &db_names,
             );
-            let pre = env_prefix(d);
+            let pre = env_var_name(d);
             wired.extend(
                 ["HOST", "PORT", "NAME", "USER", "PASSWORD"].map(|x| format!("{pre}_DB_{x}")),
             );
@@ -1003,7 +1005,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
                 c,
                 &cache_names,
             );
-            wired.push(format!("{}_CACHE_URL", env_prefix(c)));
+            wired.push(format!("{}_CACHE_URL", env_var_name(c)));
         }
         for (i, sec) in s.secrets.iter().enumerate() {
             r.reference(
@@ -1012,7 +1014,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
                 sec,
                 &secret_names,
             );
-            wired.push(env_prefix(sec));
+            wired.push(env_var_name(sec));
         }
         for (i, c) in s.calls.iter().enumerate() {
             r.reference(

@@ -29,7 +29,7 @@ fn load(name: &str) -> Model {
 fn resolve(model: &Model, env: &str) -> Environment {
     let id = model
         .environment(env)
-        .unwrap_or_else(|| panic!("no environment `{env}`"));
+        .unwrap_or_else(|d| panic!("no environment `{env}`: {d}"));
     model
         .resolve(&id)
         .unwrap_or_else(|ds| panic!("`{env}` does not resolve:\n{ds}"))

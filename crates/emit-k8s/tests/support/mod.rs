@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tierform_model::{Environment, Model, Platform, Runtime};
+use tierform_model::{Environment, Model};
 
 /// The fixtures folder of the workspace.
 pub fn fixtures_dir() -> PathBuf {
@@ -45,7 +45,7 @@ pub fn load(path: &Path) -> (Model, Vec<Environment>) {
 
 /// Whether tierform emits Kubernetes for the environment.
 pub fn is_k8s(env: &Environment) -> bool {
-    env.runtime == Runtime::Cloud && matches!(env.app.platform, Platform::Eks(_))
+    env.runs_kubernetes()
 }
 
 /// The environment a kustomize base is rendered from: the first environment of the tier at the

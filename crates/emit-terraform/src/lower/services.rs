@@ -8,7 +8,7 @@
 //! external-service modes as environment variables, and its secrets as Secrets Manager ARNs.
 
 use hcl::Expression;
-use tierform_model::validate::env_prefix;
+use tierform_model::env_var_name;
 use tierform_model::{Platform, Service};
 
 use super::iam::{db_secret_arn, workload_role};
@@ -39,7 +39,7 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
         let Some(d) = app.databases.get(db) else {
             continue;
         };
-        let p = env_prefix(db);
+        let p = env_var_name(db);
         let l = label(db);
         env.push((
             format!("{p}_DB_HOST"),
@@ -69,7 +69,7 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
             "primary_endpoint_address",
         );
         env.push((
-            format!("{}_CACHE_URL", env_prefix(cache)),
+            format!("{}_CACHE_URL", env_var_name(cache)),
             template([
                 lit(format!("{scheme}://")),
                 interp(host),
@@ -79,7 +79,7 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
     }
     for s in &svc.secrets {
         secrets.push((
-            env_prefix(s),
+            env_var_name(s),
             res("aws_secretsmanager_secret", &label(s), "arn"),
         ));
     }

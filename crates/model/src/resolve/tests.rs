@@ -186,8 +186,39 @@ tier "bugfix" {
         (bug.tier.as_str(), bug.mirrors.as_deref(), bug.ephemeral),
         ("bugfix", Some("production"), true)
     );
-    assert!(m.environment("bugfix-").is_none());
-    assert!(m.environment("nothing-1").is_none());
+    assert!(m.environment("bugfix-").is_err());
+    assert!(m.environment("nothing-1").is_err());
+}
+
+#[test]
+fn an_unknown_environment_says_which_one_was_meant() {
+    let m = model(
+        r#"
+tier "staging" { mirrors = "production" }
+tier "production" {}
+tier "bugfix" {
+  mirrors   = "production"
+  ephemeral = true
+}
+"#,
+    )
+    .unwrap();
+    let one = |name: &str| -> Diagnostic {
+        let ds = m.environment(name).unwrap_err();
+        assert_eq!(ds.0.len(), 1, "{ds}");
+        ds.0[0].clone()
+    };
+    let d = one("stagng");
+    assert_eq!(d.code, "unknown-environment");
+    assert_eq!(d.message, "no environment is named `stagng`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `staging`?"));
+    let d = one("elsewhere");
+    let help = d.help.unwrap();
+    assert!(
+        help.starts_with("the declared environments are `"),
+        "{help}"
+    );
+    assert!(help.contains("`bugfix-<id>`"), "{help}");
 }
 
 #[test]
@@ -327,4 +358,30 @@ fn the_docs_block_is_read_apart_from_every_environment() {
     assert_eq!(e.0[0].path.to_string(), "docs.template");
     let e = model("tier \"production\" {\n  docs {}\n}\n").unwrap_err();
     assert_eq!(e.0[0].code, "unknown-attribute", "top level only");
+}
+
+/// A misspelt attribute in the base spec (not only in a tier's overrides) fails the parse
+/// itself, located at the attribute, with a hint: no environment needs resolving to see it.
+#[test]
+fn parse_reports_a_misspelt_attribute_of_the_base_spec() {
+    let spec = BASE.replace("  image        =", "  imgae        =");
+    let ds = Model::parse(
+        Source::new(
+            "t.hcl",
+            format!(
+                "{spec}tier \"staging\" {{ mirrors = \"production\" }}\ntier \"production\" {{}}\n"
+            ),
+        ),
+        Format::Hcl,
+    )
+    .unwrap_err();
+    // Once, although every tier's tree holds the base.
+    let [d] = ds.0.as_slice() else {
+        panic!("one diagnostic expected:\n{ds}")
+    };
+    assert_eq!(d.code, "unknown-attribute", "{d}");
+    assert!(d.message.contains("`imgae`"), "{d}");
+    assert_eq!(d.help.as_deref(), Some("did you mean `image`?"));
+    let at = d.location.as_ref().expect("located");
+    assert_eq!((at.line, at.column), (12, 3), "{d}");
 }

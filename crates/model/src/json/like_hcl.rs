@@ -1,11 +1,12 @@
 //! A spec written in JSON gets the diagnostics it gets in HCL: the same codes, messages, paths
 //! and helps, each located at the corresponding place of its own file. The JSON twin of an
-//! HCL spec is generated from its node tree, so the two files cannot drift apart.
+//! HCL spec is generated from its node tree, so the two files cannot drift apart. (A unit
+//! test of the crate because the node tree, which makes the twin, is internal.)
 
 use std::path::Path;
 
-use tierform_model::node::from_hcl;
-use tierform_model::{Diagnostic, Diagnostics, Format, Model, Source};
+use crate::node::from_hcl;
+use crate::{Diagnostic, Diagnostics, Format, Model, Source};
 
 const BASE: &str = r#"app    = "shop"
 region = "us-east-1"

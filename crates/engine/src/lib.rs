@@ -1,0 +1,339 @@
+//! # tierform-engine
+//!
+//! tierform as a library: everything the `tierform` binary does except touch the disk. It
+//! picks the emitter of each environment (docker-compose for local ones, Terraform for cloud
+//! ones, Kubernetes manifests for those on EKS), names the files as the output folder lays
+//! them out, renders the kustomize base from the environment the others mirror, and gives
+//! parity its view of an environment.
+//!
+//! ```text
+//! Model ──resolve──▶ [Environment] ──environment_files──▶ FileSet per environment ─┐
+//!   │                      └──kustomize_base──▶ FileSet (k8s/base) ──────────────────┴▶ generate
+//!   └──check: every environment resolved, every mirror pair compared on emitted_objects
+//! ```
+//!
+//! [`generate`] returns a whole or partial build in memory, every path relative to the output
+//! folder: `terraform/<env>/…`, `k8s/base/…` with `k8s/overlays/<env>/…` (or `k8s/<env>/…`
+//! with [`K8sLayout::Flat`]) and `compose/<env>/…`. A build of thousands of environments is
+//! better streamed: call [`resolve`], [`kustomize_base`] and then [`environment_files`] one
+//! environment at a time, as the CLI does, so only one environment's files are in memory per
+//! thread.
+//!
+//! ```
+//! use tierform_engine::model::{Format, Model, Source};
+//! use tierform_engine::{generate, K8sLayout, Options};
+//!
+//! let spec = include_str!("../../../fixtures/ecommerce.hcl");
+//! let model = Model::parse(Source::new("ecommerce.hcl", spec), Format::Hcl)?;
+//!
+//! // Every environment: dev on docker-compose, staging and production on Terraform and EKS.
+//! let build = generate(&model, &Options::default())?;
+//! assert!(build.get("compose/dev/docker-compose.yml").is_some());
+//! assert!(build.get("terraform/production/versions.tf").is_some());
+//! assert!(build.get("k8s/base/kustomization.yaml").is_some());
+//! assert!(build.get("k8s/overlays/staging/kustomization.yaml").is_some());
+//!
+//! // Staging alone, its manifests fully rendered.
+//! let options = Options::default()
+//!     .with_environments(["staging"])
+//!     .with_k8s_layout(K8sLayout::Flat);
+//! let staging = generate(&model, &options)?;
+//! assert!(staging.iter().all(|(path, _)| {
+//!     let path = path.as_str();
+//!     path.starts_with("terraform/staging/") || path.starts_with("k8s/staging/")
+//! }));
+//!
+//! // Parity: staging keeps production's structure.
+//! let checked = tierform_engine::check(&model)?;
+//! assert!(checked.holds());
+//! # Ok::<(), tierform_engine::model::Diagnostics>(())
+//! ```
+//!
+//! ## The Kubernetes API version
+//!
+//! The manifests are built from k8s-openapi types, and k8s-openapi needs exactly one API
+//! version feature in a build. Libraries leave it to the binary: a program using this crate
+//! adds `k8s-openapi = { version = "0.29", features = ["v1_33"] }` to its own dependencies.
+//!
+//! ## Threads
+//!
+//! [`resolve`], [`generate`] and [`check`] work on every core with rayon: environments and
+//! mirror pairs are independent, and resolving and emitting them is CPU-bound. They run on the
+//! caller's rayon pool when called inside `ThreadPool::install`, and their results never
+//! depend on the scheduling: they are collected in order (and a [`FileSet`] is ordered by
+//! path).
+#![warn(missing_docs)]
+
+use rayon::prelude::*;
+use tierform_model::parity::{self, EmittedObject, ParityReport};
+use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
+
+pub use tierform_emit_compose as compose;
+pub use tierform_emit_k8s as k8s;
+pub use tierform_emit_terraform as terraform;
+pub use tierform_model as model;
+
+/// Where the kustomize base goes, relative to the output folder.
+pub const KUSTOMIZE_BASE: &str = "k8s/base";
+
+/// How Kubernetes manifests are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum K8sLayout {
+    /// A kustomize base in `k8s/base/`, rendered from the environment the others mirror, plus
+    /// one overlay of knob values per environment in `k8s/overlays/<env>/`.
+    #[default]
+    Overlays,
+    /// Every object of each environment fully rendered in `k8s/<env>/`.
+    Flat,
+}
+
+/// What to build.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The environments, by name: declared ones, or ephemeral copies such as `bugfix-1234`.
+    /// Empty: every declared environment.
+    pub environments: Vec<String>,
+    /// How Kubernetes manifests are laid out.
+    pub k8s_layout: K8sLayout,
+}
+
+impl Options {
+    /// Builds only these environments.
+    pub fn with_environments<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Options {
+        self.environments = names.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Lays Kubernetes manifests out this way.
+    pub fn with_k8s_layout(mut self, layout: K8sLayout) -> Options {
+        self.k8s_layout = layout;
+        self
+    }
+}
+
+/// Every file of a build, in memory: the kustomize base when it is needed, then each
+/// environment's files, named relative to the output folder.
+///
+/// # Errors
+/// An unknown environment name, or any problem of any selected environment (see
+/// [`resolve`]): all of them, and no file.
+pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics> {
+    let envs = resolve(model, &options.environments)?;
+    let layout = options.k8s_layout;
+    let mut files = kustomize_base(model, &envs, layout)?.unwrap_or_default();
+    let per_env: Vec<FileSet> = envs
+        .par_iter()
+        .map(|e| environment_files(e, layout))
+        .collect();
+    for f in per_env {
+        files.extend(f);
+    }
+    Ok(files)
+}
+
+/// The environments named, or every declared one when `names` is empty, resolved and
+/// validated, in the order given (promotion order for all of them).
+///
+/// # Errors
+/// Every unknown name (with a "did you mean"), else every problem of every environment, each
+/// once with the environments it affects.
+pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diagnostics> {
+    let ids: Vec<EnvironmentId> = if names.is_empty() {
+        model.environments()
+    } else {
+        let mut ids = Vec::with_capacity(names.len());
+        let mut unknown = Diagnostics::default();
+        for n in names {
+            match model.environment(n) {
+                Ok(id) => ids.push(id),
+                Err(ds) => unknown.0.extend(ds.0),
+            }
+        }
+        if unknown.has_errors() {
+            return Err(unknown);
+        }
+        ids
+    };
+    let resolved: Vec<Result<Environment, Diagnostics>> =
+        ids.par_iter().map(|id| model.resolve(id)).collect();
+    let mut errors = Diagnostics::default();
+    let mut envs = Vec::with_capacity(resolved.len());
+    for r in resolved {
+        match r {
+            Ok(e) => envs.push(e),
+            Err(ds) => errors.0.extend(ds.0),
+        }
+    }
+    if errors.has_errors() {
+        errors.normalize();
+        return Err(errors);
+    }
+    Ok(envs)
+}
+
+/// The kustomize base the overlays of `envs` refer to, under [`KUSTOMIZE_BASE`]: `None` when
+/// the layout is [`K8sLayout::Flat`] or none of `envs` runs on Kubernetes. It is rendered from
+/// the reference environment, the first of the tier most others mirror (production, usually),
+/// so that the overlays of mirroring tiers only carry knob values.
+///
+/// # Errors
+/// The reference environment does not resolve, or does not run on Kubernetes.
+pub fn kustomize_base(
+    model: &Model,
+    envs: &[Environment],
+    layout: K8sLayout,
+) -> Result<Option<FileSet>, Diagnostics> {
+    if layout != K8sLayout::Overlays || !envs.iter().any(Environment::runs_kubernetes) {
+        return Ok(None);
+    }
+    let reference = match base_reference(model) {
+        Some(id) => model.resolve(&id)?,
+        // No declared cloud environment (only ephemeral copies): the first of those built.
+        None => envs
+            .iter()
+            .find(|e| e.runs_kubernetes())
+            .expect("checked above")
+            .clone(),
+    };
+    let mut files = FileSet::new();
+    files.extend_under(KUSTOMIZE_BASE, tierform_emit_k8s::base(&reference)?);
+    Ok(Some(files))
+}
+
+/// The environment the kustomize base is built from: the first of the tier that most others
+/// mirror (production, in every seed), so overlays of mirroring tiers only carry knobs.
+fn base_reference(model: &Model) -> Option<EnvironmentId> {
+    let tiers = model.tiers();
+    let mirrored = |name: &str| {
+        tiers
+            .iter()
+            .filter(|t| t.mirrors.as_deref() == Some(name))
+            .count()
+    };
+    let ids = model.environments();
+    let mut order: Vec<usize> = (0..tiers.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(mirrored(&tiers[i].name)),
+            std::cmp::Reverse(tiers[i].production),
+            i,
+        )
+    });
+    order.into_iter().find_map(|ti| {
+        ids.iter()
+            .find(|id| id.tier_index() == ti && tiers[ti].runtime == Runtime::Cloud)
+            .cloned()
+    })
+}
+
+/// Every file of one environment, named relative to the output folder: `compose/<env>/…` for
+/// a local environment; `terraform/<env>/…` for a cloud one, with `k8s/overlays/<env>/…` (or
+/// `k8s/<env>/…` in the flat layout) when it runs on Kubernetes. The base its overlay refers
+/// to comes from [`kustomize_base`].
+pub fn environment_files(env: &Environment, layout: K8sLayout) -> FileSet {
+    // Each emitter is chosen for the environments it handles, so none refuses.
+    const CHOSEN: &str = "the emitter is chosen by runtime and platform";
+    let mut files = FileSet::new();
+    let name = &env.name;
+    match env.runtime {
+        Runtime::Local => files.extend_under(
+            &format!("compose/{name}"),
+            tierform_emit_compose::emit(env).expect(CHOSEN),
+        ),
+        Runtime::Cloud => {
+            files.extend_under(
+                &format!("terraform/{name}"),
+                tierform_emit_terraform::emit(env).expect(CHOSEN),
+            );
+            if env.runs_kubernetes() {
+                match layout {
+                    K8sLayout::Overlays => files.extend_under(
+                        &format!("k8s/overlays/{name}"),
+                        tierform_emit_k8s::overlay(env).expect(CHOSEN),
+                    ),
+                    K8sLayout::Flat => files.extend_under(
+                        &format!("k8s/{name}"),
+                        tierform_emit_k8s::flat(env).expect(CHOSEN),
+                    ),
+                }
+            }
+        }
+    }
+    files
+}
+
+/// Every folder, relative to the output folder, that can hold files of the environment named
+/// `name` in any layout: what a partial build owns for it.
+pub fn environment_folders(name: &str) -> [String; 4] {
+    [
+        format!("terraform/{name}"),
+        format!("compose/{name}"),
+        format!("k8s/overlays/{name}"),
+        format!("k8s/{name}"),
+    ]
+}
+
+/// What an environment compiles to, as data for parity: its Terraform resources and, when it
+/// runs on Kubernetes, its fully rendered objects; nothing for a local environment. This is
+/// the `emit` callback of [`parity::compare`].
+pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
+    const CHOSEN: &str = "the emitter is chosen by runtime and platform";
+    match env.runtime {
+        Runtime::Local => Vec::new(),
+        Runtime::Cloud => {
+            let mut o = tierform_emit_terraform::objects(env).expect(CHOSEN);
+            if env.runs_kubernetes() {
+                o.extend(tierform_emit_k8s::objects(env).expect(CHOSEN));
+            }
+            o
+        }
+    }
+}
+
+/// What [`check`] found in a spec that is valid.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// How many declared environments resolved cleanly: all of them.
+    pub environments: usize,
+    /// The warnings of the spec and of its environments.
+    pub warnings: Diagnostics,
+    /// The parity of every mirror pair ([`Model::mirror_pairs`]), in that order.
+    pub parity: Vec<ParityReport>,
+}
+
+impl CheckReport {
+    /// Whether parity holds for every pair.
+    pub fn holds(&self) -> bool {
+        self.parity.iter().all(ParityReport::holds)
+    }
+}
+
+/// What `tierform check` does: resolves and validates every declared environment, then
+/// compares every mirror pair on what it compiles to ([`emitted_objects`]).
+///
+/// # Errors
+/// Every problem of every environment; else the first pair that cannot be compared.
+pub fn check(model: &Model) -> Result<CheckReport, Diagnostics> {
+    let (envs, warnings) = model.check();
+    if warnings.has_errors() {
+        return Err(warnings);
+    }
+    // Pairs are independent: compared on every core, reported in order.
+    let parity = model
+        .mirror_pairs()
+        .par_iter()
+        .map(|(a, b)| parity::compare(model, a, b, &emitted_objects))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(CheckReport {
+        environments: envs.len(),
+        warnings,
+        parity,
+    })
+}
