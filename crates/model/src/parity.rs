@@ -79,6 +79,7 @@ pub enum Class {
 
 /// One difference in the emitted output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Difference {
     /// How it is judged.
     #[serde(flatten)]
@@ -97,6 +98,7 @@ pub struct Difference {
 
 /// A knob that differs between the two environments in the spec.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct KnobDifference {
     /// The field, such as `database.main.instance_class`.
     pub path: String,
@@ -146,6 +148,7 @@ pub enum Verdict {
 
 /// A declared exception and what it excused in this comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ExceptionUse {
     /// The field the exception names.
     pub path: String,
@@ -159,6 +162,7 @@ pub struct ExceptionUse {
 
 /// How many differences of each class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Counts {
     /// Violations.
     pub violations: usize,
@@ -178,6 +182,7 @@ pub struct Counts {
 
 /// The parity of two environments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ParityReport {
     /// The outcome.
     pub verdict: Verdict,
