@@ -53,6 +53,14 @@ fn relation(r: &ParityReport) -> String {
             format!("tier `{tier}` mirrors `{mirrored}`")
         }
         Relation::SameTier { tier } => format!("both of tier `{tier}`: knobs only"),
+        Relation::Indirect { chain } => format!(
+            "tier {} through a chain of mirrors: compared without a verdict; `check` judges each step",
+            chain
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(" mirrors ")
+        ),
         _ => "no mirror relation: compared without a verdict".into(),
     }
 }

@@ -130,6 +130,13 @@ pub enum Relation {
         /// The tier.
         tier: String,
     },
+    /// B's tier reaches A's through a chain of mirrors (`chain`: B's tier first): each step is
+    /// judged on its own (`check` compares every direct pair), so the two are compared
+    /// without a verdict.
+    Indirect {
+        /// The tiers from B's to A's.
+        chain: Vec<String>,
+    },
     /// Neither mirrors the other: the differences are listed without a verdict.
     Unrelated,
 }
@@ -342,7 +349,7 @@ fn report(
             Class::Allowed => counts.allowed += 1,
         }
     }
-    let verdict = if c.rules.relation == Relation::Unrelated {
+    let verdict = if c.rules.unjudged() {
         Verdict::None
     } else if counts.violations + counts.unused_exceptions > 0 {
         Verdict::Violated
@@ -512,7 +519,7 @@ impl<'c, 'm> Judge<'c, 'm> {
                 Class::KnobObject
             };
         }
-        if c.rules.relation == Relation::Unrelated {
+        if c.rules.unjudged() {
             return Class::Structural;
         }
         for (i, e) in c.rules.exceptions.iter().enumerate() {
@@ -745,6 +752,25 @@ tier "production" {
             r.differences.iter().all(|d| d.path != "identifier"),
             "{r:#?}"
         );
+    }
+
+    #[test]
+    fn a_chain_of_mirrors_is_named_and_not_judged_at_once() {
+        let spec = SPEC.replace(
+            "tier \"production\" {",
+            "tier \"qa\" {\n  mirrors = \"staging\"\n}\ntier \"production\" {",
+        );
+        for (x, y) in [("qa", "production"), ("production", "qa")] {
+            let r = pair(&spec, x, y);
+            assert_eq!((r.a.as_str(), r.b.as_str()), ("production", "qa"));
+            assert_eq!(
+                r.relation,
+                Relation::Indirect {
+                    chain: vec!["qa".into(), "staging".into(), "production".into()]
+                }
+            );
+            assert_eq!(r.verdict, Verdict::None);
+        }
     }
 
     #[test]

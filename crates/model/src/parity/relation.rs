@@ -11,6 +11,16 @@ pub(super) struct Rules<'m> {
     pub(super) exceptions: &'m [Exception],
 }
 
+impl Rules<'_> {
+    /// Whether the comparison lists differences without judging them.
+    pub(super) fn unjudged(&self) -> bool {
+        matches!(
+            self.relation,
+            Relation::Unrelated | Relation::Indirect { .. }
+        )
+    }
+}
+
 /// The relation of two environments in either order: `(mirrored, mirroring, rules)`.
 pub(super) fn orient<'m>(
     model: &'m Model,
@@ -51,10 +61,36 @@ pub(super) fn orient<'m>(
     if let Some(rules) = mirror(ty, tx) {
         return (y.clone(), x.clone(), rules);
     }
+    // A chain of mirrors (qa -> staging -> production) is judged one step at a time, as
+    // `check` does: each step's knobs and exceptions are its own.
+    let (a, b, relation) = match (chain(tiers, ty, tx), chain(tiers, tx, ty)) {
+        (Some(chain), _) => (x, y, Relation::Indirect { chain }),
+        (None, Some(chain)) => (y, x, Relation::Indirect { chain }),
+        (None, None) => (x, y, Relation::Unrelated),
+    };
     let rules = Rules {
-        relation: Relation::Unrelated,
+        relation,
         may_differ: KnobKind::ALL.to_vec(),
         exceptions: &[],
     };
-    (x.clone(), y.clone(), rules)
+    (a.clone(), b.clone(), rules)
+}
+
+/// The tiers from `from` to `to` following `mirrors`, when `from` reaches `to` that way.
+fn chain(tiers: &[Tier], from: &Tier, to: &Tier) -> Option<Vec<String>> {
+    let mut out = vec![from.name.clone()];
+    let mut cur = from;
+    while let Some(next) = cur.mirrors.as_deref() {
+        // The tier graph has no cycle (the model refuses one); the bound keeps this loop
+        // finite even so.
+        if out.len() > tiers.len() {
+            return None;
+        }
+        out.push(next.to_owned());
+        if next == to.name {
+            return Some(out);
+        }
+        cur = tiers.iter().find(|t| t.name == next)?;
+    }
+    None
 }
