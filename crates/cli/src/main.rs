@@ -263,12 +263,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 return Err(input_error(&model, ds));
             }
             let (ia, ib) = (find_env(&model, a)?, find_env(&model, b)?);
+            // Templates are read and compiled before comparing: a broken one fails fast.
+            let renderer = match format {
+                DiffFormat::Markdown => Some(
+                    tierform_docs::Renderer::new(&runbook::templates(&spec, &model)?)
+                        .map_err(|e| runbook::template_failure(&e))?,
+                ),
+                _ => None,
+            };
             let r = tierform_model::parity::compare(&model, &ia, &ib, &emitted_objects)
                 .map_err(|ds| input_error(&model, ds))?;
-            out(&match format {
-                DiffFormat::Text => report::text(&r, style, false),
-                DiffFormat::Markdown => report::markdown(&r),
-                DiffFormat::Json => report::json(&r),
+            out(&match (format, &renderer) {
+                (DiffFormat::Markdown, Some(renderer)) => report::markdown(&r, renderer)?,
+                (DiffFormat::Json, _) => report::json(&r),
+                _ => report::text(&r, style, false),
             });
             Ok(if r.holds() {
                 ExitCode::SUCCESS

@@ -563,7 +563,7 @@ fn markdown_report(
     before: &FileSet,
     after: &FileSet,
 ) -> String {
-    use crate::report::md;
+    use tierform_docs::escape as md;
     let mut s = format!("### {}\n\n", md(title));
     let _ = writeln!(
         s,

@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use tierform_docs::{
     Options, Renderer, Template, TemplateError, Templates, ENVIRONMENT_TEMPLATE, INDEX_TEMPLATE,
+    PARITY_TEMPLATE,
 };
 use tierform_model::{Diagnostic, Environment, EnvironmentId, FieldPath, FileSet, Location, Model};
 
@@ -78,8 +79,51 @@ pub fn command_path(path: &Path) -> String {
     }
 }
 
+/// The templates a spec's `docs { templates = "…" }` folder overrides (relative to the spec),
+/// the built-in ones for the rest.
+///
+/// # Errors
+/// The folder does not exist (located at the spec's `templates`) or a file cannot be read.
+pub fn templates(spec: &Path, model: &Model) -> Result<Templates, Failure> {
+    let mut templates = Templates::default();
+    if let Some(folder) = &model.docs().templates {
+        let base = spec.parent().unwrap_or(Path::new(""));
+        let dir = base.join(folder);
+        if !dir.is_dir() {
+            let d = Diagnostic::error(
+                "templates-missing",
+                FieldPath(vec!["docs".into(), "templates".into()]),
+                format!("the runbook template folder `{}` does not exist", dir.display()),
+            )
+            .with_span(model.docs().templates_span)
+            .with_help(format!(
+                "create it with {ENVIRONMENT_TEMPLATE}, {INDEX_TEMPLATE} and/or {PARITY_TEMPLATE}, or remove `templates` (the path is relative to the spec)"
+            ));
+            return Err(input_error(model, model.source().locate(d).into()));
+        }
+        for (name, slot) in [
+            (ENVIRONMENT_TEMPLATE, &mut templates.environment),
+            (INDEX_TEMPLATE, &mut templates.index),
+            (PARITY_TEMPLATE, &mut templates.parity),
+        ] {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    *slot = Template {
+                        name: command_path(&path),
+                        text,
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Failure::Io(format!("{}: {e}", path.display()))),
+            }
+        }
+    }
+    Ok(templates)
+}
+
 /// A template that failed, as a diagnostic located in the template file.
-fn template_failure(e: &TemplateError) -> Failure {
+pub fn template_failure(e: &TemplateError) -> Failure {
     let mut d = Diagnostic::error(
         "template",
         FieldPath(vec!["docs".into(), "templates".into()]),
@@ -116,39 +160,7 @@ impl Runbooks {
         model: &Model,
         layout: K8sLayout,
     ) -> Result<Runbooks, Failure> {
-        let mut templates = Templates::default();
-        if let Some(folder) = &model.docs().templates {
-            let base = spec.parent().unwrap_or(Path::new(""));
-            let dir = base.join(folder);
-            if !dir.is_dir() {
-                let d = Diagnostic::error(
-                    "templates-missing",
-                    FieldPath(vec!["docs".into(), "templates".into()]),
-                    format!("the runbook template folder `{}` does not exist", dir.display()),
-                )
-                .with_span(model.docs().templates_span)
-                .with_help(format!(
-                    "create it with {ENVIRONMENT_TEMPLATE} and/or {INDEX_TEMPLATE}, or remove `templates` (the path is relative to the spec)"
-                ));
-                return Err(input_error(model, model.source().locate(d).into()));
-            }
-            for (name, slot) in [
-                (ENVIRONMENT_TEMPLATE, &mut templates.environment),
-                (INDEX_TEMPLATE, &mut templates.index),
-            ] {
-                let path = dir.join(name);
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => {
-                        *slot = Template {
-                            name: command_path(&path),
-                            text,
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Failure::Io(format!("{}: {e}", path.display()))),
-                }
-            }
-        }
+        let templates = templates(spec, model)?;
         let renderer = Renderer::new(&templates).map_err(|e| template_failure(&e))?;
         Ok(Runbooks {
             renderer,

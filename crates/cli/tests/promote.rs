@@ -171,9 +171,9 @@ fn dry_run_writes_nothing_and_markdown_is_for_a_pull_request() {
         "no temporary file left"
     );
     let md = text(&o.stdout);
-    assert!(md.starts_with("### promote staging \\-\\> prod\n"), "{md}");
+    assert!(md.starts_with("### promote staging -\\> prod\n"), "{md}");
     assert!(
-        md.contains("| backend | tag | 2\\.7\\.4 | 2\\.8\\.0\\-rc\\.1 |"),
+        md.contains("| backend | tag | 2.7.4 | 2.8.0-rc.1 |"),
         "{md}"
     );
     assert!(
