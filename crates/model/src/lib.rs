@@ -60,6 +60,7 @@ mod diagnostic;
 pub mod edit;
 mod environment;
 mod files;
+mod first_apply;
 mod json;
 mod knob;
 mod node;
@@ -73,6 +74,7 @@ mod validate;
 
 pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
 pub use environment::{Environment, Runtime};
+pub use first_apply::{db_app_secret, first_apply, tf_label, ApplyStage, DatabaseUser};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
 pub use knob::{Knob, KnobKind, KNOBS};
 pub use node::{hcl_to_json, Layer};

@@ -263,6 +263,11 @@ impl Database {
             .clone()
             .unwrap_or_else(|| app.replace('-', "_"))
     }
+    /// The user the services log in as (never the master user, whose managed password
+    /// rotates): `<master user>_app`, created once in the first apply.
+    pub fn app_user(&self, app: &str) -> String {
+        format!("{}_app", self.user(app))
+    }
     /// The master user: the spec's, or the app name with `_` for `-`.
     pub fn user(&self, app: &str) -> String {
         self.username

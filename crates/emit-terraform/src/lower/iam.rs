@@ -4,8 +4,9 @@
 //! use for their service roles.
 
 use hcl::Expression;
-use tierform_model::Service;
+use tierform_model::{App, Service};
 
+use super::secrets::db_app_secret_label;
 use super::{arn, Cx};
 use crate::expr::{interp, jsonencode, list, lit, object, res, strings, template, var};
 use crate::module::{Module, TfFile, B};
@@ -141,14 +142,19 @@ pub(crate) fn inline(label: &str, role_label: &str, name: &str, policy: Expressi
         .attr("policy", policy)
 }
 
-/// The secrets a service reads: its own spec secrets and the managed master passwords of its
-/// databases. Exactly these ARNs, never a wildcard.
-pub(crate) fn secret_arns(service: &Service) -> Vec<Expression> {
+/// The secrets a service reads: its own spec secrets and, for its databases without IAM
+/// authentication, their application user's password (never the master secret). Exactly
+/// these ARNs, never a wildcard.
+pub(crate) fn secret_arns(app: &App, service: &Service) -> Vec<Expression> {
     let own = service
         .secrets
         .iter()
         .map(|s| res("aws_secretsmanager_secret", &label(s), "arn"));
-    let dbs = service.databases.iter().map(|d| db_secret_arn(d));
+    let dbs = service
+        .databases
+        .iter()
+        .filter(|d| app.databases.get(*d).is_some_and(|db| !db.iam_auth))
+        .map(|d| res("aws_secretsmanager_secret", &db_app_secret_label(d), "arn"));
     own.chain(dbs).collect()
 }
 
@@ -267,7 +273,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
 /// `secretsmanager:GetSecretValue` on the service's secrets, and decryption with the
 /// environment's key; `None` when the service reads no secret.
 fn secrets_policy(cx: &Cx, svc: &Service) -> Option<Expression> {
-    let arns = secret_arns(svc);
+    let arns = secret_arns(cx.app, svc);
     (!arns.is_empty()).then(|| {
         policy([
             Stmt::allow("ReadOwnSecrets", &["secretsmanager:GetSecretValue"]).on(arns),
@@ -294,7 +300,7 @@ fn data_access_policy(cx: &Cx, name: &str, svc: &Service) -> Option<Expression> 
         .filter(|d| cx.app.databases.get(*d).is_some_and(|db| db.iam_auth))
         .map(|d| {
             let db = &cx.app.databases[d];
-            let user = db.user(&cx.app.app);
+            let user = db.app_user(&cx.app.app);
             template([
                 lit("arn:"),
                 interp(crate::expr::data("aws_partition", "current", "partition")),
@@ -409,17 +415,25 @@ fn access_roles(cx: &Cx, m: &mut Module) {
                 &["secretsmanager:GetSecretValue"],
             )
             .except([own_secrets.clone()]),
-            // StringNotEquals is false when the tag is absent: untagged resources stay governed
-            // by the managed policy, tagged ones only by their own environment's roles.
+            // StringNotEquals alone is also true when the key is absent (untagged resources,
+            // Describe and List calls, which carry no resource tag), which would deny them all:
+            // the Null test limits the deny to resources that carry an Environment tag, and
+            // another environment's value in it.
             Stmt::deny("NoOtherEnvironmentsResources", &["*"])
                 .on([Expression::from("*")])
-                .condition(object([(
-                    "StringNotEquals",
-                    object([(
-                        "aws:ResourceTag/Environment",
-                        Expression::from(cx.env.name.as_str()),
-                    )]),
-                )])),
+                .condition(object([
+                    (
+                        "Null",
+                        object([("aws:ResourceTag/Environment", Expression::from("false"))]),
+                    ),
+                    (
+                        "StringNotEquals",
+                        object([(
+                            "aws:ResourceTag/Environment",
+                            Expression::from(cx.env.name.as_str()),
+                        )]),
+                    ),
+                ])),
         ]);
         m.push(
             TfFile::Iam,

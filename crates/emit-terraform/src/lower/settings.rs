@@ -13,7 +13,8 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         TfFile::Versions,
         "settings",
         B::new("terraform")
-            .attr("required_version", ">= 1.6")
+            // 1.10: the S3 backend's `use_lockfile` (backend.tf) needs it.
+            .attr("required_version", ">= 1.10")
             .block(B::new("required_providers").attr(
                 "aws",
                 object([
