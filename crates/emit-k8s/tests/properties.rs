@@ -187,16 +187,21 @@ fn secrets_are_references_to_a_secret_never_values() {
         .unwrap();
     assert_eq!(stripe["valueFrom"]["secretKeyRef"]["name"], "api-secrets");
     assert!(stripe.get("value").is_none());
-    let password = env_vars
-        .as_array()
+    // The database: IAM authentication as the application user, no password at all.
+    let var = |name: &str| {
+        env_vars
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+    };
+    assert!(var("MAIN_DB_PASSWORD").is_none());
+    assert_eq!(var("MAIN_DB_AUTH").unwrap()["value"], "iam");
+    assert!(var("MAIN_DB_USER").unwrap()["value"]
+        .as_str()
         .unwrap()
-        .iter()
-        .find(|v| v["name"] == "MAIN_DB_PASSWORD")
-        .unwrap();
-    assert_eq!(
-        password["valueFrom"]["secretKeyRef"]["key"],
-        "MAIN_DB_PASSWORD"
-    );
+        .ends_with("_app"));
 }
 
 #[test]
