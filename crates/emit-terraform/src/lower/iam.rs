@@ -251,7 +251,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     trust,
                 ),
             );
-            if let Some(p) = secrets_policy(cx, svc) {
+            // On EKS the pods read their secrets from the Secret the External Secrets
+            // Operator keeps (its own role reads Secrets Manager): their role needs no secret.
+            if let Some(p) = secrets_policy(cx, svc).filter(|_| !cx.eks()) {
                 m.push(
                     TfFile::Iam,
                     &component,
@@ -440,5 +442,42 @@ fn access_roles(cx: &Cx, m: &mut Module) {
             "access",
             inline(&format!("{who}_secrets_fence"), who, "secrets-fence", fence),
         );
+        if cx.eks() {
+            // The cluster authenticates by access entries only (`authentication_mode = API`):
+            // the role gets one, with view or edit rights in the environment's namespace.
+            let k8s_policy = if who == "readers" {
+                "AmazonEKSViewPolicy"
+            } else {
+                "AmazonEKSEditPolicy"
+            };
+            m.push(
+                TfFile::Iam,
+                "access",
+                B::resource("aws_eks_access_entry", who)
+                    .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+                    .attr("principal_arn", res("aws_iam_role", who, "arn"))
+                    .attr("type", "STANDARD"),
+            );
+            m.push(
+                TfFile::Iam,
+                "access",
+                B::resource("aws_eks_access_policy_association", who)
+                    .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+                    .attr("principal_arn", res("aws_eks_access_entry", who, "principal_arn"))
+                    .attr(
+                        "policy_arn",
+                        template([
+                            lit("arn:"),
+                            interp(crate::expr::data("aws_partition", "current", "partition")),
+                            lit(format!(":eks::aws:cluster-access-policy/{k8s_policy}")),
+                        ]),
+                    )
+                    .block(
+                        B::new("access_scope")
+                            .attr("type", "namespace")
+                            .attr("namespaces", strings([cx.prefix.as_str()])),
+                    ),
+            );
+        }
     }
 }
