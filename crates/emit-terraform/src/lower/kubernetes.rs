@@ -432,19 +432,23 @@ fn external_dns(cx: &Cx, eks: &Eks, m: &mut Module) {
             service_account_trust("kube-system:external-dns"),
         ),
     );
-    let doc = policy([
-        Stmt::allow("ChangeOwnZones", &["route53:ChangeResourceRecordSets"]).on(zones
+    let zone_arns = || {
+        zones
             .iter()
-            .map(|l| crate::expr::data("aws_route53_zone", l, "arn"))),
+            .map(|l| crate::expr::data("aws_route53_zone", l, "arn"))
+    };
+    let doc = policy([
         Stmt::allow(
-            "ListZones",
+            "ManageOwnZones",
             &[
-                "route53:ListHostedZones",
+                "route53:ChangeResourceRecordSets",
                 "route53:ListResourceRecordSets",
                 "route53:ListTagsForResource",
             ],
         )
-        .on([Expression::from("*")]),
+        .on(zone_arns()),
+        // Listing zones takes no resource.
+        Stmt::allow("ListZones", &["route53:ListHostedZones"]).on([Expression::from("*")]),
     ]);
     m.push(
         TfFile::Kubernetes,
