@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 use tierform_model::{
-    ApplyStage,
-    parity, Diagnostics, Environment, EnvironmentId, FieldPath, Model, Platform, Runtime, Tier,
+    parity, ApplyStage, Diagnostics, Environment, EnvironmentId, FieldPath, Model, Platform,
+    Runtime, Tier,
 };
 
 /// How the runbook's commands name the spec. Every command runs from the output folder (the
@@ -75,7 +75,7 @@ pub struct ServiceDoc {
 pub struct DatabaseDoc {
     /// Its name in the spec.
     pub name: String,
-    /// `postgres 16.4`.
+    /// `postgres 16.11`.
     pub engine: String,
     /// The instance class (a container locally).
     pub size: String,

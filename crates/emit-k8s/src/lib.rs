@@ -87,9 +87,11 @@ pub(crate) struct Rendered {
 pub(crate) fn render(env: &Environment) -> Rendered {
     let app = &env.app;
     let mut shared = vec![Object::new("namespace", "namespace", namespace(env))];
-    if app.services.values().any(|s| {
-        !workload::secret_sources(app, &s.databases, &s.secrets).is_empty()
-    }) {
+    if app
+        .services
+        .values()
+        .any(|s| !workload::secret_sources(app, &s.databases, &s.secrets).is_empty())
+    {
         shared.push(Object::new(
             "namespace",
             "namespace",
@@ -107,9 +109,7 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             workload::config_map(app, name, s),
         ));
         let sources = workload::secret_sources(app, &s.databases, &s.secrets);
-        if let Some(x) =
-            workload::external_secret(env, name, workload::COMPONENT, &sources)
-        {
+        if let Some(x) = workload::external_secret(env, name, workload::COMPONENT, &sources) {
             shared.push(Object::new(&component, file, x));
         }
         shared.push(Object::new(

@@ -174,8 +174,7 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
     // HTTPS out: third-party APIs, and STS, where IRSA exchanges the pod's token for the
     // credentials that sign its IAM database and cache logins.
     let signs_logins = !s.caches.is_empty()
-        || s
-            .databases
+        || s.databases
             .iter()
             .any(|d| app.databases.get(d).is_some_and(|db| db.iam_auth));
     if !app.external_services.is_empty() || signs_logins {
@@ -320,10 +319,7 @@ fn ip_block_except(cidr: &str, except: &[String]) -> NetworkPolicyPeer {
 
 /// JSON pointers of the `except` list of every `ipBlock` whose `cidr` is `cidr`, with that
 /// list: the subnets, which follow the VPC range and the availability zones (knobs).
-pub(crate) fn except_pointers(
-    policy: &NetworkPolicy,
-    cidr: &str,
-) -> Vec<(String, Vec<String>)> {
+pub(crate) fn except_pointers(policy: &NetworkPolicy, cidr: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     let Some(spec) = &policy.spec else {
         return out;

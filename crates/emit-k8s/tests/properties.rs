@@ -11,7 +11,7 @@ app    = "shop"
 region = "us-east-1"
 network { cidr = "10.1.0.0/16" }
 platform "eks" {
-  version = "1.30"
+  version = "1.35"
   node_group "general" {
     instance_types = ["m5.large"]
     min            = 2
@@ -21,7 +21,7 @@ platform "eks" {
 }
 database "main" {
   engine         = "postgres"
-  engine_version = "15.4"
+  engine_version = "15.15"
   instance_class = "db.m5.large"
 }
 cache "sessions" {

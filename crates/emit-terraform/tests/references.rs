@@ -214,7 +214,10 @@ fn every_reference_resolves_inside_its_root_module() {
             w.body(body);
             references += w.references;
             for d in w.dangling {
-                problems.push(format!("{spec}/{}/{path}: dangling reference {d}", env.name));
+                problems.push(format!(
+                    "{spec}/{}/{path}: dangling reference {d}",
+                    env.name
+                ));
             }
         }
         // The first apply's -target addresses name blocks of this module.

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
-use tierform_engine::model::{Environment, Model};
 use tierform_engine::k8s as tierform_emit_k8s;
+use tierform_engine::model::{Environment, Model};
 use tierform_engine::resolve;
 use tierform_engine::terraform as tierform_emit_terraform;
 
@@ -62,7 +62,11 @@ fn from_terraform(env: &Environment, into: &mut Existing) {
         // Objects go into the namespace resource's name, which must be the environment's.
         let ns_ok = meta["namespace"] == "kubernetes_namespace_v1.app.metadata[0].name";
         if address == "kubernetes_namespace_v1.app" {
-            assert_eq!(name, namespace, "{}: the namespace Terraform creates", env.name);
+            assert_eq!(
+                name, namespace,
+                "{}: the namespace Terraform creates",
+                env.name
+            );
             namespaced = true;
         } else if address.starts_with("kubernetes_config_map_v1.") {
             assert!(ns_ok, "{}: {address} outside the namespace", env.name);
@@ -71,7 +75,8 @@ fn from_terraform(env: &Environment, into: &mut Existing) {
             assert!(ns_ok, "{}: {address} outside the namespace", env.name);
             let role = &meta["annotations"]["eks.amazonaws.com/role-arn"];
             assert!(
-                role.as_str().is_some_and(|r| r.starts_with("aws_iam_role.")),
+                role.as_str()
+                    .is_some_and(|r| r.starts_with("aws_iam_role.")),
                 "{}: {address} has no IRSA role annotation",
                 env.name
             );
@@ -138,7 +143,8 @@ fn dangling(objects: &[Value], existing: &Existing) -> Vec<String> {
             for c in containers {
                 for e in c["env"].as_array().into_iter().flatten() {
                     let r = &e["valueFrom"];
-                    for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
+                    for (field, kind) in
+                        [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
                     {
                         if let Some(n) = r[field]["name"].as_str() {
                             if r[field]["optional"] != Value::Bool(true) {
@@ -180,8 +186,9 @@ fn dangling(objects: &[Value], existing: &Existing) -> Vec<String> {
                 );
             }
             "SecretStore" => {
-                if let Some(sa) =
-                    o["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"].as_str()
+                if let Some(sa) = o["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]
+                    ["name"]
+                    .as_str()
                 {
                     need("ServiceAccount", sa, None, &from);
                 }

@@ -91,7 +91,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     &c,
                     B::resource("aws_route53_record", &format!("{l}_domain_validation"))
                         .attr("for_each", Expression::ForExpr(Box::new(by_name)))
-                        .attr("zone_id", crate::expr::data("aws_route53_zone", &l, "zone_id"))
+                        .attr(
+                            "zone_id",
+                            crate::expr::data("aws_route53_zone", &l, "zone_id"),
+                        )
                         .attr("name", each("name"))
                         .attr("type", each("type"))
                         .attr("records", list([each("value")]))

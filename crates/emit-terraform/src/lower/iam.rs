@@ -463,7 +463,10 @@ fn access_roles(cx: &Cx, m: &mut Module) {
                 "access",
                 B::resource("aws_eks_access_policy_association", who)
                     .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
-                    .attr("principal_arn", res("aws_eks_access_entry", who, "principal_arn"))
+                    .attr(
+                        "principal_arn",
+                        res("aws_eks_access_entry", who, "principal_arn"),
+                    )
                     .attr(
                         "policy_arn",
                         template([

@@ -214,7 +214,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     m.push(
         TfFile::Kubernetes,
         C,
-        helm(&METRICS_SERVER, "metrics_server", None, after_nodes(eks, [])),
+        helm(
+            &METRICS_SERVER,
+            "metrics_server",
+            None,
+            after_nodes(eks, []),
+        ),
     );
     m.push(
         TfFile::Kubernetes,
@@ -222,7 +227,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         helm(
             &EXTERNAL_SECRETS,
             "external_secrets",
-            Some(jsonencode(object([("installCRDs", Expression::from(true))]))),
+            Some(jsonencode(object([(
+                "installCRDs",
+                Expression::from(true),
+            )]))),
             after_nodes(eks, []),
         ),
     );
@@ -233,20 +241,28 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         TfFile::Kubernetes,
         C,
         B::resource("kubernetes_namespace_v1", "app")
-            .block(
-                B::new("metadata")
-                    .attr("name", cx.prefix.as_str())
-                    .attr(
-                        "labels",
-                        object([
-                            ("app.kubernetes.io/part-of", Expression::from(cx.app.app.as_str())),
-                            ("app.kubernetes.io/managed-by", Expression::from("tierform")),
-                            ("pod-security.kubernetes.io/enforce", Expression::from("restricted")),
-                            ("pod-security.kubernetes.io/audit", Expression::from("restricted")),
-                            ("pod-security.kubernetes.io/warn", Expression::from("restricted")),
-                        ]),
+            .block(B::new("metadata").attr("name", cx.prefix.as_str()).attr(
+                "labels",
+                object([
+                    (
+                        "app.kubernetes.io/part-of",
+                        Expression::from(cx.app.app.as_str()),
                     ),
-            )
+                    ("app.kubernetes.io/managed-by", Expression::from("tierform")),
+                    (
+                        "pod-security.kubernetes.io/enforce",
+                        Expression::from("restricted"),
+                    ),
+                    (
+                        "pod-security.kubernetes.io/audit",
+                        Expression::from("restricted"),
+                    ),
+                    (
+                        "pod-security.kubernetes.io/warn",
+                        Expression::from("restricted"),
+                    ),
+                ]),
+            ))
             // The manifests apply the same Namespace with their own labels on top.
             .block(B::new("lifecycle").attr(
                 "ignore_changes",
@@ -277,7 +293,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                             "labels",
                             object([
                                 ("app.kubernetes.io/name", Expression::from(name.as_str())),
-                                ("app.kubernetes.io/part-of", Expression::from(cx.app.app.as_str())),
+                                (
+                                    "app.kubernetes.io/part-of",
+                                    Expression::from(cx.app.app.as_str()),
+                                ),
                                 ("app.kubernetes.io/component", Expression::from("service")),
                                 ("app.kubernetes.io/managed-by", Expression::from("tierform")),
                             ]),
@@ -336,7 +355,11 @@ fn endpoints(cx: &Cx) -> Expression {
         ));
         items.push((
             format!("{p}_CACHE_NAME"),
-            res("aws_elasticache_replication_group", &l, "replication_group_id"),
+            res(
+                "aws_elasticache_replication_group",
+                &l,
+                "replication_group_id",
+            ),
         ));
         for (svc, s) in &cx.app.services {
             if s.caches.contains(name) {

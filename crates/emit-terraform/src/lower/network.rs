@@ -75,10 +75,8 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                         .index(count_index()),
                 )
                 .attr("tags", {
-                    let name = template([
-                        lit(format!("{}-{tier}-", cx.prefix)),
-                        interp(count_index()),
-                    ]);
+                    let name =
+                        template([lit(format!("{}-{tier}-", cx.prefix)), interp(count_index())]);
                     if cx.eks() {
                         // Where the AWS Load Balancer Controller places internet-facing and
                         // internal load balancers.

@@ -15,12 +15,17 @@ pub(crate) fn db_app_secret_label(database: &str) -> String {
 }
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    let app_users = cx.app.databases.iter().filter(|(_, d)| !d.iam_auth).map(|(n, _)| {
-        (
-            db_app_secret(n),
-            Some(format!("Password of the application user of database {n}")),
-        )
-    });
+    let app_users = cx
+        .app
+        .databases
+        .iter()
+        .filter(|(_, d)| !d.iam_auth)
+        .map(|(n, _)| {
+            (
+                db_app_secret(n),
+                Some(format!("Password of the application user of database {n}")),
+            )
+        });
     let declared = cx
         .app
         .secrets

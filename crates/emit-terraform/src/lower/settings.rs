@@ -31,7 +31,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                             "helm",
                             object([
                                 ("source", Expression::from("hashicorp/helm")),
-                                ("version", Expression::from(super::kubernetes::HELM_PROVIDER)),
+                                (
+                                    "version",
+                                    Expression::from(super::kubernetes::HELM_PROVIDER),
+                                ),
                             ]),
                         )
                         .attr(
