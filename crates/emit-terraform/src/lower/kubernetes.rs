@@ -283,7 +283,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         let l = label(name);
         m.push(
             TfFile::Kubernetes,
-            &format!("service {name}"),
+            format!("service {name}"),
             B::resource("kubernetes_service_account_v1", &l)
                 .block(
                     B::new("metadata")
