@@ -156,15 +156,45 @@ pub fn out(text: &str) {
     }
 }
 
+/// The date versions are judged at (end of standard support): `TIERFORM_TODAY`
+/// (`YYYY-MM-DD`, for reproducible runs and tests), else the system clock's day (UTC). The
+/// model and the emitters never read the clock; this is where the date comes in.
+pub fn today() -> Result<tierform_model::Date, Failure> {
+    match std::env::var("TIERFORM_TODAY") {
+        Ok(s) => tierform_model::Date::parse(&s).ok_or_else(|| {
+            Failure::Input(
+                Diagnostics(vec![tierform_model::Diagnostic::error(
+                    "invalid-date",
+                    tierform_model::FieldPath(Vec::new()),
+                    format!("TIERFORM_TODAY=`{s}` is not a date"),
+                )
+                .with_help("write it as YYYY-MM-DD, such as 2026-12-01")]),
+                None,
+            )
+        }),
+        Err(_) => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Ok(tierform_model::Date::from_days_since_epoch(
+                i64::try_from(secs / 86_400).unwrap_or(0),
+            ))
+        }
+    }
+}
+
 fn load(spec: &Path) -> Result<Model, Failure> {
-    Model::load(spec).map_err(|ds| {
-        Failure::Input(
-            ds,
-            std::fs::read_to_string(spec)
-                .ok()
-                .map(|t| tierform_model::Source::new(spec.display().to_string(), t)),
-        )
-    })
+    let today = today()?;
+    Model::load(spec)
+        .map(|m| m.with_today(today))
+        .map_err(|ds| {
+            Failure::Input(
+                ds,
+                std::fs::read_to_string(spec)
+                    .ok()
+                    .map(|t| tierform_model::Source::new(spec.display().to_string(), t)),
+            )
+        })
 }
 
 fn input_error(model: &Model, ds: Diagnostics) -> Failure {

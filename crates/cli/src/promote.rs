@@ -272,6 +272,7 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
             let format = Format::from_file_name(&spec.display().to_string());
             let source = Source::new(name, text);
             old = Model::parse(source.clone(), format)
+                .map(|m| m.with_today(model.today()))
                 .map_err(|ds| Failure::Input(ds, Some(source)))?;
             if old.tier(&to.name).is_none() {
                 return Err(Failure::Io(format!(
@@ -417,7 +418,9 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         );
         Failure::Input(ds, Some(new_source.clone()))
     };
-    let new_model = Model::parse(new_source.clone(), format).map_err(refused)?;
+    let new_model = Model::parse(new_source.clone(), format)
+        .map(|m| m.with_today(model.today()))
+        .map_err(refused)?;
     let (_, ds) = new_model.check();
     if ds.has_errors() {
         return Err(refused(ds));

@@ -292,7 +292,7 @@ fn explain_names_the_layer_and_line() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
-        out.contains("\"15.4\"") && out.contains("servio.hcl:"),
+        out.contains("\"15.15\"") && out.contains("servio.hcl:"),
         "{out}"
     );
     let o = tierform(&[

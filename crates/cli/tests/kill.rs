@@ -388,6 +388,7 @@ fn a_full_output_folder_is_a_clear_error_and_no_partial_tree() {
         .arg(&spec)
         .arg(&out)
         .env("NO_COLOR", "1")
+        .env("TIERFORM_TODAY", "2026-12-01")
         .output()
         .unwrap();
     assert_clear_io_error(&o, &out.display().to_string());

@@ -535,7 +535,7 @@ fn structural_overrides_are_rejected_at_the_field() {
     let cases: [(&str, Vec<Edit>, &str); 6] = [
         (
             "ecommerce-staging-engine-version",
-            vec![Edit::InStaging("db.t3.medium", "    engine_version = \"16.3\"\n")],
+            vec![Edit::InStaging("db.t3.medium", "    engine_version = \"16.10\"\n")],
             "database.main.engine_version",
         ),
         (
@@ -602,7 +602,7 @@ fn perf_variant() -> PathBuf {
 # to nothing, but `diff ... production perf` must show each structural difference.
 tier "perf" {
   database "main" {
-    engine_version = "16.3"
+    engine_version = "16.10"
   }
 
   service "worker" {
@@ -720,14 +720,14 @@ fn violations(r: &ParityReport) -> Vec<(&str, &str)> {
 #[test]
 fn emitted_engine_version_drift_is_a_violation() {
     let r = with_drift(|o| {
-        object(o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.3");
+        object(o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.10");
     });
     assert_eq!(
         violations(&r),
         [("terraform:aws_db_instance.main", "engine_version")]
     );
     let d = find(&r, "terraform:aws_db_instance.main", "engine_version");
-    assert_eq!((&d.a, &d.b), (&Some(json!("16.4")), &Some(json!("16.3"))));
+    assert_eq!((&d.a, &d.b), (&Some(json!("16.11")), &Some(json!("16.10"))));
 }
 
 #[test]
@@ -885,7 +885,8 @@ fn shapes_differ_where_structure_differs() {
     let emit = |env: &Environment| {
         let mut o = emitted_objects(env);
         if env.name == "staging" {
-            object(&mut o, "terraform:aws_db_instance.main").data["engine_version"] = json!("16.3");
+            object(&mut o, "terraform:aws_db_instance.main").data["engine_version"] =
+                json!("16.10");
         }
         o
     };
@@ -898,8 +899,8 @@ fn shapes_differ_where_structure_differs() {
     assert_eq!(
         changed,
         [(
-            "  terraform:aws_db_instance.main  engine_version: \"16.4\"",
-            "  terraform:aws_db_instance.main  engine_version: \"16.3\""
+            "  terraform:aws_db_instance.main  engine_version: \"16.11\"",
+            "  terraform:aws_db_instance.main  engine_version: \"16.10\""
         )]
     );
 }

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 use tierform_model::{
-    parity, Diagnostics, Environment, EnvironmentId, FieldPath, Model, Platform, Runtime, Tier,
+    parity, ApplyStage, Diagnostics, Environment, EnvironmentId, FieldPath, Model, Platform,
+    Runtime, Tier,
 };
 
 /// How the runbook's commands name the spec. Every command runs from the output folder (the
@@ -74,7 +75,7 @@ pub struct ServiceDoc {
 pub struct DatabaseDoc {
     /// Its name in the spec.
     pub name: String,
-    /// `postgres 16.4`.
+    /// `postgres 16.11`.
     pub engine: String,
     /// The instance class (a container locally).
     pub size: String,
@@ -693,18 +694,9 @@ pub fn environment_doc(
             ),
             commands: Vec::new(),
         });
-        first_apply.push(Step {
-            number: 0,
-            title: "Create the network, encryption key, databases, caches, secrets (empty) and the platform".into(),
-            commands: vec![tfc("init"), tfc("apply")],
-        });
-        if !app.secrets.is_empty() {
-            first_apply.push(Step {
-            number: 0,
-                title: "Set every secret's value, each read from a file only the operator holds (the services cannot start without them; database passwords are managed by RDS)".into(),
-                commands: secrets.iter().map(|s| s.set.clone()).collect(),
-            });
-        }
+        // The stages every environment's Terraform also states (output `first_apply`): from an
+        // empty account, secrets hold values and databases have their application user before
+        // any service starts.
         let zones: std::collections::BTreeSet<&str> = app
             .services
             .values()
@@ -712,7 +704,7 @@ pub fn environment_doc(
             .collect();
         if !zones.is_empty() {
             first_apply.push(Step {
-            number: 0,
+                number: 0,
                 title: format!(
                     "The Route 53 hosted zone(s) {} must exist: the certificates are validated through them during the apply",
                     zones
@@ -724,14 +716,78 @@ pub fn environment_doc(
                 commands: Vec::new(),
             });
         }
-        if eks {
-            let mut c = vec![kubeconfig, kubectl_apply];
-            c.extend(rollout_status);
-            first_apply.push(Step {
-                number: 0,
-                title: "Deploy the services onto the cluster".into(),
-                commands: c,
-            });
+        first_apply.push(Step {
+            number: 0,
+            title: "Initialise the module".into(),
+            commands: vec![tfc("init")],
+        });
+        for stage in tierform_model::first_apply(env) {
+            match stage {
+                ApplyStage::Targets { title, addresses } => first_apply.push(Step {
+                    number: 0,
+                    title,
+                    commands: vec![tfc(&format!(
+                        "apply {}",
+                        addresses
+                            .iter()
+                            .map(|a| format!("-target={a}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ))],
+                }),
+                ApplyStage::SetSecrets { names } => first_apply.push(Step {
+                    number: 0,
+                    title: "Set every secret's value, each read from a file only the operator holds (no service has started yet: none reads an empty secret)".into(),
+                    commands: names
+                        .iter()
+                        .map(|id| {
+                            let file = id.rsplit('/').next().unwrap_or(id);
+                            format!(
+                                "aws secretsmanager put-secret-value --region {} --secret-id {} --secret-string file://{}.txt",
+                                shell(&app.region),
+                                shell(id),
+                                shell(file)
+                            )
+                        })
+                        .collect(),
+                }),
+                ApplyStage::CreateDatabaseUsers { users } => {
+                    for u in users {
+                        let l = tierform_model::tf_label(&u.database);
+                        let mut commands = vec![
+                            format!("# from inside the VPC: host {}", tfc(&format!("output -raw database_{l}_endpoint"))),
+                            format!(
+                                "# master password: aws secretsmanager get-secret-value --secret-id \"$({})\" (the key password)",
+                                tfc(&format!("output -raw database_{l}_secret_arn"))
+                            ),
+                        ];
+                        commands.extend(u.sql.iter().cloned());
+                        first_apply.push(Step {
+                            number: 0,
+                            title: format!(
+                                "Create the application user {} of database {} once, connected as the master user (services never use the master user: its managed password rotates every 7 days)",
+                                u.user, u.database
+                            ),
+                            commands,
+                        });
+                    }
+                }
+                ApplyStage::Apply => first_apply.push(Step {
+                    number: 0,
+                    title: "Apply everything else: the services start with their secrets set and their database user in place".into(),
+                    commands: vec![tfc("apply")],
+                }),
+                ApplyStage::Kubernetes => {
+                    let mut c = vec![kubeconfig.clone(), kubectl_apply.clone()];
+                    c.extend(rollout_status.iter().cloned());
+                    first_apply.push(Step {
+                        number: 0,
+                        title: "Deploy the services onto the cluster (the namespace, service accounts, endpoints and add-ons exist now)".into(),
+                        commands: c,
+                    });
+                }
+                _ => {}
+            }
         }
     } else {
         folders.push(format!("{compose}/"));

@@ -153,7 +153,7 @@ fn store_healthcheck(test: Vec<String>) -> Healthcheck {
 }
 
 /// The container image of a database: the engine at the environment's exact version, so that
-/// local never drifts from the cloud (`postgres:15.4`, `mysql:8.0.35`).
+/// local never drifts from the cloud (`postgres:15.15`, `mysql:8.4.7`).
 pub(crate) fn database_image(db: &Database) -> String {
     format!("{}:{}", db.engine.as_str(), db.engine_version)
 }

@@ -70,7 +70,7 @@ network { cidr = "10.1.0.0/16" }
 platform "ecs_fargate" {}
 database "main" {
   engine         = "mysql"
-  engine_version = "8.0.35"
+  engine_version = "8.4.7"
   instance_class = "db.t3.micro"
   seed_data      = "./db/seed"
 }
@@ -138,7 +138,7 @@ fn secrets_are_names_only() {
 fn data_stores_match_the_environment_engines() {
     let files = tierform_emit_compose::emit(&local()).unwrap();
     let compose = files.get("docker-compose.yml").unwrap();
-    assert!(compose.contains("image: mysql:8.0.35"));
+    assert!(compose.contains("image: mysql:8.4.7"));
     assert!(compose.contains("image: valkey/valkey:8.0"));
     assert!(compose.contains("../../db/seed:/docker-entrypoint-initdb.d:ro"));
     assert!(compose.contains("MAIN_DB_HOST: db-main"));

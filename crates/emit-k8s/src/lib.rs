@@ -87,19 +87,31 @@ pub(crate) struct Rendered {
 pub(crate) fn render(env: &Environment) -> Rendered {
     let app = &env.app;
     let mut shared = vec![Object::new("namespace", "namespace", namespace(env))];
+    if app
+        .services
+        .values()
+        .any(|s| !workload::secret_sources(app, &s.databases, &s.secrets).is_empty())
+    {
+        shared.push(Object::new(
+            "namespace",
+            "namespace",
+            workload::secret_store(app),
+        ));
+    }
+    // Each service's ServiceAccount is created by the environment's Terraform, with the IRSA
+    // annotation of its role (see `workload`).
     for (name, s) in &app.services {
         let component = format!("service {name}");
         let file = name.as_str();
         shared.push(Object::new(
             &component,
             file,
-            workload::service_account(&app.app, name, workload::COMPONENT),
-        ));
-        shared.push(Object::new(
-            &component,
-            file,
             workload::config_map(app, name, s),
         ));
+        let sources = workload::secret_sources(app, &s.databases, &s.secrets);
+        if let Some(x) = workload::external_secret(env, name, workload::COMPONENT, &sources) {
+            shared.push(Object::new(&component, file, x));
+        }
         shared.push(Object::new(
             &component,
             file,
@@ -143,6 +155,10 @@ pub(crate) fn switched(env: &Environment) -> Vec<Object> {
     if let Some(r) = &app.data_refresh {
         let (component, file) = ("data refresh", refresh::NAME);
         switched.push(Object::new(component, file, refresh::service_account(app)));
+        let sources = workload::secret_sources(app, std::slice::from_ref(&r.database), &[]);
+        if let Some(x) = workload::external_secret(env, refresh::NAME, refresh::NAME, &sources) {
+            switched.push(Object::new(component, file, x));
+        }
         switched.push(Object::new(component, file, refresh::policy(app, r)));
         switched.push(Object::new(component, file, refresh::cron_job(app, r)));
     }

@@ -126,8 +126,13 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
     let own_port = [tcp(s.port)];
     let mut ingress = Vec::new();
     if s.public.is_some() {
+        // The load balancer's addresses: the VPC range but the private subnets, where the pods
+        // run (pod IPs are VPC IPs: the whole range would admit every pod of the cluster).
         ingress.push(NetworkPolicyIngressRule {
-            from: Some(vec![ip_block(&app.network.cidr)]),
+            from: Some(vec![ip_block_except(
+                &app.network.cidr,
+                &app.network.private_subnets,
+            )]),
             ports: Some(own_port.to_vec()),
         });
     }
@@ -155,7 +160,7 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
     if !s.caches.is_empty() {
         store_ports.push(REDIS_PORT);
     }
-    if let Some(rule) = data_stores(&app.network.cidr, store_ports) {
+    if let Some(rule) = data_stores(app, store_ports) {
         egress.push(rule);
     }
     for callee in &s.calls {
@@ -166,7 +171,13 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
             });
         }
     }
-    if !app.external_services.is_empty() {
+    // HTTPS out: third-party APIs, and STS, where IRSA exchanges the pod's token for the
+    // credentials that sign its IAM database and cache logins.
+    let signs_logins = !s.caches.is_empty()
+        || s.databases
+            .iter()
+            .any(|d| app.databases.get(d).is_some_and(|db| db.iam_auth));
+    if !app.external_services.is_empty() || signs_logins {
         egress.push(https_out());
     }
     policy(&app.app, name, COMPONENT, ingress, egress)
@@ -226,12 +237,17 @@ pub(crate) fn policy(
     }
 }
 
-/// Egress to the databases' and caches' ports inside the VPC, if there are any.
-pub(crate) fn data_stores(vpc_cidr: &str, mut ports: Vec<u16>) -> Option<NetworkPolicyEgressRule> {
+/// Egress to the databases' and caches' ports in the private subnets (where RDS and
+/// ElastiCache live; not the public ones), if there are any. Pods share those subnets: a pod
+/// listening on such a port is still guarded by its own ingress policy.
+pub(crate) fn data_stores(app: &App, mut ports: Vec<u16>) -> Option<NetworkPolicyEgressRule> {
     ports.sort_unstable();
     ports.dedup();
     (!ports.is_empty()).then(|| NetworkPolicyEgressRule {
-        to: Some(vec![ip_block(vpc_cidr)]),
+        to: Some(vec![ip_block_except(
+            &app.network.cidr,
+            &app.network.public_subnets,
+        )]),
         ports: Some(ports.into_iter().map(tcp).collect()),
     })
 }
@@ -289,6 +305,46 @@ fn ip_block(cidr: &str) -> NetworkPolicyPeer {
         }),
         ..Default::default()
     }
+}
+
+fn ip_block_except(cidr: &str, except: &[String]) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock {
+            cidr: cidr.to_owned(),
+            except: (!except.is_empty()).then(|| except.to_vec()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// JSON pointers of the `except` list of every `ipBlock` whose `cidr` is `cidr`, with that
+/// list: the subnets, which follow the VPC range and the availability zones (knobs).
+pub(crate) fn except_pointers(policy: &NetworkPolicy, cidr: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let Some(spec) = &policy.spec else {
+        return out;
+    };
+    let mut push = |direction: &str, i: usize, peers: &str, j: usize, peer: &NetworkPolicyPeer| {
+        if let Some(b) = peer.ip_block.as_ref().filter(|b| b.cidr == cidr) {
+            if let Some(except) = &b.except {
+                out.push((
+                    format!("/spec/{direction}/{i}/{peers}/{j}/ipBlock/except"),
+                    except.clone(),
+                ));
+            }
+        }
+    };
+    for (i, rule) in spec.egress.iter().flatten().enumerate() {
+        for (j, peer) in rule.to.iter().flatten().enumerate() {
+            push("egress", i, "to", j, peer);
+        }
+    }
+    for (i, rule) in spec.ingress.iter().flatten().enumerate() {
+        for (j, peer) in rule.from.iter().flatten().enumerate() {
+            push("ingress", i, "from", j, peer);
+        }
+    }
+    out
 }
 
 fn tcp(port: u16) -> NetworkPolicyPort {

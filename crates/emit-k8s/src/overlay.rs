@@ -103,7 +103,7 @@ struct Replace {
     kind: &'static str,
     name: String,
     path: String,
-    value: String,
+    value: Value,
 }
 
 /// One JSON 6902 operation as written inline in a patch: serialised straight to JSON text,
@@ -112,7 +112,7 @@ struct Replace {
 struct Operation<'a> {
     op: &'static str,
     path: &'a str,
-    value: &'a str,
+    value: &'a Value,
 }
 
 /// The base's `kustomization.yaml`.
@@ -164,7 +164,11 @@ impl Overlay {
                         kind: "Deployment",
                         name: name.to_owned(),
                         path: "/spec/template/spec/containers/0/image".to_owned(),
-                        value: workload::image(repo, &o.new_tag, o.digest.as_deref()),
+                        value: Value::String(workload::image(
+                            repo,
+                            &o.new_tag,
+                            o.digest.as_deref(),
+                        )),
                     });
                 }
             }
@@ -206,7 +210,7 @@ impl Overlay {
                         kind: "Ingress",
                         name: name.clone(),
                         path: path.to_owned(),
-                        value: public.host.clone(),
+                        value: Value::String(public.host.clone()),
                     });
                 }
             }
@@ -217,7 +221,25 @@ impl Overlay {
                     kind: "NetworkPolicy",
                     name: name.clone(),
                     path,
-                    value: app.network.cidr.clone(),
+                    value: Value::String(app.network.cidr.clone()),
+                });
+            }
+            for (path, except) in network::except_pointers(&policy, &app.network.cidr) {
+                overlay.replaces.push(Replace {
+                    kind: "NetworkPolicy",
+                    name: name.clone(),
+                    path,
+                    value: json!(except),
+                });
+            }
+            // The environment's own secrets: `<app>/<env>/<secret>` in every remote key.
+            let sources = workload::secret_sources(app, &s.databases, &s.secrets);
+            for (i, (_, secret)) in sources.iter().enumerate() {
+                overlay.replaces.push(Replace {
+                    kind: "ExternalSecret",
+                    name: workload::secret_name(name),
+                    path: format!("/spec/data/{i}/remoteRef/key"),
+                    value: Value::String(workload::remote_key(env, secret)),
                 });
             }
         }
@@ -312,7 +334,7 @@ impl Overlay {
                 .filter(|r| r.kind == kind && r.name == name)
             {
                 if let Some(slot) = o.pointer_mut(&r.path) {
-                    *slot = Value::String(r.value.clone());
+                    *slot = r.value.clone();
                 }
             }
             if let Some(containers) = o
@@ -553,16 +575,17 @@ mod tests {
         ];
         for path in tricky {
             for value in tricky {
+                let (v, p) = (Value::from(value), Value::from(path));
                 let ops = [
                     Operation {
                         op: "replace",
                         path,
-                        value,
+                        value: &v,
                     },
                     Operation {
                         op: "replace",
                         path: value,
-                        value: path,
+                        value: &p,
                     },
                 ];
                 let values: Vec<Value> = ops

@@ -30,7 +30,7 @@ pub(crate) fn service_account(app: &App) -> ServiceAccount {
 pub(crate) fn policy(app: &App, refresh: &DataRefresh) -> NetworkPolicy {
     let mut egress = vec![network::dns()];
     if let Some(rule) = network::data_stores(
-        &app.network.cidr,
+        app,
         app.databases
             .get(&refresh.database)
             .map(|d| d.engine.port())

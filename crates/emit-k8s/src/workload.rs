@@ -5,12 +5,16 @@
 //! - knob values (log level, feature flags, external-service modes, the service's `env`) from
 //!   the ConfigMap `<service>-config` through `envFrom`, so overlays change them in one place;
 //! - structural wiring known from the model (database port, name and user) as literal `value`s;
-//! - endpoints only the infrastructure knows (database hosts, cache URLs) through
-//!   `configMapKeyRef` to the ConfigMap [`ENDPOINTS`], which the infrastructure pipeline fills
-//!   from the Terraform outputs (tierform does not emit it: it cannot know the values);
+//! - endpoints only the infrastructure knows (database hosts, cache URLs, names and users)
+//!   through `configMapKeyRef` to the ConfigMap [`ENDPOINTS`], which the environment's Terraform
+//!   creates with the kubernetes provider (it knows the values);
 //! - secrets through `secretKeyRef` to the Secret `<service>-secrets`, created in the cluster by
-//!   External Secrets (or the platform's operator) from Secrets Manager. tierform never emits a
-//!   Secret object: no secret value can reach its output.
+//!   the External Secrets Operator from the `ExternalSecret` emitted beside the Deployment
+//!   (through the namespace's `SecretStore`). tierform never emits a Secret object: no secret
+//!   value can reach its output.
+//!
+//! Each service's ServiceAccount carries its IRSA role, whose ARN only Terraform knows: the
+//! environment's Terraform creates it (and the namespace, and the `SecretStore`'s account).
 
 use std::collections::BTreeMap;
 
@@ -29,8 +33,9 @@ use tierform_model::{App, Environment, HealthCheck, Service};
 use crate::meta;
 use crate::security;
 
-/// The ConfigMap of infrastructure endpoints (`<NAME>_DB_HOST`, `<NAME>_CACHE_URL`), created by
-/// the infrastructure pipeline from Terraform outputs.
+/// The ConfigMap of infrastructure endpoints (`<NAME>_DB_HOST`, `<NAME>_CACHE_URL`,
+/// `<NAME>_CACHE_NAME`, `<service>.<NAME>_CACHE_USER`), created by the environment's Terraform
+/// (kubernetes provider), which knows the values.
 pub const ENDPOINTS: &str = "infra-endpoints";
 /// The name of the container port, used by probes, the Service and the Ingress.
 pub(crate) const PORT_NAME: &str = "http";
@@ -79,20 +84,33 @@ pub(crate) fn config_map(app: &App, name: &str, service: &Service) -> ConfigMap 
     }
 }
 
-/// The wiring of one database as environment variables (`<NAME>_DB_*`), with the password
-/// from the workload's Secret.
+/// The wiring of one database as environment variables (`<NAME>_DB_*`): the application
+/// user (never the master user), with IAM authentication (`<NAME>_DB_AUTH = iam`: the
+/// service signs a token with its IRSA role) or, when IAM authentication is off, the user's
+/// password from the workload's Secret.
 pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar> {
     let pre = env_var_name(db_ref);
     let Some(db) = app.databases.get(db_ref) else {
         return Vec::new();
     };
-    vec![
+    let mut env = vec![
         from_endpoints(&format!("{pre}_DB_HOST")),
         literal(&format!("{pre}_DB_PORT"), &db.engine.port().to_string()),
         literal(&format!("{pre}_DB_NAME"), &db.name_on_instance(&app.app)),
-        literal(&format!("{pre}_DB_USER"), &db.user(&app.app)),
-        from_secret(&format!("{pre}_DB_PASSWORD"), secret),
-    ]
+        literal(&format!("{pre}_DB_USER"), &db.app_user(&app.app)),
+    ];
+    if db.iam_auth {
+        env.push(literal(&format!("{pre}_DB_AUTH"), "iam"));
+    } else {
+        env.push(from_secret(&format!("{pre}_DB_PASSWORD"), secret));
+    }
+    env
+}
+
+/// The key of a service's own cache user in [`ENDPOINTS`]: `<service>.<NAME>_CACHE_USER`
+/// (users are per service; the ConfigMap is the namespace's).
+pub fn cache_user_key(service: &str, cache: &str) -> String {
+    format!("{service}.{}_CACHE_USER", env_var_name(cache))
 }
 
 /// Every explicitly wired variable of a service, in a stable order: databases, caches, secrets.
@@ -103,15 +121,108 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
         env.extend(database_env(app, db, &secret));
     }
     for cache in &service.caches {
-        env.push(from_endpoints(&format!(
-            "{}_CACHE_URL",
-            env_var_name(cache)
-        )));
+        let pre = env_var_name(cache);
+        env.push(from_endpoints(&format!("{pre}_CACHE_URL")));
+        env.push(from_endpoints(&format!("{pre}_CACHE_NAME")));
+        env.push(from_endpoints_key(
+            &format!("{pre}_CACHE_USER"),
+            &cache_user_key(name, cache),
+        ));
+        env.push(literal(&format!("{pre}_CACHE_AUTH"), "iam"));
     }
     for s in &service.secrets {
         env.push(from_secret(&env_var_name(s), &secret));
     }
     env
+}
+
+/// The Secrets Manager secret behind each key of a workload's Secret, by key: its spec
+/// secrets, and the application-user password of each database without IAM authentication.
+pub(crate) fn secret_sources(
+    app: &App,
+    databases: &[String],
+    secrets: &[String],
+) -> Vec<(String, String)> {
+    let dbs = databases
+        .iter()
+        .filter(|d| app.databases.get(*d).is_some_and(|db| !db.iam_auth))
+        .map(|d| {
+            (
+                format!("{}_DB_PASSWORD", env_var_name(d)),
+                tierform_model::db_app_secret(d),
+            )
+        });
+    let own = secrets.iter().map(|s| (env_var_name(s), s.clone()));
+    dbs.chain(own).collect()
+}
+
+/// The name of the namespace's External Secrets `SecretStore` (AWS Secrets Manager).
+pub(crate) const SECRET_STORE: &str = "secrets-manager";
+/// The ServiceAccount the `SecretStore` authenticates as (IRSA; created by Terraform).
+pub const SECRET_STORE_ACCOUNT: &str = "external-secrets";
+
+/// The namespace's `SecretStore`: AWS Secrets Manager in the app's region, authenticated as
+/// [`SECRET_STORE_ACCOUNT`], whose IRSA role may read exactly this environment's secrets.
+pub(crate) fn secret_store(app: &App) -> serde_json::Value {
+    let meta = meta::object_meta(
+        SECRET_STORE,
+        meta::structural(&app.app, SECRET_STORE, "secrets"),
+        BTreeMap::new(),
+    );
+    serde_json::json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "SecretStore",
+        "metadata": meta,
+        "spec": {"provider": {"aws": {
+            "service": "SecretsManager",
+            "region": app.region,
+            "auth": {"jwt": {"serviceAccountRef": {"name": SECRET_STORE_ACCOUNT}}}
+        }}}
+    })
+}
+
+/// The `ExternalSecret` that creates `<workload>-secrets` from Secrets Manager
+/// (`<app>/<env>/<secret>`), refreshed hourly; `None` when the workload reads no secret.
+pub(crate) fn external_secret(
+    env: &Environment,
+    workload: &str,
+    component: &str,
+    sources: &[(String, String)],
+) -> Option<serde_json::Value> {
+    if sources.is_empty() {
+        return None;
+    }
+    let app = &env.app;
+    let meta = meta::object_meta(
+        &secret_name(workload),
+        meta::structural(&app.app, workload, component),
+        BTreeMap::new(),
+    );
+    let data: Vec<serde_json::Value> = sources
+        .iter()
+        .map(|(key, secret)| {
+            serde_json::json!({
+                "secretKey": key,
+                "remoteRef": {"key": remote_key(env, secret)}
+            })
+        })
+        .collect();
+    Some(serde_json::json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": meta,
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "SecretStore", "name": SECRET_STORE},
+            "target": {"name": secret_name(workload), "creationPolicy": "Owner"},
+            "data": data
+        }
+    }))
+}
+
+/// The Secrets Manager name of a secret of `env`: `<app>/<env>/<secret>`.
+pub(crate) fn remote_key(env: &Environment, secret: &str) -> String {
+    format!("{}/{}/{secret}", env.app.app, env.name)
 }
 
 pub(crate) fn literal(name: &str, value: &str) -> EnvVar {
@@ -135,6 +246,12 @@ fn from_endpoints(var: &str) -> EnvVar {
         }),
         ..Default::default()
     }
+}
+
+fn from_endpoints_key(var: &str, key: &str) -> EnvVar {
+    let mut e = from_endpoints(key);
+    e.name = var.to_owned();
+    e
 }
 
 fn from_secret(var: &str, secret: &str) -> EnvVar {

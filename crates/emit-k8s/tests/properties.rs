@@ -11,7 +11,7 @@ app    = "shop"
 region = "us-east-1"
 network { cidr = "10.1.0.0/16" }
 platform "eks" {
-  version = "1.30"
+  version = "1.35"
   node_group "general" {
     instance_types = ["m5.large"]
     min            = 2
@@ -21,7 +21,7 @@ platform "eks" {
 }
 database "main" {
   engine         = "postgres"
-  engine_version = "15.4"
+  engine_version = "15.15"
   instance_class = "db.m5.large"
 }
 cache "sessions" {
@@ -187,16 +187,21 @@ fn secrets_are_references_to_a_secret_never_values() {
         .unwrap();
     assert_eq!(stripe["valueFrom"]["secretKeyRef"]["name"], "api-secrets");
     assert!(stripe.get("value").is_none());
-    let password = env_vars
-        .as_array()
+    // The database: IAM authentication as the application user, no password at all.
+    let var = |name: &str| {
+        env_vars
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+    };
+    assert!(var("MAIN_DB_PASSWORD").is_none());
+    assert_eq!(var("MAIN_DB_AUTH").unwrap()["value"], "iam");
+    assert!(var("MAIN_DB_USER").unwrap()["value"]
+        .as_str()
         .unwrap()
-        .iter()
-        .find(|v| v["name"] == "MAIN_DB_PASSWORD")
-        .unwrap();
-    assert_eq!(
-        password["valueFrom"]["secretKeyRef"]["key"],
-        "MAIN_DB_PASSWORD"
-    );
+        .ends_with("_app"));
 }
 
 #[test]

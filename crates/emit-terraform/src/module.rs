@@ -22,6 +22,7 @@ pub(crate) enum TfFile {
     Database,
     Cache,
     Platform,
+    Kubernetes,
     Services,
     LoadBalancer,
     Secrets,
@@ -33,7 +34,7 @@ pub(crate) enum TfFile {
 
 impl TfFile {
     /// Every file, in order.
-    pub(crate) const ALL: [TfFile; 15] = [
+    pub(crate) const ALL: [TfFile; 16] = [
         TfFile::Versions,
         TfFile::Backend,
         TfFile::Providers,
@@ -42,6 +43,7 @@ impl TfFile {
         TfFile::Database,
         TfFile::Cache,
         TfFile::Platform,
+        TfFile::Kubernetes,
         TfFile::Services,
         TfFile::LoadBalancer,
         TfFile::Secrets,
@@ -62,6 +64,7 @@ impl TfFile {
             TfFile::Database => "database.tf",
             TfFile::Cache => "cache.tf",
             TfFile::Platform => "platform.tf",
+            TfFile::Kubernetes => "kubernetes.tf",
             TfFile::Services => "services.tf",
             TfFile::LoadBalancer => "loadbalancer.tf",
             TfFile::Secrets => "secrets.tf",

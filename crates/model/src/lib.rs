@@ -56,11 +56,13 @@
 #![warn(missing_docs)]
 
 mod aws;
+mod date;
 mod de;
 mod diagnostic;
 pub mod edit;
 mod environment;
 mod files;
+mod first_apply;
 mod json;
 mod knob;
 mod node;
@@ -72,9 +74,12 @@ mod spec;
 mod strings;
 mod validate;
 
+pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
+pub use date::Date;
 pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
 pub use environment::{Environment, Runtime};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
+pub use first_apply::{db_app_secret, first_apply, tf_label, ApplyStage, DatabaseUser};
 pub use knob::{Knob, KnobKind, KNOBS};
 pub use node::{hcl_to_json, Layer};
 pub use resolve::{

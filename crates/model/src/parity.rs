@@ -575,7 +575,7 @@ network { cidr = "10.1.0.0/16" }
 platform "ecs_fargate" {}
 database "main" {
   engine         = "postgres"
-  engine_version = "15.4"
+  engine_version = "15.15"
   instance_class = "db.m5.large"
 }
 service "api" {
@@ -775,7 +775,7 @@ tier "production" {
 
     #[test]
     fn unrelated_environments_get_no_verdict() {
-        let spec = SPEC.replace("tier \"production\" {", "tier \"sandbox\" {\n  database \"main\" { engine_version = \"16.6\" }\n}\ntier \"production\" {");
+        let spec = SPEC.replace("tier \"production\" {", "tier \"sandbox\" {\n  database \"main\" { engine_version = \"16.10\" }\n}\ntier \"production\" {");
         let r = pair(&spec, "production", "sandbox");
         assert_eq!(r.relation, Relation::Unrelated);
         assert_eq!(r.verdict, Verdict::None);

@@ -13,6 +13,7 @@ mod load;
 mod overrides;
 mod tiers;
 
+use crate::date::Date;
 use crate::de::from_node;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::environment::Environment;
@@ -24,6 +25,7 @@ use crate::validate;
 pub use explain::Provenance;
 pub use fanout::EnvironmentId;
 use fanout::Member;
+pub(crate) use tiers::is_judgeable_reason;
 pub use tiers::{Exception, Tier, Variant};
 
 /// The largest spec tierform reads. Real specs are a few KiB; a thousand tenants fit in 100 KiB.
@@ -43,6 +45,8 @@ pub struct Model {
     tier_trees: Vec<Node>,
     warnings: Diagnostics,
     docs: DocsSettings,
+    /// The date versions are judged at (end of standard support): an input, never the clock.
+    today: Date,
 }
 
 /// The spec's `docs { … }` block: how runbooks are rendered. Not part of any environment.
@@ -55,6 +59,16 @@ pub struct DocsSettings {
 }
 
 impl Model {
+    /// The model judging versions as of `today` (the CLI passes the day's date, tests a
+    /// fixed one); without it, as of the day the lifecycle table was last checked.
+    pub fn with_today(mut self, today: Date) -> Model {
+        self.today = today;
+        self
+    }
+    /// The date versions are judged at.
+    pub fn today(&self) -> Date {
+        self.today
+    }
     /// The source the model was parsed from.
     pub fn source(&self) -> &Source {
         &self.source
@@ -104,6 +118,18 @@ impl Model {
     /// # Errors
     /// Every problem of the environment, located at the value that causes it.
     pub fn resolve(&self, id: &EnvironmentId) -> Result<Environment, Diagnostics> {
+        self.resolve_named(id, id, true).map(|(env, _)| env)
+    }
+
+    /// [`Model::resolve`], with the environment's warnings (versions near or past their end
+    /// of support kept with a reason, …), located like its errors.
+    ///
+    /// # Errors
+    /// As [`Model::resolve`].
+    pub fn resolve_with_warnings(
+        &self,
+        id: &EnvironmentId,
+    ) -> Result<(Environment, Diagnostics), Diagnostics> {
         self.resolve_named(id, id, true)
     }
 
@@ -119,7 +145,7 @@ impl Model {
         id: &EnvironmentId,
         identity: &EnvironmentId,
     ) -> Result<Environment, Diagnostics> {
-        self.resolve_named(id, identity, false)
+        self.resolve_named(id, identity, false).map(|(env, _)| env)
     }
 
     fn resolve_named(
@@ -127,7 +153,7 @@ impl Model {
         id: &EnvironmentId,
         identity: &EnvironmentId,
         validated: bool,
-    ) -> Result<Environment, Diagnostics> {
+    ) -> Result<(Environment, Diagnostics), Diagnostics> {
         let tree = self.tree(id);
         let t = &self.tiers[identity.tier];
         let fail = |ds: Vec<Diagnostic>| -> Diagnostics {
@@ -172,9 +198,9 @@ impl Model {
             app,
         };
         if !validated {
-            return Ok(env);
+            return Ok((env, Diagnostics::default()));
         }
-        validate::environment(&env, &self.tiers, &mut diags);
+        validate::environment(&env, &self.tiers, self.today, &mut diags);
         for d in &mut diags {
             if d.span.is_none() {
                 d.span = tree.span_at(d.path.segments());
@@ -184,8 +210,7 @@ impl Model {
         if !errs.is_empty() {
             return Err(fail(errs));
         }
-        let _ = warns; // warnings of one environment surface through `check`
-        Ok(env)
+        Ok((env, fail(warns)))
     }
 
     /// Resolves every declared environment and reports every problem of every one of them,
@@ -194,8 +219,11 @@ impl Model {
         let mut envs = Vec::new();
         let mut all = self.warnings.clone();
         for id in self.environments() {
-            match self.resolve(&id) {
-                Ok(e) => envs.push(e),
+            match self.resolve_with_warnings(&id) {
+                Ok((e, warns)) => {
+                    envs.push(e);
+                    all.0.extend(warns.0);
+                }
                 Err(ds) => all.0.extend(ds.0),
             }
         }

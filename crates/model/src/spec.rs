@@ -168,6 +168,19 @@ pub struct Eks {
     /// Whether the API endpoint is reachable from the internet (off: private endpoint only).
     #[serde(default)]
     pub public_endpoint: bool,
+    /// Keeps a Kubernetes version past the end of EKS standard support, with the reason.
+    #[serde(default)]
+    pub allow_retired_version: Option<AllowRetiredVersion>,
+}
+
+/// `allow_retired_version { reason = "…" }`: a version past AWS's end of standard support,
+/// kept on purpose (extended support paid, an upgrade scheduled). The reason must be one a
+/// reviewer can judge, as an exception's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowRetiredVersion {
+    /// Why the version stays: a sentence, not a placeholder.
+    pub reason: String,
 }
 
 /// An EKS managed node group.
@@ -222,7 +235,7 @@ pub struct AppRunner {
 pub struct Database {
     /// `postgres` or `mysql`.
     pub engine: Engine,
-    /// The full engine version, such as `15.4` or `8.0.35`; must exist for the engine.
+    /// The full engine version, such as `15.15` or `8.4.7`; must exist for the engine.
     pub engine_version: String,
     /// The RDS instance class, such as `db.t3.medium`.
     pub instance_class: String,
@@ -260,6 +273,9 @@ pub struct Database {
     /// A folder of SQL files loaded at first start of a local container (local tiers).
     #[serde(default)]
     pub seed_data: Option<String>,
+    /// Keeps an engine version past the end of RDS standard support, with the reason.
+    #[serde(default)]
+    pub allow_retired_version: Option<AllowRetiredVersion>,
 }
 
 impl Database {
@@ -268,6 +284,11 @@ impl Database {
         self.db_name
             .clone()
             .unwrap_or_else(|| app.replace('-', "_"))
+    }
+    /// The user the services log in as (never the master user, whose managed password
+    /// rotates): `<master user>_app`, created once in the first apply.
+    pub fn app_user(&self, app: &str) -> String {
+        format!("{}_app", self.user(app))
     }
     /// The master user: the spec's, or the app name with `_` for `-`.
     pub fn user(&self, app: &str) -> String {

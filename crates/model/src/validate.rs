@@ -11,12 +11,14 @@ mod cache;
 mod credentials;
 mod data_refresh;
 mod database;
+mod lifecycle;
 mod names;
 mod network;
 mod observability;
 mod platform;
 mod service;
 
+use crate::date::Date;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
 use crate::environment::{Environment, Runtime};
 use crate::resolve::Tier;
@@ -115,8 +117,11 @@ impl Rules<'_> {
 }
 
 /// Every semantic rule, over one resolved environment.
-pub fn environment(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
+pub fn environment(env: &Environment, tiers: &[Tier], today: Date, out: &mut Vec<Diagnostic>) {
     rules(env, tiers, out);
+    if env.runtime != Runtime::Local {
+        lifecycle::rules(&mut Rules { out }, env, today);
+    }
     credentials::scan_for_credentials(&env.app, out);
 }
 

@@ -180,7 +180,7 @@ fn servio_staging_has_seed_001_shape() {
         staging.app.services["app"].health_check.path.as_deref(),
         Some("/health")
     );
-    assert_eq!(staging.app.databases["main"].engine_version, "15.4");
+    assert_eq!(staging.app.databases["main"].engine_version, "15.15");
     assert_eq!(staging.app.caches["redis"].engine_version, "7.0");
     assert_eq!(staging.state_bucket(), "servio-terraform-state");
     assert_eq!(
@@ -247,7 +247,7 @@ fn togetherhood_sizes_follow_seed_004() {
     assert_eq!((s.cpu, s.memory, s.tag.as_str()), (500, 1024, "staging"));
     assert_eq!((p.cpu, p.memory), (1000, 2048));
     assert_ne!(p.tag, "latest");
-    assert_eq!(staging.app.databases["main"].engine_version, "8.0.35");
+    assert_eq!(staging.app.databases["main"].engine_version, "8.4.7");
     assert_eq!(s.public.as_ref().unwrap().host, "staging.togetherhood.com");
     assert_eq!(p.public.as_ref().unwrap().host, "app.togetherhood.com");
 }

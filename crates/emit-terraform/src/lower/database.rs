@@ -247,13 +247,13 @@ mod tests {
     #[test]
     fn parameter_group_families() {
         let mut db: Database = serde_json::from_value(serde_json::json!({
-            "engine": "postgres", "engine_version": "15.4", "instance_class": "db.t3.micro"
+            "engine": "postgres", "engine_version": "15.15", "instance_class": "db.t3.micro"
         }))
         .unwrap();
         assert_eq!(family(&db), "postgres15");
         db.engine = Engine::Mysql;
-        db.engine_version = "8.0.35".into();
-        assert_eq!(family(&db), "mysql8.0");
+        db.engine_version = "8.4.7".into();
+        assert_eq!(family(&db), "mysql8.4");
         assert!(!performance_insights(&db));
         db.instance_class = "db.t3.large".into();
         assert!(performance_insights(&db));

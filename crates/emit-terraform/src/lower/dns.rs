@@ -71,6 +71,36 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                             )]),
                         ),
                 );
+                // The records that prove the domain to App Runner's certificate authority, in
+                // the zone. Known only once the association exists: the first apply targets
+                // the association before the whole apply (see the `first_apply` output).
+                let r = || var("r");
+                let by_name = ForExpr::new(
+                    Identifier::unchecked("r"),
+                    res(
+                        "aws_apprunner_custom_domain_association",
+                        &l,
+                        "certificate_validation_records",
+                    ),
+                    Expression::from(r()),
+                )
+                .with_key_expr(Expression::from(r().attr("name")));
+                let each = |a: &str| -> Expression { var("each").attr("value").attr(a).into() };
+                m.push(
+                    TfFile::Dns,
+                    &c,
+                    B::resource("aws_route53_record", &format!("{l}_domain_validation"))
+                        .attr("for_each", Expression::ForExpr(Box::new(by_name)))
+                        .attr(
+                            "zone_id",
+                            crate::expr::data("aws_route53_zone", &l, "zone_id"),
+                        )
+                        .attr("name", each("name"))
+                        .attr("type", each("type"))
+                        .attr("records", list([each("value")]))
+                        .attr("ttl", 300)
+                        .attr("allow_overwrite", true),
+                );
             }
         }
     }

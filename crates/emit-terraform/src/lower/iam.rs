@@ -4,8 +4,9 @@
 //! use for their service roles.
 
 use hcl::Expression;
-use tierform_model::Service;
+use tierform_model::{App, Service};
 
+use super::secrets::db_app_secret_label;
 use super::{arn, Cx};
 use crate::expr::{interp, jsonencode, list, lit, object, res, strings, template, var};
 use crate::module::{Module, TfFile, B};
@@ -141,14 +142,19 @@ pub(crate) fn inline(label: &str, role_label: &str, name: &str, policy: Expressi
         .attr("policy", policy)
 }
 
-/// The secrets a service reads: its own spec secrets and the managed master passwords of its
-/// databases. Exactly these ARNs, never a wildcard.
-pub(crate) fn secret_arns(service: &Service) -> Vec<Expression> {
+/// The secrets a service reads: its own spec secrets and, for its databases without IAM
+/// authentication, their application user's password (never the master secret). Exactly
+/// these ARNs, never a wildcard.
+pub(crate) fn secret_arns(app: &App, service: &Service) -> Vec<Expression> {
     let own = service
         .secrets
         .iter()
         .map(|s| res("aws_secretsmanager_secret", &label(s), "arn"));
-    let dbs = service.databases.iter().map(|d| db_secret_arn(d));
+    let dbs = service
+        .databases
+        .iter()
+        .filter(|d| app.databases.get(*d).is_some_and(|db| !db.iam_auth))
+        .map(|d| res("aws_secretsmanager_secret", &db_app_secret_label(d), "arn"));
     own.chain(dbs).collect()
 }
 
@@ -245,7 +251,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     trust,
                 ),
             );
-            if let Some(p) = secrets_policy(cx, svc) {
+            // On EKS the pods read their secrets from the Secret the External Secrets
+            // Operator keeps (its own role reads Secrets Manager): their role needs no secret.
+            if let Some(p) = secrets_policy(cx, svc).filter(|_| !cx.eks()) {
                 m.push(
                     TfFile::Iam,
                     &component,
@@ -267,7 +275,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
 /// `secretsmanager:GetSecretValue` on the service's secrets, and decryption with the
 /// environment's key; `None` when the service reads no secret.
 fn secrets_policy(cx: &Cx, svc: &Service) -> Option<Expression> {
-    let arns = secret_arns(svc);
+    let arns = secret_arns(cx.app, svc);
     (!arns.is_empty()).then(|| {
         policy([
             Stmt::allow("ReadOwnSecrets", &["secretsmanager:GetSecretValue"]).on(arns),
@@ -294,7 +302,7 @@ fn data_access_policy(cx: &Cx, name: &str, svc: &Service) -> Option<Expression> 
         .filter(|d| cx.app.databases.get(*d).is_some_and(|db| db.iam_auth))
         .map(|d| {
             let db = &cx.app.databases[d];
-            let user = db.user(&cx.app.app);
+            let user = db.app_user(&cx.app.app);
             template([
                 lit("arn:"),
                 interp(crate::expr::data("aws_partition", "current", "partition")),
@@ -409,22 +417,70 @@ fn access_roles(cx: &Cx, m: &mut Module) {
                 &["secretsmanager:GetSecretValue"],
             )
             .except([own_secrets.clone()]),
-            // StringNotEquals is false when the tag is absent: untagged resources stay governed
-            // by the managed policy, tagged ones only by their own environment's roles.
+            // StringNotEquals alone is also true when the key is absent (untagged resources,
+            // Describe and List calls, which carry no resource tag), which would deny them all:
+            // the Null test limits the deny to resources that carry an Environment tag, and
+            // another environment's value in it.
             Stmt::deny("NoOtherEnvironmentsResources", &["*"])
                 .on([Expression::from("*")])
-                .condition(object([(
-                    "StringNotEquals",
-                    object([(
-                        "aws:ResourceTag/Environment",
-                        Expression::from(cx.env.name.as_str()),
-                    )]),
-                )])),
+                .condition(object([
+                    (
+                        "Null",
+                        object([("aws:ResourceTag/Environment", Expression::from("false"))]),
+                    ),
+                    (
+                        "StringNotEquals",
+                        object([(
+                            "aws:ResourceTag/Environment",
+                            Expression::from(cx.env.name.as_str()),
+                        )]),
+                    ),
+                ])),
         ]);
         m.push(
             TfFile::Iam,
             "access",
             inline(&format!("{who}_secrets_fence"), who, "secrets-fence", fence),
         );
+        if cx.eks() {
+            // The cluster authenticates by access entries only (`authentication_mode = API`):
+            // the role gets one, with view or edit rights in the environment's namespace.
+            let k8s_policy = if who == "readers" {
+                "AmazonEKSViewPolicy"
+            } else {
+                "AmazonEKSEditPolicy"
+            };
+            m.push(
+                TfFile::Iam,
+                "access",
+                B::resource("aws_eks_access_entry", who)
+                    .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+                    .attr("principal_arn", res("aws_iam_role", who, "arn"))
+                    .attr("type", "STANDARD"),
+            );
+            m.push(
+                TfFile::Iam,
+                "access",
+                B::resource("aws_eks_access_policy_association", who)
+                    .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+                    .attr(
+                        "principal_arn",
+                        res("aws_eks_access_entry", who, "principal_arn"),
+                    )
+                    .attr(
+                        "policy_arn",
+                        template([
+                            lit("arn:"),
+                            interp(crate::expr::data("aws_partition", "current", "partition")),
+                            lit(format!(":eks::aws:cluster-access-policy/{k8s_policy}")),
+                        ]),
+                    )
+                    .block(
+                        B::new("access_scope")
+                            .attr("type", "namespace")
+                            .attr("namespaces", strings([cx.prefix.as_str()])),
+                    ),
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@ mod cache;
 mod database;
 mod dns;
 mod iam;
+mod kubernetes;
 mod loadbalancer;
 mod network;
 mod observability;
@@ -31,6 +32,7 @@ pub(crate) fn module(env: &Environment) -> Module {
     database::lower(&cx, &mut m);
     cache::lower(&cx, &mut m);
     platform::lower(&cx, &mut m);
+    kubernetes::lower(&cx, &mut m);
     services::lower(&cx, &mut m);
     loadbalancer::lower(&cx, &mut m);
     secrets::lower(&cx, &mut m);

@@ -74,13 +74,22 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                         .attr("names")
                         .index(count_index()),
                 )
-                .attr(
-                    "tags",
-                    tags_expr(template([
-                        lit(format!("{}-{tier}-", cx.prefix)),
-                        interp(count_index()),
-                    ])),
-                ),
+                .attr("tags", {
+                    let name =
+                        template([lit(format!("{}-{tier}-", cx.prefix)), interp(count_index())]);
+                    if cx.eks() {
+                        // Where the AWS Load Balancer Controller places internet-facing and
+                        // internal load balancers.
+                        let role = if tier == "public" {
+                            "kubernetes.io/role/elb"
+                        } else {
+                            "kubernetes.io/role/internal-elb"
+                        };
+                        crate::expr::object([("Name", name), (role, Expression::from("1"))])
+                    } else {
+                        tags_expr(name)
+                    }
+                }),
         );
     }
     m.push(

@@ -2,7 +2,7 @@
 //! sensitive value: database passwords stay in Secrets Manager.
 
 use hcl::Expression;
-use tierform_model::Platform;
+use tierform_model::{ApplyStage, Platform};
 
 use crate::expr::{res, var};
 use crate::module::{Module, TfFile, B};
@@ -46,8 +46,14 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         output(
             m,
             &format!("database_{l}_secret_arn"),
-            &format!("Database {name}: the secret RDS keeps the master password in"),
+            &format!("Database {name}: the secret RDS keeps the master password in (for the one-time creation of the application user only)"),
             super::iam::db_secret_arn(name),
+        );
+        output(
+            m,
+            &format!("database_{l}_app_user"),
+            &format!("Database {name}: the user the services log in as"),
+            db.app_user(&cx.app.app),
         );
         if db.read_replicas > 0 {
             output(
@@ -74,6 +80,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             ),
         );
     }
+    output(
+        m,
+        "first_apply",
+        "The order of the very first apply from an empty account, run in this folder (the runbook has the same steps)",
+        crate::expr::strings(first_apply_commands(cx)),
+    );
     match &cx.app.platform {
         Platform::EcsFargate(_) => {
             output(
@@ -130,7 +142,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             }
         }
         Platform::AppRunner(_) => {
-            for (name, svc) in &cx.app.services {
+            for name in cx.app.services.keys() {
                 let l = label(name);
                 output(
                     m,
@@ -138,15 +150,44 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     &format!("Service {name}: App Runner URL"),
                     res("aws_apprunner_service", &l, "service_url"),
                 );
-                if svc.public.is_some() {
-                    output(
-                        m,
-                        &format!("service_{l}_domain_validation_records"),
-                        &format!("Service {name}: DNS records that prove the custom domain to App Runner"),
-                        res("aws_apprunner_custom_domain_association", &l, "certificate_validation_records"),
-                    );
-                }
             }
         }
     }
+}
+
+/// The stages of [`tierform_model::first_apply`] as commands run in the module's folder.
+pub(crate) fn first_apply_commands(cx: &Cx) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, stage) in tierform_model::first_apply(cx.env).iter().enumerate() {
+        let n = i + 1;
+        match stage {
+            ApplyStage::Targets { title, addresses } => {
+                let targets: Vec<String> = addresses.iter().map(|a| format!("-target={a}")).collect();
+                out.push(format!("{n}. {title}: terraform apply {}", targets.join(" ")));
+            }
+            ApplyStage::SetSecrets { names } => {
+                for name in names {
+                    out.push(format!(
+                        "{n}. Set the secret's value: aws secretsmanager put-secret-value --secret-id {name} --secret-string file://<a file only you hold>"
+                    ));
+                }
+            }
+            ApplyStage::CreateDatabaseUsers { users } => {
+                for u in users {
+                    out.push(format!(
+                        "{n}. Connect to database {} as the master user (password in the secret of output database_{}_secret_arn) and run once: {}",
+                        u.database,
+                        label(&u.database),
+                        u.sql.join(" ")
+                    ));
+                }
+            }
+            ApplyStage::Apply => out.push(format!("{n}. Everything else: terraform apply")),
+            ApplyStage::Kubernetes => out.push(format!(
+                "{n}. Deploy the workloads: kubectl apply -k <the environment's kustomize overlay> (see the runbook)"
+            )),
+            _ => {}
+        }
+    }
+    out
 }

@@ -231,13 +231,37 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
                 ),
         );
     }
-    // Container Insights on EKS: node and pod metrics for the CPU alarms.
+    // Container Insights on EKS: node and pod metrics for the CPU alarms. The agent runs as
+    // `amazon-cloudwatch:cloudwatch-agent` with a role of its own (IRSA; the nodes' role has
+    // no CloudWatch rights).
+    m.push(
+        TfFile::Platform,
+        C,
+        role(
+            "cloudwatch_agent",
+            cx.name("cloudwatch-agent", limit::ROLE),
+            super::iam::service_account_trust("amazon-cloudwatch:cloudwatch-agent"),
+        ),
+    );
+    m.push(
+        TfFile::Platform,
+        C,
+        attach_managed(
+            "cloudwatch_agent",
+            "cloudwatch_agent",
+            "CloudWatchAgentServerPolicy",
+        ),
+    );
     m.push(
         TfFile::Platform,
         C,
         B::resource("aws_eks_addon", "cloudwatch")
             .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
             .attr("addon_name", "amazon-cloudwatch-observability")
+            .attr(
+                "service_account_role_arn",
+                res("aws_iam_role", "cloudwatch_agent", "arn"),
+            )
             .attr(
                 "depends_on",
                 list(
@@ -294,8 +318,41 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
                 "elasticloadbalancing:Describe*",
                 "acm:ListCertificates",
                 "acm:DescribeCertificate",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeCoipPools",
+                "ec2:GetCoipPoolUsage",
+                "ec2:GetSecurityGroupsForVpc",
+                "ec2:DescribeIpamPools",
+                "ec2:DescribeRouteTables",
+                "cognito-idp:DescribeUserPoolClient",
+                "iam:ListServerCertificates",
+                "iam:GetServerCertificate",
+                "wafv2:GetWebACL",
                 "wafv2:GetWebACLForResource",
                 "shield:GetSubscriptionState",
+                "shield:DescribeProtection",
+            ],
+        )
+        .on([Expression::from("*")]),
+        // As upstream's policy: the service-linked role of Elastic Load Balancing, made once
+        // per account on first use.
+        Stmt::allow("ElbServiceLinkedRole", &["iam:CreateServiceLinkedRole"])
+            .on([Expression::from("*")])
+            .condition(object([(
+                "StringEquals",
+                object([(
+                    "iam:AWSServiceName",
+                    Expression::from("elasticloadbalancing.amazonaws.com"),
+                )]),
+            )])),
+        // WAF and Shield on the load balancers it made (upstream grants these on `*`).
+        Stmt::allow(
+            "ProtectLoadBalancers",
+            &[
+                "wafv2:AssociateWebACL",
+                "wafv2:DisassociateWebACL",
+                "shield:CreateProtection",
+                "shield:DeleteProtection",
             ],
         )
         .on([Expression::from("*")]),
@@ -339,6 +396,11 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:SetWebAcl",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+                "elasticloadbalancing:RemoveTags",
+                "ec2:DeleteTags",
                 "ec2:AuthorizeSecurityGroupIngress",
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:DeleteSecurityGroup",

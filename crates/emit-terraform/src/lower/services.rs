@@ -11,7 +11,9 @@ use hcl::Expression;
 use tierform_model::env_var_name;
 use tierform_model::{Platform, Service};
 
-use super::iam::{db_secret_arn, workload_role};
+use super::cache::user_label;
+use super::iam::workload_role;
+use super::secrets::db_app_secret_label;
 use super::security::CACHE_PORT;
 use super::{service_sg, tags, Cx};
 use crate::expr::{interp, jsonencode, list, lit, object, res, strings, template, var};
@@ -25,7 +27,7 @@ pub(crate) struct Wiring {
 }
 
 /// Everything a service is told about its environment.
-pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
+pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
     let app = cx.app;
     // The same configuration every platform gets, so a variable the service sets itself
     // (even LOG_LEVEL) appears once.
@@ -47,12 +49,19 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
         ));
         env.push((format!("{p}_DB_PORT"), d.engine.port().to_string().into()));
         env.push((format!("{p}_DB_NAME"), d.name_on_instance(&app.app).into()));
-        env.push((format!("{p}_DB_USER"), d.user(&app.app).into()));
-        // The `password` key of the secret RDS manages for the instance.
-        secrets.push((
-            format!("{p}_DB_PASSWORD"),
-            template([interp(db_secret_arn(db)), lit(":password::")]),
-        ));
+        // The application user, never the master user (whose RDS-managed password rotates
+        // every 7 days while a service reads it only at start). With IAM authentication the
+        // service signs a token with its role (`rds-db:connect` for exactly this user);
+        // otherwise the user's password is its own secret.
+        env.push((format!("{p}_DB_USER"), d.app_user(&app.app).into()));
+        if d.iam_auth {
+            env.push((format!("{p}_DB_AUTH"), "iam".into()));
+        } else {
+            secrets.push((
+                format!("{p}_DB_PASSWORD"),
+                res("aws_secretsmanager_secret", &db_app_secret_label(db), "arn"),
+            ));
+        }
     }
     for cache in &svc.caches {
         let Some(c) = app.caches.get(cache) else {
@@ -68,14 +77,30 @@ pub(crate) fn wiring(cx: &Cx, svc: &Service) -> Wiring {
             &label(cache),
             "primary_endpoint_address",
         );
+        let p = env_var_name(cache);
         env.push((
-            format!("{}_CACHE_URL", env_var_name(cache)),
+            format!("{p}_CACHE_URL"),
             template([
                 lit(format!("{scheme}://")),
                 interp(host),
                 lit(format!(":{CACHE_PORT}")),
             ]),
         ));
+        // The default user is off: the service logs in as its own IAM-authenticated user,
+        // with a token signed for that user id and the replication group's id.
+        env.push((
+            format!("{p}_CACHE_USER"),
+            res("aws_elasticache_user", &user_label(cache, name), "user_id"),
+        ));
+        env.push((
+            format!("{p}_CACHE_NAME"),
+            res(
+                "aws_elasticache_replication_group",
+                &label(cache),
+                "replication_group_id",
+            ),
+        ));
+        env.push((format!("{p}_CACHE_AUTH"), "iam".into()));
     }
     for s in &svc.secrets {
         secrets.push((
@@ -142,7 +167,7 @@ pub(crate) fn fargate_size(millicores: u32, mib: u32) -> (u32, u32) {
 fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
     let c = format!("service {name}");
     let l = label(name);
-    let w = wiring(cx, svc);
+    let w = wiring(cx, name, svc);
     let (cpu, memory) = fargate_size(svc.cpu, svc.memory);
     let name_value =
         |(k, v): (String, Expression)| object([("name", Expression::from(k)), ("value", v)]);
@@ -357,7 +382,7 @@ pub(crate) fn app_runner_size(millicores: u32, mib: u32) -> (u32, u32) {
 fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_deploy: bool) {
     let c = format!("service {name}");
     let l = label(name);
-    let w = wiring(cx, svc);
+    let w = wiring(cx, name, svc);
     let (cpu, memory) = app_runner_size(svc.cpu, svc.memory);
     m.push(
         TfFile::Services,

@@ -13,14 +13,42 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         TfFile::Versions,
         "settings",
         B::new("terraform")
-            .attr("required_version", ">= 1.6")
-            .block(B::new("required_providers").attr(
-                "aws",
-                object([
-                    ("source", Expression::from("hashicorp/aws")),
-                    ("version", Expression::from("~> 6.0")),
-                ]),
-            )),
+            // 1.10: the S3 backend's `use_lockfile` (backend.tf) needs it.
+            .attr("required_version", ">= 1.10")
+            .block(
+                B::new("required_providers")
+                    .attr(
+                        "aws",
+                        object([
+                            ("source", Expression::from("hashicorp/aws")),
+                            ("version", Expression::from("~> 6.0")),
+                        ]),
+                    )
+                    .when(cx.eks(), |b| {
+                        // The cluster's add-ons (Helm) and the objects that carry AWS values
+                        // into it (namespace, service accounts, endpoints).
+                        b.attr(
+                            "helm",
+                            object([
+                                ("source", Expression::from("hashicorp/helm")),
+                                (
+                                    "version",
+                                    Expression::from(super::kubernetes::HELM_PROVIDER),
+                                ),
+                            ]),
+                        )
+                        .attr(
+                            "kubernetes",
+                            object([
+                                ("source", Expression::from("hashicorp/kubernetes")),
+                                (
+                                    "version",
+                                    Expression::from(super::kubernetes::KUBERNETES_PROVIDER),
+                                ),
+                            ]),
+                        )
+                    }),
+            ),
     );
     m.push(
         TfFile::Backend,
@@ -54,6 +82,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("region", cx.app.region.as_str())
             .block(B::new("default_tags").attr("tags", tags)),
     );
+    if cx.eks() {
+        super::kubernetes::providers(cx, m);
+    }
     // Account and partition, for ARNs in policies (no hard-coded `arn:aws:` or account ids).
     m.push(
         TfFile::Providers,

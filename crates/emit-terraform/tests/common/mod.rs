@@ -16,13 +16,13 @@ network {
 }
 database "orders" {
   engine         = "postgres"
-  engine_version = "16.4"
+  engine_version = "16.11"
   instance_class = "db.m5.large"
   read_replicas  = 1
 }
 database "legacy-reports" {
   engine         = "mysql"
-  engine_version = "8.0.35"
+  engine_version = "8.4.7"
   instance_class = "db.t3.micro"
 }
 cache "sessions" {
@@ -97,7 +97,7 @@ pub fn inline_specs() -> Vec<(String, String)> {
         ("ecs", "platform \"ecs_fargate\" {}"),
         (
             "eks",
-            "platform \"eks\" {\n  version = \"1.30\"\n  node_group \"general\" {\n    instance_types = [\"m5.large\"]\n    min = 2\n    desired = 2\n    max = 4\n  }\n}",
+            "platform \"eks\" {\n  version = \"1.35\"\n  node_group \"general\" {\n    instance_types = [\"m5.large\"]\n    min = 2\n    desired = 2\n    max = 4\n  }\n}",
         ),
         ("apprunner", "platform \"app_runner\" {\n  auto_deploy = true\n}"),
     ];

@@ -190,6 +190,7 @@ impl Model {
             tier_trees: Vec::new(),
             warnings: Diagnostics::default(),
             docs,
+            today: crate::aws::CHECKED,
         };
         model.check_names(errors);
         model.check_tier_graph(errors);

@@ -11,7 +11,7 @@ network { cidr = "10.1.0.0/16" }
 platform "ecs_fargate" {}
 database "main" {
   engine         = "postgres"
-  engine_version = "15.4"
+  engine_version = "15.15"
   instance_class = "db.m5.large"
 }
 service "api" {
@@ -79,7 +79,7 @@ fn structural_override_in_mirroring_tier_is_reported_at_the_override() {
     let tiers = r#"
 tier "staging" {
   mirrors = "production"
-  database "main" { engine_version = "15.5" }
+  database "main" { engine_version = "15.14" }
 }
 tier "production" {}
 "#;
@@ -89,7 +89,7 @@ tier "production" {}
     assert_eq!(d.path.to_string(), "database.main.engine_version");
     assert_eq!(
         d.location.as_ref().unwrap().line,
-        line_of(tiers, "engine_version = \"15.5\"")
+        line_of(tiers, "engine_version = \"15.14\"")
     );
 }
 

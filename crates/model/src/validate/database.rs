@@ -184,8 +184,8 @@ mod tests {
 
     #[test]
     fn engine_versions() {
-        assert!(engine_version_exists(Engine::Postgres, "15.4"));
-        assert!(engine_version_exists(Engine::Mysql, "8.0.35"));
+        assert!(engine_version_exists(Engine::Postgres, "15.15"));
+        assert!(engine_version_exists(Engine::Mysql, "8.4.7"));
         assert!(!engine_version_exists(Engine::Postgres, "15.99"));
         assert!(!engine_version_exists(Engine::Postgres, "15"));
         assert!(!engine_version_exists(Engine::Mysql, "9.9.9"));
