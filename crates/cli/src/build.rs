@@ -1,17 +1,22 @@
 //! `tierform build`: every selected environment, resolved and validated first, then emitted and
 //! staged by the rayon workers one environment at a time, so memory stays flat however many
-//! tenants a spec fans out to, and renamed into place once all of them are staged.
+//! tenants a spec fans out to, and renamed into place once all of them are staged. In the
+//! Terraform module layout the structures are computed first (every environment split, only
+//! its root module kept), and each module is then written by one environment's worker.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use tierform_engine::{environment_files, environment_folders, kustomize_base};
-use tierform_model::{EnvironmentId, FileSet, Model, Runtime};
+use tierform_engine::{
+    environment_files, environment_folders, kustomize_base, terraform_modules, TerraformModules,
+    TERRAFORM_MODULES,
+};
+use tierform_model::{Environment, EnvironmentId, FileSet, Model, Runtime};
 
 use crate::write::{Changes, OutputTree};
-use crate::{input_error, out, Failure, K8sLayout};
+use crate::{input_error, out, Failure, K8sLayout, TfLayout};
 
 impl From<K8sLayout> for tierform_engine::K8sLayout {
     fn from(layout: K8sLayout) -> Self {
@@ -29,6 +34,7 @@ pub fn build(
     names: &[String],
     check: bool,
     layout: K8sLayout,
+    tf_layout: TfLayout,
 ) -> Result<ExitCode, Failure> {
     let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
     // Nothing in the output folder is trusted: every file is emitted again and compared byte
@@ -51,6 +57,16 @@ pub fn build(
             .map_err(|ds| input_error(&model, ds))?
     };
     let base = kustomize_base(&model, &envs, layout).map_err(|ds| input_error(&model, ds))?;
+    let modules: Option<TerraformModules> = match tf_layout {
+        TfLayout::Env => None,
+        TfLayout::Module => {
+            Some(terraform_modules(&model, &envs).map_err(|ds| input_error(&model, ds))?)
+        }
+    };
+    let files_of = |e: &Environment| match &modules {
+        Some(m) => m.environment_files(e, layout),
+        None => environment_files(e, layout),
+    };
 
     // Runbooks: templates read and compiled before anything is written.
     let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
@@ -66,16 +82,27 @@ pub fn build(
             .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
             .collect();
         planned.extend(crate::runbook::Runbooks::paths(&envs));
+        // An environment's files, and a module's with those of the environment writing it.
+        let writes_module = |e: &Environment| {
+            modules
+                .as_ref()
+                .and_then(|m| m.structure_of(&e.name))
+                .is_some_and(|s| {
+                    s.writer.as_deref() == Some(e.name.as_str())
+                        && foreign.iter().any(|f| {
+                            f.strip_prefix(TERRAFORM_MODULES)
+                                .and_then(|f| f.strip_prefix('/'))
+                                .is_some_and(|f| f.split('/').next() == Some(s.name.as_str()))
+                        })
+                })
+        };
         for env in envs.iter().filter(|e| {
-            foreign
-                .iter()
-                .any(|f| f.split('/').any(|seg| seg == e.name))
-        }) {
-            planned.extend(
-                environment_files(env, layout)
+            writes_module(e)
+                || foreign
                     .iter()
-                    .map(|(p, _)| p.to_string()),
-            );
+                    .any(|f| f.split('/').any(|seg| seg == e.name))
+        }) {
+            planned.extend(files_of(env).iter().map(|(p, _)| p.to_string()));
         }
         let conflicts = tree.conflicts(planned.iter().map(String::as_str));
         if !conflicts.is_empty() {
@@ -108,7 +135,7 @@ pub fn build(
         .par_iter()
         .zip(&ids)
         .map(|(e, id)| {
-            let mut c = put(environment_files(e, layout))?;
+            let mut c = put(files_of(e))?;
             c.absorb(put(runbooks.environment(&model, id, e)?)?);
             Ok(c)
         })
@@ -133,6 +160,12 @@ pub fn build(
             })
             .collect();
         s.push("docs/README.md".into());
+        // The modules this build writes, whole: a file a module no longer has is removed.
+        if let Some(m) = &modules {
+            for st in m.structures().iter().filter(|st| st.writer.is_some()) {
+                s.push(format!("{TERRAFORM_MODULES}/{}/", st.name));
+            }
+        }
         if envs.iter().any(|e| e.runs_kubernetes()) {
             s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
         }

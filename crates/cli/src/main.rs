@@ -82,6 +82,10 @@ enum Command {
         /// Kubernetes layout: a kustomize base plus overlays, or fully rendered folders.
         #[arg(long, value_enum, default_value_t = K8sLayout::Overlays)]
         k8s_layout: K8sLayout,
+        /// Terraform layout: every resource in each environment's folder, or each structure
+        /// once as a module in terraform/modules/ called by a small root module per environment.
+        #[arg(long, value_enum, default_value_t = TfLayout::Env)]
+        tf_layout: TfLayout,
     },
     /// Compare two environments on what they compile to: violations, exceptions, knobs. The
     /// mirror relation is found in either order; unrelated environments get no verdict.
@@ -118,6 +122,15 @@ pub enum K8sLayout {
     Overlays,
     /// `k8s/<env>/`, fully rendered.
     Flat,
+}
+
+/// How Terraform output is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TfLayout {
+    /// `terraform/<env>/`: one root module per environment, every resource in it.
+    Env,
+    /// `terraform/modules/<structure>/` once per structure, plus `terraform/<env>/` calling it.
+    Module,
 }
 
 /// How a command ends when it does not succeed.
@@ -277,7 +290,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             envs,
             check,
             k8s_layout,
-        } => build::build(&spec, &dir, &envs, check, k8s_layout),
+            tf_layout,
+        } => build::build(&spec, &dir, &envs, check, k8s_layout, tf_layout),
         Command::Promote(args) => promote::run(&args),
         Command::Diff { args, format } => {
             let (spec, a, b) = match args.as_slice() {

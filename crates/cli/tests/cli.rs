@@ -355,3 +355,60 @@ fn a_directory_or_a_missing_file_is_bad_input() {
         Some(2)
     );
 }
+
+#[test]
+fn the_module_layout_writes_each_module_once_and_switches_back_cleanly() {
+    let spec = fixture("webank.hcl");
+    let out = tmp("tf-module");
+    let per_env = tmp("tf-env");
+    let o = build(&spec, &per_env, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let env_layout = snapshot(&per_env);
+
+    // Over a per-environment build: the resources move into modules, stale files go.
+    let o = build(&spec, &per_env, &["--tf-layout", "module"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let tf = per_env.join("terraform");
+    assert!(
+        !tf.join("qa-vb-rheinaue/database.tf").exists(),
+        "stale file removed"
+    );
+    assert!(tf.join("qa-vb-rheinaue/main.tf").exists());
+    let mut modules: Vec<String> = fs::read_dir(tf.join("modules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    modules.sort();
+    assert_eq!(modules, ["integration", "production", "qa"]);
+    let check = build(&spec, &per_env, &["--tf-layout", "module", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    // The per-environment layout is now drift; building it again restores it exactly.
+    let check = build(&spec, &per_env, &["--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    let o = build(&spec, &per_env, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_same(
+        &snapshot(&per_env),
+        &env_layout,
+        "back to the per-environment layout",
+    );
+
+    // A partial build of an ephemeral copy writes production's module, as a whole build does,
+    // and only that module.
+    let o = build(&spec, &out, &["--tf-layout", "module", "--env", "bugfix-7"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let main = fs::read_to_string(out.join("terraform/bugfix-7/main.tf")).unwrap();
+    assert!(
+        main.contains("source = \"../modules/production\""),
+        "{main}"
+    );
+    let module = |d: &Path| fs::read(d.join("terraform/modules/production/database.tf")).unwrap();
+    let whole = tmp("tf-module-whole");
+    let o = build(&spec, &whole, &["--tf-layout", "module"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(module(&out), module(&whole));
+    assert!(!out.join("terraform/modules/qa").exists());
+    for d in [&out, &per_env, &whole] {
+        let _ = fs::remove_dir_all(d);
+    }
+}

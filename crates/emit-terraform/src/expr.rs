@@ -116,7 +116,7 @@ pub(crate) fn interp(e: impl Into<Expression>) -> Part {
 
 /// Escapes text for the inside of a quoted template: quotes, backslashes, control characters
 /// and the `${` / `%{` markers.
-fn escape_template_literal(out: &mut String, s: &str) {
+pub(crate) fn escape_template_literal(out: &mut String, s: &str) {
     if !s
         .bytes()
         .any(|c| matches!(c, b'"' | b'\\' | b'\n' | b'\r' | b'\t' | b'$' | b'%'))

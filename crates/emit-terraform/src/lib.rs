@@ -14,10 +14,12 @@
 
 mod expr;
 mod lower;
+mod modular;
 mod module;
 mod names;
 mod render;
 
+pub use modular::{ModuleLayout, Root, Split};
 use tierform_model::parity::EmittedObject;
 use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 

@@ -30,11 +30,17 @@ pub(crate) enum TfFile {
     Observability,
     Dns,
     Outputs,
+    /// A shared module's inputs (module layout).
+    Variables,
+    /// A root module's call of its shared module (module layout).
+    Main,
+    /// A shared module's account and partition lookups (module layout).
+    Account,
 }
 
 impl TfFile {
     /// Every file, in order.
-    pub(crate) const ALL: [TfFile; 16] = [
+    pub(crate) const ALL: [TfFile; 19] = [
         TfFile::Versions,
         TfFile::Backend,
         TfFile::Providers,
@@ -51,6 +57,9 @@ impl TfFile {
         TfFile::Observability,
         TfFile::Dns,
         TfFile::Outputs,
+        TfFile::Variables,
+        TfFile::Main,
+        TfFile::Account,
     ];
 
     /// The file name.
@@ -72,6 +81,9 @@ impl TfFile {
             TfFile::Observability => "observability.tf",
             TfFile::Dns => "dns.tf",
             TfFile::Outputs => "outputs.tf",
+            TfFile::Variables => "variables.tf",
+            TfFile::Main => "main.tf",
+            TfFile::Account => "account.tf",
         }
     }
 }

@@ -14,10 +14,14 @@
 //!
 //! [`generate`] returns a whole or partial build in memory, every path relative to the output
 //! folder: `terraform/<env>/…`, `k8s/base/…` with `k8s/overlays/<env>/…` (or `k8s/<env>/…`
-//! with [`K8sLayout::Flat`]) and `compose/<env>/…`. A build of thousands of environments is
-//! better streamed: call [`resolve`], [`kustomize_base`] and then [`environment_files`] one
-//! environment at a time, as the CLI does, so only one environment's files are in memory per
-//! thread.
+//! with [`K8sLayout::Flat`]) and `compose/<env>/…`. With [`TfLayout::Module`] the Terraform of
+//! each structure is written once, in `terraform/modules/<structure>/`, and `terraform/<env>/`
+//! holds a small root module that calls it with the environment's identity and knob values.
+//! A build of thousands of environments is better streamed: call [`resolve`],
+//! [`kustomize_base`] (and [`terraform_modules`], which splits every environment first and
+//! keeps only its root module) and then [`environment_files`] (or
+//! [`TerraformModules::environment_files`]) one environment at a time, as the CLI does, so only
+//! one environment's files are in memory per thread.
 //!
 //! ```
 //! use tierform_engine::model::{Format, Model, Source};
@@ -68,6 +72,9 @@ use rayon::prelude::*;
 use tierform_model::parity::{self, EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
+mod modules;
+
+pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use tierform_emit_compose as compose;
 pub use tierform_emit_k8s as k8s;
 pub use tierform_emit_terraform as terraform;
@@ -88,6 +95,23 @@ pub enum K8sLayout {
     Flat,
 }
 
+/// How Terraform is laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TfLayout {
+    /// One root module per environment in `terraform/<env>/`, holding every resource.
+    #[default]
+    PerEnvironment,
+    /// The Terraform of each structure written once, as a module in
+    /// `terraform/modules/<structure>/`, and each environment as a small root module in
+    /// `terraform/<env>/` that calls it with the environment's identity and knob values
+    /// (see [`terraform_modules`]).
+    Module,
+}
+
+/// Where the modules of [`TfLayout::Module`] go, relative to the output folder.
+pub const TERRAFORM_MODULES: &str = "terraform/modules";
+
 /// What to build.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +121,8 @@ pub struct Options {
     pub environments: Vec<String>,
     /// How Kubernetes manifests are laid out.
     pub k8s_layout: K8sLayout,
+    /// How Terraform is laid out.
+    pub tf_layout: TfLayout,
 }
 
 impl Options {
@@ -113,6 +139,11 @@ impl Options {
         self.k8s_layout = layout;
         self
     }
+    /// Lays Terraform out this way.
+    pub fn with_tf_layout(mut self, layout: TfLayout) -> Options {
+        self.tf_layout = layout;
+        self
+    }
 }
 
 /// Every file of a build, in memory: the kustomize base when it is needed, then each
@@ -125,9 +156,16 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
     let envs = resolve(model, &options.environments)?;
     let layout = options.k8s_layout;
     let mut files = kustomize_base(model, &envs, layout)?.unwrap_or_default();
+    let modules = match options.tf_layout {
+        TfLayout::PerEnvironment => None,
+        TfLayout::Module => Some(terraform_modules(model, &envs)?),
+    };
     let per_env: Vec<FileSet> = envs
         .par_iter()
-        .map(|e| environment_files(e, layout))
+        .map(|e| match &modules {
+            Some(m) => m.environment_files(e, layout),
+            None => environment_files(e, layout),
+        })
         .collect();
     for f in per_env {
         files.extend(f);
@@ -235,8 +273,23 @@ fn base_reference(model: &Model) -> Option<EnvironmentId> {
 /// `k8s/<env>/…` in the flat layout) when it runs on Kubernetes. The base its overlay refers
 /// to comes from [`kustomize_base`].
 pub fn environment_files(env: &Environment, layout: K8sLayout) -> FileSet {
-    // Each emitter is chosen for the environments it handles, so none refuses.
-    const CHOSEN: &str = "the emitter is chosen by runtime and platform";
+    files_with(env, layout, |files| {
+        files.extend_under(
+            &format!("terraform/{}", env.name),
+            tierform_emit_terraform::emit(env).expect(CHOSEN),
+        );
+    })
+}
+
+/// Each emitter is chosen for the environments it handles, so none refuses.
+const CHOSEN: &str = "the emitter is chosen by runtime and platform";
+
+/// Every file of one environment, its Terraform written by `terraform`.
+fn files_with(
+    env: &Environment,
+    layout: K8sLayout,
+    terraform: impl FnOnce(&mut FileSet),
+) -> FileSet {
     let mut files = FileSet::new();
     let name = &env.name;
     match env.runtime {
@@ -245,10 +298,7 @@ pub fn environment_files(env: &Environment, layout: K8sLayout) -> FileSet {
             tierform_emit_compose::emit(env).expect(CHOSEN),
         ),
         Runtime::Cloud => {
-            files.extend_under(
-                &format!("terraform/{name}"),
-                tierform_emit_terraform::emit(env).expect(CHOSEN),
-            );
+            terraform(&mut files);
             if env.runs_kubernetes() {
                 match layout {
                     K8sLayout::Overlays => files.extend_under(
@@ -279,9 +329,11 @@ pub fn environment_folders(name: &str) -> [String; 4] {
 
 /// What an environment compiles to, as data for parity: its Terraform resources and, when it
 /// runs on Kubernetes, its fully rendered objects; nothing for a local environment. This is
-/// the `emit` callback of [`parity::compare`].
+/// the `emit` callback of [`parity::compare`]. It does not depend on the layouts: in the
+/// module layout ([`TfLayout::Module`]) an environment's module, called with its root's
+/// arguments, has exactly these resources (tierform-emit-terraform tests it on every
+/// fixture), so parity verdicts are the same in every layout.
 pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
-    const CHOSEN: &str = "the emitter is chosen by runtime and platform";
     match env.runtime {
         Runtime::Local => Vec::new(),
         Runtime::Cloud => {

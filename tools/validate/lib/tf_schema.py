@@ -14,8 +14,15 @@ npm package @cdktf/provider-aws):
   * a block that allows at most one instance appears at most once
   * no resource/data address is defined twice in a folder
   * the `provider "aws"` block's arguments, the lifecycle block's arguments
+  * modules: every `module` call with a local source (`./x`, `../x`) names a folder with
+    *.tf files; its arguments are the module's declared `variable`s; every variable without a
+    default is passed; every `module.NAME.OUTPUT` reference names an `output` of the module;
+    every `var.NAME` reference in a folder names a `variable` of that folder; `variable`
+    blocks have known arguments and no name twice. The resources inside modules are checked
+    like any other (every *.tf under DIR is).
 Meta-arguments are ignored (count, for_each, depends_on, provider, lifecycle,
-provisioner, connection). Types of other providers (random_*, tls_*, ...) are reported as
+provisioner, connection; for module calls source, version, count, for_each, depends_on,
+providers). References are found in the text, full-line comments left out. Types of other providers (random_*, tls_*, ...) are reported as
 not checked. Values are not checked (no types, no references).
 
 Each problem is printed as  FILE:LINE: TYPE.NAME: PATH: message
@@ -42,6 +49,11 @@ DYNAMIC_ATTRS = {"for_each", "iterator", "labels"}
 TOP_LEVEL = {"terraform", "provider", "variable", "locals", "output", "module", "resource", "data",
              "moved", "import", "removed", "check", "ephemeral"}
 PROVIDER_META = {"alias", "version"}
+MODULE_META = {"source", "version", "count", "for_each", "depends_on", "providers"}
+VARIABLE_ATTRS = {"description", "type", "default", "sensitive", "nullable", "ephemeral"}
+VARIABLE_BLOCKS = {"validation"}
+VAR_REF = re.compile(r"(?<![\w.])var\.([A-Za-z_][\w-]*)")
+MODULE_REF = re.compile(r"(?<![\w.])module\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)")
 
 # Terraform's built-in provider (no plugin, always available).
 BUILTIN = {
@@ -62,6 +74,15 @@ def label_text(tree):
         return ident(tree)
     return "".join(str(t) for c in tree.children if isinstance(c, Tree)
                    for t in c.scan_values(lambda v: isinstance(v, Token)))
+
+
+def string_value(tree):
+    """The text of an attribute whose value is a plain string literal, else None."""
+    strings = list(tree.find_data("string"))
+    if len(strings) != 1 or list(tree.find_data("interpolation")):
+        return None
+    return "".join(str(c.children[0]) for c in strings[0].children
+                   if isinstance(c, Tree) and c.data == "string_part")
 
 
 def line_of(tree):
@@ -229,6 +250,53 @@ class Checker:
         return node
 
 
+def check_modules(chk, root, variables, outputs, calls, var_refs, module_refs):
+    """Module calls against the modules' variables and outputs, and var.* references against
+    each folder's variables. Returns how many calls were checked."""
+    targets = {}  # (dir, module name) -> module dir
+    n = 0
+    for f, line, here, name, source, args in calls:
+        addr = "module %r" % name
+        if source is None:
+            chk.err(f, line, addr, "source", "missing, or not a plain string")
+            continue
+        if not source.startswith(("./", "../")):
+            print("note: %s:%d: %s: source %r is not a local folder, not checked" % (f, line, addr, source))
+            continue
+        target = os.path.normpath(os.path.join(here, source))
+        declared = variables.get(target)
+        if not os.path.isdir(target) or not any(x.endswith(".tf") for x in os.listdir(target)):
+            chk.err(f, line, addr, "source", "%r: no folder with *.tf files there" % source)
+            continue
+        if not os.path.abspath(target).startswith(os.path.abspath(root)):
+            print("note: %s:%d: %s: source %r is outside %s, not checked" % (f, line, addr, source, root))
+            continue
+        n += 1
+        targets[(here, name)] = target
+        declared = declared or {}
+        for arg, aline in sorted(args.items(), key=lambda a: a[1]):
+            if arg in MODULE_META or arg in declared:
+                continue
+            chk.err(f, aline, addr, arg, "the module declares no variable %r%s" % (arg, suggest(arg, declared)))
+        for var, (has_default, where) in sorted(declared.items()):
+            if not has_default and var not in args:
+                chk.err(f, line, addr, var, "missing required input (variable without a default, %s)" % where)
+    for f, line, here, name in var_refs:
+        if name not in variables.get(here, {}):
+            chk.err(f, line, "var.%s" % name, "", "no variable %r is declared in this folder%s"
+                    % (name, suggest(name, variables.get(here, {}))))
+    for f, line, here, name, output in module_refs:
+        target = targets.get((here, name))
+        if target is None:
+            if not any(c[2] == here and c[3] == name for c in calls):
+                chk.err(f, line, "module.%s" % name, "", "no module %r is called in this folder" % name)
+            continue
+        if output not in outputs.get(target, set()):
+            chk.err(f, line, "module.%s.%s" % (name, output), "", "the module has no output %r%s"
+                    % (output, suggest(output, outputs.get(target, set()))))
+    return n
+
+
 def display(p):
     r = os.path.relpath(p)
     return p if r.startswith("..") else r
@@ -267,6 +335,11 @@ def main(argv):
         files += [os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".tf")]
 
     addresses = {}  # (module dir, kind, type, name) -> file:line
+    variables = {}  # dir -> {name: (has default, file:line)}
+    outputs = {}    # dir -> {name}
+    calls = []      # (file, line, dir, name, source, {argument: line})
+    var_refs = []   # (file, line, dir, name)
+    module_refs = []  # (file, line, dir, module, output)
     not_checked = {}
     major = str(schema.get("provider_version", "")).split(".")[0]
     n_blocks = 0
@@ -278,6 +351,13 @@ def main(argv):
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             chk.err(f, getattr(e, "line", 0) or 0, "(file)", "", "cannot parse: %s" % first)
             continue
+        here = os.path.dirname(p)
+        with open(p, encoding="utf-8") as fh:
+            for n, text in enumerate(fh, 1):
+                if text.lstrip().startswith("#"):
+                    continue
+                var_refs += [(f, n, here, m.group(1)) for m in VAR_REF.finditer(text)]
+                module_refs += [(f, n, here, m.group(1), m.group(2)) for m in MODULE_REF.finditer(text)]
         body = next((c for c in tree.children if isinstance(c, Tree) and c.data == "body"), tree)
         for kind, what, t in items(body):
             line = line_of(t)
@@ -315,6 +395,35 @@ def main(argv):
                                meta_attrs=RESOURCE_META_ATTRS,
                                meta_blocks=RESOURCE_META_BLOCKS if btype == "resource" else DATA_META_BLOCKS,
                                top_line=line)
+            elif btype == "variable":
+                if len(labels) != 1:
+                    chk.err(f, line, "variable", "", "variable block needs exactly one label")
+                    continue
+                name = labels[0]
+                declared = variables.setdefault(here, {})
+                if name in declared:
+                    chk.err(f, line, "variable %r" % name, "", "declared twice (first at %s)" % declared[name][1])
+                    continue
+                has_default = False
+                for k2, w2, t2 in items(sub):
+                    if k2 == "attr":
+                        has_default = has_default or w2 == "default"
+                        if w2 not in VARIABLE_ATTRS:
+                            chk.err(f, line_of(t2), "variable %r" % name, w2,
+                                    "unknown argument%s" % suggest(w2, VARIABLE_ATTRS))
+                    elif w2[0] not in VARIABLE_BLOCKS:
+                        chk.err(f, line_of(t2), "variable %r" % name, w2[0], "unknown block type")
+                declared[name] = (has_default, "%s:%d" % (f, line))
+            elif btype == "output" and len(labels) == 1:
+                outputs.setdefault(here, set()).add(labels[0])
+            elif btype == "module" and len(labels) == 1:
+                args, source = {}, None
+                for k2, w2, t2 in items(sub):
+                    if k2 == "attr":
+                        args[w2] = line_of(t2)
+                        if w2 == "source":
+                            source = string_value(t2)
+                calls.append((f, line, here, labels[0], source, args))
             elif btype == "provider" and labels[:1] == ["aws"] and schema.get("provider"):
                 n_blocks += 1
                 chk.check_body(f, 'provider "aws"', "aws", sub, schema["provider"], "",
@@ -331,9 +440,11 @@ def main(argv):
                                           "major %s; the schema extract is for %s" % (
                                               f, line_of(t3), m.group(1).strip(), major,
                                               schema.get("provider_version")))
+    n_calls = check_modules(chk, root, variables, outputs, calls, var_refs, module_refs)
     for prefix, types in sorted(not_checked.items()):
         print("note: no schema for provider %r, not checked: %s" % (prefix, ", ".join(sorted(types))))
-    print("%d files, %d errors (%d resource/data/provider blocks checked)" % (len(files), chk.errors, n_blocks))
+    print("%d files, %d errors (%d resource/data/provider blocks, %d module calls checked)" % (
+        len(files), chk.errors, n_blocks, n_calls))
     return 1 if chk.errors else 0
 
 

@@ -1,0 +1,371 @@
+//! The module layout: an environment's Terraform split into a *module*, what is left of it
+//! when its knob values and identity are inputs, and a small *root* module that calls it
+//! with this environment's values.
+//!
+//! Which values are inputs is found, not written down per resource: the inputs are the
+//! environment's identity and the values the knob table ([`tierform_model::KNOBS`]) finds in
+//! it, and the environment is emitted again with those values replaced by tokens (the
+//! probes of [`probe`]); where a token lands, the value is that input. [`merge`] then reads
+//! the real blocks against the probes' and keeps a reference only where instantiating it with
+//! the environment's own value gives the real value back, so that the module called with the
+//! root's arguments is, value for value, the per-environment Terraform.
+//!
+//! Environments whose modules are byte-identical share one: [`Split::digest`] is the
+//! fingerprint of the module's files, and grouping by it is the caller's (tierform-engine's).
+
+mod merge;
+mod probe;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use hcl::expr::{FuncCall, Variable};
+use hcl::Expression;
+use serde_json::Value;
+use tierform_model::{Diagnostics, Environment, FileSet};
+
+use crate::expr::var;
+use crate::lower;
+use crate::module::{Module, TfFile, TopBlock, B};
+use merge::{counterpart, json_expr, Merger};
+use probe::{probe_env, Inputs, Kind, Origin, Probe};
+
+/// What splitting needs across the environments of a build: the spec's JSON Schema (for the
+/// values of enum knobs) and the probes already emitted, keyed by the probe environment
+/// (environments that differ only by knob values and identity share them). One per build;
+/// threads share it.
+#[derive(Debug)]
+pub struct ModuleLayout {
+    schema: Value,
+    name_width: usize,
+    cache: Mutex<BTreeMap<String, Arc<Shared>>>,
+}
+
+/// The probes that depend only on a probe environment: the far probe and the flips.
+#[derive(Debug)]
+struct Shared {
+    far: Option<Module>,
+    flips: Vec<Option<Module>>,
+}
+
+impl ModuleLayout {
+    /// A layout for a spec whose environments have these names. A resource name tierform
+    /// cuts to an AWS length limit in the environment with the longest name (with a hash, as
+    /// in every layout) is a module input in every environment; the other names are
+    /// templates of the environment's name. So environments of one structure share a module
+    /// whatever the length of their names. (An environment with a longer name than these, an
+    /// ephemeral copy, may get a module of its own.)
+    pub fn new<'a>(environment_names: impl IntoIterator<Item = &'a str>) -> ModuleLayout {
+        ModuleLayout {
+            schema: tierform_model::schema::spec_schema(),
+            name_width: environment_names
+                .into_iter()
+                .map(str::len)
+                .max()
+                .unwrap_or(0),
+            cache: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The Terraform of a cloud environment as a module and a root module: instantiated with
+    /// the root's arguments, the module has exactly the blocks of [`crate::emit`] but the
+    /// root's (`backend`, `provider`).
+    ///
+    /// # Errors
+    /// `unsupported-environment` for a local environment.
+    pub fn split(&self, env: &Environment) -> Result<Split, Diagnostics> {
+        let (module, root) = self.parts(env)?;
+        let files = module.files();
+        Ok(Split {
+            digest: digest(&files),
+            module: files,
+            root,
+        })
+    }
+
+    /// The module's blocks and the root.
+    pub(crate) fn parts(&self, env: &Environment) -> Result<(Module, Root), Diagnostics> {
+        crate::cloud(env)?;
+        let app = serde_json::to_value(&env.app).expect("an application serialises");
+        let inputs = Inputs::of(env, &app, &self.schema, self.name_width);
+        let real = lower::module(env);
+        let shared = match probe_env(env, &app, &inputs, Probe::Far { flips: 0 }) {
+            Some(far_env) => self.shared(&far_env, env, &app, &inputs),
+            None => Arc::new(Shared {
+                far: None,
+                flips: Vec::new(),
+            }),
+        };
+        let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| lower::module(&e));
+
+        let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_ref()];
+        probes.extend(shared.flips.iter().map(Option::as_ref));
+        let mut merger = Merger::new(&inputs);
+        let mut module = Module::default();
+        let mut root = Vec::new();
+        let mut outputs = Vec::new();
+        for (i, b) in real.blocks.iter().enumerate() {
+            let ident = b.block.identifier.as_str();
+            match (b.file, ident) {
+                (TfFile::Backend, _) | (TfFile::Providers, "provider") => {
+                    root.push(b.clone());
+                    continue;
+                }
+                (TfFile::Versions, _) => root.push(b.clone()),
+                (TfFile::Outputs, "output") => {
+                    if let (Some(label), Some(description)) = (
+                        b.block.labels.first(),
+                        b.block
+                            .body
+                            .attributes()
+                            .find(|a| a.key.as_str() == "description"),
+                    ) {
+                        outputs.push((label.as_str().to_owned(), description.expr.clone()));
+                    }
+                }
+                _ => {}
+            }
+            let counterparts: Vec<Option<&TopBlock>> = probes
+                .iter()
+                .map(|p| counterpart(&real.blocks, i, &p.as_ref()?.blocks))
+                .collect();
+            let mut merged = merger.top(b, &counterparts);
+            if merged.file == TfFile::Providers {
+                merged.file = TfFile::Account;
+            }
+            module.blocks.push(merged);
+        }
+
+        // The inputs the module reads: the identity in its order, then knobs and derived
+        // values each by name, so that the files depend on nothing but the module's text.
+        let mut params: Vec<Param> = Vec::new();
+        for (i, v) in inputs.vars.iter().enumerate() {
+            if !merger.used[i] {
+                continue;
+            }
+            let (group, description) = match &v.origin {
+                Origin::Identity(part) => (0, identity_description(part).to_owned()),
+                Origin::Knob(path, kind) => (1, format!("Knob `{path}` ({}).", kind.as_str())),
+            };
+            let rank = match &v.origin {
+                Origin::Identity(part) => ["environment", "tier", "instance"]
+                    .iter()
+                    .position(|p| p == part)
+                    .unwrap_or(0),
+                Origin::Knob(..) => 0,
+            };
+            params.push(Param {
+                group,
+                rank,
+                name: v.name.clone(),
+                ty: var_type(v.list, v.leaves.iter().map(|&l| &inputs.leaves[l].kind)),
+                description,
+                value: json_expr(&v.value),
+            });
+        }
+        for d in &merger.derived {
+            params.push(Param {
+                group: 2,
+                rank: 0,
+                name: d.name.clone(),
+                ty: value_type(&d.value),
+                description: format!(
+                    "Computed by tierform from this environment's knob values or identity (`{}`).",
+                    d.site
+                ),
+                value: d.value.clone(),
+            });
+        }
+        params.sort_by(|a, b| (a.group, a.rank, &a.name).cmp(&(b.group, b.rank, &b.name)));
+        for p in &params {
+            module.push(
+                TfFile::Variables,
+                "inputs",
+                B::new("variable")
+                    .label(&p.name)
+                    .attr("description", p.description.as_str())
+                    .attr("type", p.ty.clone()),
+            );
+        }
+        let root = Root {
+            blocks: root,
+            args: params
+                .into_iter()
+                .map(|p| (p.group, p.name, p.value))
+                .collect(),
+            outputs,
+        };
+        Ok((module, root))
+    }
+
+    /// The far probe and the flips of a probe environment, emitted once per build.
+    fn shared(
+        &self,
+        far_env: &Environment,
+        env: &Environment,
+        app: &Value,
+        inputs: &Inputs,
+    ) -> Arc<Shared> {
+        let key = serde_json::to_string(far_env).expect("an environment serialises");
+        if let Some(s) = self.cache.lock().expect("not poisoned").get(&key) {
+            return Arc::clone(s);
+        }
+        let bits = usize::BITS - inputs.finite.len().leading_zeros();
+        let flips = (0..bits)
+            .map(|j| {
+                probe_env(env, app, inputs, Probe::Far { flips: 1 << j }).map(|e| lower::module(&e))
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            far: Some(lower::module(far_env)),
+            flips,
+        });
+        self.cache
+            .lock()
+            .expect("not poisoned")
+            .entry(key)
+            .or_insert(shared)
+            .clone()
+    }
+}
+
+/// One input of a module, as its `variable` block declares it and its root passes it.
+struct Param {
+    /// 0 identity, 1 knob, 2 derived.
+    group: u8,
+    rank: usize,
+    name: String,
+    ty: Expression,
+    description: String,
+    value: Expression,
+}
+
+fn identity_description(part: &str) -> &'static str {
+    match part {
+        "environment" => "The environment's name (its tier, or <tier>-<instance>): part of the name of every resource.",
+        "tier" => "The environment's tier.",
+        _ => "The environment's tenant or instance.",
+    }
+}
+
+/// `string`, `number`, `bool`, or `list(...)` of one.
+fn var_type<'k>(list: bool, kinds: impl Iterator<Item = &'k Kind>) -> Expression {
+    let mut kinds = kinds.peekable();
+    let scalar = match kinds.peek() {
+        Some(Kind::Number) => "number",
+        Some(Kind::Flag) => "bool",
+        _ => "string",
+    };
+    let ty = Expression::Variable(Variable::unchecked(scalar));
+    if list {
+        FuncCall::builder("list").arg(ty).build().into()
+    } else {
+        ty
+    }
+}
+
+fn value_type(e: &Expression) -> Expression {
+    let scalar = |s: &str| Expression::Variable(Variable::unchecked(s));
+    match e {
+        Expression::Number(_) => scalar("number"),
+        Expression::Bool(_) => scalar("bool"),
+        Expression::Array(_) => FuncCall::builder("list")
+            .arg(scalar("string"))
+            .build()
+            .into(),
+        _ => scalar("string"),
+    }
+}
+
+/// A digest of a file set (XXH3-128 of every path and text).
+fn digest(files: &FileSet) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (path, text) in files.iter() {
+        h.update(path.as_str().as_bytes());
+        h.update(&[0]);
+        h.update(text.as_bytes());
+        h.update(&[0]);
+    }
+    h.digest128()
+}
+
+/// One environment's Terraform in the module layout: the module (shared by every
+/// environment whose module has the same bytes) and the root.
+#[derive(Debug, Clone)]
+pub struct Split {
+    digest: u128,
+    module: FileSet,
+    root: Root,
+}
+
+impl Split {
+    /// The fingerprint of the module's files: two environments share a module exactly when
+    /// their digests are equal.
+    pub fn digest(&self) -> u128 {
+        self.digest
+    }
+    /// The module's files, named relative to its folder: `variables.tf`, the resources'
+    /// files, `outputs.tf`.
+    pub fn module_files(&self) -> &FileSet {
+        &self.module
+    }
+    /// The root module: what the environment's own folder holds.
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+    /// The root module alone (the module's files dropped).
+    pub fn into_root(self) -> Root {
+        self.root
+    }
+}
+
+/// The root module of an environment in the module layout: its Terraform and provider
+/// versions, its state backend, the provider with the environment's default tags, one
+/// `module "app"` call with the environment's identity and knob values, and the module's
+/// outputs re-exported.
+#[derive(Debug, Clone)]
+pub struct Root {
+    blocks: Vec<TopBlock>,
+    /// Group (identity, knob, derived), name and value of each argument.
+    args: Vec<(u8, String, Expression)>,
+    outputs: Vec<(String, Expression)>,
+}
+
+impl Root {
+    /// The files of the root module, named relative to the environment's folder; `source` is
+    /// the module's folder as Terraform reads it from there (`../modules/production`).
+    pub fn files(&self, source: &str) -> FileSet {
+        let mut m = Module {
+            blocks: self.blocks.clone(),
+        };
+        let mut call = B::new("module").label("app").attr("source", source);
+        let mut group = None;
+        for (g, name, value) in &self.args {
+            if group != Some(*g) {
+                call = call.gap();
+                group = Some(*g);
+            }
+            call = call.attr(name, value.clone());
+        }
+        m.push(TfFile::Main, "module", call);
+        for (name, description) in &self.outputs {
+            m.push(
+                TfFile::Outputs,
+                "outputs",
+                B::new("output")
+                    .label(name)
+                    .attr("description", description.clone())
+                    .attr("value", var("module").attr("app").attr(name)),
+            );
+        }
+        m.files()
+    }
+
+    /// The arguments of the module call, by name.
+    pub fn arguments(&self) -> impl Iterator<Item = (&str, &Expression)> {
+        self.args.iter().map(|(_, n, v)| (n.as_str(), v))
+    }
+}
+
+#[cfg(test)]
+mod tests;

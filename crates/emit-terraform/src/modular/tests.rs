@@ -1,0 +1,252 @@
+//! The module layout's promise, on every cloud environment of every fixture: the module
+//! instantiated with the root's arguments is the environment's own Terraform.
+
+use std::collections::BTreeMap;
+
+use hcl::expr::{Operation, TemplateExpr, TraversalOperator, UnaryOperator};
+use hcl::{Body, Expression, Structure};
+use tierform_model::{Environment, Runtime};
+
+use super::*;
+use crate::module::Skip;
+
+/// Every cloud environment of every fixture, with the fixture's name and the layout of the
+/// fixture.
+fn fixture_envs() -> Vec<(String, Environment, ModuleLayout)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "hcl"))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for path in names {
+        let model = tierform_model::Model::load(&path).expect("fixtures load");
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut ids = model.environments();
+        let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
+        // An ephemeral copy too, where the fixture has an ephemeral tier.
+        if let Ok(id) = model.environment("bugfix-42") {
+            ids.push(id);
+        }
+        for id in ids {
+            let env = model.resolve(&id).expect("fixtures resolve");
+            if env.runtime == Runtime::Cloud {
+                let layout = ModuleLayout::new(names.iter().map(String::as_str));
+                out.push((name.clone(), env, layout));
+            }
+        }
+    }
+    out
+}
+
+/// `var.<name>` and `var.<name>[i]` replaced by the arguments.
+fn instantiate(e: &Expression, args: &BTreeMap<String, Expression>) -> Expression {
+    let lookup = |e: &Expression| -> Option<Expression> {
+        let Expression::Traversal(t) = e else {
+            return None;
+        };
+        let Expression::Variable(v) = &t.expr else {
+            return None;
+        };
+        if v.as_str() != "var" {
+            return None;
+        }
+        let Some(TraversalOperator::GetAttr(name)) = t.operators.first() else {
+            return None;
+        };
+        let value = args
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("no argument {name}"));
+        match t.operators.get(1) {
+            None => Some(value.clone()),
+            Some(TraversalOperator::Index(Expression::Number(i))) => match value {
+                Expression::Array(items) => Some(items[i.as_u64().unwrap() as usize].clone()),
+                _ => panic!("{name} is not a list"),
+            },
+            Some(op) => panic!("unexpected {op:?}"),
+        }
+    };
+    if let Some(v) = lookup(e) {
+        return v;
+    }
+    match e {
+        Expression::Array(items) => {
+            Expression::Array(items.iter().map(|i| instantiate(i, args)).collect())
+        }
+        Expression::Object(o) => Expression::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), instantiate(v, args)))
+                .collect(),
+        ),
+        Expression::FuncCall(f) => {
+            let mut f = (**f).clone();
+            for a in &mut f.args {
+                *a = instantiate(a, args);
+            }
+            Expression::FuncCall(Box::new(f))
+        }
+        Expression::Operation(op) => match &**op {
+            Operation::Unary(u) if u.operator == UnaryOperator::Not => {
+                match instantiate(&u.expr, args) {
+                    Expression::Bool(b) => Expression::Bool(!b),
+                    other => panic!("not a bool: {other:?}"),
+                }
+            }
+            _ => e.clone(),
+        },
+        Expression::TemplateExpr(t) => match &**t {
+            TemplateExpr::QuotedString(s) => Expression::TemplateExpr(Box::new(
+                TemplateExpr::QuotedString(instantiate_text(s, args, true)),
+            )),
+            _ => e.clone(),
+        },
+        _ => e.clone(),
+    }
+}
+
+/// `${var.x}` (in a template) or `var.x` (in a comment) replaced by the argument's text.
+fn instantiate_text(s: &str, args: &BTreeMap<String, Expression>, template: bool) -> String {
+    let text = |e: &Expression| match e {
+        Expression::String(s) => s.clone(),
+        Expression::Number(n) => n.to_string(),
+        Expression::Bool(b) => b.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    };
+    let mut out = String::new();
+    let mut rest = s;
+    let open = if template { "${var." } else { "var." };
+    while let Some(at) = rest.find(open) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + open.len()..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        let mut value = args
+            .get(name)
+            .unwrap_or_else(|| panic!("no argument {name}"))
+            .clone();
+        let mut tail = &after[len..];
+        if let Some(idx) = tail.strip_prefix('[') {
+            let close = idx.find(']').unwrap();
+            let i: usize = idx[..close].parse().unwrap();
+            value = match value {
+                Expression::Array(items) => items[i].clone(),
+                _ => panic!("{name} is not a list"),
+            };
+            tail = &idx[close + 1..];
+        }
+        if template {
+            tail = tail.strip_prefix('}').expect("an interpolation ends");
+            crate::expr::escape_template_literal(&mut out, &text(&value));
+        } else {
+            out.push_str(&text(&value));
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn instantiate_body(b: &Body, args: &BTreeMap<String, Expression>) -> Body {
+    Body(
+        b.iter()
+            .map(|s| match s {
+                Structure::Attribute(a) => Structure::Attribute(hcl::Attribute::new(
+                    a.key.clone(),
+                    instantiate(&a.expr, args),
+                )),
+                Structure::Block(x) => {
+                    let mut x = x.clone();
+                    x.body = instantiate_body(&x.body, args);
+                    Structure::Block(x)
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The real module's files but the root's, with the account lookups where the module puts
+/// them.
+fn real_module_files(env: &Environment) -> tierform_model::FileSet {
+    let mut real = crate::lower::module(env);
+    real.blocks.retain(|b| {
+        !(b.file == TfFile::Backend
+            || (b.file == TfFile::Providers && b.block.identifier.as_str() == "provider"))
+    });
+    for b in &mut real.blocks {
+        if b.file == TfFile::Providers {
+            b.file = TfFile::Account;
+        }
+    }
+    real.files()
+}
+
+#[test]
+fn the_module_instantiated_with_the_roots_arguments_is_the_environments_terraform() {
+    let envs = fixture_envs();
+    assert!(envs.len() > 10, "{} environments", envs.len());
+    for (fixture, env, layout) in &envs {
+        let (mut module, root) = layout.parts(env).unwrap();
+        let args: BTreeMap<String, Expression> = root
+            .arguments()
+            .map(|(n, v)| (n.to_owned(), v.clone()))
+            .collect();
+        module.blocks.retain(|b| b.file != TfFile::Variables);
+        for b in &mut module.blocks {
+            b.block.body = instantiate_body(&b.block.body, &args);
+            b.skips = b
+                .skips
+                .iter()
+                .map(|s| Skip {
+                    id: s.id,
+                    reason: instantiate_text(&s.reason, &args, false),
+                })
+                .collect();
+        }
+        let got = module.files();
+        let want = real_module_files(env);
+        for (path, text) in want.iter() {
+            let g = got.get(path.as_str()).unwrap_or_default();
+            assert_eq!(g, text, "{fixture} {} {path}", env.name);
+        }
+        assert_eq!(got.len(), want.len(), "{fixture} {}", env.name);
+    }
+}
+
+/// How many modules the fixtures' environments make, and how many arguments each root
+/// passes: the figures the layout is for.
+#[test]
+fn environments_of_one_tier_share_a_module() {
+    let mut by_fixture: BTreeMap<String, BTreeMap<u128, Vec<String>>> = BTreeMap::new();
+    for (fixture, env, layout) in fixture_envs() {
+        let split = layout.split(&env).unwrap();
+        by_fixture
+            .entry(fixture)
+            .or_default()
+            .entry(split.digest())
+            .or_default()
+            .push(env.name.clone());
+    }
+    let webank = &by_fixture["webank"];
+    let group_of = |name: &str| {
+        webank
+            .values()
+            .find(|g| g.iter().any(|n| n == name))
+            .unwrap()
+    };
+    let production = group_of("production-vb-rheinaue");
+    for tenant in [
+        "production-rb-alpenvorland",
+        "production-vr-nordheide",
+        "bugfix-42",
+    ] {
+        assert!(production.iter().any(|n| n == tenant), "{webank:#?}");
+    }
+    for (fixture, groups) in &by_fixture {
+        eprintln!("{fixture}: {:?}", groups.values().collect::<Vec<_>>());
+    }
+}
