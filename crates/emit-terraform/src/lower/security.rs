@@ -286,33 +286,44 @@ impl Rule {
 /// policies grant its use and CloudWatch Logs encrypt this environment's log groups.
 fn kms(cx: &Cx, m: &mut Module) {
     let region = &cx.app.region;
-    let key_policy = policy([
-        Stmt::allow("AccountAdministration", &["kms:*"])
-            .principal("AWS", account_root())
-            .on([Expression::from("*")]),
-        Stmt::allow(
-            "CloudWatchLogs",
-            &[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-        )
-        .principal(
-            "Service",
-            Expression::from(format!("logs.{region}.amazonaws.com")),
-        )
-        .on([Expression::from("*")])
-        .condition(object([(
-            "ArnLike",
-            object([(
-                "kms:EncryptionContext:aws:logs:arn",
-                super::arn("logs", region, "log-group:*"),
-            )]),
-        )])),
-    ]);
+    let key_policy = policy(
+        [
+            Stmt::allow("AccountAdministration", &["kms:*"])
+                .principal("AWS", account_root())
+                .on([Expression::from("*")]),
+            Stmt::allow(
+                "CloudWatchLogs",
+                &[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+            )
+            .principal(
+                "Service",
+                Expression::from(format!("logs.{region}.amazonaws.com")),
+            )
+            .on([Expression::from("*")])
+            .condition(object([(
+                "ArnLike",
+                object([(
+                    "kms:EncryptionContext:aws:logs:arn",
+                    super::arn("logs", region, "log-group:*"),
+                )]),
+            )])),
+        ]
+        .into_iter()
+        .chain(
+            // Alarms publish to the channel's topic, which this key encrypts.
+            super::observability::notify_channel(cx).map(|_| {
+                Stmt::allow("CloudWatchAlarms", &["kms:Decrypt", "kms:GenerateDataKey*"])
+                    .principal("Service", Expression::from("cloudwatch.amazonaws.com"))
+                    .on([Expression::from("*")])
+            }),
+        ),
+    );
     m.push(
         TfFile::Security,
         "security",
