@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
+use walkdir::WalkDir;
 
 /// The manifest of owned files, at the root of the output folder.
 pub const MANIFEST: &str = ".tierform-manifest";
@@ -465,29 +466,36 @@ fn has_marker(path: &Path) -> bool {
     buf.starts_with(MARKER.as_bytes()) || buf.starts_with(MARKDOWN_MARKER.as_bytes())
 }
 
-/// Walks a folder, calling `f(relative path, path)` for every file, and deletes temporary files
-/// and folders an interrupted build left behind.
+/// Walks a folder, calling `f(relative path, path)` for every file in name order, and deletes
+/// temporary files and folders an interrupted build left behind. Symbolic links are neither
+/// followed nor reported. A missing folder is empty; a folder that cannot be read is an error.
 fn walk(dir: &Path, rel: &str, f: &mut dyn FnMut(&str, &Path)) -> io::Result<()> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
+    // The folder itself as before walkdir: only its absence is not an error (walkdir would
+    // walk a file given as the root, or report a missing one as an error like any other).
+    match fs::read_dir(dir) {
+        Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
-    };
-    let mut names: Vec<(String, fs::FileType)> = Vec::new();
-    for e in entries {
-        let e = e?;
-        names.push((e.file_name().to_string_lossy().into_owned(), e.file_type()?));
     }
-    names.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, ty) in names {
-        let path = dir.join(&name);
-        let child = format!("{rel}/{name}");
-        if name.contains(TMP_TAG) {
-            let _ = remove_any(&path);
-        } else if ty.is_dir() {
-            walk(&path, &child, f)?;
+    let mut entries = WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = entries.next() {
+        let entry = entry?;
+        let ty = entry.file_type();
+        if entry.file_name().to_string_lossy().contains(TMP_TAG) {
+            if ty.is_dir() {
+                entries.skip_current_dir();
+            }
+            let _ = remove_any(entry.path());
         } else if ty.is_file() {
-            f(&child, &path);
+            let mut child = rel.to_owned();
+            for part in entry.path().strip_prefix(dir).unwrap_or(entry.path()) {
+                child.push('/');
+                child.push_str(&part.to_string_lossy());
+            }
+            f(&child, entry.path());
         }
     }
     Ok(())

@@ -23,9 +23,17 @@ fn build_writes_a_runbook_per_environment_and_an_index_and_owns_them() {
         assert!(t.starts_with(MARKDOWN_MARKER), "{f}");
     }
     let prod = fs::read_to_string(out.join("docs/prod.md")).unwrap();
-    assert!(
-        prod.contains("tierform promote ../../"),
-        "the spec, from the output folder"
+    // The spec, named relative to the output folder (where the runbook's commands run).
+    let spec = prod
+        .lines()
+        .find_map(|l| l.strip_prefix("tierform promote "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a promote command");
+    assert!(spec.starts_with(".."), "{spec}");
+    assert_eq!(
+        fs::canonicalize(out.join(spec)).unwrap(),
+        fs::canonicalize(fixture("globepay.hcl")).unwrap(),
+        "{spec}: the spec, from the output folder"
     );
     assert!(prod.contains("--from staging --to prod"));
     let manifest = fs::read_to_string(out.join(".tierform-manifest")).unwrap();

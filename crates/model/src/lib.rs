@@ -55,6 +55,7 @@
 //! fall into a wildcard arm that emits nothing.
 #![warn(missing_docs)]
 
+mod aws;
 mod de;
 mod diagnostic;
 pub mod edit;
@@ -82,4 +83,3 @@ pub use resolve::{
 };
 pub use source::{Format, Source};
 pub use spec::*;
-pub use validate::env_var_name;

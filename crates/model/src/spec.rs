@@ -64,7 +64,6 @@ impl App {
     /// service's own `env`, which wins. Every value here is a knob; wiring to databases,
     /// caches and secrets comes on top, per platform.
     pub fn service_config(&self, service: &Service) -> IndexMap<String, String> {
-        use crate::validate::env_var_name;
         let mut env = IndexMap::new();
         env.insert(
             "LOG_LEVEL".to_owned(),
@@ -82,6 +81,13 @@ impl App {
         env.extend(service.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env
     }
+}
+
+/// The environment-variable form of a spec name: `main` -> `MAIN`, `stripe-key` ->
+/// `STRIPE_KEY`. Databases and caches prefix their variables with it (`MAIN_HOST`), secrets,
+/// feature flags and external services are named by it; every emitter wires services with it.
+pub fn env_var_name(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
 }
 
 /// The S3 backend of the Terraform state.

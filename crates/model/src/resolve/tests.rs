@@ -1,4 +1,8 @@
+use super::tiers::is_judgeable_reason;
 use super::*;
+use crate::diagnostic::FieldPath;
+use crate::node::Layer;
+use crate::source::Format;
 
 const BASE: &str = r#"
 app    = "shop"

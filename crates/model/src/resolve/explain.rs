@@ -1,0 +1,62 @@
+//! `Model::explain`: where a value of an environment came from.
+
+use super::fanout::EnvironmentId;
+use super::Model;
+use crate::diagnostic::{Diagnostic, Diagnostics, FieldPath};
+use crate::node::Layer;
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Provenance {
+    /// The value.
+    pub value: serde_json::Value,
+    /// The layer that set it; `None` when it is tierform's default.
+    pub layer: Option<Layer>,
+    /// Where in the spec.
+    pub location: Option<crate::Location>,
+}
+
+impl Model {
+    /// Where a value of an environment came from.
+    ///
+    /// # Errors
+    /// The path names nothing in the environment.
+    pub fn explain(&self, id: &EnvironmentId, path: &FieldPath) -> Result<Provenance, Diagnostics> {
+        let tree = self.tree(id);
+        if let Some(node) = tree.lookup(path.segments()) {
+            return Ok(Provenance {
+                value: node.to_json(),
+                layer: Some(node.layer.clone()),
+                location: node.span.map(|s| self.source.location(s.start as usize)),
+            });
+        }
+        let env = self.resolve(id)?;
+        let json = serde_json::to_value(&env.app).expect("the model serialises");
+        let mut cur = &json;
+        for seg in path.segments() {
+            cur = match cur {
+                serde_json::Value::Object(o) => o.get(seg),
+                serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Diagnostics::from(
+                    Diagnostic::error(
+                        "unknown-path",
+                        path.clone(),
+                        format!("`{path}` names no value of environment `{}`", id.name),
+                    )
+                    .with_help(
+                        "paths look like `database.main.instance_class` or `service.api.replicas`",
+                    ),
+                )
+            })?;
+        }
+        Ok(Provenance {
+            value: cur.clone(),
+            layer: None,
+            location: None,
+        })
+    }
+}

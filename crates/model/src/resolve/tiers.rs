@@ -1,0 +1,486 @@
+//! Tiers, tenants and instances as the spec declares them: `Tier` and `TierMeta`, declared
+//! exceptions and the rules they obey, and the tier graph (`mirrors`, cycles, ephemeral tiers).
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::load::named_blocks;
+use super::overrides::COLLECTIONS;
+use super::Model;
+use crate::de::from_node;
+use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath, Span};
+use crate::environment::Runtime;
+use crate::knob::{covers, knob_for, KnobKind};
+use crate::node::{Layer, Node};
+
+/// Keys of a `tier` block that describe the tier rather than override the base.
+const TIER_KEYS: &[&str] = &[
+    "description",
+    "mirrors",
+    "runtime",
+    "production",
+    "ephemeral",
+    "per_tenant",
+    "may_differ",
+    "exception",
+    "instance",
+];
+
+/// The top-level keys of a spec besides `tier` and `tenant`: what a tier may override.
+pub(crate) const APP_KEYS: &[&str] = &[
+    "app",
+    "region",
+    "state",
+    "network",
+    "platform",
+    "database",
+    "cache",
+    "secret",
+    "service",
+    "observability",
+    "external_service",
+    "feature_flags",
+    "access",
+    "data_refresh",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierMeta {
+    #[serde(default)]
+    #[allow(dead_code)]
+    // documentation for readers of the spec; kept so it is not an unknown key
+    description: Option<String>,
+    #[serde(default)]
+    mirrors: Option<String>,
+    #[serde(default)]
+    runtime: Runtime,
+    #[serde(default)]
+    production: Option<bool>,
+    #[serde(default)]
+    ephemeral: bool,
+    #[serde(default)]
+    per_tenant: bool,
+    #[serde(default)]
+    may_differ: Option<Vec<KnobKind>>,
+    #[serde(default)]
+    exception: IndexMap<String, ExceptionMeta>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExceptionMeta {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// A structural difference a mirroring tier is allowed, with the reason the spec gives.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Exception {
+    /// The one field (or object) that may differ, such as `database.main.read_replicas`.
+    pub path: String,
+    /// Why: shown in every parity report.
+    pub reason: String,
+    /// Where the exception is declared.
+    pub span: Option<Span>,
+}
+
+impl Exception {
+    /// Whether this exception covers a field.
+    pub fn covers(&self, path: &FieldPath) -> bool {
+        covers(&self.path, path)
+    }
+}
+
+/// A named set of overrides: a tenant, or an instance of a tier.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Variant {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub span: Option<Span>,
+    pub(super) overrides: Node,
+}
+
+/// A tier of the promotion chain.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Tier {
+    /// The tier's name.
+    pub name: String,
+    /// Where the tier is declared.
+    pub span: Option<Span>,
+    /// The tier it promises to mirror (and starts from).
+    pub mirrors: Option<String>,
+    /// Cloud or local.
+    pub runtime: Runtime,
+    /// Production rules apply (pinned tags, final snapshots).
+    pub production: bool,
+    /// Environments of this tier are temporary copies, named `<tier>-<id>` on demand.
+    pub ephemeral: bool,
+    /// One environment per tenant.
+    pub per_tenant: bool,
+    /// The knob kinds this tier may change relative to the one it mirrors.
+    pub may_differ: Vec<KnobKind>,
+    /// Declared structural exceptions.
+    pub exceptions: Vec<Exception>,
+    /// Named instances (`instance "ledgers" { … }`).
+    pub instances: Vec<Variant>,
+    pub(super) overrides: Node,
+    mirrors_span: Option<Span>,
+    per_tenant_span: Option<Span>,
+}
+
+impl Model {
+    pub(super) fn check_tier_graph(&self, errors: &mut Vec<Diagnostic>) {
+        let names: Vec<&str> = self.tiers.iter().map(|t| t.name.as_str()).collect();
+        for t in &self.tiers {
+            let path = FieldPath(vec!["tier".into(), t.name.clone(), "mirrors".into()]);
+            let span = t.overrides_span("mirrors");
+            if let Some(m) = &t.mirrors {
+                if !names.contains(&m.as_str()) {
+                    let mut d = Diagnostic::error(
+                        "unknown-tier",
+                        path.clone(),
+                        format!("tier `{}` mirrors unknown tier `{m}`", t.name),
+                    )
+                    .with_span(span);
+                    d.help = Some(match did_you_mean(m, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("declared tiers: {}", names.join(", ")),
+                    });
+                    errors.push(d);
+                    continue;
+                }
+                // Follow the chain; coming back to this tier is a cycle.
+                let mut cur = m.as_str();
+                let mut steps = vec![t.name.as_str()];
+                while let Some(next) = self.tiers.iter().find(|x| x.name == cur) {
+                    steps.push(cur);
+                    if next.name == t.name {
+                        errors.push(
+                            Diagnostic::error("mirror-cycle", path.clone(), format!("tiers mirror each other in a cycle: {}", steps.join(" -> ")))
+                                .with_span(span)
+                                .with_help("a tier mirrors one that is closer to production; remove one `mirrors`"),
+                        );
+                        break;
+                    }
+                    match &next.mirrors {
+                        Some(n) if steps.len() <= self.tiers.len() => cur = n,
+                        _ => break,
+                    }
+                }
+                if let Some(target) = self.tiers.iter().find(|x| &x.name == m) {
+                    if target.runtime != t.runtime {
+                        errors.push(
+                            Diagnostic::error(
+                                "mirror-runtime",
+                                path.clone(),
+                                format!("tier `{}` runs {} but mirrors `{m}`, which runs {}", t.name, t.runtime.as_str(), target.runtime.as_str()),
+                            )
+                            .with_span(span)
+                            .with_help("a local tier cannot mirror a cloud tier: their structure differs by nature"),
+                        );
+                    }
+                }
+            } else if t.ephemeral {
+                errors.push(
+                    Diagnostic::error("ephemeral-without-mirror", FieldPath(vec!["tier".into(), t.name.clone()]), format!("ephemeral tier `{}` mirrors no tier", t.name))
+                        .with_span(t.span)
+                        .with_help("a temporary environment is a copy of another tier: add `mirrors = \"production\"`"),
+                );
+            }
+            if t.ephemeral && (t.per_tenant || !t.instances.is_empty()) {
+                errors.push(
+                    Diagnostic::error("ephemeral-fan-out", FieldPath(vec!["tier".into(), t.name.clone()]), format!("ephemeral tier `{}` also fans out", t.name))
+                        .with_span(t.span)
+                        .with_help("an ephemeral copy is named `<tier>-<id>` on demand; remove `per_tenant` and `instance` blocks"),
+                );
+            }
+            if t.per_tenant && self.tenants.is_empty() {
+                errors.push(
+                    Diagnostic::error(
+                        "no-tenants",
+                        FieldPath(vec!["tier".into(), t.name.clone(), "per_tenant".into()]),
+                        format!(
+                            "tier `{}` fans out per tenant, but no tenant is declared",
+                            t.name
+                        ),
+                    )
+                    .with_span(t.overrides_span("per_tenant"))
+                    .with_help("declare tenants with `tenant \"name\" { }` blocks"),
+                );
+            }
+            if t.per_tenant && !t.instances.is_empty() {
+                errors.push(
+                    Diagnostic::error(
+                        "tenants-and-instances",
+                        FieldPath(vec!["tier".into(), t.name.clone()]),
+                        format!(
+                            "tier `{}` has both `per_tenant` and `instance` blocks",
+                            t.name
+                        ),
+                    )
+                    .with_span(t.span)
+                    .with_help("choose one way to fan the tier out"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn tier_tree(&self, i: usize) -> Node {
+        let t = &self.tiers[i];
+        let mut tree = match t
+            .mirrors
+            .as_ref()
+            .and_then(|m| self.tiers.iter().position(|x| &x.name == m))
+        {
+            Some(m) => self.tier_tree(m),
+            None => self.base.clone(),
+        };
+        tree.merge(&t.overrides);
+        tree
+    }
+}
+
+impl Tier {
+    pub(super) fn from_node(
+        name: String,
+        span: Option<Span>,
+        mut node: Node,
+        errors: &mut Vec<Diagnostic>,
+    ) -> Option<Tier> {
+        let layer = Layer::Tier(Arc::from(name.as_str()));
+        node.set_layer(&layer);
+        let fields = node.as_object_mut()?;
+        let mut meta_fields = IndexMap::new();
+        for key in TIER_KEYS {
+            if let Some(f) = fields.shift_remove(*key) {
+                meta_fields.insert((*key).to_owned(), f);
+            }
+        }
+        for (key, f) in fields.iter() {
+            if !APP_KEYS.contains(&key.as_str()) {
+                let known = APP_KEYS.iter().chain(TIER_KEYS).copied();
+                let help = match did_you_mean(key, known) {
+                    Some(k) => format!("did you mean `{k}`?"),
+                    None => format!(
+                        "a tier sets {} and overrides any of: {}",
+                        TIER_KEYS.join(", "),
+                        APP_KEYS.join(", ")
+                    ),
+                };
+                errors.push(
+                    Diagnostic::error(
+                        "unknown-attribute",
+                        FieldPath(vec!["tier".into(), name.clone(), key.clone()]),
+                        format!("unknown attribute or block `{key}` in tier `{name}`"),
+                    )
+                    .with_span(f.key_span.or(f.node.span))
+                    .with_help(help),
+                );
+            }
+        }
+        let instance_field = meta_fields.shift_remove("instance");
+        let meta_node = Node::object(meta_fields.clone(), span, layer.clone());
+        let meta: TierMeta = match from_node(&meta_node) {
+            Ok(m) => m,
+            Err(e) => {
+                let mut d = e.into_diagnostic();
+                d.path = FieldPath(vec!["tier".into(), name.clone()]).join(d.path.to_string());
+                errors.push(d);
+                return None;
+            }
+        };
+        let instances = match instance_field {
+            Some(f) => named_blocks(&f, "instance", errors)
+                .into_iter()
+                .map(|(iname, ispan, mut n)| {
+                    n.set_layer(&Layer::Instance(
+                        Arc::from(name.as_str()),
+                        Arc::from(iname.as_str()),
+                    ));
+                    Variant {
+                        name: iname,
+                        span: ispan,
+                        overrides: n,
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut exceptions = Vec::new();
+        let exc_field = meta_fields.get("exception");
+        for (path, e) in meta.exception {
+            let espan = exc_field
+                .and_then(|f| f.node.get(&path))
+                .and_then(|f| f.key_span.or(f.node.span));
+            let at = FieldPath(vec![
+                "tier".into(),
+                name.clone(),
+                "exception".into(),
+                path.clone(),
+            ]);
+            let mut problems = exception_path_problems(&path);
+            match e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                None => problems.push((
+                    "exception-without-reason",
+                    format!("the exception for `{path}` gives no reason"),
+                    "say why the difference is acceptable: `reason = \"…\"`; reviewers read it in every parity report".to_owned(),
+                )),
+                Some(r) if !is_judgeable_reason(r) => problems.push((
+                    "exception-weak-reason",
+                    format!("the reason for the exception `{path}` is {r:?}, which a reviewer cannot judge"),
+                    format!("write a sentence of at least {MIN_REASON_WORDS} words and {MIN_REASON_LETTERS} letters saying why the difference is acceptable, such as \"staging needs no read replica\"; placeholders such as `todo` or `n/a` are refused"),
+                )),
+                Some(_) => {}
+            }
+            if problems.is_empty() {
+                exceptions.push(Exception {
+                    path,
+                    reason: e.reason.unwrap_or_default().trim().to_owned(),
+                    span: espan,
+                });
+            }
+            for (code, message, help) in problems {
+                errors.push(
+                    Diagnostic::error(code, at.clone(), message)
+                        .with_span(espan)
+                        .with_help(help),
+                );
+            }
+        }
+        if meta.mirrors.is_none() {
+            if let Some(e) = exceptions.first() {
+                errors.push(
+                    Diagnostic::error(
+                        "exception-without-mirror",
+                        FieldPath(vec!["tier".into(), name.clone(), "exception".into(), e.path.clone()]),
+                        format!("tier `{name}` declares exceptions but mirrors no tier, so they excuse nothing"),
+                    )
+                    .with_span(e.span)
+                    .with_help("remove the exceptions, or add `mirrors = \"…\"` naming the tier whose structure this one keeps"),
+                );
+            }
+        }
+        let production = meta
+            .production
+            .unwrap_or(matches!(name.as_str(), "production" | "prod"));
+        let mirrors_span = meta_fields.get("mirrors").and_then(|f| f.node.span);
+        let per_tenant_span = meta_fields.get("per_tenant").and_then(|f| f.node.span);
+        let tier = Tier {
+            name,
+            span,
+            mirrors: meta.mirrors,
+            runtime: meta.runtime,
+            production,
+            ephemeral: meta.ephemeral,
+            per_tenant: meta.per_tenant,
+            may_differ: meta.may_differ.unwrap_or_else(|| KnobKind::ALL.to_vec()),
+            exceptions,
+            instances,
+            overrides: node,
+            mirrors_span,
+            per_tenant_span,
+        };
+        Some(tier)
+    }
+
+    fn overrides_span(&self, key: &str) -> Option<Span> {
+        match key {
+            "mirrors" => self.mirrors_span,
+            "per_tenant" => self.per_tenant_span,
+            _ => None,
+        }
+        .or(self.span)
+    }
+
+    /// The exception covering a field, if the tier declares one.
+    pub fn exception_for(&self, path: &FieldPath) -> Option<&Exception> {
+        self.exceptions.iter().find(|e| e.covers(path))
+    }
+
+    /// Whether this tier may change a field relative to the tier it mirrors.
+    pub fn may_change(&self, path: &FieldPath) -> bool {
+        knob_for(path).is_some_and(|k| self.may_differ.contains(&k.kind))
+            || self.exception_for(path).is_some()
+    }
+}
+
+/// A reason shorter than this many words is not something a reviewer can judge.
+pub const MIN_REASON_WORDS: usize = 3;
+/// Nor one with fewer letters than this.
+pub const MIN_REASON_LETTERS: usize = 12;
+
+/// Whether an exception's reason says something a reviewer can weigh: at least
+/// [`MIN_REASON_WORDS`] words that contain letters, at least [`MIN_REASON_LETTERS`] letters, and
+/// not a known placeholder.
+pub fn is_judgeable_reason(reason: &str) -> bool {
+    const PLACEHOLDERS: &[&str] = &[
+        "todo",
+        "tbd",
+        "fixme",
+        "n/a",
+        "na",
+        "none",
+        "wip",
+        "reason",
+        "because",
+        "test",
+        "xxx",
+        "temp",
+        "temporary",
+        "later",
+        "ok",
+        "yes",
+        "no",
+        "x",
+        "-",
+        ".",
+        "?",
+    ];
+    let lower = reason.trim().to_lowercase();
+    let words = lower
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    let letters = lower.chars().filter(|c| c.is_alphabetic()).count();
+    let stripped = lower.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
+    words >= MIN_REASON_WORDS
+        && letters >= MIN_REASON_LETTERS
+        && !PLACEHOLDERS.contains(&stripped)
+        && !lower.split_whitespace().all(|w| {
+            PLACEHOLDERS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/'))
+        })
+}
+
+/// What is wrong with an exception's path on its face, before looking at the spec: a
+/// wildcard, a whole category or collection, or a knob. (code, message, help) each.
+fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
+        out.push((
+            "exception-wildcard",
+            format!("the exception `{path}` is a pattern; an exception names one field or object"),
+            "name the one field that differs, such as `database.main.read_replicas`; declare one exception per field".to_owned(),
+        ));
+    } else if COLLECTIONS.contains(&path) {
+        out.push((
+            "exception-too-broad",
+            format!("the exception `{path}` names a whole category, which would excuse any difference in any of its entries"),
+            format!("name the one entry or field that differs, such as `{path}.<name>.<field>`"),
+        ));
+    } else if let Some(k) = knob_for(&FieldPath::parse(path)) {
+        out.push((
+            "exception-on-knob",
+            format!("`{path}` is a {} knob; no exception is needed", k.kind.as_str()),
+            format!("remove the exception: a mirroring tier may change knobs (if the tier restricts `may_differ`, add \"{}\" to it)", k.kind.as_str()),
+        ));
+    }
+    out
+}

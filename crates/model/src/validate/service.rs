@@ -1,0 +1,388 @@
+//! Services: images, sizes, autoscaling, health checks, references to databases, caches,
+//! secrets and other services, the variables tierform wires, and public hosts.
+
+use super::credentials::{looks_secret, looks_secret_value};
+use super::names::{is_env_name, is_hostname};
+use super::Rules;
+use crate::aws::{app_runner_size, fargate_size};
+use crate::environment::Environment;
+use crate::spec::{env_var_name, App, Name, Platform, Service};
+
+/// Branch and environment names CI pipelines re-push on every build: a production image by one
+/// of these names changes without a spec change, unless a digest pins it.
+const MOVING_TAGS: &[&str] = &[
+    "main",
+    "master",
+    "develop",
+    "dev",
+    "staging",
+    "prod",
+    "production",
+    "stable",
+    "edge",
+    "nightly",
+    "release",
+];
+
+/// The names a service may reference.
+struct Declared<'a> {
+    secret_names: Vec<&'a str>,
+    db_names: Vec<&'a str>,
+    cache_names: Vec<&'a str>,
+    service_names: Vec<&'a str>,
+}
+
+/// Every service, then the hosts they are published at.
+pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
+    let app = &env.app;
+    let declared = Declared {
+        secret_names: app.secrets.keys().map(String::as_str).collect(),
+        db_names: app.databases.keys().map(String::as_str).collect(),
+        cache_names: app.caches.keys().map(String::as_str).collect(),
+        service_names: app.services.keys().map(String::as_str).collect(),
+    };
+    if app.services.is_empty() {
+        r.err(
+            "no-service",
+            &["service"],
+            "the spec declares no service".into(),
+            "add `service \"api\" { … }`",
+        );
+    }
+    for (name, s) in &app.services {
+        r.name(&["service", name], name, 24);
+        image(r, env, name, s);
+        sizes(r, app, local, name, s);
+        health_check(r, app, name, s);
+        r.unique(&["service", name, "databases"], "database", &s.databases);
+        r.unique(&["service", name, "caches"], "cache", &s.caches);
+        r.unique(&["service", name, "secrets"], "secret", &s.secrets);
+        r.unique(&["service", name, "calls"], "service", &s.calls);
+        arguments(r, name, s);
+        wiring(r, &declared, name, s);
+        public(r, name, s);
+    }
+    hosts(r, app);
+}
+
+/// The image, its tag (pinned in production) and digest.
+fn image(r: &mut Rules<'_>, env: &Environment, name: &Name, s: &Service) {
+    let p = |f: &'static str| ["service", name.as_str(), f];
+    if r.image(&p("image"), &p("tag"), &s.image, &s.tag) && env.production {
+        if s.tag == "latest" {
+            r.err(
+                "unpinned-image",
+                &p("tag"),
+                format!("production runs service `{name}` from the mutable tag `latest`"),
+                "pin a release tag such as `1.4.2` (and a `digest`) in the production tier",
+            );
+        } else if s.digest.is_none() && MOVING_TAGS.contains(&s.tag.as_str()) {
+            r.err(
+                "unpinned-image",
+                &p("tag"),
+                format!("production runs service `{name}` from `{}`, a tag that moves with every push", s.tag),
+                "pin a release tag such as `1.4.2`, or pin the content with `digest = \"sha256:…\"`",
+            );
+        }
+    }
+    if let Some(d) = &s.digest {
+        let ok = d
+            .strip_prefix("sha256:")
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !ok {
+            r.err(
+                "invalid-digest",
+                &p("digest"),
+                format!("`{d}` is not an image digest"),
+                "write it as `sha256:` followed by 64 hex digits",
+            );
+        }
+    }
+}
+
+/// The port, CPU and memory (requests, limits, the platform's sizes) and autoscaling.
+fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
+    let p = |f: &'static str| ["service", name.as_str(), f];
+    if s.port == 0 {
+        r.err(
+            "invalid-port",
+            &p("port"),
+            "port 0 is not a port".into(),
+            "use the port the container listens on, 1-65535",
+        );
+    }
+    if s.cpu == 0 || s.memory < 64 {
+        r.err(
+            "invalid-size",
+            &p("cpu"),
+            format!(
+                "service `{name}` asks for {} millicores and {} MiB",
+                s.cpu, s.memory
+            ),
+            "give real sizes, such as cpu = 250 and memory = 512",
+        );
+    }
+    for (field, limit, request, unit) in [
+        ("cpu_limit", s.cpu_limit, s.cpu, "millicores"),
+        ("memory_limit", s.memory_limit, s.memory, "MiB"),
+    ] {
+        if let Some(limit) = limit.filter(|l| *l < request) {
+            r.err(
+                "limit-below-request",
+                &p(field),
+                format!("service `{name}` has {field} {limit} {unit}, below its request of {request} {unit}"),
+                format!("raise `{field}` to at least {request}, or remove it to use the request"),
+            );
+        }
+    }
+    if !local {
+        match &app.platform {
+            Platform::EcsFargate(_) if !fargate_size(s.cpu, s.memory) => r.err(
+                "invalid-size",
+                &p("memory"),
+                format!("Fargate has no task size of {} millicores with {} MiB", s.cpu, s.memory),
+                "Fargate sizes: 250 with 512-2048, 500 with 1024-4096, 1000 with 2048-8192, 2000 with 4096-16384, 4000 with 8192-30720 (MiB in steps of 1024)",
+            ),
+            Platform::AppRunner(_) if !app_runner_size(s.cpu, s.memory) => r.err(
+                "invalid-size",
+                &p("memory"),
+                format!("App Runner has no instance of {} millicores with {} MiB", s.cpu, s.memory),
+                "App Runner sizes: 250 with 512 or 1024, 500 with 1024, 1000 with 2048-4096, 2000 with 4096 or 6144, 4000 with 8192-12288",
+            ),
+            _ => {}
+        }
+    }
+    if let Some(a) = &s.autoscaling {
+        if a.min == 0 || a.min > a.max || a.max > 1000 {
+            r.err(
+                "invalid-range",
+                &["service", name, "autoscaling", "max"],
+                format!(
+                    "autoscaling needs 1 <= min <= max <= 1000 (found {} and {})",
+                    a.min, a.max
+                ),
+                "adjust min and max",
+            );
+        }
+        if !(1..=100).contains(&a.target_cpu) {
+            r.err(
+                "invalid-range",
+                &["service", name, "autoscaling", "target_cpu"],
+                format!("target CPU {}%: use 1 to 100", a.target_cpu),
+                "70 is a common choice",
+            );
+        }
+    } else if s.replicas > 1000 {
+        r.err(
+            "invalid-range",
+            &p("replicas"),
+            format!("{} replicas; tierform allows up to 1000", s.replicas),
+            "use autoscaling for large fleets",
+        );
+    }
+}
+
+/// The health check: one of path and command, timings and thresholds.
+fn health_check(r: &mut Rules<'_>, app: &App, name: &Name, s: &Service) {
+    let hc = &s.health_check;
+    let hp = |f: &'static str| ["service", name.as_str(), "health_check", f];
+    match (&hc.path, &hc.command) {
+        (Some(_), Some(_)) | (None, None) => r.err(
+            "health-check",
+            &["service", name, "health_check"],
+            format!("the health check of `{name}` needs exactly one of `path` and `command`"),
+            "an HTTP service usually sets `path = \"/health\"`",
+        ),
+        (Some(path), None) if !path.starts_with('/') || path.contains(char::is_whitespace) => {
+            r.err(
+                "health-check",
+                &hp("path"),
+                format!("`{path}` is not an HTTP path"),
+                "start it with `/`, such as `/health`",
+            );
+        }
+        (None, Some(c)) if c.is_empty() => r.err(
+            "health-check",
+            &hp("command"),
+            "the health-check command is empty".into(),
+            "such as `[\"/bin/healthcheck\"]`",
+        ),
+        (None, Some(_)) if s.public.is_some() || matches!(app.platform, Platform::AppRunner(_)) => {
+            r.err(
+                "health-check",
+                &hp("command"),
+                format!(
+                    "service `{name}` is behind a load balancer, which checks health over HTTP"
+                ),
+                "set `path` instead of `command`",
+            )
+        }
+        _ => {}
+    }
+    if hc.timeout == 0 || hc.interval == 0 || hc.timeout >= hc.interval {
+        r.err(
+            "health-check",
+            &hp("timeout"),
+            format!(
+                "the timeout ({}s) must be shorter than the interval ({}s)",
+                hc.timeout, hc.interval
+            ),
+            "such as interval = 30 and timeout = 5",
+        );
+    }
+    for (field, value, range) in [
+        ("healthy_threshold", hc.healthy_threshold, 1..=10),
+        ("unhealthy_threshold", hc.unhealthy_threshold, 2..=10),
+    ] {
+        if !range.contains(&value) {
+            r.err(
+                "health-check",
+                &hp(field),
+                format!("{field} {value}: health-check thresholds must be 1-10 (healthy) and 2-10 (unhealthy)"),
+                "such as healthy_threshold = 2 and unhealthy_threshold = 3",
+            );
+        }
+    }
+}
+
+/// Arguments of the command and of the health-check command that look like secrets.
+fn arguments(r: &mut Rules<'_>, name: &Name, s: &Service) {
+    let hc = &s.health_check;
+    for (field, command) in [("command", &s.command), ("health_check", &hc.command)] {
+        for (i, arg) in command.iter().flatten().enumerate() {
+            if looks_secret_value(arg) || arg.to_ascii_uppercase().contains("PASSWORD=") {
+                let idx = i.to_string();
+                let path: Vec<&str> = match field {
+                    "command" => vec!["service", name, "command", &idx],
+                    _ => vec!["service", name, "health_check", "command", &idx],
+                };
+                r.err(
+                    "secret-literal",
+                    &path,
+                    format!("an argument of the {} of service `{name}` looks like a secret given as a literal value", field.replace('_', " ")),
+                    "read the secret from the environment instead: declare a `secret` block, list it in `secrets`, and refer to its variable",
+                );
+            }
+        }
+    }
+}
+
+/// References to databases, caches, secrets and services, and the service's own `env`, which
+/// must not collide with the variables tierform wires from them.
+fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) {
+    let Declared {
+        secret_names,
+        db_names,
+        cache_names,
+        service_names,
+    } = declared;
+    let mut wired: Vec<String> = Vec::new();
+    for (i, d) in s.databases.iter().enumerate() {
+        r.reference(
+            &["service", name, "databases", &i.to_string()],
+            "database",
+            d,
+            db_names,
+        );
+        let pre = env_var_name(d);
+        wired.extend(["HOST", "PORT", "NAME", "USER", "PASSWORD"].map(|x| format!("{pre}_DB_{x}")));
+    }
+    for (i, c) in s.caches.iter().enumerate() {
+        r.reference(
+            &["service", name, "caches", &i.to_string()],
+            "cache",
+            c,
+            cache_names,
+        );
+        wired.push(format!("{}_CACHE_URL", env_var_name(c)));
+    }
+    for (i, sec) in s.secrets.iter().enumerate() {
+        r.reference(
+            &["service", name, "secrets", &i.to_string()],
+            "secret",
+            sec,
+            secret_names,
+        );
+        wired.push(env_var_name(sec));
+    }
+    for (i, c) in s.calls.iter().enumerate() {
+        r.reference(
+            &["service", name, "calls", &i.to_string()],
+            "service",
+            c,
+            service_names,
+        );
+        if c == name {
+            r.err(
+                "self-call",
+                &["service", name, "calls", &i.to_string()],
+                format!("service `{name}` lists itself in `calls`"),
+                format!("remove `{name}` from `calls`: `calls` opens traffic to other services"),
+            );
+        }
+    }
+    for (k, v) in &s.env {
+        if !is_env_name(k) {
+            r.err(
+                "invalid-env-name",
+                &["service", name, "env", k],
+                format!("`{k}` is not an environment variable name"),
+                "use letters, digits and underscores, not starting with a digit",
+            );
+        } else if looks_secret(k, v) {
+            r.err(
+                "secret-literal",
+                &["service", name, "env", k],
+                format!("`{k}` looks like a secret given as a literal value"),
+                format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager", k.to_ascii_lowercase().replace('_', "-")),
+            );
+        } else if wired.contains(k) {
+            r.err(
+                "env-collision",
+                &["service", name, "env", k],
+                format!("`{k}` is set by tierform's wiring of this service's dependencies"),
+                "remove it: tierform sets it from the database, cache or secret",
+            );
+        }
+    }
+}
+
+/// The public host, inside its zone.
+fn public(r: &mut Rules<'_>, name: &Name, s: &Service) {
+    if let Some(pubc) = &s.public {
+        if !is_hostname(&pubc.host) {
+            r.err(
+                "invalid-host",
+                &["service", name, "public", "host"],
+                format!("`{}` is not a host name", pubc.host),
+                "such as `api.example.com` (lower case)",
+            );
+        } else if !(pubc.host == pubc.zone || pubc.host.ends_with(&format!(".{}", pubc.zone))) {
+            r.err(
+                "host-outside-zone",
+                &["service", name, "public", "host"],
+                format!("`{}` is not inside the zone `{}`", pubc.host, pubc.zone),
+                "the host must be the zone or a name under it",
+            );
+        }
+    }
+}
+
+/// No two services published at one host.
+fn hosts(r: &mut Rules<'_>, app: &App) {
+    let mut hosts: Vec<(&str, &str)> = Vec::new();
+    for (name, s) in &app.services {
+        let Some(host) = s.public.as_ref().map(|p| p.host.as_str()) else {
+            continue;
+        };
+        match hosts.iter().find(|(h, _)| *h == host) {
+            Some((_, first)) => r.err(
+                "duplicate-host",
+                &["service", name, "public", "host"],
+                format!("services `{first}` and `{name}` are both published at `{host}`"),
+                "give each public service its own host name, such as `api.` and `www.` under the zone",
+            ),
+            None => hosts.push((host, name)),
+        }
+    }
+}
