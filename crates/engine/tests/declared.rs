@@ -107,7 +107,7 @@ const FIELDS: &[Row] = &[
     row!("database.*.iam_auth", "database.main.iam_auth", false, [E, E, E, Cloud]),
     row!("database.*.db_name", "database.main.db_name", "orders", [E, E, E, E]),
     row!("database.*.username", "database.main.username", "orders", [E, E, E, E]),
-    row!("database.*.seed_data", "database.main.seed_data", "seed/", [Gap, Gap, Gap, E]),
+    row!("database.*.seed_data", "database.main.seed_data", "seed/", [R, R, R, E]),
     row!("cache.*.engine", "cache.sessions", {"engine": "valkey", "engine_version": "7.2"}, [E, E, E, E]),
     row!("cache.*.engine_version", "cache.sessions.engine_version", "7.1", [E, E, E, E]),
     row!("cache.*.node_type", "cache.sessions.node_type", "cache.m5.large", [E, E, E, Cloud]),
@@ -116,44 +116,46 @@ const FIELDS: &[Row] = &[
     row!("cache.*.at_rest_encryption", "cache.sessions.at_rest_encryption", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("cache.*.transit_encryption", "cache.sessions.transit_encryption", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("cache.*.snapshot_retention_days", "cache.sessions.snapshot_retention_days", 3, [E, E, E, Cloud]),
-    row!("secret.*.description", "secret.api-key.description", "another purpose", [E, E, E, Gap]),
+    row!("secret.*.description", "secret.api-key.description", "another purpose", [E, E, E, E]),
     row!("service.*.image", "service.api.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/other", [E, E, E, E]),
     row!("service.*.tag", "service.api.tag", "1.0.1", [E, E, E, E]),
-    row!("service.*.digest", "service.api.digest", "sha256:1111111111111111111111111111111111111111111111111111111111111111", [E, E, E, Gap]),
+    row!("service.*.digest", "service.api.digest", "sha256:1111111111111111111111111111111111111111111111111111111111111111", [E, E, E, E]),
     row!("service.*.port", "service.api.port", 9090, [E, E, E, E]),
-    row!("service.*.cpu", "service.api", {"cpu": 1000, "memory": 2048}, [E, E, E, Gap]),
-    row!("service.*.memory", "service.api.memory", 1024, [E, E, E, Gap]),
-    row!("service.*.cpu_limit", "service.api.cpu_limit", 500, [Gap, Gap, E, Gap]),
-    row!("service.*.memory_limit", "service.api.memory_limit", 1024, [Gap, Gap, E, Gap]),
-    row!("service.*.replicas", "service.worker.replicas", 2, [E, E, E, Gap]),
+    row!("service.*.cpu", "service.api", {"cpu": 1000, "memory": 2048}, [E, E, E, E]),
+    row!("service.*.memory", "service.api.memory", 1024, [E, E, E, E]),
+    row!("service.*.cpu_limit", "service.api.cpu_limit", 500, [R, R, E, E]),
+    row!("service.*.memory_limit", "service.api.memory_limit", 1024, [R, R, E, E]),
+    row!("service.*.build", "service.api.build", "./api", [R, R, R, E]),
+    row!("service.*.replicas", "service.worker.replicas", 2, [E, E, E, E]),
     row!("service.*.autoscaling.min", "service.api.autoscaling.min", 3, [E, E, E, Cloud]),
     row!("service.*.autoscaling.max", "service.api.autoscaling.max", 8, [E, E, E, Cloud]),
-    row!("service.*.autoscaling.target_cpu", "service.api.autoscaling.target_cpu", 50, [E, Gap, E, Cloud]),
+    row!("service.*.autoscaling.target_cpu", "service.api.autoscaling.target_cpu", 50, [E, R, E, Cloud]),
     row!("service.*.health_check.path", "service.api.health_check.path", "/ready", [E, E, E, E]),
     row!("service.*.health_check.command", "service.worker.health_check", {"path": null, "command": ["/bin/alive", "--quick"]}, [E, Invalid, E, E]),
-    row!("service.*.health_check.interval", "service.api.health_check.interval", 20, [E, Gap, E, E]),
+    row!("service.*.health_check.interval", "service.api.health_check.interval", 20, [E, E, E, E]),
     row!("service.*.health_check.timeout", "service.api.health_check.timeout", 4, [E, E, E, E]),
-    row!("service.*.health_check.healthy_threshold", "service.api.health_check.healthy_threshold", 3, [E, E, E, Gap]),
+    row!("service.*.health_check.healthy_threshold", "service.api.health_check.healthy_threshold", 3, [E, E, E, E]),
     row!("service.*.health_check.unhealthy_threshold", "service.api.health_check.unhealthy_threshold", 4, [E, E, E, E]),
     row!("service.*.command", "service.api.command", ["/app/serve", "--fast"], [E, E, E, E]),
     row!("service.*.env", "service.api.env", {"EXTRA": "1"}, [E, E, E, E]),
-    row!("service.*.secrets", "service.worker.secrets", ["api-key"], [E, E, E, Gap]),
+    row!("service.*.secrets", "service.worker.secrets", ["api-key"], [E, E, E, E]),
     row!("service.*.databases", "service.worker.databases", ["main"], [E, E, E, E]),
     row!("service.*.caches", "service.worker.caches", ["sessions"], [E, E, E, E]),
-    row!("service.*.calls", "service.worker.calls", ["api"], [E, Gap, E, E]),
+    row!("service.*.calls", "service.worker.calls", ["api"], [E, E, E, E]),
     row!("service.*.public.host", "service.api.public.host", "www.demo.example", [E, E, E, Cloud]),
     row!("service.*.public.zone", "service.api.public", {"host": "api.other.example", "zone": "other.example"}, [E, E, E, Cloud]),
     row!("observability.log_retention_days", "observability.log_retention_days", 90, [E, E, E, Cloud]),
-    row!("observability.metrics_retention_days", "observability.metrics_retention_days", 30, [E, Gap, E, Cloud]),
-    row!("observability.trace_retention_days", "observability.trace_retention_days", 14, [Gap, Gap, Gap, Cloud]),
+    row!("observability.metrics_retention_days", "observability.metrics_retention_days", 30, [E, R, E, Cloud]),
+    row!("observability.trace_retention_days", "observability.trace_retention_days", 14, [R, R, R, Cloud]),
     row!("observability.log_level", "observability.log_level", "debug", [E, E, E, E]),
-    row!("observability.metrics", "observability.metrics", false, [E, Gap, E, Cloud]),
+    row!("observability.metrics", "observability.metrics", false, [E, R, E, Cloud]),
     row!("observability.tracing", "observability.tracing", false, [E, E, E, Cloud]),
     row!("observability.alarms.unhealthy_hosts", "observability.alarms.unhealthy_hosts", false, [E, E, E, Cloud]),
     row!("observability.alarms.http_5xx", "observability.alarms.http_5xx", false, [E, E, E, Cloud]),
     row!("observability.alarms.cpu", "observability.alarms.cpu", false, [E, E, E, Cloud]),
     row!("observability.alarms.cpu_threshold", "observability.alarms.cpu_threshold", 90, [E, E, E, Cloud]),
-    row!("observability.alarms.notify", "observability.alarms.notify", "arn:aws:sns:us-east-1:123456789012:demo-oncall", [E, E, E, Cloud]),
+    // The channel form (a name: an encrypted SNS topic is created); the fixtures use the ARN form.
+    row!("observability.alarms.notify", "observability.alarms.notify", "oncall", [E, E, E, Cloud]),
     row!("external_service.*.mode", "external_service.stripe.mode", "live", [E, E, E, E]),
     row!("feature_flags", "feature_flags", {"beta": true}, [E, E, E, E]),
     row!("access.read", "access.read", ["arn:aws:iam::123456789012:role/auditor"], [E, E, E, Cloud]),
@@ -164,6 +166,16 @@ const FIELDS: &[Row] = &[
     row!("data_refresh.anonymize", "tier.staging.data_refresh.anonymize", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [Gap, Gap, E, Cloud]),
     row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [Gap, Gap, E, Cloud]),
+];
+
+/// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings
+/// (`seed_data`, `build`) and the Kubernetes-style limits. The `local` column writes them in
+/// the local tier, as a spec does.
+const LOCAL_TIER: &[&str] = &[
+    "database.*.seed_data",
+    "service.*.build",
+    "service.*.cpu_limit",
+    "service.*.memory_limit",
 ];
 
 /// The baseline spec of one platform: every optional object present, so that each row changes
@@ -294,7 +306,11 @@ fn observe(row: &Row, platform: &str) -> Result<Does, String> {
     let before = emitted(&base, platform)
         .map_err(|e| format!("the {platform} baseline is refused:\n{e}"))?;
     let mut spec = base;
-    set(&mut spec, row.at, (row.value)());
+    if platform == "local" && LOCAL_TIER.contains(&row.field) {
+        set(&mut spec, &format!("tier.local.{}", row.at), (row.value)());
+    } else {
+        set(&mut spec, row.at, (row.value)());
+    }
     match emitted(&spec, platform) {
         Ok(after) if after != before => Ok(E),
         Ok(_) => Ok(Gap),

@@ -35,17 +35,6 @@ impl Rules<'_> {
         self.out
             .push(Diagnostic::error(code, path, message).with_help(help));
     }
-    fn warn(
-        &mut self,
-        code: &'static str,
-        path: &[&str],
-        message: String,
-        help: impl Into<String>,
-    ) {
-        let path = FieldPath(path.iter().map(|s| (*s).to_owned()).collect());
-        self.out
-            .push(Diagnostic::warning(code, path, message).with_help(help));
-    }
     fn name(&mut self, path: &[&str], s: &str, max: usize) {
         let path = FieldPath(path.iter().map(|s| (*s).to_owned()).collect());
         check_name(&path, s, max, None, self.out);
@@ -131,7 +120,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     cache::rules(&mut r, app, local);
     names::secrets(&mut r, app);
     service::rules(&mut r, env, local);
-    observability::rules(&mut r, app);
+    observability::rules(&mut r, app, local);
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);

@@ -82,7 +82,7 @@ fn metrics(cx: &Cx, m: &mut Module) {
         m,
         "metrics",
         name,
-        o.metrics_retention_days,
+        o.metrics_retention_days(),
         "metrics_retention_days",
     );
 }
