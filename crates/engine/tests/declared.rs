@@ -160,12 +160,12 @@ const FIELDS: &[Row] = &[
     row!("feature_flags", "feature_flags", {"beta": true}, [E, E, E, E]),
     row!("access.read", "access.read", ["arn:aws:iam::123456789012:role/auditor"], [E, E, E, Cloud]),
     row!("access.write", "access.write", ["arn:aws:iam::123456789012:role/deployer"], [E, E, E, Cloud]),
-    row!("data_refresh.from", "tier.staging.data_refresh.from", "qa", [Gap, Gap, E, Cloud]),
-    row!("data_refresh.database", "tier.staging.data_refresh.database", "other", [Gap, Gap, E, Cloud]),
-    row!("data_refresh.schedule", "tier.staging.data_refresh.schedule", "0 3 * * 0", [Gap, Gap, E, Cloud]),
+    row!("data_refresh.from", "tier.staging.data_refresh.from", "qa", [E, E, E, Cloud]),
+    row!("data_refresh.database", "tier.staging.data_refresh.database", "other", [E, E, E, Cloud]),
+    row!("data_refresh.schedule", "tier.staging.data_refresh.schedule", "0 3 * * 0", [E, E, E, Cloud]),
     row!("data_refresh.anonymize", "tier.staging.data_refresh.anonymize", false, [Invalid, Invalid, Invalid, Cloud]),
-    row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [Gap, Gap, E, Cloud]),
-    row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [Gap, Gap, E, Cloud]),
+    row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [E, E, E, Cloud]),
+    row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [E, E, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings

@@ -22,6 +22,16 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         "flow_logs",
         format!("/aws/vpc/{}/flow-logs", cx.prefix),
     );
+    // The data refresh's task, on ECS Fargate and App Runner (EKS: the CronJob's pods).
+    if super::refresh::refresh(cx).is_some() {
+        log_group(
+            cx,
+            m,
+            super::refresh::C,
+            super::refresh::L,
+            format!("/ecs/{}/data-refresh", cx.prefix),
+        );
+    }
     match &cx.app.platform {
         Platform::EcsFargate(_) => {
             for name in cx.app.services.keys() {

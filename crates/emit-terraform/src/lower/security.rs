@@ -134,6 +134,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .push(m, &c);
         }
     }
+    if let Some(r) = super::refresh::refresh(cx) {
+        refresh_rules(cx, m, r);
+    }
     for (name, db) in &cx.app.databases {
         let c = format!("database {name}");
         let sg = db_sg(name);
@@ -178,6 +181,48 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .push(m, &c);
         }
     }
+}
+
+/// The data refresh's task: the target database's port (its instance, and the temporary copy
+/// restored into the same group) and HTTPS to the AWS APIs; nothing in.
+fn refresh_rules(cx: &Cx, m: &mut Module, r: &tierform_model::DataRefresh) {
+    use super::refresh::{C, L};
+    let Some(db) = cx.app.databases.get(&r.database) else {
+        return;
+    };
+    group(
+        cx,
+        m,
+        C,
+        L,
+        "data-refresh",
+        "Data refresh task: the target database and AWS APIs only",
+    );
+    let to = db_sg(&r.database);
+    Rule::egress(
+        &format!("{L}_to_{to}"),
+        L,
+        db.engine.port(),
+        &format!("To database {}", r.database),
+    )
+    .peer(res("aws_security_group", &to, "id"))
+    .push(m, C);
+    Rule::ingress(
+        &format!("{to}_from_{L}"),
+        &to,
+        db.engine.port(),
+        "From the data refresh task",
+    )
+    .peer(res("aws_security_group", L, "id"))
+    .push(m, C);
+    Rule::egress(
+        &format!("{L}_https_out"),
+        L,
+        443,
+        "HTTPS to AWS APIs (RDS, ECR, Secrets Manager, CloudWatch Logs)",
+    )
+    .cidr("0.0.0.0/0")
+    .push(m, C);
 }
 
 /// The workloads that may reach a database or cache: each service using it, or on EKS the
