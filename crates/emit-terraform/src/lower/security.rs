@@ -190,13 +190,21 @@ fn refresh_rules(cx: &Cx, m: &mut Module, r: &tierform_model::DataRefresh) {
     let Some(db) = cx.app.databases.get(&r.database) else {
         return;
     };
-    group(
-        cx,
-        m,
+    m.push(
+        TfFile::Security,
         C,
-        L,
-        "data-refresh",
-        "Data refresh task: the target database and AWS APIs only",
+        B::resource("aws_security_group", L)
+            .attr("name", cx.name("data-refresh", 255))
+            .attr(
+                "description",
+                "Data refresh task: the target database and AWS APIs only",
+            )
+            .attr("vpc_id", res("aws_vpc", "main", "id"))
+            .skip(
+                "CKV2_AWS_5",
+                "attached to the refresh task at each run by aws_scheduler_schedule.data_refresh (ecs_parameters.network_configuration), which checkov does not follow",
+            )
+            .attr("tags", tags(cx.name("data-refresh", 255))),
     );
     let to = db_sg(&r.database);
     Rule::egress(
