@@ -612,6 +612,40 @@ fn foreign_mentions(text: &str, me: &Identity, all: &[Identity]) -> Vec<String> 
     found
 }
 
+/// The IAM file without the data refresh's source policy (`data_refresh_snapshots`), the one
+/// sanctioned reference to another tier: held to read-only statements on the source tier by
+/// `iam_policies_name_only_the_environments_own_resources`.
+fn without_refresh_source_policy(path: &str, text: &str) -> String {
+    const START: &str = "resource \"aws_iam_role_policy\" \"data_refresh_snapshots\" {";
+    if !path.ends_with("iam.tf") {
+        return text.to_owned();
+    }
+    match text.find(START) {
+        Some(at) => {
+            let end = text[at..].find("\n}\n").map_or(text.len(), |e| at + e + 3);
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// Statements of the data refresh's source policy that may name the source tier, and the
+/// only actions they may allow there (reads, and the grant RDS needs to copy an encrypted
+/// snapshot); a deny may name it too.
+const REFRESH_SOURCE_STATEMENTS: &[&str] = &[
+    "FindSourceSnapshots",
+    "CopySourceSnapshot",
+    "UseSourceKey",
+    "NeverWriteTheSource",
+];
+const REFRESH_SOURCE_ACTIONS: &[&str] = &[
+    "rds:DescribeDBSnapshots",
+    "rds:CopyDBSnapshot",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+];
+
 /// Cross-environment references in the fixtures today: (fixture, environment, the text
 /// mentioned, what must change). Reported without failing; the test fails once one is gone.
 const KNOWN_CROSS_REFERENCES: &[(&str, &str, &str, &str)] = &[];
@@ -627,6 +661,9 @@ fn no_environment_refers_to_another_environments_resources() {
         for (env, me) in envs.iter().zip(&ids) {
             for (path, text) in files(env).iter() {
                 let p = path.as_str();
+                // The data refresh reads the source tier's snapshots: its one policy names
+                // them, and the IAM test below holds that policy to read-only statements.
+                let text = &without_refresh_source_policy(p, text);
                 for f in foreign_mentions(text, me, &ids) {
                     let known = KNOWN_CROSS_REFERENCES
                         .iter()
@@ -789,6 +826,30 @@ fn iam_policies_name_only_the_environments_own_resources() {
                                     own.contains(&a.as_str()),
                                     "{at}: {field} {r} refers to {a}, not a resource of this environment"
                                 );
+                            }
+                            // The data refresh's reads of its source tier (and only those).
+                            let refresh_source = env.app.data_refresh.as_ref().filter(|_| {
+                                object == "terraform:aws_iam_role_policy.data_refresh_snapshots"
+                                    && REFRESH_SOURCE_STATEMENTS
+                                        .contains(&st["Sid"].as_str().unwrap_or_default())
+                                    && (!allow
+                                        || actions
+                                            .iter()
+                                            .all(|a| REFRESH_SOURCE_ACTIONS.contains(&a.as_str())))
+                            });
+                            if let Some(d) = refresh_source {
+                                let source = format!("{}-{}-", env.app.app, d.from);
+                                let key_by_alias = st["Sid"] == "UseSourceKey"
+                                    && r.trim_matches('"').ends_with(":key/*")
+                                    && st["Condition"].to_string().contains(&format!(
+                                        "\"kms:ResourceAliases\":\"alias/{}-{}",
+                                        env.app.app, d.from
+                                    ));
+                                assert!(
+                                    r.contains(&source) || r.contains(&me.prefix) || key_by_alias,
+                                    "{at}: {field} {r} is neither this environment's nor the refresh source's: {st}"
+                                );
+                                continue;
                             }
                             // A literal ARN (no reference to this module) must carry the
                             // environment's own name or path.

@@ -403,7 +403,7 @@ pub fn environment_doc(
             cpu: s.cpu,
             memory: s.memory,
             copies: match &s.autoscaling {
-                Some(a) => format!("{}-{} (CPU {} %)", a.min, a.max, a.target_cpu),
+                Some(a) => format!("{}-{} (CPU {} %)", a.min, a.max, a.target_cpu()),
                 None => s.replicas.to_string(),
             },
             url: s
@@ -512,8 +512,10 @@ pub fn environment_doc(
         },
         NameValue {
             name: "metrics".into(),
-            value: if ob.metrics {
-                format!("kept {} days", ob.metrics_retention_days)
+            value: if matches!(app.platform, tierform_model::Platform::AppRunner(_)) {
+                "CloudWatch metrics, kept 15 months (fixed by AWS)".into()
+            } else if ob.metrics {
+                format!("kept {} days", ob.metrics_retention_days())
             } else {
                 "off".into()
             },
@@ -521,7 +523,7 @@ pub fn environment_doc(
         NameValue {
             name: "traces".into(),
             value: if ob.tracing {
-                format!("kept {} days", ob.trace_retention_days)
+                format!("X-Ray, kept {} days", ob.trace_retention_days)
             } else {
                 "off".into()
             },

@@ -21,14 +21,15 @@ pub(crate) struct Volume {}
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct ComposeService {
     pub image: String,
+    /// Local development: the folder compose builds `image` from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub env_file: Vec<EnvFile>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub environment: IndexMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -46,14 +47,32 @@ pub(crate) struct ComposeService {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub depends_on: IndexMap<String, Dependency>,
     pub restart: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<Deploy>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
 }
 
-/// An `env_file` entry in the long syntax: `required: false` lets `docker compose config` (and
-/// a first `up`) work before the developer has created `.env`.
+/// How many copies run, and their CPU and memory.
 #[derive(Debug, Serialize)]
-pub(crate) struct EnvFile {
-    pub path: String,
-    pub required: bool,
+pub(crate) struct Deploy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    pub resources: Resources,
+}
+
+/// CPU and memory: reservations are the spec's requests, limits its limits (or the requests).
+#[derive(Debug, Serialize)]
+pub(crate) struct Resources {
+    pub limits: Size,
+    pub reservations: Size,
+}
+
+/// A size in compose's units: CPUs as a decimal, memory with a unit (`512M`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Size {
+    pub cpus: String,
+    pub memory: String,
 }
 
 /// A container health check.

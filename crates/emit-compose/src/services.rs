@@ -7,10 +7,9 @@ use tierform_model::{
     App, Cache, CacheEngine, Database, Engine, Environment, HealthCheck, Service,
 };
 
-use crate::model::{ComposeService, Dependency, EnvFile, Healthcheck, Project, Volume};
-
-/// The file secrets come from, beside the compose file; never written by tierform.
-const ENV_FILE: &str = ".env";
+use crate::model::{
+    ComposeService, Dependency, Deploy, Healthcheck, Project, Resources, Size, Volume,
+};
 /// The user services run as, as in Kubernetes (`runAsUser`/`runAsGroup` 10001), so that an image
 /// that needs root fails on the laptop first.
 const RUN_AS: &str = "10001:10001";
@@ -73,7 +72,9 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         environment.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
         environment.insert(format!("{pre}_DB_NAME"), db.name_on_instance(&app.app));
         environment.insert(format!("{pre}_DB_USER"), db.user(&app.app));
-        // `<NAME>_DB_PASSWORD` comes from `.env` through env_file, as the container's does.
+        // Interpolated from `.env`, which compose reads beside the compose file.
+        let password = db_password_var(d);
+        environment.insert(password.clone(), format!("${{{password}}}"));
         depends_on.insert(db_host(d), Dependency::healthy());
     }
     for c in &s.caches {
@@ -84,26 +85,50 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         );
         depends_on.insert(cache_host(c), Dependency::healthy());
     }
+    // Each service reads the secrets it lists, and no other, interpolated from `.env`.
+    for secret in &s.secrets {
+        let var = env_var_name(secret);
+        environment.insert(var.clone(), format!("${{{var}}}"));
+    }
     for callee in &s.calls {
         if app.services.contains_key(callee) {
             depends_on.insert(callee.clone(), Dependency::healthy());
         }
     }
-    // Published on the loopback interface only; a second service on the same port gets the
-    // next free one on the host (the container port is unchanged).
+    // Copies: `replicas` when not autoscaled (a local tier does not autoscale).
+    let copies = if s.autoscaling.is_none() {
+        s.replicas.max(1)
+    } else {
+        1
+    };
+    // Published on the loopback interface only, one host port per copy; a port another
+    // service took moves this one's range to the next free ports on the host (the container
+    // port is unchanged).
     let mut host_port = s.port;
-    while !taken_ports.insert(host_port) {
+    while !(0..copies).all(|i| {
+        host_port
+            .checked_add(u16::try_from(i).unwrap_or(u16::MAX))
+            .is_some_and(|p| !taken_ports.contains(&p))
+    }) {
         host_port = host_port.checked_add(1).unwrap_or(1024);
     }
+    let last_port = host_port.saturating_add(u16::try_from(copies - 1).unwrap_or(0));
+    taken_ports.extend(host_port..=last_port);
+    let published = if copies > 1 {
+        format!("127.0.0.1:{host_port}-{last_port}:{}", s.port)
+    } else {
+        format!("127.0.0.1:{host_port}:{}", s.port)
+    };
+    let image = match &s.digest {
+        Some(digest) => format!("{}:{}@{digest}", s.image, s.tag),
+        None => format!("{}:{}", s.image, s.tag),
+    };
     ComposeService {
-        image: format!("{}:{}", s.image, s.tag),
+        image,
+        build: s.build.as_deref().map(spec_relative),
         command: s.command.clone(),
         user: Some(RUN_AS.to_owned()),
-        ports: vec![format!("127.0.0.1:{host_port}:{}", s.port)],
-        env_file: vec![EnvFile {
-            path: ENV_FILE.to_owned(),
-            required: false,
-        }],
+        ports: vec![published],
         environment,
         read_only: Some(true),
         tmpfs: vec!["/tmp".to_owned()],
@@ -112,8 +137,48 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         healthcheck: Some(app_healthcheck(&s.health_check, s.port)),
         depends_on,
         restart: "unless-stopped".to_owned(),
+        deploy: Some(Deploy {
+            replicas: (copies > 1).then_some(copies),
+            resources: Resources {
+                limits: size(
+                    s.cpu_limit.unwrap_or(s.cpu),
+                    s.memory_limit.unwrap_or(s.memory),
+                ),
+                reservations: size(s.cpu, s.memory),
+            },
+        }),
+        labels: IndexMap::from([(
+            "tierform.health-check".to_owned(),
+            health_statement(&s.health_check),
+        )]),
         ..Default::default()
     }
+}
+
+/// Millicores and MiB in compose's units.
+fn size(millicores: u32, mib: u32) -> Size {
+    Size {
+        cpus: format!("{}.{:03}", millicores / 1000, millicores % 1000)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned(),
+        memory: format!("{mib}M"),
+    }
+}
+
+/// What the service's health check needs from its image, and how compose applies the
+/// thresholds, stated on the service: compose runs the check inside the container, and
+/// marks it healthy on the first passing check.
+fn health_statement(hc: &HealthCheck) -> String {
+    let needs = if hc.command.is_some() {
+        "runs health_check.command inside the image"
+    } else {
+        "needs /bin/sh and wget inside the image (otherwise set health_check.command)"
+    };
+    format!(
+        "{needs}; unhealthy after {} failures; healthy on the first success (compose has no healthy_threshold; the cloud platforms wait for {})",
+        hc.unhealthy_threshold, hc.healthy_threshold
+    )
 }
 
 /// The service's health check: its command when it has one; otherwise an HTTP GET of its path
@@ -134,7 +199,7 @@ fn app_healthcheck(hc: &HealthCheck, port: u16) -> Healthcheck {
     };
     Healthcheck {
         test,
-        interval: format!("{}s", hc.interval),
+        interval: format!("{}s", hc.interval()),
         timeout: format!("{}s", hc.timeout),
         retries: hc.unhealthy_threshold,
         start_period: None,
@@ -198,7 +263,7 @@ fn database(app: &App, name: &str, db: &Database, volume: &str) -> ComposeServic
     if let Some(seed) = &db.seed_data {
         volumes.push(format!(
             "{}:/docker-entrypoint-initdb.d:ro",
-            seed_path(seed)
+            spec_relative(seed)
         ));
     }
     ComposeService {
@@ -211,29 +276,48 @@ fn database(app: &App, name: &str, db: &Database, volume: &str) -> ComposeServic
     }
 }
 
-/// The seed-data folder as the compose file sees it. The spec's relative paths are relative to
-/// the spec's folder; the compose file is written to `<out>/compose/<env>/`, and `<out>` is the
-/// spec's folder by default, so a relative path gains `../../`.
-fn seed_path(seed: &str) -> String {
-    if seed.starts_with('/') {
-        seed.to_owned()
+/// A folder of the spec (seed data, a build context) as the compose file sees it. The spec's
+/// relative paths are relative to the spec's folder; the compose file is written to
+/// `<out>/compose/<env>/`, and `<out>` is the spec's folder by default, so a relative path
+/// gains `../../`.
+fn spec_relative(path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_owned()
     } else {
-        format!("../../{}", seed.trim_start_matches("./"))
+        format!("../../{}", path.trim_start_matches("./"))
     }
 }
 
 /// The port of Redis and Valkey.
 const CACHE_PORT: u16 = 6379;
 
-/// The container image of a cache: the engine at the environment's major.minor version
-/// (`redis:7.0`, `valkey/valkey:8.0`).
+/// The upstream image tag of each ElastiCache minor version: a pinned patch release that
+/// exists on Docker Hub. ElastiCache's Redis OSS 7.1 has no upstream release (AWS built it on
+/// Redis OSS 7.0, and says it is compatible with it): it runs as 7.0 locally.
+const CACHE_TAGS: &[(CacheEngine, &str, &str)] = &[
+    (CacheEngine::Redis, "6.0", "6.0.20"),
+    (CacheEngine::Redis, "6.2", "6.2.14"),
+    (CacheEngine::Redis, "7.0", "7.0.15"),
+    (CacheEngine::Redis, "7.1", "7.0.15"),
+    (CacheEngine::Valkey, "7.2", "7.2.5"),
+    (CacheEngine::Valkey, "8.0", "8.0.1"),
+    (CacheEngine::Valkey, "8.1", "8.1.0"),
+];
+
+/// The container image of a cache: the pinned upstream release of the environment's
+/// major.minor version (`redis:7.0.15`, `valkey/valkey:8.0.1`).
 pub(crate) fn cache_image(cache: &Cache) -> String {
-    let version: Vec<&str> = cache.engine_version.split('.').take(2).collect();
+    let minor: Vec<&str> = cache.engine_version.split('.').take(2).collect();
+    let minor = minor.join(".");
     let repo = match cache.engine {
         CacheEngine::Redis => "redis",
         CacheEngine::Valkey => "valkey/valkey",
     };
-    format!("{repo}:{}", version.join("."))
+    let tag = CACHE_TAGS
+        .iter()
+        .find(|(e, v, _)| *e == cache.engine && *v == minor)
+        .map_or(minor.as_str(), |(_, _, tag)| tag);
+    format!("{repo}:{tag}")
 }
 
 fn cache_service(cache: &Cache, volume: &str) -> ComposeService {
@@ -243,6 +327,15 @@ fn cache_service(cache: &Cache, volume: &str) -> ComposeService {
     };
     ComposeService {
         image: cache_image(cache),
+        // Which cloud version the image stands for (not always its own: Redis OSS 7.1).
+        labels: IndexMap::from([(
+            "tierform.engine".to_owned(),
+            format!(
+                "ElastiCache {} {}",
+                cache.engine.as_str(),
+                cache.engine_version
+            ),
+        )]),
         volumes: vec![format!("{volume}:/data")],
         healthcheck: Some(store_healthcheck(vec![
             "CMD".to_owned(),
@@ -255,17 +348,34 @@ fn cache_service(cache: &Cache, volume: &str) -> ComposeService {
 }
 
 /// `.env.example`: every variable `.env` must define, without values: the database passwords,
-/// then each secret the services read.
+/// then each secret the services read, with the secret's description.
 pub(crate) fn env_example(env: &Environment) -> String {
     let app = &env.app;
-    let mut names: IndexSet<String> = app.databases.keys().map(|d| db_password_var(d)).collect();
+    let mut names: IndexMap<String, Option<String>> = app
+        .databases
+        .keys()
+        .map(|d| {
+            (
+                db_password_var(d),
+                Some(format!("password of database {d}")),
+            )
+        })
+        .collect();
     for s in app.services.values() {
-        names.extend(s.secrets.iter().map(|x| env_var_name(x)));
+        for x in &s.secrets {
+            let description = app.secrets.get(x).and_then(|d| d.description.clone());
+            names.entry(env_var_name(x)).or_insert(description);
+        }
     }
     let mut out = String::from(tierform_model::GENERATED_MARKER);
     out.push('\n');
     out.push_str("# Copy to .env and fill in; tierform never writes .env. Keep .env out of version control.\n");
-    for n in names {
+    for (n, description) in names {
+        if let Some(d) = description {
+            out.push_str("# ");
+            out.push_str(&d.replace('\n', " "));
+            out.push('\n');
+        }
         out.push_str(&n);
         out.push_str("=\n");
     }
@@ -291,16 +401,32 @@ mod tests {
     }
 
     #[test]
-    fn caches_keep_major_and_minor() {
-        assert_eq!(cache_image(&cache(CacheEngine::Redis, "7.0")), "redis:7.0");
+    fn caches_run_a_pinned_upstream_release_of_their_minor() {
         assert_eq!(
-            cache_image(&cache(CacheEngine::Redis, "7.1.2")),
-            "redis:7.1"
+            cache_image(&cache(CacheEngine::Redis, "7.0")),
+            "redis:7.0.15"
+        );
+        // Docker Hub has no redis:7.1.
+        assert_eq!(
+            cache_image(&cache(CacheEngine::Redis, "7.1")),
+            "redis:7.0.15"
         );
         assert_eq!(
             cache_image(&cache(CacheEngine::Valkey, "8.0")),
-            "valkey/valkey:8.0"
+            "valkey/valkey:8.0.1"
         );
+        // Every version ElastiCache offers (tierform-model's aws table) has a tag.
+        for (engine, versions) in [
+            (CacheEngine::Redis, &["6.0", "6.2", "7.0", "7.1"][..]),
+            (CacheEngine::Valkey, &["7.2", "8.0", "8.1"][..]),
+        ] {
+            for v in versions {
+                assert!(
+                    CACHE_TAGS.iter().any(|(e, m, _)| *e == engine && m == v),
+                    "{v}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -308,7 +434,7 @@ mod tests {
         let hc = HealthCheck {
             path: Some("/health".into()),
             command: None,
-            interval: 30,
+            interval: Some(30),
             timeout: 5,
             healthy_threshold: 2,
             unhealthy_threshold: 3,
@@ -335,7 +461,7 @@ mod tests {
 
     #[test]
     fn seed_paths_are_relative_to_the_spec_folder() {
-        assert_eq!(seed_path("./db/seed"), "../../db/seed");
-        assert_eq!(seed_path("/srv/seed"), "/srv/seed");
+        assert_eq!(spec_relative("./db/seed"), "../../db/seed");
+        assert_eq!(spec_relative("/srv/seed"), "/srv/seed");
     }
 }

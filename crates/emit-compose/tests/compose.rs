@@ -72,7 +72,6 @@ database "main" {
   engine         = "mysql"
   engine_version = "8.4.7"
   instance_class = "db.t3.micro"
-  seed_data      = "./db/seed"
 }
 cache "sessions" {
   engine         = "valkey"
@@ -96,6 +95,9 @@ service "api" {
 }
 tier "local" {
   runtime = "local"
+  database "main" {
+    seed_data = "./db/seed"
+  }
 }
 tier "production" {}
 "#;
@@ -108,13 +110,11 @@ fn local() -> Environment {
 #[test]
 fn secrets_are_names_only() {
     let files = tierform_emit_compose::emit(&local()).unwrap();
-    for (path, text) in files.iter() {
-        assert!(
-            !text.contains("CANARY_DESCRIPTION"),
-            "{path} carries a secret's description"
-        );
-    }
     let example = files.get(".env.example").unwrap();
+    assert!(
+        example.contains("# CANARY_DESCRIPTION_7f3a\nSTRIPE_KEY=\n"),
+        "the secret's description says what to fill in"
+    );
     let vars: Vec<&str> = example.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(
         vars,
@@ -127,8 +127,18 @@ fn secrets_are_names_only() {
         "the database password is interpolated from .env"
     );
     assert!(
-        !compose.contains("STRIPE_KEY"),
-        "secrets reach the service through env_file only"
+        !compose.contains("CANARY_DESCRIPTION"),
+        "the compose file does not carry descriptions"
+    );
+    assert_eq!(
+        compose.matches("STRIPE_KEY").count(),
+        2,
+        "the secret reaches the one service that lists it, interpolated from .env: {compose}"
+    );
+    assert!(compose.contains("STRIPE_KEY: ${STRIPE_KEY}"));
+    assert!(
+        !compose.contains("env_file"),
+        "no service reads all of .env"
     );
     // The harmless-looking env value is configuration and stays where it was declared.
     assert_eq!(compose.matches("CANARY_ENV_VALUE").count(), 1);

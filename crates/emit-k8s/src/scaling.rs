@@ -38,7 +38,7 @@ pub(crate) fn autoscaler(app: &App, name: &str, s: &Service) -> Option<Horizonta
                     name: "cpu".to_owned(),
                     target: MetricTarget {
                         type_: "Utilization".to_owned(),
-                        average_utilization: Some(to_i32(a.target_cpu)),
+                        average_utilization: Some(to_i32(a.target_cpu())),
                         ..Default::default()
                     },
                 }),

@@ -329,7 +329,7 @@ pub(crate) fn probe(hc: &HealthCheck, readiness: bool) -> Probe {
     Probe {
         http_get,
         exec,
-        period_seconds: Some(to_i32(hc.interval)),
+        period_seconds: Some(to_i32(hc.interval())),
         timeout_seconds: Some(to_i32(hc.timeout)),
         success_threshold: Some(if readiness {
             to_i32(hc.healthy_threshold)
@@ -434,7 +434,7 @@ mod tests {
         HealthCheck {
             path: path.map(str::to_owned),
             command: command.map(|c| c.into_iter().map(str::to_owned).collect()),
-            interval: 30,
+            interval: Some(30),
             timeout: 5,
             healthy_threshold: 2,
             unhealthy_threshold: 3,

@@ -146,6 +146,15 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// `EKS`, `ECS Fargate` or `App Runner`: the platform's name in messages.
+    pub fn display(&self) -> &'static str {
+        match self {
+            Platform::Eks(_) => "EKS",
+            Platform::EcsFargate(_) => "ECS Fargate",
+            Platform::AppRunner(_) => "App Runner",
+        }
+    }
+
     /// `eks`, `ecs_fargate` or `app_runner`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -412,6 +421,10 @@ pub struct Service {
     /// Running copies when not autoscaled.
     #[serde(default = "one")]
     pub replicas: u32,
+    /// A folder with a Dockerfile that local tiers build the service's image from (relative to
+    /// the spec's folder), for local development; cloud tiers run `image` and refuse it.
+    #[serde(default)]
+    pub build: Option<String>,
     /// Scale on CPU between `min` and `max` copies.
     #[serde(default)]
     pub autoscaling: Option<Autoscaling>,
@@ -450,9 +463,17 @@ pub struct Autoscaling {
     pub min: u32,
     /// Most copies.
     pub max: u32,
-    /// Average CPU utilisation to keep, in percent.
-    #[serde(default = "seventy")]
-    pub target_cpu: u32,
+    /// Average CPU utilisation to keep, in percent (70 when not given). App Runner scales on
+    /// concurrent requests, not CPU, and refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_cpu: Option<u32>,
+}
+
+impl Autoscaling {
+    /// The CPU utilisation to keep: `target_cpu`, or 70.
+    pub fn target_cpu(&self) -> u32 {
+        self.target_cpu.unwrap_or(70)
+    }
 }
 
 /// A health check: an HTTP path or a command.
@@ -465,9 +486,9 @@ pub struct HealthCheck {
     /// A command that exits 0 when healthy (instead of `path`).
     #[serde(default)]
     pub command: Option<Vec<String>>,
-    /// Seconds between checks.
-    #[serde(default = "thirty")]
-    pub interval: u32,
+    /// Seconds between checks (30 when not given; App Runner: 10, and at most 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u32>,
     /// Seconds before a check fails.
     #[serde(default = "five")]
     pub timeout: u32,
@@ -477,6 +498,22 @@ pub struct HealthCheck {
     /// Failures before unhealthy.
     #[serde(default = "three")]
     pub unhealthy_threshold: u32,
+}
+
+impl HealthCheck {
+    /// Seconds between checks: `interval`, or 30.
+    pub fn interval(&self) -> u32 {
+        self.interval.unwrap_or(30)
+    }
+
+    /// Seconds between checks on a platform: App Runner accepts 1-20 and checks every 10
+    /// seconds when the spec gives no `interval`; elsewhere [`HealthCheck::interval`].
+    pub fn interval_on(&self, platform: &Platform) -> u32 {
+        match platform {
+            Platform::AppRunner(_) => self.interval.unwrap_or(10),
+            _ => self.interval(),
+        }
+    }
 }
 
 /// Public exposure of a service.
@@ -498,11 +535,14 @@ pub struct Observability {
     /// Days CloudWatch keeps logs (a value CloudWatch accepts: 1, 3, 5, 7, 14, 30, 60, 90, …).
     #[serde(default = "thirty")]
     pub log_retention_days: u32,
-    /// Days metrics are kept.
-    #[serde(default = "ninety")]
-    pub metrics_retention_days: u32,
-    /// Days traces are kept.
-    #[serde(default = "seven")]
+    /// Days metrics are kept (90 when not given): the Container Insights performance log group
+    /// on ECS Fargate and EKS. App Runner's metrics are CloudWatch metrics, whose retention AWS
+    /// fixes (15 months), and it refuses the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_retention_days: Option<u32>,
+    /// Days traces are kept. X-Ray keeps traces 30 days, a retention AWS fixes: cloud tiers
+    /// refuse any other value.
+    #[serde(default = "thirty")]
     pub trace_retention_days: u32,
     /// The services' log level.
     #[serde(default)]
@@ -518,12 +558,19 @@ pub struct Observability {
     pub alarms: Alarms,
 }
 
+impl Observability {
+    /// Days the Container Insights performance events are kept: `metrics_retention_days`, or 90.
+    pub fn metrics_retention_days(&self) -> u32 {
+        self.metrics_retention_days.unwrap_or(90)
+    }
+}
+
 impl Default for Observability {
     fn default() -> Self {
         Observability {
             log_retention_days: 30,
-            metrics_retention_days: 90,
-            trace_retention_days: 7,
+            metrics_retention_days: None,
+            trace_retention_days: 30,
             log_level: LogLevel::Info,
             metrics: true,
             tracing: true,
@@ -675,14 +722,8 @@ fn twenty() -> u32 {
 fn thirty() -> u32 {
     30
 }
-fn seventy() -> u32 {
-    70
-}
 fn eighty() -> u32 {
     80
-}
-fn ninety() -> u32 {
-    90
 }
 fn hundred() -> u32 {
     100

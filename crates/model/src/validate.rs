@@ -136,7 +136,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     cache::rules(&mut r, app, local);
     names::secrets(&mut r, app);
     service::rules(&mut r, env, local);
-    observability::rules(&mut r, app);
+    observability::rules(&mut r, app, local);
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);

@@ -61,7 +61,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                         .attr("port", "traffic-port")
                         .attr("protocol", "HTTP")
                         .attr("matcher", if hc.path.is_some() { "200" } else { "200-499" })
-                        .attr("interval", hc.interval)
+                        .attr("interval", hc.interval())
                         .attr("timeout", hc.timeout)
                         .attr("healthy_threshold", hc.healthy_threshold)
                         .attr("unhealthy_threshold", hc.unhealthy_threshold),

@@ -10,6 +10,7 @@ mod network;
 mod observability;
 mod outputs;
 mod platform;
+mod refresh;
 mod secrets;
 mod security;
 mod services;
@@ -34,6 +35,7 @@ pub(crate) fn module(env: &Environment) -> Module {
     platform::lower(&cx, &mut m);
     kubernetes::lower(&cx, &mut m);
     services::lower(&cx, &mut m);
+    refresh::lower(&cx, &mut m);
     loadbalancer::lower(&cx, &mut m);
     secrets::lower(&cx, &mut m);
     iam::lower(&cx, &mut m);

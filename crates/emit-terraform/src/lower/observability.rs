@@ -1,12 +1,16 @@
 //! `observability.tf`: CloudWatch log groups with the tier's retention, encrypted with the
-//! environment's key, and the metric alarms the tier asks for (unhealthy hosts, 5xx, CPU),
-//! notifying `observability.alarms.notify` when set.
+//! environment's key; the Container Insights performance log group (where ECS and EKS keep
+//! their metrics) with `metrics_retention_days` when `metrics` is on; an X-Ray group of the
+//! environment's traces when `tracing` is on; the metric alarms the tier asks for (unhealthy
+//! hosts, 5xx, CPU) on every platform, notifying `observability.alarms.notify` (an SNS topic
+//! ARN, or a channel name for which an encrypted topic is created here); and one dashboard with
+//! the services' golden signals.
 
 use hcl::Expression;
 use tierform_model::Platform;
 
 use super::{tags, Cx};
-use crate::expr::{list, object, res, var};
+use crate::expr::{call, jsonencode, list, object, res, var};
 use crate::module::{Module, TfFile, B};
 use crate::names::label;
 
@@ -18,6 +22,16 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         "flow_logs",
         format!("/aws/vpc/{}/flow-logs", cx.prefix),
     );
+    // The data refresh's task, on ECS Fargate and App Runner (EKS: the CronJob's pods).
+    if super::refresh::refresh(cx).is_some() {
+        log_group(
+            cx,
+            m,
+            super::refresh::C,
+            super::refresh::L,
+            format!("/ecs/{}/data-refresh", cx.prefix),
+        );
+    }
     match &cx.app.platform {
         Platform::EcsFargate(_) => {
             for name in cx.app.services.keys() {
@@ -51,7 +65,243 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         // App Runner creates its own log groups, named after the service's generated id.
         Platform::AppRunner(_) => {}
     }
+    metrics(cx, m);
+    tracing(cx, m);
+    topic(cx, m);
     alarms(cx, m);
+    dashboard(cx, m);
+}
+
+/// Container Insights writes its performance events (the metrics' source) to a log group per
+/// cluster; created here, it keeps them `metrics_retention_days`. App Runner's metrics are
+/// CloudWatch metrics, whose retention AWS fixes.
+fn metrics(cx: &Cx, m: &mut Module) {
+    let o = &cx.app.observability;
+    if !o.metrics {
+        return;
+    }
+    let name = match &cx.app.platform {
+        Platform::EcsFargate(f) if f.container_insights => {
+            format!("/aws/ecs/containerinsights/{}/performance", cx.prefix)
+        }
+        Platform::Eks(_) => format!("/aws/containerinsights/{}/performance", cx.prefix),
+        _ => return,
+    };
+    retained_group(
+        cx,
+        m,
+        "metrics",
+        name,
+        o.metrics_retention_days(),
+        "metrics_retention_days",
+    );
+}
+
+/// An X-Ray group selecting this environment's traces (services annotate `environment`), with
+/// X-Ray Insights on. X-Ray keeps traces 30 days, a retention AWS fixes.
+fn tracing(cx: &Cx, m: &mut Module) {
+    let o = &cx.app.observability;
+    if !o.tracing {
+        return;
+    }
+    m.push(
+        TfFile::Observability,
+        "tracing",
+        B::resource("aws_xray_group", "main")
+            // X-Ray takes 32 characters; cut by Terraform so the written name stays whole
+            // (parity reads the environment's name in it).
+            .attr(
+                "group_name",
+                call(
+                    "substr",
+                    [
+                        Expression::from(format!("{}-traces", cx.prefix)),
+                        Expression::from(0u64),
+                        Expression::from(32u64),
+                    ],
+                ),
+            )
+            .attr(
+                "filter_expression",
+                format!("annotation.environment = \"{}\"", cx.prefix),
+            )
+            .block(
+                B::new("insights_configuration")
+                    .attr("insights_enabled", true)
+                    .attr("notifications_enabled", false),
+            )
+            .attr("tags", tags(cx.name("traces", 255))),
+    );
+}
+
+fn retained_group(cx: &Cx, m: &mut Module, l: &str, name: String, days: u32, field: &str) {
+    m.push(
+        TfFile::Observability,
+        l,
+        B::resource("aws_cloudwatch_log_group", l)
+            .attr("name", name.clone())
+            .attr("retention_in_days", days)
+            .attr("kms_key_id", cx.kms_arn())
+            .when(days != 0 && days < 365, |b| {
+                b.skip(
+                    "CKV_AWS_338",
+                    format!("retention is the tier's choice (observability.{field} = {days})"),
+                )
+            })
+            .attr("tags", tags(name)),
+    );
+}
+
+/// Whether `notify` names a channel (a topic created here) rather than an existing topic ARN.
+pub(crate) fn notify_channel<'a>(cx: &Cx<'a>) -> Option<&'a str> {
+    cx.app
+        .observability
+        .alarms
+        .notify
+        .as_deref()
+        .filter(|n| !n.starts_with("arn:"))
+}
+
+/// The SNS topic of a channel, encrypted with the environment's key.
+fn topic(cx: &Cx, m: &mut Module) {
+    if let Some(channel) = notify_channel(cx) {
+        m.push(
+            TfFile::Observability,
+            "alarms",
+            B::resource("aws_sns_topic", "alarms")
+                .attr("name", cx.name(channel, 256))
+                .attr("kms_master_key_id", cx.kms_arn())
+                .attr("tags", tags(cx.name(channel, 256))),
+        );
+    }
+}
+
+/// One dashboard per environment: traffic, errors, latency and saturation of every service.
+fn dashboard(cx: &Cx, m: &mut Module) {
+    let region = cx.app.region.as_str();
+    let mut widgets = Vec::new();
+    let widget = |title: String, stat: &str, metrics: Vec<Expression>, y: usize, x: usize| {
+        object([
+            ("type", Expression::from("metric")),
+            ("x", Expression::from(x as u64 * 6)),
+            ("y", Expression::from(y as u64 * 6)),
+            ("width", Expression::from(6u64)),
+            ("height", Expression::from(6u64)),
+            (
+                "properties",
+                object([
+                    ("title", Expression::from(title)),
+                    ("region", Expression::from(region)),
+                    ("stat", Expression::from(stat)),
+                    ("period", Expression::from(60u64)),
+                    ("metrics", list(metrics)),
+                ]),
+            ),
+        ])
+    };
+    let metric = |parts: Vec<Expression>| list(parts);
+    for (row, (name, svc)) in cx.app.services.iter().enumerate() {
+        let l = label(name);
+        let signals: Vec<(&str, Vec<Expression>)> = match &cx.app.platform {
+            Platform::EcsFargate(_) => {
+                let ecs = |metric_name: &str| {
+                    metric(vec![
+                        "AWS/ECS".into(),
+                        metric_name.into(),
+                        "ClusterName".into(),
+                        cx.prefix.as_str().into(),
+                        "ServiceName".into(),
+                        res("aws_ecs_service", &l, "name"),
+                    ])
+                };
+                let mut s = vec![(
+                    "saturation",
+                    vec![ecs("CPUUtilization"), ecs("MemoryUtilization")],
+                )];
+                if svc.public.is_some() {
+                    let alb = |metric_name: &str| {
+                        metric(vec![
+                            "AWS/ApplicationELB".into(),
+                            metric_name.into(),
+                            "TargetGroup".into(),
+                            var("aws_lb_target_group")
+                                .attr(&l)
+                                .attr("arn_suffix")
+                                .into(),
+                            "LoadBalancer".into(),
+                            var("aws_lb").attr("main").attr("arn_suffix").into(),
+                        ])
+                    };
+                    s.insert(0, ("traffic", vec![alb("RequestCount")]));
+                    s.insert(1, ("errors", vec![alb("HTTPCode_Target_5XX_Count")]));
+                    s.insert(2, ("latency", vec![alb("TargetResponseTime")]));
+                }
+                s
+            }
+            Platform::AppRunner(_) => {
+                let ar = |metric_name: &str| {
+                    metric(vec![
+                        "AWS/AppRunner".into(),
+                        metric_name.into(),
+                        "ServiceName".into(),
+                        res("aws_apprunner_service", &l, "service_name"),
+                        "ServiceID".into(),
+                        res("aws_apprunner_service", &l, "service_id"),
+                    ])
+                };
+                vec![
+                    ("traffic", vec![ar("Requests")]),
+                    ("errors", vec![ar("5xxStatusResponses")]),
+                    ("latency", vec![ar("RequestLatency")]),
+                    (
+                        "saturation",
+                        vec![ar("CPUUtilization"), ar("MemoryUtilization")],
+                    ),
+                ]
+            }
+            Platform::Eks(_) => {
+                let ci = |metric_name: &str| {
+                    metric(vec![
+                        "ContainerInsights".into(),
+                        metric_name.into(),
+                        "ClusterName".into(),
+                        cx.prefix.as_str().into(),
+                        "Namespace".into(),
+                        cx.prefix.as_str().into(),
+                        "Service".into(),
+                        name.as_str().into(),
+                    ])
+                };
+                vec![
+                    ("traffic", vec![ci("pod_network_rx_bytes")]),
+                    ("errors", vec![ci("pod_number_of_container_restarts")]),
+                    ("availability", vec![ci("service_number_of_running_pods")]),
+                    (
+                        "saturation",
+                        vec![ci("pod_cpu_utilization"), ci("pod_memory_utilization")],
+                    ),
+                ]
+            }
+        };
+        for (col, (signal, metrics)) in signals.into_iter().enumerate() {
+            let stat = match signal {
+                "traffic" | "errors" => "Sum",
+                "latency" => "p99",
+                _ => "Average",
+            };
+            widgets.push(widget(format!("{name}: {signal}"), stat, metrics, row, col));
+        }
+    }
+    m.push(
+        TfFile::Observability,
+        "dashboard",
+        B::resource("aws_cloudwatch_dashboard", "main")
+            .attr("dashboard_name", cx.prefix.as_str())
+            .attr(
+                "dashboard_body",
+                jsonencode(object([("widgets", list(widgets))])),
+            ),
+    );
 }
 
 fn log_group(cx: &Cx, m: &mut Module, component: &str, l: &str, name: String) {
@@ -79,15 +329,25 @@ fn alarm(
     threshold: u32,
     dimensions: Expression,
 ) -> B {
+    alarm_below(cx, l, what, metric, threshold, dimensions, false)
+}
+
+/// One alarm, raised above the threshold or, with `below`, under it.
+fn alarm_below(
+    cx: &Cx,
+    l: &str,
+    what: &str,
+    metric: (&str, &str, &str),
+    threshold: u32,
+    dimensions: Expression,
+    below: bool,
+) -> B {
     let (namespace, name, statistic) = metric;
-    let notify: Vec<Expression> = cx
-        .app
-        .observability
-        .alarms
-        .notify
-        .iter()
-        .map(|a| Expression::from(a.as_str()))
-        .collect();
+    let notify: Vec<Expression> = match (&cx.app.observability.alarms.notify, notify_channel(cx)) {
+        (_, Some(_)) => vec![res("aws_sns_topic", "alarms", "arn")],
+        (Some(arn), None) => vec![Expression::from(arn.as_str())],
+        (None, None) => vec![],
+    };
     B::resource("aws_cloudwatch_metric_alarm", l)
         .attr("alarm_name", cx.name(&what.replace(' ', "-"), 255))
         .attr("alarm_description", format!("{}: {what}", cx.prefix))
@@ -98,8 +358,18 @@ fn alarm(
         .attr("evaluation_periods", 5)
         .attr("datapoints_to_alarm", 3)
         .attr("threshold", threshold)
-        .attr("comparison_operator", "GreaterThanThreshold")
-        .attr("treat_missing_data", "notBreaching")
+        .attr(
+            "comparison_operator",
+            if below {
+                "LessThanThreshold"
+            } else {
+                "GreaterThanThreshold"
+            },
+        )
+        .attr(
+            "treat_missing_data",
+            if below { "breaching" } else { "notBreaching" },
+        )
         .attr("actions_enabled", true)
         .attr("alarm_actions", list(notify.clone()))
         .attr("ok_actions", list(notify))
@@ -172,6 +442,19 @@ fn alarms(cx: &Cx, m: &mut Module) {
                     ),
                     ("ServiceID", res("aws_apprunner_service", &l, "service_id")),
                 ]);
+                // App Runner replaces unhealthy instances itself; none active is the outage.
+                if a.unhealthy_hosts {
+                    let b = alarm_below(
+                        cx,
+                        &format!("{l}_unhealthy_hosts"),
+                        &format!("{name} unhealthy hosts"),
+                        ("AWS/AppRunner", "ActiveInstances", "Minimum"),
+                        1,
+                        dims.clone(),
+                        true,
+                    );
+                    m.push(TfFile::Observability, &c, b);
+                }
                 if a.http_5xx {
                     let b = alarm(
                         cx,
@@ -197,6 +480,49 @@ fn alarms(cx: &Cx, m: &mut Module) {
             }
         }
         Platform::Eks(_) => {
+            // Per service, from Container Insights: no running pod is the unhealthy-hosts
+            // signal, and restarting containers the error signal the cluster sees (the ALB of
+            // an ingress belongs to the load balancer controller, not to this module).
+            for name in cx.app.services.keys() {
+                let l = label(name);
+                let c = format!("service {name}");
+                let dims = object([
+                    ("ClusterName", res("aws_eks_cluster", "main", "name")),
+                    ("Namespace", Expression::from(cx.prefix.as_str())),
+                    ("Service", Expression::from(name.as_str())),
+                ]);
+                if a.unhealthy_hosts {
+                    let b = alarm_below(
+                        cx,
+                        &format!("{l}_unhealthy_hosts"),
+                        &format!("{name} unhealthy hosts"),
+                        (
+                            "ContainerInsights",
+                            "service_number_of_running_pods",
+                            "Minimum",
+                        ),
+                        1,
+                        dims.clone(),
+                        true,
+                    );
+                    m.push(TfFile::Observability, &c, b);
+                }
+                if a.http_5xx {
+                    let b = alarm(
+                        cx,
+                        &format!("{l}_5xx"),
+                        &format!("{name} errors container restarts"),
+                        (
+                            "ContainerInsights",
+                            "pod_number_of_container_restarts",
+                            "Sum",
+                        ),
+                        0,
+                        dims,
+                    );
+                    m.push(TfFile::Observability, &c, b);
+                }
+            }
             if a.cpu {
                 let dims = object([("ClusterName", res("aws_eks_cluster", "main", "name"))]);
                 let b = alarm(

@@ -134,6 +134,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .push(m, &c);
         }
     }
+    if let Some(r) = super::refresh::refresh(cx) {
+        refresh_rules(cx, m, r);
+    }
     for (name, db) in &cx.app.databases {
         let c = format!("database {name}");
         let sg = db_sg(name);
@@ -178,6 +181,56 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .push(m, &c);
         }
     }
+}
+
+/// The data refresh's task: the target database's port (its instance, and the temporary copy
+/// restored into the same group) and HTTPS to the AWS APIs; nothing in.
+fn refresh_rules(cx: &Cx, m: &mut Module, r: &tierform_model::DataRefresh) {
+    use super::refresh::{C, L};
+    let Some(db) = cx.app.databases.get(&r.database) else {
+        return;
+    };
+    m.push(
+        TfFile::Security,
+        C,
+        B::resource("aws_security_group", L)
+            .attr("name", cx.name("data-refresh", 255))
+            .attr(
+                "description",
+                "Data refresh task: the target database and AWS APIs only",
+            )
+            .attr("vpc_id", res("aws_vpc", "main", "id"))
+            .skip(
+                "CKV2_AWS_5",
+                "attached to the refresh task at each run by aws_scheduler_schedule.data_refresh (ecs_parameters.network_configuration), which checkov does not follow",
+            )
+            .attr("tags", tags(cx.name("data-refresh", 255))),
+    );
+    let to = db_sg(&r.database);
+    Rule::egress(
+        &format!("{L}_to_{to}"),
+        L,
+        db.engine.port(),
+        &format!("To database {}", r.database),
+    )
+    .peer(res("aws_security_group", &to, "id"))
+    .push(m, C);
+    Rule::ingress(
+        &format!("{to}_from_{L}"),
+        &to,
+        db.engine.port(),
+        "From the data refresh task",
+    )
+    .peer(res("aws_security_group", L, "id"))
+    .push(m, C);
+    Rule::egress(
+        &format!("{L}_https_out"),
+        L,
+        443,
+        "HTTPS to AWS APIs (RDS, ECR, Secrets Manager, CloudWatch Logs)",
+    )
+    .cidr("0.0.0.0/0")
+    .push(m, C);
 }
 
 /// The workloads that may reach a database or cache: each service using it, or on EKS the
@@ -286,33 +339,44 @@ impl Rule {
 /// policies grant its use and CloudWatch Logs encrypt this environment's log groups.
 fn kms(cx: &Cx, m: &mut Module) {
     let region = &cx.app.region;
-    let key_policy = policy([
-        Stmt::allow("AccountAdministration", &["kms:*"])
-            .principal("AWS", account_root())
-            .on([Expression::from("*")]),
-        Stmt::allow(
-            "CloudWatchLogs",
-            &[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-        )
-        .principal(
-            "Service",
-            Expression::from(format!("logs.{region}.amazonaws.com")),
-        )
-        .on([Expression::from("*")])
-        .condition(object([(
-            "ArnLike",
-            object([(
-                "kms:EncryptionContext:aws:logs:arn",
-                super::arn("logs", region, "log-group:*"),
-            )]),
-        )])),
-    ]);
+    let key_policy = policy(
+        [
+            Stmt::allow("AccountAdministration", &["kms:*"])
+                .principal("AWS", account_root())
+                .on([Expression::from("*")]),
+            Stmt::allow(
+                "CloudWatchLogs",
+                &[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+            )
+            .principal(
+                "Service",
+                Expression::from(format!("logs.{region}.amazonaws.com")),
+            )
+            .on([Expression::from("*")])
+            .condition(object([(
+                "ArnLike",
+                object([(
+                    "kms:EncryptionContext:aws:logs:arn",
+                    super::arn("logs", region, "log-group:*"),
+                )]),
+            )])),
+        ]
+        .into_iter()
+        .chain(
+            // Alarms publish to the channel's topic, which this key encrypts.
+            super::observability::notify_channel(cx).map(|_| {
+                Stmt::allow("CloudWatchAlarms", &["kms:Decrypt", "kms:GenerateDataKey*"])
+                    .principal("Service", Expression::from("cloudwatch.amazonaws.com"))
+                    .on([Expression::from("*")])
+            }),
+        ),
+    );
     m.push(
         TfFile::Security,
         "security",

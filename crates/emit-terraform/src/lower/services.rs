@@ -212,7 +212,7 @@ fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
             "healthCheck",
             object([
                 ("command", strings(&command)),
-                ("interval", svc.health_check.interval.into()),
+                ("interval", svc.health_check.interval().into()),
                 ("timeout", svc.health_check.timeout.into()),
                 ("retries", svc.health_check.unhealthy_threshold.into()),
             ]),
@@ -348,7 +348,7 @@ fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
                 )
                 .block(
                     B::new("target_tracking_scaling_policy_configuration")
-                        .attr("target_value", a.target_cpu)
+                        .attr("target_value", a.target_cpu())
                         .block(
                             B::new("predefined_metric_specification")
                                 .attr("predefined_metric_type", "ECSServiceAverageCPUUtilization"),
@@ -382,7 +382,20 @@ pub(crate) fn app_runner_size(millicores: u32, mib: u32) -> (u32, u32) {
 fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_deploy: bool) {
     let c = format!("service {name}");
     let l = label(name);
-    let w = wiring(cx, name, svc);
+    let mut w = wiring(cx, name, svc);
+    // App Runner services call each other at their HTTPS endpoints, which App Runner names:
+    // the caller learns each callee's as `<CALLEE>_SERVICE_URL` (validation refuses cycles).
+    for callee in &svc.calls {
+        if cx.app.services.contains_key(callee) {
+            w.env.push((
+                format!("{}_SERVICE_URL", env_var_name(callee)),
+                template([
+                    lit("https://"),
+                    interp(res("aws_apprunner_service", &label(callee), "service_url")),
+                ]),
+            ));
+        }
+    }
     let (cpu, memory) = app_runner_size(svc.cpu, svc.memory);
     m.push(
         TfFile::Services,
@@ -436,15 +449,14 @@ fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_d
                 .block(image_config),
         );
     let hc = &svc.health_check;
-    // App Runner accepts 1-20 for each of these.
-    let clamp = |v: u32| v.clamp(1, 20);
+    // App Runner accepts 1-20 for each of these; validation refuses other values.
     let health = B::new("health_check_configuration")
         .attr("protocol", if hc.path.is_some() { "HTTP" } else { "TCP" })
         .attr_opt("path", hc.path.as_deref())
-        .attr("interval", clamp(hc.interval))
-        .attr("timeout", clamp(hc.timeout))
-        .attr("healthy_threshold", clamp(hc.healthy_threshold))
-        .attr("unhealthy_threshold", clamp(hc.unhealthy_threshold));
+        .attr("interval", hc.interval_on(&cx.app.platform))
+        .attr("timeout", hc.timeout)
+        .attr("healthy_threshold", hc.healthy_threshold)
+        .attr("unhealthy_threshold", hc.unhealthy_threshold);
     m.push(
         TfFile::Services,
         &c,

@@ -1,8 +1,9 @@
 //! The scheduled data refresh: where the data comes from, when, and anonymised.
 
 use super::Rules;
-use crate::environment::Environment;
+use crate::environment::{Environment, Runtime};
 use crate::resolve::Tier;
+use crate::spec::Platform;
 
 /// The `data_refresh` block, if any.
 pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, tiers: &[Tier]) {
@@ -31,6 +32,20 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, tiers: &[Tier]) {
                 &["data_refresh", "schedule"],
                 format!("`{}` is not a cron schedule", d.schedule),
                 "five fields, such as `0 2 * * 6`",
+            );
+        }
+        let fields: Vec<&str> = d.schedule.split_whitespace().collect();
+        let scheduler = env.runtime == Runtime::Cloud && !matches!(app.platform, Platform::Eks(_));
+        if scheduler && fields.len() == 5 && fields[2] != "*" && fields[4] != "*" {
+            r.err(
+                "invalid-schedule",
+                &["data_refresh", "schedule"],
+                format!(
+                    "on {} the refresh runs from EventBridge Scheduler, which cannot restrict both the day of the month and the day of the week (`{}`)",
+                    app.platform.display(),
+                    d.schedule
+                ),
+                "keep one of the two day fields `*`",
             );
         }
         if env.production {

@@ -168,11 +168,14 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
             }
         }
         if db.seed_data.is_some() && !local {
-            r.warn(
-                "seed-data-ignored",
+            r.err(
+                "unsupported-on-platform",
                 &p("seed_data"),
-                "seed data is only loaded by local tiers".into(),
-                "move `seed_data` into the local tier",
+                format!(
+                    "seed data is loaded into local (docker-compose) containers only: the {} database `{name}` is not seeded",
+                    env.app.platform.display()
+                ),
+                "move `seed_data` into the local tier; a cloud tier copies data with `data_refresh`",
             );
         }
     }

@@ -53,7 +53,19 @@ fn check(
     allow: Option<&AllowRetiredVersion>,
     today: Date,
 ) {
-    let Some(s) = standard_support(product, version) else {
+    let Some(s) = standard_support(product, version)
+        .filter(|s| today.days_until(s.end) < 0 || allow.is_none())
+    else {
+        // Declared means emitted, or refused: an allowance for a version AWS still supports
+        // (or one tierform has no date for) allows nothing.
+        if allow.is_some() {
+            r.err(
+                "allowance-unneeded",
+                reason_at,
+                format!("{} `{version}` is not past its end of standard support, so there is nothing to allow", product.as_str()),
+                "remove `allow_retired_version`; it is for keeping a version AWS no longer supports",
+            );
+        }
         return;
     };
     let left = today.days_until(s.end);

@@ -53,7 +53,7 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         r.name(&["service", name], name, 24);
         image(r, env, name, s);
         sizes(r, app, local, name, s);
-        health_check(r, app, name, s);
+        health_check(r, app, local, name, s);
         r.unique(&["service", name, "databases"], "database", &s.databases);
         r.unique(&["service", name, "caches"], "cache", &s.caches);
         r.unique(&["service", name, "secrets"], "secret", &s.secrets);
@@ -63,6 +63,41 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         public(r, name, s);
     }
     hosts(r, app);
+    if !local && matches!(app.platform, Platform::AppRunner(_)) {
+        app_runner_call_cycles(r, app);
+    }
+}
+
+/// On App Runner a caller is given its callees' URLs, which App Runner assigns when it creates
+/// them: services that call each other in a cycle could never be created.
+fn app_runner_call_cycles(r: &mut Rules<'_>, app: &App) {
+    fn reaches(app: &App, from: &str, to: &str, seen: &mut Vec<String>) -> bool {
+        let Some(s) = app.services.get(from) else {
+            return false;
+        };
+        s.calls.iter().any(|c| {
+            if c == to {
+                return true;
+            }
+            if seen.contains(c) {
+                return false;
+            }
+            seen.push(c.clone());
+            reaches(app, c, to, seen)
+        })
+    }
+    for (name, s) in &app.services {
+        for (i, callee) in s.calls.iter().enumerate() {
+            if reaches(app, callee, name, &mut Vec::new()) || callee == name {
+                r.err(
+                    "call-cycle",
+                    &["service", name, "calls", &i.to_string()],
+                    format!("on App Runner service `{name}` is given the URL of `{callee}`, which calls `{name}` back: neither could be created first"),
+                    "break the cycle (one side learns the other's URL from configuration), or use ECS Fargate or EKS, where services call each other by name",
+                );
+            }
+        }
+    }
 }
 
 /// The image, its tag (pinned in production) and digest.
@@ -135,6 +170,33 @@ fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
             );
         }
     }
+    if let (Some(_), false) = (&s.build, local) {
+        r.err(
+            "unsupported-on-platform",
+            &p("build"),
+            format!(
+                "{} runs service `{name}` from its image in a registry: it builds nothing",
+                app.platform.display()
+            ),
+            "move `build` into the local tier (docker-compose builds it there); CI pushes the image cloud tiers run",
+        );
+    }
+    if !local && !matches!(app.platform, Platform::Eks(_)) {
+        let platform = app.platform.display();
+        for (field, limit, request) in [
+            ("cpu_limit", s.cpu_limit, "cpu"),
+            ("memory_limit", s.memory_limit, "memory"),
+        ] {
+            if limit.is_some() {
+                r.err(
+                    "unsupported-on-platform",
+                    &p(field),
+                    format!("{platform} sizes service `{name}` as a whole: its `{request}` is both request and limit"),
+                    format!("remove `{field}` (limits apply on EKS and in local tiers), or raise `{request}`"),
+                );
+            }
+        }
+    }
     if !local {
         match &app.platform {
             Platform::EcsFargate(_) if !fargate_size(s.cpu, s.memory) => r.err(
@@ -164,12 +226,20 @@ fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
                 "adjust min and max",
             );
         }
-        if !(1..=100).contains(&a.target_cpu) {
+        if !(1..=100).contains(&a.target_cpu()) {
             r.err(
                 "invalid-range",
                 &["service", name, "autoscaling", "target_cpu"],
-                format!("target CPU {}%: use 1 to 100", a.target_cpu),
+                format!("target CPU {}%: use 1 to 100", a.target_cpu()),
                 "70 is a common choice",
+            );
+        }
+        if let (Some(_), Platform::AppRunner(_), false) = (a.target_cpu, &app.platform, local) {
+            r.err(
+                "unsupported-on-platform",
+                &["service", name, "autoscaling", "target_cpu"],
+                format!("App Runner scales service `{name}` on concurrent requests, not on CPU"),
+                "remove `target_cpu`: App Runner adds instances between `min` and `max` as requests queue",
             );
         }
     } else if s.replicas > 1000 {
@@ -183,7 +253,7 @@ fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
 }
 
 /// The health check: one of path and command, timings and thresholds.
-fn health_check(r: &mut Rules<'_>, app: &App, name: &Name, s: &Service) {
+fn health_check(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
     let hc = &s.health_check;
     let hp = |f: &'static str| ["service", name.as_str(), "health_check", f];
     match (&hc.path, &hc.command) {
@@ -219,13 +289,22 @@ fn health_check(r: &mut Rules<'_>, app: &App, name: &Name, s: &Service) {
         }
         _ => {}
     }
-    if hc.timeout == 0 || hc.interval == 0 || hc.timeout >= hc.interval {
+    let app_runner = matches!(app.platform, Platform::AppRunner(_)) && !local;
+    let interval = if app_runner {
+        hc.interval_on(&app.platform)
+    } else {
+        hc.interval()
+    };
+    if app_runner {
+        app_runner_health_check(r, &app.platform, name, s);
+    }
+    if hc.timeout == 0 || interval == 0 || hc.timeout >= interval {
         r.err(
             "health-check",
             &hp("timeout"),
             format!(
-                "the timeout ({}s) must be shorter than the interval ({}s)",
-                hc.timeout, hc.interval
+                "the timeout ({}s) must be shorter than the interval ({interval}s)",
+                hc.timeout
             ),
             "such as interval = 30 and timeout = 5",
         );
@@ -240,6 +319,26 @@ fn health_check(r: &mut Rules<'_>, app: &App, name: &Name, s: &Service) {
                 &hp(field),
                 format!("{field} {value}: health-check thresholds must be 1-10 (healthy) and 2-10 (unhealthy)"),
                 "such as healthy_threshold = 2 and unhealthy_threshold = 3",
+            );
+        }
+    }
+}
+
+/// App Runner accepts 1-20 for each timing and threshold of a health check.
+fn app_runner_health_check(r: &mut Rules<'_>, platform: &Platform, name: &Name, s: &Service) {
+    let hc = &s.health_check;
+    for (field, value) in [
+        ("interval", hc.interval_on(platform)),
+        ("timeout", hc.timeout),
+        ("healthy_threshold", hc.healthy_threshold),
+        ("unhealthy_threshold", hc.unhealthy_threshold),
+    ] {
+        if !(1..=20).contains(&value) {
+            r.err(
+                "unsupported-on-platform",
+                &["service", name, "health_check", field],
+                format!("App Runner accepts a health-check {} of 1 to 20, not {value}", field.replace('_', " ")),
+                format!("set `{field}` to at most 20 (without `interval`, App Runner checks every 10 seconds)"),
             );
         }
     }
