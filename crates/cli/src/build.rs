@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use tierform_engine::{environment_files, environment_folders, kustomize_base};
-use tierform_model::{EnvironmentId, FileSet, Model, Runtime};
+use tierform_model::{Environment, EnvironmentId, FileSet, Model, Runtime};
 
+use crate::runbook::Runbooks;
 use crate::write::{Changes, OutputTree};
 use crate::{input_error, out, Failure, K8sLayout};
 
@@ -34,60 +35,124 @@ pub fn build(
     // Nothing in the output folder is trusted: every file is emitted again and compared byte
     // for byte, so an edited file with a forged manifest digest, or a deleted file with its
     // manifest line, is found and put right (or, with --check, reported).
-    let whole = names.is_empty();
     let model = crate::load(spec)?;
     let layout = tierform_engine::K8sLayout::from(layout);
 
     // Resolve and validate everything before writing anything: bad input changes no file.
-    let envs = tierform_engine::resolve(&model, names).map_err(|ds| input_error(&model, ds))?;
-    // The same environments, by id, for their runbooks (every name resolved just above).
-    let ids: Vec<EnvironmentId> = if whole {
+    let mut plan = resolve(&model, names, layout)?;
+    // Runbooks: templates read and compiled before anything is written.
+    let runbooks = Runbooks::prepare(spec, dir, &model, layout)?;
+
+    let tree = OutputTree::open(dir).map_err(io)?;
+    refuse_foreign(&tree, dir, &plan, layout)?;
+
+    let mut changes = stage(&model, &mut plan, &runbooks, &tree, check, layout, dir)?;
+    let generated_folders: BTreeSet<String> = changes
+        .produced
+        .iter()
+        .filter_map(|(p, _)| p.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+        .collect();
+    tree.finish(&scopes(names.is_empty(), &plan.envs), check, &mut changes)
+        .map_err(io)?;
+
+    if check {
+        return Ok(report_check(dir, &tree, &changes, &generated_folders));
+    }
+    eprintln!(
+        "built {} environment(s) into {}: {} file(s) written, {} unchanged, {} removed",
+        plan.envs.len(),
+        dir.display(),
+        changes.written.len(),
+        changes.unchanged,
+        changes.removed.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The selected environments, resolved and validated, with what the build emits for them
+/// besides their own files.
+struct Plan {
+    envs: Vec<Environment>,
+    /// The same environments, by id, for their runbooks.
+    ids: Vec<EnvironmentId>,
+    /// The kustomize base, when an environment runs Kubernetes with overlays.
+    base: Option<FileSet>,
+}
+
+/// Resolves and validates the selected environments (every one when `names` is empty).
+fn resolve(
+    model: &Model,
+    names: &[String],
+    layout: tierform_engine::K8sLayout,
+) -> Result<Plan, Failure> {
+    let envs = tierform_engine::resolve(model, names).map_err(|ds| input_error(model, ds))?;
+    // Every name resolved just above.
+    let ids: Vec<EnvironmentId> = if names.is_empty() {
         model.environments()
     } else {
         names
             .iter()
             .map(|n| model.environment(n))
             .collect::<Result<_, _>>()
-            .map_err(|ds| input_error(&model, ds))?
+            .map_err(|ds| input_error(model, ds))?
     };
-    let base = kustomize_base(&model, &envs, layout).map_err(|ds| input_error(&model, ds))?;
+    let base = kustomize_base(model, &envs, layout).map_err(|ds| input_error(model, ds))?;
+    Ok(Plan { envs, ids, base })
+}
 
-    // Runbooks: templates read and compiled before anything is written.
-    let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
-
-    let tree = OutputTree::open(dir).map_err(io)?;
-
-    // Refuse before writing if a file we would write belongs to someone else. Only the
-    // environments whose folders hold foreign files need emitting for this.
+/// Refuses before writing if a file we would write belongs to someone else. Only the
+/// environments whose folders hold foreign files need emitting for this.
+fn refuse_foreign(
+    tree: &OutputTree,
+    dir: &Path,
+    plan: &Plan,
+    layout: tierform_engine::K8sLayout,
+) -> Result<(), Failure> {
     let foreign: Vec<&str> = tree.foreign().collect();
-    if !foreign.is_empty() {
-        let mut planned: Vec<String> = base
-            .iter()
-            .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
-            .collect();
-        planned.extend(crate::runbook::Runbooks::paths(&envs));
-        for env in envs.iter().filter(|e| {
-            foreign
-                .iter()
-                .any(|f| f.split('/').any(|seg| seg == e.name))
-        }) {
-            planned.extend(
-                environment_files(env, layout)
-                    .iter()
-                    .map(|(p, _)| p.to_string()),
-            );
-        }
-        let conflicts = tree.conflicts(planned.iter().map(String::as_str));
-        if !conflicts.is_empty() {
-            return Err(Failure::Io(format!(
-                "{} file(s) in {} would be overwritten but were not generated by tierform: {}\n  help: move them away, or build into another folder with --out",
-                conflicts.len(),
-                dir.display(),
-                conflicts.join(", ")
-            )));
-        }
+    if foreign.is_empty() {
+        return Ok(());
     }
+    let mut planned: Vec<String> = plan
+        .base
+        .iter()
+        .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
+        .collect();
+    planned.extend(Runbooks::paths(&plan.envs));
+    for env in plan.envs.iter().filter(|e| {
+        foreign
+            .iter()
+            .any(|f| f.split('/').any(|seg| seg == e.name))
+    }) {
+        planned.extend(
+            environment_files(env, layout)
+                .iter()
+                .map(|(p, _)| p.to_string()),
+        );
+    }
+    let conflicts = tree.conflicts(planned.iter().map(String::as_str));
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Io(format!(
+        "{} file(s) in {} would be overwritten but were not generated by tierform: {}\n  help: move them away, or build into another folder with --out",
+        conflicts.len(),
+        dir.display(),
+        conflicts.join(", ")
+    )))
+}
 
+/// Emits every file and stages it in the output tree (or, with `check`, compares it). The
+/// kustomize base is moved out of the plan: it is staged once.
+fn stage(
+    model: &Model,
+    plan: &mut Plan,
+    runbooks: &Runbooks,
+    tree: &OutputTree,
+    check: bool,
+    layout: tierform_engine::K8sLayout,
+    dir: &Path,
+) -> Result<Changes, Failure> {
+    let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
     let put = |files: FileSet| -> Result<Changes, Failure> {
         let mut changes = Changes::default();
         for (path, text) in files {
@@ -96,100 +161,94 @@ pub fn build(
         }
         Ok(changes)
     };
-    let mut changes = match base {
+    let mut changes = match plan.base.take() {
         Some(b) => put(b)?,
         None => Changes::default(),
     };
-    changes.absorb(put(runbooks.index(&model)?)?);
+    changes.absorb(put(runbooks.index(model)?)?);
     // Each worker emits an environment and stages its files at once, so both cores share
     // the file-system work too, and only one environment per worker is held in memory.
     // Results come back in environment order: reports and diffs are deterministic.
-    let per_env: Vec<Changes> = envs
+    let per_env: Vec<Changes> = plan
+        .envs
         .par_iter()
-        .zip(&ids)
+        .zip(&plan.ids)
         .map(|(e, id)| {
             let mut c = put(environment_files(e, layout))?;
-            c.absorb(put(runbooks.environment(&model, id, e)?)?);
+            c.absorb(put(runbooks.environment(model, id, e)?)?);
             Ok(c)
         })
         .collect::<Result<_, _>>()?;
     for c in per_env {
         changes.absorb(c);
     }
+    Ok(changes)
+}
 
-    let scopes: Vec<String> = if whole {
-        crate::write::OWNED_ROOTS
+/// What the build owns in the output folder, where files it no longer produces are removed:
+/// every owned root for a whole build, else the folders and runbooks of the environments built.
+fn scopes(whole: bool, envs: &[Environment]) -> Vec<String> {
+    if whole {
+        return crate::write::OWNED_ROOTS
             .iter()
             .map(|r| format!("{r}/"))
-            .collect()
-    } else {
-        let mut s: Vec<String> = envs
-            .iter()
-            .flat_map(|e| {
-                environment_folders(&e.name)
-                    .map(|f| format!("{f}/"))
-                    .into_iter()
-                    .chain([format!("docs/{}.md", e.name)])
-            })
             .collect();
-        s.push("docs/README.md".into());
-        if envs.iter().any(|e| e.runs_kubernetes()) {
-            s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
-        }
-        s
-    };
-    let generated_folders: BTreeSet<String> = changes
-        .produced
+    }
+    let mut s: Vec<String> = envs
         .iter()
-        .filter_map(|(p, _)| p.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+        .flat_map(|e| {
+            environment_folders(&e.name)
+                .map(|f| format!("{f}/"))
+                .into_iter()
+                .chain([format!("docs/{}.md", e.name)])
+        })
         .collect();
-    tree.finish(&scopes, check, &mut changes).map_err(io)?;
+    s.push("docs/README.md".into());
+    if envs.iter().any(|e| e.runs_kubernetes()) {
+        s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
+    }
+    s
+}
 
-    if check {
-        // A file tierform did not write inside a folder it generates would be applied with
-        // the generated ones (Terraform reads every .tf of its folder), so the stale-output
-        // gate fails on it too, though a build leaves it alone.
-        let foreign: Vec<&str> = tree
-            .foreign()
-            .filter(|f| {
-                f.rsplit_once('/').is_some_and(|(dir, name)| {
-                    generated_folders.contains(dir) && read_by_tools(name)
-                })
-            })
-            .collect();
-        let drift =
-            !changes.written.is_empty() || !changes.removed.is_empty() || !foreign.is_empty();
-        for d in &changes.diffs {
-            out(d);
-        }
-        for f in &foreign {
-            out(&format!(
-                "--- {f}\n+++ (not generated by tierform: remove it, or declare what it adds in the spec)\n"
-            ));
-        }
-        eprintln!(
-            "{}: {} file(s) differ, {} would be removed, {} not generated by tierform, {} up to date",
-            dir.display(),
-            changes.written.len(),
-            changes.removed.len(),
-            foreign.len(),
-            changes.unchanged
-        );
-        return Ok(if drift {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        });
+/// `--check`: prints the diffs and foreign files, and fails when anything would change.
+fn report_check(
+    dir: &Path,
+    tree: &OutputTree,
+    changes: &Changes,
+    generated_folders: &BTreeSet<String>,
+) -> ExitCode {
+    // A file tierform did not write inside a folder it generates would be applied with
+    // the generated ones (Terraform reads every .tf of its folder), so the stale-output
+    // gate fails on it too, though a build leaves it alone.
+    let foreign: Vec<&str> = tree
+        .foreign()
+        .filter(|f| {
+            f.rsplit_once('/')
+                .is_some_and(|(dir, name)| generated_folders.contains(dir) && read_by_tools(name))
+        })
+        .collect();
+    let drift = !changes.written.is_empty() || !changes.removed.is_empty() || !foreign.is_empty();
+    for d in &changes.diffs {
+        out(d);
+    }
+    for f in &foreign {
+        out(&format!(
+            "--- {f}\n+++ (not generated by tierform: remove it, or declare what it adds in the spec)\n"
+        ));
     }
     eprintln!(
-        "built {} environment(s) into {}: {} file(s) written, {} unchanged, {} removed",
-        envs.len(),
+        "{}: {} file(s) differ, {} would be removed, {} not generated by tierform, {} up to date",
         dir.display(),
         changes.written.len(),
-        changes.unchanged,
-        changes.removed.len()
+        changes.removed.len(),
+        foreign.len(),
+        changes.unchanged
     );
-    Ok(ExitCode::SUCCESS)
+    if drift {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Whether Terraform, kustomize or docker compose would read a file of this name found in a
