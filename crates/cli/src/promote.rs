@@ -200,6 +200,9 @@ fn spec_at(spec: &Path, rev: &str) -> Result<(String, String), Failure> {
     Ok((format!("{}@{rev}", spec.display()), text))
 }
 
+/// A service whose release changes: its name, the release the target runs now, the next one.
+type Change<'a> = (&'a String, &'a Release, &'a Release);
+
 /// `tierform promote`.
 pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let spec = &args.spec;
@@ -209,118 +212,17 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     if ds.has_errors() {
         return Err(input_error(&model, ds));
     }
-    let to = find_tier(&model, &args.to, "--to")?;
-    if to.ephemeral {
-        return Err(input_error(
-            &model,
-            error(
-                "ephemeral-target",
-                FieldPath(vec!["tier".into(), to.name.clone()]),
-                format!(
-                    "tier `{}` is ephemeral: its copies run the release of the tier they copy",
-                    to.name
-                ),
-                "promote into the tier it mirrors instead".into(),
-            ),
-        ));
-    }
+    let to = target_tier(&model, &args.to)?;
 
     // Where the release comes from: the tier that mirrors `--to`, or `--to` at a revision.
-    let old: Model;
-    let (source, source_tier, title) = match (&args.from, &args.release) {
-        (Some(from), None) => {
-            let f = find_tier(&model, from, "--from")?;
-            if f.mirrors.as_deref() != Some(to.name.as_str()) || f.ephemeral {
-                let next: Vec<String> = model
-                    .tiers()
-                    .iter()
-                    .filter(|t| !t.ephemeral && t.mirrors.is_some())
-                    .map(|t| {
-                        format!(
-                            "--from {} --to {}",
-                            t.name,
-                            t.mirrors.as_deref().unwrap_or("")
-                        )
-                    })
-                    .collect();
-                let here = match &f.mirrors {
-                    Some(m) => format!("`{from}` mirrors `{m}`"),
-                    None => format!("`{from}` mirrors no tier"),
-                };
-                return Err(input_error(
-                    &model,
-                    error(
-                        "not-next-tier",
-                        FieldPath(vec!["tier".into(), from.clone(), "mirrors".into()]),
-                        format!("a release moves from a tier to the tier it mirrors, one step at a time; {here}, not `{}`", to.name),
-                        if next.is_empty() {
-                            "no tier mirrors another in this spec".into()
-                        } else {
-                            format!("the steps of this spec's chain: {}", next.join("; "))
-                        },
-                    ),
-                ));
-            }
-            (
-                &model,
-                f.name.clone(),
-                format!("promote {} -> {}", f.name, to.name),
-            )
-        }
-        (None, Some(rev)) => {
-            let (name, text) = spec_at(spec, rev)?;
-            let format = Format::from_file_name(&spec.display().to_string());
-            let source = Source::new(name, text);
-            old = Model::parse(source.clone(), format)
-                .map(|m| m.with_today(model.today()))
-                .map_err(|ds| Failure::Input(ds, Some(source)))?;
-            if old.tier(&to.name).is_none() {
-                return Err(Failure::Io(format!(
-                    "the spec at {rev} declares no tier `{}`: nothing to roll back to",
-                    to.name
-                )));
-            }
-            (
-                &old,
-                to.name.clone(),
-                format!("roll back {} to its release at {rev}", to.name),
-            )
-        }
-        _ => unreachable!("clap requires exactly one of --from and --release"),
-    };
+    let (old, source_tier, title) = release_source(args, &model, to)?;
+    let source = old.as_ref().unwrap_or(&model);
     let from_releases = releases(source, &source_tier)
         .map_err(|ds| Failure::Input(ds, Some(source.source().clone())))?;
     let to_releases = releases(&model, &to.name).map_err(|ds| input_error(&model, ds))?;
 
-    // Which services: the named ones, or every one whose release differs.
-    let names: Vec<String> = if args.services.is_empty() {
-        from_releases
-            .iter()
-            .filter(|(n, r)| to_releases.get(*n).is_some_and(|t| t != *r))
-            .map(|(n, _)| n.clone())
-            .collect()
-    } else {
-        for n in &args.services {
-            if !to_releases.contains_key(n) || !from_releases.contains_key(n) {
-                let known: Vec<String> = to_releases.keys().cloned().collect();
-                let help = match did_you_mean(n, known.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("the services are: {}", known.join(", ")),
-                };
-                return Err(input_error(
-                    &model,
-                    error(
-                        "unknown-service",
-                        FieldPath(vec!["service".into(), n.clone()]),
-                        format!("--service names no service of both sides: `{n}`"),
-                        help,
-                    ),
-                ));
-            }
-        }
-        args.services.clone()
-    };
-    let changes: Vec<(&String, &Release, &Release)> = names
+    let names = chosen_services(args, &model, &from_releases, &to_releases)?;
+    let changes: Vec<Change> = names
         .iter()
         .map(|n| (n, &to_releases[n], &from_releases[n]))
         .filter(|(_, now, next)| now != next)
@@ -337,107 +239,12 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
-
-    // Production takes a release only with its content pinned: a digest, the image that was
-    // tested where it comes from. A tag alone can be pushed again in between.
     if to.production {
-        let mut ds = Diagnostics::default();
-        for (name, _, next) in &changes {
-            if next.digest.is_none() {
-                let at = source
-                    .environments()
-                    .into_iter()
-                    .find(|id| source.tiers()[id.tier_index()].name == source_tier)
-                    .and_then(|id| {
-                        ["digest", "tag"].iter().find_map(|f| {
-                            source
-                                .explain(
-                                    &id,
-                                    &FieldPath(vec![
-                                        "service".into(),
-                                        (*name).clone(),
-                                        (*f).into(),
-                                    ]),
-                                )
-                                .ok()
-                                .and_then(|p| p.location)
-                        })
-                    });
-                let mut d = Diagnostic::error(
-                    "unpinned-release",
-                    FieldPath(vec!["service".into(), (*name).clone(), "digest".into()]),
-                    format!(
-                        "production tier `{}` takes a release only with its digest, and `{source_tier}` runs `{name}` {} without one",
-                        to.name, next.tag
-                    ),
-                )
-                .with_help(format!(
-                    "pin the image that was tested in `{source_tier}`: set `digest = \"sha256:…\"` for `{name}` there, then promote"
-                ));
-                d.location = at;
-                ds.0.push(d);
-            }
-        }
-        if ds.has_errors() {
-            return Err(Failure::Input(ds, Some(source.source().clone())));
-        }
+        require_pinned(to, source, &source_tier, &changes)?;
     }
 
-    // Edit the spec text, then parse and check it as `check` would, before writing anything.
     let text = model.source().text();
-    let format = Format::from_file_name(model.source().name());
-    let mut assignments = Vec::new();
-    for (name, now, next) in &changes {
-        let path = |f: &str| FieldPath(vec!["service".into(), (*name).clone(), f.into()]);
-        if now.tag != next.tag {
-            assignments.push(Assignment {
-                path: path("tag"),
-                value: Value::String(next.tag.clone()),
-            });
-        }
-        if now.digest != next.digest {
-            assignments.push(Assignment {
-                path: path("digest"),
-                value: value(&next.digest),
-            });
-        }
-    }
-    let new_text = set_in_tier(text, format, &to.name, &assignments).map_err(|ds| {
-        let ds = Diagnostics(ds.0.into_iter().map(|d| model.source().locate(d)).collect());
-        input_error(&model, ds)
-    })?;
-    let new_source = Source::new(model.source().name(), new_text.clone());
-    let refused = |mut ds: Diagnostics| {
-        ds.0.push(
-            Diagnostic::error(
-                "promote-refused",
-                FieldPath::default(),
-                format!("the spec as `{title}` would write it is refused; nothing was written"),
-            )
-            .with_help("the errors above point into the edited spec; fix the release where it comes from, or promote fewer services with --service"),
-        );
-        Failure::Input(ds, Some(new_source.clone()))
-    };
-    let new_model = Model::parse(new_source.clone(), format)
-        .map(|m| m.with_today(model.today()))
-        .map_err(refused)?;
-    let (_, ds) = new_model.check();
-    if ds.has_errors() {
-        return Err(refused(ds));
-    }
-    // The release must land in every environment of the tier: a tenant or instance that sets
-    // its own tag would keep it.
-    let landed = releases(&new_model, &to.name).map_err(refused)?;
-    for (name, _, next) in &changes {
-        if landed.get(*name) != Some(next) {
-            return Err(refused(error(
-                "release-shadowed",
-                FieldPath(vec!["service".into(), (*name).clone(), "tag".into()]),
-                format!("after the edit, tier `{}` still does not run {} of `{name}`: a tenant or instance sets its own release", to.name, show(next)),
-                "remove the release from the tenant or instance, so that the tier's release applies".into(),
-            )));
-        }
-    }
+    let (new_text, new_model) = edit_and_check(&model, to, &title, &changes)?;
 
     // What changes in the spec and in every generated file (as `build` writes them).
     let layout = tierform_engine::K8sLayout::Overlays;
@@ -465,6 +272,267 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         "wrote {spec_name}: run `tierform build` and commit the spec with the generated files"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The tier `--to` names, which must be declared: an ephemeral tier's copies run the
+/// release of the tier they copy.
+fn target_tier<'m>(model: &'m Model, name: &str) -> Result<&'m Tier, Failure> {
+    let to = find_tier(model, name, "--to")?;
+    if to.ephemeral {
+        return Err(input_error(
+            model,
+            error(
+                "ephemeral-target",
+                FieldPath(vec!["tier".into(), to.name.clone()]),
+                format!(
+                    "tier `{}` is ephemeral: its copies run the release of the tier they copy",
+                    to.name
+                ),
+                "promote into the tier it mirrors instead".into(),
+            ),
+        ));
+    }
+    Ok(to)
+}
+
+/// Where the release comes from: the model at `--release` when rolling back (else the spec
+/// itself, returned as `None`), the tier whose release is taken, and the report's title.
+fn release_source(
+    args: &Args,
+    model: &Model,
+    to: &Tier,
+) -> Result<(Option<Model>, String, String), Failure> {
+    match (&args.from, &args.release) {
+        (Some(from), None) => {
+            let f = find_tier(model, from, "--from")?;
+            if f.mirrors.as_deref() != Some(to.name.as_str()) || f.ephemeral {
+                return Err(not_next_tier(model, from, f, to));
+            }
+            Ok((
+                None,
+                f.name.clone(),
+                format!("promote {} -> {}", f.name, to.name),
+            ))
+        }
+        (None, Some(rev)) => {
+            let spec = &args.spec;
+            let (name, text) = spec_at(spec, rev)?;
+            let format = Format::from_file_name(&spec.display().to_string());
+            let source = Source::new(name, text);
+            let old = Model::parse(source.clone(), format)
+                .map(|m| m.with_today(model.today()))
+                .map_err(|ds| Failure::Input(ds, Some(source)))?;
+            if old.tier(&to.name).is_none() {
+                return Err(Failure::Io(format!(
+                    "the spec at {rev} declares no tier `{}`: nothing to roll back to",
+                    to.name
+                )));
+            }
+            Ok((
+                Some(old),
+                to.name.clone(),
+                format!("roll back {} to its release at {rev}", to.name),
+            ))
+        }
+        _ => unreachable!("clap requires exactly one of --from and --release"),
+    }
+}
+
+/// `--from` is not the tier that mirrors `--to`: a release moves one step of the chain at a
+/// time, and the help lists the steps.
+fn not_next_tier(model: &Model, from: &str, f: &Tier, to: &Tier) -> Failure {
+    let next: Vec<String> = model
+        .tiers()
+        .iter()
+        .filter(|t| !t.ephemeral && t.mirrors.is_some())
+        .map(|t| {
+            format!(
+                "--from {} --to {}",
+                t.name,
+                t.mirrors.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let here = match &f.mirrors {
+        Some(m) => format!("`{from}` mirrors `{m}`"),
+        None => format!("`{from}` mirrors no tier"),
+    };
+    input_error(
+        model,
+        error(
+            "not-next-tier",
+            FieldPath(vec!["tier".into(), from.into(), "mirrors".into()]),
+            format!("a release moves from a tier to the tier it mirrors, one step at a time; {here}, not `{}`", to.name),
+            if next.is_empty() {
+                "no tier mirrors another in this spec".into()
+            } else {
+                format!("the steps of this spec's chain: {}", next.join("; "))
+            },
+        ),
+    )
+}
+
+/// Which services: the named ones (each known on both sides), or every one whose release
+/// differs.
+fn chosen_services(
+    args: &Args,
+    model: &Model,
+    from_releases: &IndexMap<String, Release>,
+    to_releases: &IndexMap<String, Release>,
+) -> Result<Vec<String>, Failure> {
+    if args.services.is_empty() {
+        return Ok(from_releases
+            .iter()
+            .filter(|(n, r)| to_releases.get(*n).is_some_and(|t| t != *r))
+            .map(|(n, _)| n.clone())
+            .collect());
+    }
+    for n in &args.services {
+        if !to_releases.contains_key(n) || !from_releases.contains_key(n) {
+            let known: Vec<String> = to_releases.keys().cloned().collect();
+            let help = match did_you_mean(n, known.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the services are: {}", known.join(", ")),
+            };
+            return Err(input_error(
+                model,
+                error(
+                    "unknown-service",
+                    FieldPath(vec!["service".into(), n.clone()]),
+                    format!("--service names no service of both sides: `{n}`"),
+                    help,
+                ),
+            ));
+        }
+    }
+    Ok(args.services.clone())
+}
+
+/// Production takes a release only with its content pinned: a digest, the image that was
+/// tested where it comes from. A tag alone can be pushed again in between.
+fn require_pinned(
+    to: &Tier,
+    source: &Model,
+    source_tier: &str,
+    changes: &[Change],
+) -> Result<(), Failure> {
+    let mut ds = Diagnostics::default();
+    for (name, _, next) in changes {
+        if next.digest.is_none() {
+            let mut d = Diagnostic::error(
+                "unpinned-release",
+                FieldPath(vec!["service".into(), (*name).clone(), "digest".into()]),
+                format!(
+                    "production tier `{}` takes a release only with its digest, and `{source_tier}` runs `{name}` {} without one",
+                    to.name, next.tag
+                ),
+            )
+            .with_help(format!(
+                "pin the image that was tested in `{source_tier}`: set `digest = \"sha256:…\"` for `{name}` there, then promote"
+            ));
+            d.location = release_location(source, source_tier, name);
+            ds.0.push(d);
+        }
+    }
+    if ds.has_errors() {
+        return Err(Failure::Input(ds, Some(source.source().clone())));
+    }
+    Ok(())
+}
+
+/// Where the source tier's first environment sets a service's release (its digest, else
+/// its tag), for the diagnostic to point at.
+fn release_location(
+    source: &Model,
+    source_tier: &str,
+    name: &str,
+) -> Option<tierform_model::Location> {
+    source
+        .environments()
+        .into_iter()
+        .find(|id| source.tiers()[id.tier_index()].name == source_tier)
+        .and_then(|id| {
+            ["digest", "tag"].iter().find_map(|f| {
+                source
+                    .explain(
+                        &id,
+                        &FieldPath(vec!["service".into(), name.to_owned(), (*f).into()]),
+                    )
+                    .ok()
+                    .and_then(|p| p.location)
+            })
+        })
+}
+
+/// The assignments that move each changed release into the target tier: the tag and the
+/// digest, each only when it differs.
+fn assignments(changes: &[Change]) -> Vec<Assignment> {
+    let mut assignments = Vec::new();
+    for (name, now, next) in changes {
+        let path = |f: &str| FieldPath(vec!["service".into(), (*name).clone(), f.into()]);
+        if now.tag != next.tag {
+            assignments.push(Assignment {
+                path: path("tag"),
+                value: Value::String(next.tag.clone()),
+            });
+        }
+        if now.digest != next.digest {
+            assignments.push(Assignment {
+                path: path("digest"),
+                value: value(&next.digest),
+            });
+        }
+    }
+    assignments
+}
+
+/// Edits the spec text, then parses and checks it as `check` would, before anything is
+/// written: the edited text and its model.
+fn edit_and_check(
+    model: &Model,
+    to: &Tier,
+    title: &str,
+    changes: &[Change],
+) -> Result<(String, Model), Failure> {
+    let text = model.source().text();
+    let format = Format::from_file_name(model.source().name());
+    let new_text = set_in_tier(text, format, &to.name, &assignments(changes)).map_err(|ds| {
+        let ds = Diagnostics(ds.0.into_iter().map(|d| model.source().locate(d)).collect());
+        input_error(model, ds)
+    })?;
+    let new_source = Source::new(model.source().name(), new_text.clone());
+    let refused = |mut ds: Diagnostics| {
+        ds.0.push(
+            Diagnostic::error(
+                "promote-refused",
+                FieldPath::default(),
+                format!("the spec as `{title}` would write it is refused; nothing was written"),
+            )
+            .with_help("the errors above point into the edited spec; fix the release where it comes from, or promote fewer services with --service"),
+        );
+        Failure::Input(ds, Some(new_source.clone()))
+    };
+    let new_model = Model::parse(new_source.clone(), format)
+        .map(|m| m.with_today(model.today()))
+        .map_err(refused)?;
+    let (_, ds) = new_model.check();
+    if ds.has_errors() {
+        return Err(refused(ds));
+    }
+    // The release must land in every environment of the tier: a tenant or instance that sets
+    // its own tag would keep it.
+    let landed = releases(&new_model, &to.name).map_err(refused)?;
+    for (name, _, next) in changes {
+        if landed.get(*name) != Some(next) {
+            return Err(refused(error(
+                "release-shadowed",
+                FieldPath(vec!["service".into(), (*name).clone(), "tag".into()]),
+                format!("after the edit, tier `{}` still does not run {} of `{name}`: a tenant or instance sets its own release", to.name, show(next)),
+                "remove the release from the tenant or instance, so that the tier's release applies".into(),
+            )));
+        }
+    }
+    Ok((new_text, new_model))
 }
 
 /// Unified diffs of the files that differ between two builds, in path order.
@@ -511,7 +579,7 @@ fn digest_text(d: &Option<String>) -> String {
 fn text_report(
     title: &str,
     to: &str,
-    changes: &[(&String, &Release, &Release)],
+    changes: &[Change],
     spec: &str,
     old: &str,
     new: &str,
@@ -559,7 +627,7 @@ fn fence(text: &str) -> String {
 fn markdown_report(
     title: &str,
     to: &str,
-    changes: &[(&String, &Release, &Release)],
+    changes: &[Change],
     spec: &str,
     old: &str,
     new: &str,

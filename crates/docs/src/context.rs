@@ -335,6 +335,37 @@ fn promotable(t: &Tier) -> bool {
     !t.ephemeral
 }
 
+/// What every section of one environment's runbook is derived from: the environment, where
+/// it sits in the model, and the folders its generated files are in.
+struct Setting<'a> {
+    model: &'a Model,
+    id: &'a EnvironmentId,
+    env: &'a Environment,
+    o: &'a Options,
+    tiers: &'a [Tier],
+    tier: &'a Tier,
+    /// It runs in the cloud (Terraform), not on docker compose.
+    cloud: bool,
+    /// It runs on EKS: Kubernetes manifests are applied after Terraform.
+    eks: bool,
+    /// `terraform/<env>`.
+    tf: String,
+    /// `k8s/<env>` or `k8s/overlays/<env>`.
+    k8s: String,
+    /// `compose/<env>`.
+    compose: String,
+    prefix: String,
+}
+
+/// The commands several steps of a runbook share.
+struct Commands {
+    build: String,
+    kubeconfig: String,
+    kubectl_apply: String,
+    rollout_status: Vec<String>,
+    compose_file: String,
+}
+
 /// The context of one environment's runbook. `id` is the environment's id in `model`.
 ///
 /// # Errors
@@ -347,20 +378,98 @@ pub fn environment_doc(
 ) -> Result<EnvironmentDoc, Diagnostics> {
     let app = &env.app;
     let tiers = model.tiers();
-    let tier = &tiers[id.tier_index()];
-    let o = options;
     let cloud = env.runtime == Runtime::Cloud;
-    let eks = cloud && matches!(app.platform, Platform::Eks(_));
-    let tf = format!("terraform/{}", env.name);
-    let k8s = if o.k8s_flat {
-        format!("k8s/{}", env.name)
-    } else {
-        format!("k8s/overlays/{}", env.name)
+    let s = Setting {
+        model,
+        id,
+        env,
+        o: options,
+        tiers,
+        tier: &tiers[id.tier_index()],
+        cloud,
+        eks: cloud && matches!(app.platform, Platform::Eks(_)),
+        tf: format!("terraform/{}", env.name),
+        k8s: if options.k8s_flat {
+            format!("k8s/{}", env.name)
+        } else {
+            format!("k8s/overlays/{}", env.name)
+        },
+        compose: format!("compose/{}", env.name),
+        prefix: env.prefix(),
     };
-    let compose = format!("compose/{}", env.name);
-    let prefix = env.prefix();
+    let (platform, platform_details) = platform(&s);
+    let commands = commands(&s);
+    let mut deploy = deploy_steps(&s, &commands);
+    let mut first_apply = if cloud {
+        cloud_first_apply(&s, &commands)
+    } else {
+        compose_first_apply(&s, &commands)
+    };
+    number(&mut deploy);
+    number(&mut first_apply);
 
-    let (platform, platform_details) = match (&app.platform, cloud) {
+    Ok(EnvironmentDoc {
+        app: app.app.clone(),
+        name: env.name.clone(),
+        tier: env.tier.clone(),
+        instance: env.instance.clone(),
+        production: env.production,
+        ephemeral: env.ephemeral,
+        runtime: env.runtime.as_str().into(),
+        region: app.region.clone(),
+        prefix: s.prefix.clone(),
+        spec: s.o.spec.clone(),
+        platform,
+        platform_details,
+        folders: folders(&s),
+        state: cloud.then(|| {
+            format!(
+                "s3://{}/{} ({})",
+                env.state_bucket(),
+                env.state_key(),
+                env.state_region()
+            )
+        }),
+        services: services(&s),
+        databases: databases(&s),
+        caches: caches(&s),
+        secrets: secrets(&s),
+        external_services: app
+            .external_services
+            .iter()
+            .map(|(n, e)| NameValue {
+                name: n.clone(),
+                value: e.mode.as_str().into(),
+            })
+            .collect(),
+        feature_flags: app
+            .feature_flags
+            .iter()
+            .map(|(n, on)| NameValue {
+                name: n.clone(),
+                value: if *on { "on" } else { "off" }.into(),
+            })
+            .collect(),
+        observability: observability(&s),
+        alarms: alarms(&s),
+        alarms_notify: app.observability.alarms.notify.clone().filter(|_| cloud),
+        data_refresh: data_refresh(&s),
+        mirror: mirror(&s)?,
+        mirrored_by: s
+            .tiers
+            .iter()
+            .filter(|t| t.mirrors.as_deref() == Some(s.tier.name.as_str()))
+            .map(|t| t.name.clone())
+            .collect(),
+        deploy,
+        first_apply,
+        promote: promote_doc(&s),
+    })
+}
+
+/// What the services run on, and the details an operator needs of it (node groups, …).
+fn platform(s: &Setting) -> (String, Vec<String>) {
+    match (&s.env.app.platform, s.cloud) {
         (_, false) => ("docker compose".to_owned(), Vec::new()),
         (Platform::Eks(e), true) => (
             format!("Amazon EKS {}", e.version),
@@ -389,9 +498,13 @@ pub fn environment_doc(
                 if a.auto_deploy { "on" } else { "off" }
             )],
         ),
-    };
+    }
+}
 
-    let services = app
+/// The services as they run here: release, size, copies, public URL (in the cloud only).
+fn services(st: &Setting) -> Vec<ServiceDoc> {
+    st.env
+        .app
         .services
         .iter()
         .map(|(name, s)| ServiceDoc {
@@ -409,7 +522,7 @@ pub fn environment_doc(
             url: s
                 .public
                 .as_ref()
-                .filter(|_| cloud)
+                .filter(|_| st.cloud)
                 .map(|p| format!("https://{}", p.host)),
             health: match (&s.health_check.path, &s.health_check.command) {
                 (Some(p), _) => format!("HTTP GET {p}"),
@@ -421,15 +534,19 @@ pub fn environment_doc(
             caches: s.caches.clone(),
             calls: s.calls.clone(),
         })
-        .collect();
+        .collect()
+}
 
-    let databases = app
+/// The databases: an instance class in the cloud, a container locally.
+fn databases(s: &Setting) -> Vec<DatabaseDoc> {
+    s.env
+        .app
         .databases
         .iter()
         .map(|(name, d)| DatabaseDoc {
             name: name.clone(),
             engine: format!("{} {}", d.engine.as_str(), d.engine_version),
-            size: if cloud {
+            size: if s.cloud {
                 d.instance_class.clone()
             } else {
                 "container".into()
@@ -440,15 +557,19 @@ pub fn environment_doc(
             backup_retention_days: d.backup_retention_days,
             deletion_protection: d.deletion_protection,
         })
-        .collect();
+        .collect()
+}
 
-    let caches = app
+/// The caches: a node type in the cloud, a container locally.
+fn caches(s: &Setting) -> Vec<CacheDoc> {
+    s.env
+        .app
         .caches
         .iter()
         .map(|(name, c)| CacheDoc {
             name: name.clone(),
             engine: format!("{} {}", c.engine.as_str(), c.engine_version),
-            size: if cloud {
+            size: if s.cloud {
                 c.node_type.clone()
             } else {
                 "container".into()
@@ -456,17 +577,21 @@ pub fn environment_doc(
             nodes: c.nodes,
             automatic_failover: c.automatic_failover,
         })
-        .collect();
+        .collect()
+}
 
-    let secrets: Vec<SecretDoc> = app
-        .secrets
+/// The secrets: where each one's value is kept and how to set it, never the value.
+fn secrets(s: &Setting) -> Vec<SecretDoc> {
+    let app = &s.env.app;
+    let compose = &s.compose;
+    app.secrets
         .iter()
-        .map(|(name, s)| {
+        .map(|(name, secret)| {
             // The names the emitters give: `<app>/<env>/<secret>` in Secrets Manager (see
             // tierform-emit-terraform's secrets.tf), the upper-cased name in a local `.env`.
             let var = name.to_ascii_uppercase().replace('-', "_");
-            let (store, key, set) = if cloud {
-                let id = format!("{}/{}/{name}", app.app, env.name);
+            let (store, key, set) = if s.cloud {
+                let id = format!("{}/{}/{name}", app.app, s.env.name);
                 (
                     "AWS Secrets Manager".to_owned(),
                     id.clone(),
@@ -486,7 +611,7 @@ pub fn environment_doc(
             };
             SecretDoc {
                 name: name.clone(),
-                description: s.description.clone(),
+                description: secret.description.clone(),
                 store,
                 key,
                 set,
@@ -498,10 +623,13 @@ pub fn environment_doc(
                     .collect(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let ob = &app.observability;
-    let observability = vec![
+/// Logs, metrics and traces: what is kept, and for how long.
+fn observability(s: &Setting) -> Vec<NameValue> {
+    let ob = &s.env.app.observability;
+    vec![
         NameValue {
             name: "log level".into(),
             value: ob.log_level.as_str().into(),
@@ -512,7 +640,7 @@ pub fn environment_doc(
         },
         NameValue {
             name: "metrics".into(),
-            value: if matches!(app.platform, tierform_model::Platform::AppRunner(_)) {
+            value: if matches!(s.env.app.platform, tierform_model::Platform::AppRunner(_)) {
                 "CloudWatch metrics, kept 15 months (fixed by AWS)".into()
             } else if ob.metrics {
                 format!("kept {} days", ob.metrics_retention_days())
@@ -528,11 +656,15 @@ pub fn environment_doc(
                 "off".into()
             },
         },
-    ];
-    // The alarms the Terraform emitter creates on each platform.
+    ]
+}
+
+/// The alarms the Terraform emitter creates on each platform.
+fn alarms(s: &Setting) -> Vec<String> {
+    let app = &s.env.app;
+    let a = &app.observability.alarms;
     let mut alarms = Vec::new();
-    let a = &ob.alarms;
-    match (&app.platform, cloud) {
+    match (&app.platform, s.cloud) {
         (_, false) => {}
         (Platform::Eks(_), true) => {
             if a.cpu {
@@ -541,8 +673,8 @@ pub fn environment_doc(
         }
         (platform, true) => {
             let ecs = matches!(platform, Platform::EcsFargate(_));
-            for (name, s) in &app.services {
-                let balanced = ecs && s.public.is_some();
+            for (name, svc) in &app.services {
+                let balanced = ecs && svc.public.is_some();
                 if balanced && a.unhealthy_hosts {
                     alarms.push(format!(
                         "{name}: unhealthy targets behind the load balancer"
@@ -557,271 +689,331 @@ pub fn environment_doc(
             }
         }
     }
-    let alarms_notify = ob.alarms.notify.clone().filter(|_| cloud);
+    alarms
+}
 
-    let data_refresh = app.data_refresh.as_ref().map(|r| RefreshDoc {
+/// The data refresh from another environment, and (on EKS) how to run it now.
+fn data_refresh(s: &Setting) -> Option<RefreshDoc> {
+    let prefix = &s.prefix;
+    s.env.app.data_refresh.as_ref().map(|r| RefreshDoc {
         from: r.from.clone(),
         database: r.database.clone(),
         schedule: r.schedule.clone(),
         anonymize: r.anonymize,
         image: format!("{}:{}", r.image, r.tag),
-        run_now: eks.then(|| {
+        run_now: s.eks.then(|| {
             format!("kubectl create job --from=cronjob/data-refresh data-refresh-now -n {prefix}")
         }),
-    });
+    })
+}
 
-    // How the environment differs from the tier it mirrors: the mirrored tier's environment
-    // of the same tenant or instance (else its first), as parity pairs them.
-    let ids = model.environments();
-    let mirror = match tier
+/// How the environment differs from the tier it mirrors: the mirrored tier's environment
+/// of the same tenant or instance (else its first), as parity pairs them.
+fn mirror(s: &Setting) -> Result<Option<MirrorDoc>, Diagnostics> {
+    let tiers = s.tiers;
+    let Some(mi) = s
+        .tier
         .mirrors
         .as_ref()
         .and_then(|m| tiers.iter().position(|t| &t.name == m))
-    {
-        Some(mi) => {
-            let theirs: Vec<&EnvironmentId> = ids.iter().filter(|e| e.tier_index() == mi).collect();
-            let same = env
-                .instance
-                .as_ref()
-                .map(|i| format!("{}-{i}", tiers[mi].name));
-            let partner = theirs
-                .iter()
-                .find(|e| same.as_deref() == Some(e.name.as_str()))
-                .or(theirs.first());
-            match partner {
-                Some(p) => {
-                    let (_, knobs) = parity::knobs(model, p, id)?;
-                    Some(MirrorDoc {
-                        tier: tiers[mi].name.clone(),
-                        environment: p.name.clone(),
-                        knobs: knobs
-                            .iter()
-                            .map(|k| KnobRow {
-                                path: k.path.clone(),
-                                kind: k.kind.as_str().into(),
-                                mirrored: show(&k.a),
-                                here: show(&k.b),
-                            })
-                            .collect(),
-                        exceptions: tier
-                            .exceptions
-                            .iter()
-                            .map(|e| ExceptionRow {
-                                path: e.path.clone(),
-                                reason: e.reason.clone(),
-                            })
-                            .collect(),
-                        diff: format!(
-                            "tierform diff {} {} {}",
-                            shell(&o.spec),
-                            shell(&p.name),
-                            shell(&env.name)
-                        ),
-                    })
-                }
-                None => None,
-            }
-        }
-        None => None,
+    else {
+        return Ok(None);
     };
-    let mirrored_by: Vec<String> = tiers
+    let ids = s.model.environments();
+    let theirs: Vec<&EnvironmentId> = ids.iter().filter(|e| e.tier_index() == mi).collect();
+    let same = s
+        .env
+        .instance
+        .as_ref()
+        .map(|i| format!("{}-{i}", tiers[mi].name));
+    let partner = theirs
         .iter()
-        .filter(|t| t.mirrors.as_deref() == Some(tier.name.as_str()))
-        .map(|t| t.name.clone())
-        .collect();
+        .find(|e| same.as_deref() == Some(e.name.as_str()))
+        .or(theirs.first());
+    let Some(p) = partner else {
+        return Ok(None);
+    };
+    let (_, knobs) = parity::knobs(s.model, p, s.id)?;
+    Ok(Some(MirrorDoc {
+        tier: tiers[mi].name.clone(),
+        environment: p.name.clone(),
+        knobs: knobs
+            .iter()
+            .map(|k| KnobRow {
+                path: k.path.clone(),
+                kind: k.kind.as_str().into(),
+                mirrored: show(&k.a),
+                here: show(&k.b),
+            })
+            .collect(),
+        exceptions: s
+            .tier
+            .exceptions
+            .iter()
+            .map(|e| ExceptionRow {
+                path: e.path.clone(),
+                reason: e.reason.clone(),
+            })
+            .collect(),
+        diff: format!(
+            "tierform diff {} {} {}",
+            shell(&s.o.spec),
+            shell(&p.name),
+            shell(&s.env.name)
+        ),
+    }))
+}
 
+/// `terraform -chdir=<the environment's folder> <args>`.
+fn tfc(s: &Setting, args: &str) -> String {
+    format!("terraform -chdir={} {args}", shell(&s.tf))
+}
+
+/// The commands the deploy and first-apply steps share.
+fn commands(s: &Setting) -> Commands {
+    let o = s.o;
     let build = {
         let mut b = format!("tierform build {} --out .", shell(&o.spec));
         if o.k8s_flat {
             b.push_str(" --k8s-layout flat");
         }
-        if env.ephemeral {
-            b.push_str(&format!(" --env {}", shell(&env.name)));
+        if s.env.ephemeral {
+            b.push_str(&format!(" --env {}", shell(&s.env.name)));
         }
         b
     };
-    let tfc = |args: &str| format!("terraform -chdir={} {args}", shell(&tf));
     let kubeconfig = format!(
         "aws eks update-kubeconfig --region {} --name \"$({})\"",
-        shell(&app.region),
-        tfc("output -raw eks_cluster_name")
+        shell(&s.env.app.region),
+        tfc(s, "output -raw eks_cluster_name")
     );
     let kubectl_apply = if o.k8s_flat {
-        format!("kubectl apply -f {}", shell(&k8s))
+        format!("kubectl apply -f {}", shell(&s.k8s))
     } else {
-        format!("kubectl apply -k {}", shell(&k8s))
+        format!("kubectl apply -k {}", shell(&s.k8s))
     };
-    let rollout_status: Vec<String> = app
-        .services
-        .keys()
-        .map(|s| format!("kubectl rollout status deployment/{s} -n {prefix}"))
-        .collect();
-    let compose_file = format!("{compose}/docker-compose.yml");
-
-    let mut folders = Vec::new();
-    let mut deploy = vec![Step {
-        number: 0,
-        title:
-            "Generate the files from the spec (commit the spec and the generated files together)"
-                .into(),
-        commands: vec![build.clone(), format!("{build} --check")],
-    }];
-    let mut first_apply = Vec::new();
-    if cloud {
-        folders.push(format!("{tf}/"));
-        if eks {
-            folders.push(format!("{k8s}/"));
-        }
-        deploy.push(Step {
-            number: 0,
-            title: "Plan and apply the infrastructure; read the plan before applying".into(),
-            commands: vec![tfc("init"), tfc("plan -out=tfplan"), tfc("apply tfplan")],
-        });
-        if eks {
-            let mut c = vec![kubeconfig.clone(), kubectl_apply.clone()];
-            c.extend(rollout_status.iter().cloned());
-            deploy.push(Step {
-                number: 0,
-                title: "Apply the Kubernetes manifests and wait for the rollout".into(),
-                commands: c,
-            });
-        }
-        first_apply.push(Step {
-            number: 0,
-            title: format!(
-                "The Terraform state bucket {} ({}) must exist, versioned and encrypted; this environment's state is {}",
-                env.state_bucket(),
-                env.state_region(),
-                env.state_key()
-            ),
-            commands: Vec::new(),
-        });
-        // The stages every environment's Terraform also states (output `first_apply`): from an
-        // empty account, secrets hold values and databases have their application user before
-        // any service starts.
-        let zones: std::collections::BTreeSet<&str> = app
+    let prefix = &s.prefix;
+    Commands {
+        build,
+        kubeconfig,
+        kubectl_apply,
+        rollout_status: s
+            .env
+            .app
             .services
-            .values()
-            .filter_map(|s| s.public.as_ref().map(|p| p.zone.as_str()))
-            .collect();
-        if !zones.is_empty() {
-            first_apply.push(Step {
-                number: 0,
-                title: format!(
-                    "The Route 53 hosted zone(s) {} must exist: the certificates are validated through them during the apply",
-                    zones
-                        .iter()
-                        .map(|z| (*z).to_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                commands: Vec::new(),
-            });
-        }
-        first_apply.push(Step {
-            number: 0,
-            title: "Initialise the module".into(),
-            commands: vec![tfc("init")],
-        });
-        for stage in tierform_model::first_apply(env) {
-            match stage {
-                ApplyStage::Targets { title, addresses } => first_apply.push(Step {
-                    number: 0,
-                    title,
-                    commands: vec![tfc(&format!(
-                        "apply {}",
-                        addresses
-                            .iter()
-                            .map(|a| format!("-target={a}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ))],
-                }),
-                ApplyStage::SetSecrets { names } => first_apply.push(Step {
-                    number: 0,
-                    title: "Set every secret's value, each read from a file only the operator holds (no service has started yet: none reads an empty secret)".into(),
-                    commands: names
-                        .iter()
-                        .map(|id| {
-                            let file = id.rsplit('/').next().unwrap_or(id);
-                            format!(
-                                "aws secretsmanager put-secret-value --region {} --secret-id {} --secret-string file://{}.txt",
-                                shell(&app.region),
-                                shell(id),
-                                shell(file)
-                            )
-                        })
-                        .collect(),
-                }),
-                ApplyStage::CreateDatabaseUsers { users } => {
-                    for u in users {
-                        let l = tierform_model::tf_label(&u.database);
-                        let mut commands = vec![
-                            format!("# from inside the VPC: host {}", tfc(&format!("output -raw database_{l}_endpoint"))),
-                            format!(
-                                "# master password: aws secretsmanager get-secret-value --secret-id \"$({})\" (the key password)",
-                                tfc(&format!("output -raw database_{l}_secret_arn"))
-                            ),
-                        ];
-                        commands.extend(u.sql.iter().cloned());
-                        first_apply.push(Step {
-                            number: 0,
-                            title: format!(
-                                "Create the application user {} of database {} once, connected as the master user (services never use the master user: its managed password rotates every 7 days)",
-                                u.user, u.database
-                            ),
-                            commands,
-                        });
-                    }
-                }
-                ApplyStage::Apply => first_apply.push(Step {
-                    number: 0,
-                    title: "Apply everything else: the services start with their secrets set and their database user in place".into(),
-                    commands: vec![tfc("apply")],
-                }),
-                ApplyStage::Kubernetes => {
-                    let mut c = vec![kubeconfig.clone(), kubectl_apply.clone()];
-                    c.extend(rollout_status.iter().cloned());
-                    first_apply.push(Step {
-                        number: 0,
-                        title: "Deploy the services onto the cluster (the namespace, service accounts, endpoints and add-ons exist now)".into(),
-                        commands: c,
-                    });
-                }
-                _ => {}
-            }
+            .keys()
+            .map(|svc| format!("kubectl rollout status deployment/{svc} -n {prefix}"))
+            .collect(),
+        compose_file: format!("{}/docker-compose.yml", s.compose),
+    }
+}
+
+/// The folders of generated files the environment is applied from.
+fn folders(s: &Setting) -> Vec<String> {
+    if !s.cloud {
+        return vec![format!("{}/", s.compose)];
+    }
+    let mut folders = vec![format!("{}/", s.tf)];
+    if s.eks {
+        folders.push(format!("{}/", s.k8s));
+    }
+    folders
+}
+
+/// Kubeconfig, apply the manifests, then wait for every service's rollout.
+fn kubernetes_commands(c: &Commands) -> Vec<String> {
+    let mut commands = vec![c.kubeconfig.clone(), c.kubectl_apply.clone()];
+    commands.extend(c.rollout_status.iter().cloned());
+    commands
+}
+
+/// A step whose number is set once its list is complete.
+fn step(title: impl Into<String>, commands: Vec<String>) -> Step {
+    Step {
+        number: 0,
+        title: title.into(),
+        commands,
+    }
+}
+
+/// Numbers a list of steps from 1.
+fn number(steps: &mut [Step]) {
+    for (i, step) in steps.iter_mut().enumerate() {
+        step.number = i + 1;
+    }
+}
+
+/// Deploying a change: generate, then apply with Terraform (and kubectl) or docker compose.
+fn deploy_steps(s: &Setting, c: &Commands) -> Vec<Step> {
+    let mut deploy = vec![step(
+        "Generate the files from the spec (commit the spec and the generated files together)",
+        vec![c.build.clone(), format!("{} --check", c.build)],
+    )];
+    if s.cloud {
+        deploy.push(step(
+            "Plan and apply the infrastructure; read the plan before applying",
+            vec![
+                tfc(s, "init"),
+                tfc(s, "plan -out=tfplan"),
+                tfc(s, "apply tfplan"),
+            ],
+        ));
+        if s.eks {
+            deploy.push(step(
+                "Apply the Kubernetes manifests and wait for the rollout",
+                kubernetes_commands(c),
+            ));
         }
     } else {
-        folders.push(format!("{compose}/"));
-        deploy.push(Step {
-            number: 0,
-            title: "Start (or update) the containers".into(),
-            commands: vec![format!("docker compose -f {} up -d", shell(&compose_file))],
-        });
-        first_apply.push(Step {
-            number: 0,
-            title: "Create the .env file beside the compose file from .env.example and fill in every value (never commit it)".into(),
-            commands: vec![format!(
+        deploy.push(step(
+            "Start (or update) the containers",
+            vec![format!(
+                "docker compose -f {} up -d",
+                shell(&c.compose_file)
+            )],
+        ));
+    }
+    deploy
+}
+
+/// The first apply in the cloud: what must exist beforehand, then the stages every
+/// environment's Terraform also states (output `first_apply`), so that from an empty account
+/// secrets hold values and databases have their application user before any service starts.
+fn cloud_first_apply(s: &Setting, c: &Commands) -> Vec<Step> {
+    let env = s.env;
+    let mut first_apply = vec![step(
+        format!(
+            "The Terraform state bucket {} ({}) must exist, versioned and encrypted; this environment's state is {}",
+            env.state_bucket(),
+            env.state_region(),
+            env.state_key()
+        ),
+        Vec::new(),
+    )];
+    let zones: std::collections::BTreeSet<&str> = env
+        .app
+        .services
+        .values()
+        .filter_map(|svc| svc.public.as_ref().map(|p| p.zone.as_str()))
+        .collect();
+    if !zones.is_empty() {
+        first_apply.push(step(
+            format!(
+                "The Route 53 hosted zone(s) {} must exist: the certificates are validated through them during the apply",
+                zones
+                    .iter()
+                    .map(|z| (*z).to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Vec::new(),
+        ));
+    }
+    first_apply.push(step("Initialise the module", vec![tfc(s, "init")]));
+    for stage in tierform_model::first_apply(env) {
+        first_apply.extend(first_apply_stage(s, c, stage));
+    }
+    first_apply
+}
+
+/// The steps of one stage of the first apply.
+fn first_apply_stage(s: &Setting, c: &Commands, stage: ApplyStage) -> Vec<Step> {
+    match stage {
+        ApplyStage::Targets { title, addresses } => vec![step(
+            title,
+            vec![tfc(
+                s,
+                &format!(
+                    "apply {}",
+                    addresses
+                        .iter()
+                        .map(|a| format!("-target={a}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            )],
+        )],
+        ApplyStage::SetSecrets { names } => vec![step(
+            "Set every secret's value, each read from a file only the operator holds (no service has started yet: none reads an empty secret)",
+            names
+                .iter()
+                .map(|id| {
+                    let file = id.rsplit('/').next().unwrap_or(id);
+                    format!(
+                        "aws secretsmanager put-secret-value --region {} --secret-id {} --secret-string file://{}.txt",
+                        shell(&s.env.app.region),
+                        shell(id),
+                        shell(file)
+                    )
+                })
+                .collect(),
+        )],
+        ApplyStage::CreateDatabaseUsers { users } => users
+            .into_iter()
+            .map(|u| {
+                let l = tierform_model::tf_label(&u.database);
+                let mut commands = vec![
+                    format!(
+                        "# from inside the VPC: host {}",
+                        tfc(s, &format!("output -raw database_{l}_endpoint"))
+                    ),
+                    format!(
+                        "# master password: aws secretsmanager get-secret-value --secret-id \"$({})\" (the key password)",
+                        tfc(s, &format!("output -raw database_{l}_secret_arn"))
+                    ),
+                ];
+                commands.extend(u.sql.iter().cloned());
+                step(
+                    format!(
+                        "Create the application user {} of database {} once, connected as the master user (services never use the master user: its managed password rotates every 7 days)",
+                        u.user, u.database
+                    ),
+                    commands,
+                )
+            })
+            .collect(),
+        ApplyStage::Apply => vec![step(
+            "Apply everything else: the services start with their secrets set and their database user in place",
+            vec![tfc(s, "apply")],
+        )],
+        ApplyStage::Kubernetes => vec![step(
+            "Deploy the services onto the cluster (the namespace, service accounts, endpoints and add-ons exist now)",
+            kubernetes_commands(c),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The first start on docker compose: the `.env` file, then the containers.
+fn compose_first_apply(s: &Setting, c: &Commands) -> Vec<Step> {
+    let compose = &s.compose;
+    vec![
+        step(
+            "Create the .env file beside the compose file from .env.example and fill in every value (never commit it)",
+            vec![format!(
                 "cp {} {}",
                 shell(&format!("{compose}/.env.example")),
                 shell(&format!("{compose}/.env"))
             )],
-        });
-        first_apply.push(Step {
-            number: 0,
-            title: "Start the databases, caches and services".into(),
-            commands: vec![format!("docker compose -f {} up -d", shell(&compose_file))],
-        });
-    }
+        ),
+        step(
+            "Start the databases, caches and services",
+            vec![format!(
+                "docker compose -f {} up -d",
+                shell(&c.compose_file)
+            )],
+        ),
+    ]
+}
 
-    for list in [&mut deploy, &mut first_apply] {
-        for (i, step) in list.iter_mut().enumerate() {
-            step.number = i + 1;
-        }
-    }
+/// Promotion into this tier, onward from it, and rolling it back.
+fn promote_doc(s: &Setting) -> PromoteDoc {
+    let (o, tier) = (s.o, s.tier);
     let declared = promotable(tier);
-    let promote = PromoteDoc {
-        into: tiers
+    let prefix = &s.prefix;
+    PromoteDoc {
+        into: s
+            .tiers
             .iter()
             .filter(|t| promotable(t) && t.mirrors.as_deref() == Some(tier.name.as_str()))
             .map(|t| promote_cmd(o, &t.name, &tier.name))
@@ -838,75 +1030,24 @@ pub fn environment_doc(
                 shell(&tier.name)
             )
         }),
-        rollout_undo: if eks {
-            app.services
+        rollout_undo: if s.eks {
+            s.env
+                .app
+                .services
                 .keys()
-                .map(|s| format!("kubectl rollout undo deployment/{s} -n {prefix}"))
+                .map(|svc| format!("kubectl rollout undo deployment/{svc} -n {prefix}"))
                 .collect()
         } else {
             Vec::new()
         },
-        release_in: if !cloud {
+        release_in: if !s.cloud {
             "compose".into()
-        } else if eks {
+        } else if s.eks {
             "kubernetes".into()
         } else {
             "terraform".into()
         },
-    };
-
-    Ok(EnvironmentDoc {
-        app: app.app.clone(),
-        name: env.name.clone(),
-        tier: env.tier.clone(),
-        instance: env.instance.clone(),
-        production: env.production,
-        ephemeral: env.ephemeral,
-        runtime: env.runtime.as_str().into(),
-        region: app.region.clone(),
-        prefix,
-        spec: o.spec.clone(),
-        platform,
-        platform_details,
-        folders,
-        state: cloud.then(|| {
-            format!(
-                "s3://{}/{} ({})",
-                env.state_bucket(),
-                env.state_key(),
-                env.state_region()
-            )
-        }),
-        services,
-        databases,
-        caches,
-        secrets,
-        external_services: app
-            .external_services
-            .iter()
-            .map(|(n, e)| NameValue {
-                name: n.clone(),
-                value: e.mode.as_str().into(),
-            })
-            .collect(),
-        feature_flags: app
-            .feature_flags
-            .iter()
-            .map(|(n, on)| NameValue {
-                name: n.clone(),
-                value: if *on { "on" } else { "off" }.into(),
-            })
-            .collect(),
-        observability,
-        alarms,
-        alarms_notify,
-        data_refresh,
-        mirror,
-        mirrored_by,
-        deploy,
-        first_apply,
-        promote,
-    })
+    }
 }
 
 /// The context of the index across environments (no environment is resolved for it).

@@ -247,12 +247,22 @@ fn hcl_new_body(tree: &Tree, indent: &str, unit: &str) -> String {
     out
 }
 
-fn hcl_block(
-    text: &str,
-    block: &Block,
-    tree: &Tree,
-    out: &mut Vec<Patch>,
-) -> Result<(), Diagnostics> {
+/// How a block is written: where its braces are and how its lines are indented.
+struct Layout {
+    open: usize,
+    close: usize,
+    /// `{ … }` on one line.
+    one_line: bool,
+    /// The indentation of the block's own line.
+    outer: String,
+    /// The indentation of its body.
+    inner: String,
+    /// One level of indentation, as the author writes it.
+    unit: String,
+}
+
+/// The layout of `block`, read from the text so that additions match the author's style.
+fn layout(text: &str, block: &Block) -> Result<Layout, Diagnostics> {
     let here = span_of(block.span());
     let (open, close) = braces(text, block)
         .ok_or_else(|| cannot("a block without braces".into(), here, "check the syntax"))?;
@@ -268,12 +278,72 @@ fn hcl_block(
         .filter(|u| !u.is_empty())
         .unwrap_or("  ")
         .to_owned();
+    Ok(Layout {
+        open,
+        close,
+        one_line,
+        outer,
+        inner,
+        unit,
+    })
+}
 
+/// What the assignments find in a block: the patches of the attributes that exist, the
+/// attributes and blocks still to add, and the last existing attribute they touch.
+struct Found<'b, 't> {
+    patches: Vec<Patch>,
+    anchor: Option<&'b hcl_edit::structure::Attribute>,
+    new_attrs: Tree<'t>,
+    new_blocks: Tree<'t>,
+}
+
+/// Sets `tree` inside `block`, pushing the patches onto `out`.
+fn hcl_block(
+    text: &str,
+    block: &Block,
+    tree: &Tree,
+    out: &mut Vec<Patch>,
+) -> Result<(), Diagnostics> {
+    let layout = layout(text, block)?;
     // What exists is patched in place; what does not is collected and added below.
-    let mut new_attrs: Tree = Tree::new();
-    let mut new_blocks: Tree = Tree::new();
-    let mut anchor: Option<&hcl_edit::structure::Attribute> = None;
-    let mut patches = Vec::new();
+    let found = patch_existing(text, block, tree, out)?;
+    if found.new_attrs.is_empty() && found.new_blocks.is_empty() {
+        out.extend(found.patches);
+        return Ok(());
+    }
+    if layout.one_line {
+        out.push(open_up(text, block, &layout, found));
+        return Ok(());
+    }
+    out.extend(found.patches);
+    if !found.new_attrs.is_empty() {
+        out.push(add_attributes(
+            text,
+            block,
+            &layout,
+            found.anchor,
+            &found.new_attrs,
+        ));
+    }
+    add_blocks(text, block, &layout, &found.new_blocks, out);
+    Ok(())
+}
+
+/// Patches the attributes of `tree` that `block` has (recursing into the blocks it has,
+/// whose patches go straight to `out`), and collects what it lacks.
+fn patch_existing<'b, 't>(
+    text: &str,
+    block: &'b Block,
+    tree: &'t Tree,
+    out: &mut Vec<Patch>,
+) -> Result<Found<'b, 't>, Diagnostics> {
+    let here = span_of(block.span());
+    let mut found = Found {
+        patches: Vec::new(),
+        anchor: None,
+        new_attrs: Tree::new(),
+        new_blocks: Tree::new(),
+    };
     for (key, entry) in tree {
         match entry {
             Entry::Leaf(v) => match block.body.get_attribute(key) {
@@ -283,13 +353,13 @@ fn hcl_block(
                     })?;
                     let new = hcl_value(v);
                     if text[r.clone()] != new {
-                        patches.push(Patch {
+                        found.patches.push(Patch {
                             start: r.start,
                             end: r.end,
                             text: new,
                         });
                     }
-                    anchor = Some(attr);
+                    found.anchor = Some(attr);
                 }
                 None if block.body.has_blocks(key) => {
                     return Err(cannot(
@@ -299,107 +369,137 @@ fn hcl_block(
                     ))
                 }
                 None => {
-                    new_attrs.insert(key, Entry::Leaf(v));
+                    found.new_attrs.insert(key, Entry::Leaf(v));
                 }
             },
             Entry::Branch(labels) => {
-                if let Some(attr) = block.body.get_attribute(key) {
-                    return Err(cannot(
-                        format!("`{key}` is written as an attribute (`{key} = {{ … }}`); this edit changes blocks"),
-                        span_of(attr.span()),
-                        &format!("write it as blocks, such as `{key} \"name\" {{ … }}`"),
-                    ));
-                }
-                for (label, e) in labels {
-                    let Entry::Branch(t) = e else {
-                        return Err(cannot(
-                            format!("`{key}.{label}` is a block, not a value"),
-                            here,
-                            "assign values to attributes inside it",
-                        ));
-                    };
-                    match find_block(&block.body, key, label) {
-                        Some(b) => hcl_block(text, b, t, out)?,
-                        None => {
-                            let slot = new_blocks
-                                .entry(key)
-                                .or_insert_with(|| Entry::Branch(Tree::new()));
-                            if let Entry::Branch(s) = slot {
-                                s.insert(label, Entry::Branch(clone_tree(t)));
-                            }
-                        }
-                    }
-                }
+                patch_blocks(text, block, key, labels, &mut found.new_blocks, out)?;
             }
         }
     }
-    if new_attrs.is_empty() && new_blocks.is_empty() {
-        out.extend(patches);
-        return Ok(());
-    }
-    if one_line {
-        // `service "api" { replicas = 1 }` or `{}`: HCL allows one attribute on a line, so the
-        // block opens up, its attribute (with its new value) on a line of its own.
-        let mut body = String::from("\n");
-        if let Some(attr) = block.body.attributes().next() {
-            let (k, v) = (
-                attr.key.span().map_or(open + 1, |r| r.start),
-                attr.value.span().map_or(close, |r| r.end),
-            );
-            let mut line = text[k..v].to_owned();
-            if let Some(p) = patches.first() {
-                let vs = attr.value.span().map_or(v, |r| r.start);
-                line = format!("{}{}", &text[k..vs], p.text);
-            }
-            body.push_str(&format!("{inner}{line}\n"));
-        }
-        let mut fresh = new_attrs;
-        fresh.extend(new_blocks);
-        body.push_str(&hcl_new_body(&fresh, &inner, &unit));
-        body.push_str(&outer);
-        out.push(Patch {
-            start: open + 1,
-            end: close,
-            text: body,
-        });
-        return Ok(());
-    }
-    out.extend(patches);
-    if !new_attrs.is_empty() {
-        // After the last attribute the assignments touch (a new `digest` goes under `tag`),
-        // else after the block's last attribute, else first in the block.
-        let anchor = anchor.or_else(|| block.body.attributes().last());
-        let (at, eq) = match anchor {
-            Some(a) => (
-                next_line(text, a.span().map_or(open, |r| r.end)),
-                eq_column(text, a).unwrap_or(0),
+    Ok(found)
+}
+
+/// The labelled blocks `key "<label>" { … }` of `tree`: those `block` has are edited in
+/// place, the others collected into `new_blocks`.
+fn patch_blocks<'t>(
+    text: &str,
+    block: &Block,
+    key: &'t str,
+    labels: &'t Tree,
+    new_blocks: &mut Tree<'t>,
+    out: &mut Vec<Patch>,
+) -> Result<(), Diagnostics> {
+    if let Some(attr) = block.body.get_attribute(key) {
+        return Err(cannot(
+            format!(
+                "`{key}` is written as an attribute (`{key} = {{ … }}`); this edit changes blocks"
             ),
-            None => (next_line(text, open), 0),
+            span_of(attr.span()),
+            &format!("write it as blocks, such as `{key} \"name\" {{ … }}`"),
+        ));
+    }
+    for (label, e) in labels {
+        let Entry::Branch(t) = e else {
+            return Err(cannot(
+                format!("`{key}.{label}` is a block, not a value"),
+                span_of(block.span()),
+                "assign values to attributes inside it",
+            ));
         };
-        // Aligned on the anchor's `=` (as `terraform fmt` aligns neighbours) when the key fits.
-        let eq = if eq > 0 {
-            eq
-        } else {
-            new_attrs.keys().map(|k| k.len() + 1).max().unwrap_or(0)
-        };
-        let mut lines = String::new();
-        for (k, e) in &new_attrs {
-            if let Entry::Leaf(v) = e {
-                lines.push_str(&attr_line(&inner, k, v, eq));
+        match find_block(&block.body, key, label) {
+            Some(b) => hcl_block(text, b, t, out)?,
+            None => {
+                let slot = new_blocks
+                    .entry(key)
+                    .or_insert_with(|| Entry::Branch(Tree::new()));
+                if let Entry::Branch(s) = slot {
+                    s.insert(label, Entry::Branch(clone_tree(t)));
+                }
             }
         }
-        out.push(Patch {
-            start: at,
-            end: at,
-            text: lines,
-        });
     }
-    for (ident, labels) in &new_blocks {
+    Ok(())
+}
+
+/// `service "api" { replicas = 1 }` or `{}`: HCL allows one attribute on a line, so the
+/// block opens up, its attribute (with its new value) on a line of its own.
+fn open_up(text: &str, block: &Block, layout: &Layout, found: Found) -> Patch {
+    let Layout {
+        open,
+        close,
+        ref inner,
+        ref unit,
+        ref outer,
+        ..
+    } = *layout;
+    let mut body = String::from("\n");
+    if let Some(attr) = block.body.attributes().next() {
+        let (k, v) = (
+            attr.key.span().map_or(open + 1, |r| r.start),
+            attr.value.span().map_or(close, |r| r.end),
+        );
+        let mut line = text[k..v].to_owned();
+        if let Some(p) = found.patches.first() {
+            let vs = attr.value.span().map_or(v, |r| r.start);
+            line = format!("{}{}", &text[k..vs], p.text);
+        }
+        body.push_str(&format!("{inner}{line}\n"));
+    }
+    let mut fresh = found.new_attrs;
+    fresh.extend(found.new_blocks);
+    body.push_str(&hcl_new_body(&fresh, inner, unit));
+    body.push_str(outer);
+    Patch {
+        start: open + 1,
+        end: close,
+        text: body,
+    }
+}
+
+/// The new attributes: after the last attribute the assignments touch (a new `digest` goes
+/// under `tag`), else after the block's last attribute, else first in the block.
+fn add_attributes(
+    text: &str,
+    block: &Block,
+    layout: &Layout,
+    anchor: Option<&hcl_edit::structure::Attribute>,
+    new_attrs: &Tree,
+) -> Patch {
+    let anchor = anchor.or_else(|| block.body.attributes().last());
+    let (at, eq) = match anchor {
+        Some(a) => (
+            next_line(text, a.span().map_or(layout.open, |r| r.end)),
+            eq_column(text, a).unwrap_or(0),
+        ),
+        None => (next_line(text, layout.open), 0),
+    };
+    // Aligned on the anchor's `=` (as `terraform fmt` aligns neighbours) when the key fits.
+    let eq = if eq > 0 {
+        eq
+    } else {
+        new_attrs.keys().map(|k| k.len() + 1).max().unwrap_or(0)
+    };
+    let mut lines = String::new();
+    for (k, e) in new_attrs {
+        if let Entry::Leaf(v) = e {
+            lines.push_str(&attr_line(&layout.inner, k, v, eq));
+        }
+    }
+    Patch {
+        start: at,
+        end: at,
+        text: lines,
+    }
+}
+
+/// The new blocks, each kind after the last block of the same kind, else at the end of the
+/// block, a blank line before it as between the author's blocks.
+fn add_blocks(text: &str, block: &Block, layout: &Layout, new_blocks: &Tree, out: &mut Vec<Patch>) {
+    for (ident, labels) in new_blocks {
         let Entry::Branch(labels) = labels else {
             continue;
         };
-        // After the last block of the same kind, else at the end of the block, a blank line
-        // before it as between the author's blocks.
         let last = block
             .body
             .blocks()
@@ -408,7 +508,7 @@ fn hcl_block(
             .and_then(|b| b.span());
         let at = match last {
             Some(r) => next_line(text, r.end.saturating_sub(1)),
-            None => line_start(text, close),
+            None => line_start(text, layout.close),
         };
         let mut lines = String::new();
         for (label, t) in labels {
@@ -418,7 +518,7 @@ fn hcl_block(
                 if blank || !lines.is_empty() {
                     lines.push('\n');
                 }
-                lines.push_str(&hcl_new_block(ident, label, t, &inner, &unit));
+                lines.push_str(&hcl_new_block(ident, label, t, &layout.inner, &layout.unit));
             }
         }
         out.push(Patch {
@@ -427,7 +527,6 @@ fn hcl_block(
             text: lines,
         });
     }
-    Ok(())
 }
 
 fn clone_tree<'a>(t: &Tree<'a>) -> Tree<'a> {
