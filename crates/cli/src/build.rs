@@ -40,51 +40,132 @@ pub fn build(
     // Nothing in the output folder is trusted: every file is emitted again and compared byte
     // for byte, so an edited file with a forged manifest digest, or a deleted file with its
     // manifest line, is found and put right (or, with --check, reported).
-    let whole = names.is_empty();
     let model = crate::load(spec)?;
     let layout = tierform_engine::K8sLayout::from(layout);
-
-    // Resolve and validate everything before writing anything: bad input changes no file.
-    let envs = tierform_engine::resolve(&model, names).map_err(|ds| input_error(&model, ds))?;
-    // The same environments, by id, for their runbooks (every name resolved just above).
-    let ids: Vec<EnvironmentId> = if whole {
-        model.environments()
-    } else {
-        names
-            .iter()
-            .map(|n| model.environment(n))
-            .collect::<Result<_, _>>()
-            .map_err(|ds| input_error(&model, ds))?
-    };
-    let base = kustomize_base(&model, &envs, layout).map_err(|ds| input_error(&model, ds))?;
-    let modules: Option<TerraformModules> = match tf_layout {
-        TfLayout::Env => None,
-        TfLayout::Module => {
-            Some(terraform_modules(&model, &envs).map_err(|ds| input_error(&model, ds))?)
-        }
-    };
-    let files_of = |e: &Environment| match &modules {
-        Some(m) => m.environment_files(e, layout),
-        None => environment_files(e, layout),
-    };
-
+    let mut plan = Plan::new(&model, names, layout, tf_layout)?;
     // Runbooks: templates read and compiled before anything is written.
     let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
-
     let tree = OutputTree::open(dir).map_err(io)?;
+    plan.refuse_foreign(&tree, dir)?;
 
-    // Refuse before writing if a file we would write belongs to someone else. Only the
-    // environments whose folders hold foreign files need emitting for this.
-    let foreign: Vec<&str> = tree.foreign().collect();
-    if !foreign.is_empty() {
-        let mut planned: Vec<String> = base
+    let put = |files: FileSet| -> Result<Changes, Failure> {
+        let mut changes = Changes::default();
+        for (path, text) in files {
+            tree.put(path.as_str(), &text, check, &mut changes)
+                .map_err(io)?;
+        }
+        Ok(changes)
+    };
+    let mut changes = match plan.base.take() {
+        Some(b) => put(b)?,
+        None => Changes::default(),
+    };
+    changes.absorb(put(runbooks.index(&model)?)?);
+    // Each worker emits an environment and stages its files at once, so both cores share
+    // the file-system work too, and only one environment per worker is held in memory.
+    // Results come back in environment order: reports and diffs are deterministic.
+    let per_env: Vec<Changes> = plan
+        .envs
+        .par_iter()
+        .zip(&plan.ids)
+        .map(|(e, id)| {
+            let mut c = put(plan.files_of(e))?;
+            c.absorb(put(runbooks.environment(&model, id, e)?)?);
+            Ok(c)
+        })
+        .collect::<Result<_, _>>()?;
+    for c in per_env {
+        changes.absorb(c);
+    }
+
+    let generated_folders: BTreeSet<String> = changes
+        .produced
+        .iter()
+        .filter_map(|(p, _)| p.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+        .collect();
+    tree.finish(&plan.scopes(names.is_empty()), check, &mut changes)
+        .map_err(io)?;
+    if check {
+        return Ok(report_check(dir, &tree, &changes, &generated_folders));
+    }
+    eprintln!(
+        "built {} environment(s) into {}: {} file(s) written, {} unchanged, {} removed",
+        plan.envs.len(),
+        dir.display(),
+        changes.written.len(),
+        changes.unchanged,
+        changes.removed.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a build writes, decided before anything is written: every environment resolved and
+/// validated (bad input changes no file), the kustomize base, and the Terraform modules.
+struct Plan {
+    envs: Vec<Environment>,
+    /// The same environments, by id, for their runbooks.
+    ids: Vec<EnvironmentId>,
+    base: Option<FileSet>,
+    modules: Option<TerraformModules>,
+    layout: tierform_engine::K8sLayout,
+}
+
+impl Plan {
+    fn new(
+        model: &Model,
+        names: &[String],
+        layout: tierform_engine::K8sLayout,
+        tf_layout: TfLayout,
+    ) -> Result<Plan, Failure> {
+        let invalid = |ds| input_error(model, ds);
+        let envs = tierform_engine::resolve(model, names).map_err(invalid)?;
+        let ids: Vec<EnvironmentId> = if names.is_empty() {
+            model.environments()
+        } else {
+            names
+                .iter()
+                .map(|n| model.environment(n))
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?
+        };
+        let base = kustomize_base(model, &envs, layout).map_err(invalid)?;
+        let modules = match tf_layout {
+            TfLayout::Env => None,
+            TfLayout::Module => Some(terraform_modules(model, &envs).map_err(invalid)?),
+        };
+        Ok(Plan {
+            envs,
+            ids,
+            base,
+            modules,
+            layout,
+        })
+    }
+
+    /// One environment's files, in the chosen layouts.
+    fn files_of(&self, e: &Environment) -> FileSet {
+        match &self.modules {
+            Some(m) => m.environment_files(e, self.layout),
+            None => environment_files(e, self.layout),
+        }
+    }
+
+    /// Refuses before writing if a file we would write belongs to someone else. Only the
+    /// environments whose folders hold foreign files need emitting for this.
+    fn refuse_foreign(&self, tree: &OutputTree, dir: &Path) -> Result<(), Failure> {
+        let foreign: Vec<&str> = tree.foreign().collect();
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        let mut planned: Vec<String> = self
+            .base
             .iter()
             .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
             .collect();
-        planned.extend(crate::runbook::Runbooks::paths(&envs));
+        planned.extend(crate::runbook::Runbooks::paths(&self.envs));
         // An environment's files, and a module's with those of the environment writing it.
         let writes_module = |e: &Environment| {
-            modules
+            self.modules
                 .as_ref()
                 .and_then(|m| m.structure_of(&e.name))
                 .is_some_and(|s| {
@@ -96,61 +177,37 @@ pub fn build(
                         })
                 })
         };
-        for env in envs.iter().filter(|e| {
+        for env in self.envs.iter().filter(|e| {
             writes_module(e)
                 || foreign
                     .iter()
                     .any(|f| f.split('/').any(|seg| seg == e.name))
         }) {
-            planned.extend(files_of(env).iter().map(|(p, _)| p.to_string()));
+            planned.extend(self.files_of(env).iter().map(|(p, _)| p.to_string()));
         }
         let conflicts = tree.conflicts(planned.iter().map(String::as_str));
-        if !conflicts.is_empty() {
-            return Err(Failure::Io(format!(
-                "{} file(s) in {} would be overwritten but were not generated by tierform: {}\n  help: move them away, or build into another folder with --out",
-                conflicts.len(),
-                dir.display(),
-                conflicts.join(", ")
-            )));
+        if conflicts.is_empty() {
+            return Ok(());
         }
+        Err(Failure::Io(format!(
+            "{} file(s) in {} would be overwritten but were not generated by tierform: {}\n  help: move them away, or build into another folder with --out",
+            conflicts.len(),
+            dir.display(),
+            conflicts.join(", ")
+        )))
     }
 
-    let put = |files: FileSet| -> Result<Changes, Failure> {
-        let mut changes = Changes::default();
-        for (path, text) in files {
-            tree.put(path.as_str(), &text, check, &mut changes)
-                .map_err(io)?;
+    /// What this build answers for: every owned root for a whole build; for a partial one the
+    /// folders (and runbooks) of its environments, the modules it writes and the base.
+    fn scopes(&self, whole: bool) -> Vec<String> {
+        if whole {
+            return crate::write::OWNED_ROOTS
+                .iter()
+                .map(|r| format!("{r}/"))
+                .collect();
         }
-        Ok(changes)
-    };
-    let mut changes = match base {
-        Some(b) => put(b)?,
-        None => Changes::default(),
-    };
-    changes.absorb(put(runbooks.index(&model)?)?);
-    // Each worker emits an environment and stages its files at once, so both cores share
-    // the file-system work too, and only one environment per worker is held in memory.
-    // Results come back in environment order: reports and diffs are deterministic.
-    let per_env: Vec<Changes> = envs
-        .par_iter()
-        .zip(&ids)
-        .map(|(e, id)| {
-            let mut c = put(files_of(e))?;
-            c.absorb(put(runbooks.environment(&model, id, e)?)?);
-            Ok(c)
-        })
-        .collect::<Result<_, _>>()?;
-    for c in per_env {
-        changes.absorb(c);
-    }
-
-    let scopes: Vec<String> = if whole {
-        crate::write::OWNED_ROOTS
-            .iter()
-            .map(|r| format!("{r}/"))
-            .collect()
-    } else {
-        let mut s: Vec<String> = envs
+        let mut s: Vec<String> = self
+            .envs
             .iter()
             .flat_map(|e| {
                 environment_folders(&e.name)
@@ -161,68 +218,57 @@ pub fn build(
             .collect();
         s.push("docs/README.md".into());
         // The modules this build writes, whole: a file a module no longer has is removed.
-        if let Some(m) = &modules {
+        if let Some(m) = &self.modules {
             for st in m.structures().iter().filter(|st| st.writer.is_some()) {
                 s.push(format!("{TERRAFORM_MODULES}/{}/", st.name));
             }
         }
-        if envs.iter().any(|e| e.runs_kubernetes()) {
+        if self.envs.iter().any(|e| e.runs_kubernetes()) {
             s.push(format!("{}/", tierform_engine::KUSTOMIZE_BASE));
         }
         s
-    };
-    let generated_folders: BTreeSet<String> = changes
-        .produced
-        .iter()
-        .filter_map(|(p, _)| p.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
-        .collect();
-    tree.finish(&scopes, check, &mut changes).map_err(io)?;
+    }
+}
 
-    if check {
-        // A file tierform did not write inside a folder it generates would be applied with
-        // the generated ones (Terraform reads every .tf of its folder), so the stale-output
-        // gate fails on it too, though a build leaves it alone.
-        let foreign: Vec<&str> = tree
-            .foreign()
-            .filter(|f| {
-                f.rsplit_once('/').is_some_and(|(dir, name)| {
-                    generated_folders.contains(dir) && read_by_tools(name)
-                })
-            })
-            .collect();
-        let drift =
-            !changes.written.is_empty() || !changes.removed.is_empty() || !foreign.is_empty();
-        for d in &changes.diffs {
-            out(d);
-        }
-        for f in &foreign {
-            out(&format!(
-                "--- {f}\n+++ (not generated by tierform: remove it, or declare what it adds in the spec)\n"
-            ));
-        }
-        eprintln!(
-            "{}: {} file(s) differ, {} would be removed, {} not generated by tierform, {} up to date",
-            dir.display(),
-            changes.written.len(),
-            changes.removed.len(),
-            foreign.len(),
-            changes.unchanged
-        );
-        return Ok(if drift {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        });
+/// `build --check`'s verdict: the diffs, and exit 1 on any drift.
+fn report_check(
+    dir: &Path,
+    tree: &OutputTree,
+    changes: &Changes,
+    generated_folders: &BTreeSet<String>,
+) -> ExitCode {
+    // A file tierform did not write inside a folder it generates would be applied with the
+    // generated ones (Terraform reads every .tf of its folder), so the stale-output gate
+    // fails on it too, though a build leaves it alone.
+    let foreign: Vec<&str> = tree
+        .foreign()
+        .filter(|f| {
+            f.rsplit_once('/')
+                .is_some_and(|(dir, name)| generated_folders.contains(dir) && read_by_tools(name))
+        })
+        .collect();
+    let drift = !changes.written.is_empty() || !changes.removed.is_empty() || !foreign.is_empty();
+    for d in &changes.diffs {
+        out(d);
+    }
+    for f in &foreign {
+        out(&format!(
+            "--- {f}\n+++ (not generated by tierform: remove it, or declare what it adds in the spec)\n"
+        ));
     }
     eprintln!(
-        "built {} environment(s) into {}: {} file(s) written, {} unchanged, {} removed",
-        envs.len(),
+        "{}: {} file(s) differ, {} would be removed, {} not generated by tierform, {} up to date",
         dir.display(),
         changes.written.len(),
-        changes.unchanged,
-        changes.removed.len()
+        changes.removed.len(),
+        foreign.len(),
+        changes.unchanged
     );
-    Ok(ExitCode::SUCCESS)
+    if drift {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Whether Terraform, kustomize or docker compose would read a file of this name found in a
