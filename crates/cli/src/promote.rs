@@ -252,13 +252,19 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
     let before = whole_build(&model, &runbooks, layout)?;
     let after = whole_build(&new_model, &runbooks, layout)?;
     let spec_name = model.source().name().to_owned();
+    let report = Report {
+        title: &title,
+        to: &to.name,
+        changes: &changes,
+        spec: &spec_name,
+        old: text,
+        new: &new_text,
+        before: &before,
+        after: &after,
+    };
     let report = match args.format {
-        PromoteFormat::Text => text_report(
-            &title, &to.name, &changes, &spec_name, text, &new_text, &before, &after,
-        ),
-        PromoteFormat::Markdown => markdown_report(
-            &title, &to.name, &changes, &spec_name, text, &new_text, &before, &after,
-        ),
+        PromoteFormat::Text => report.text(),
+        PromoteFormat::Markdown => report.markdown(),
     };
     if args.dry_run {
         out(&report);
@@ -575,104 +581,107 @@ fn digest_text(d: &Option<String>) -> String {
     d.clone().unwrap_or_else(|| "(none)".into())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn text_report(
-    title: &str,
-    to: &str,
-    changes: &[Change],
-    spec: &str,
-    old: &str,
-    new: &str,
-    before: &FileSet,
-    after: &FileSet,
-) -> String {
-    let mut s = format!("{title} ({spec})\n");
-    let width = changes.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
-    for (n, now, next) in changes {
-        let _ = writeln!(s, "  {n:<width$}  tag {} -> {}", now.tag, next.tag);
-        if now.digest != next.digest {
-            let _ = writeln!(
-                s,
-                "  {:<width$}  digest {} -> {}",
-                "",
-                digest_text(&now.digest),
-                digest_text(&next.digest)
-            );
-        }
-    }
-    let _ = write!(
-        s,
-        "\nthe spec ({to}'s release):\n{}",
-        spec_diff(spec, old, new)
-    );
-    let diffs = file_diffs(before, after);
-    let _ = writeln!(
-        s,
-        "\n{} generated file(s) change (as `tierform build` writes them):",
-        diffs.len()
-    );
-    for (_, d) in diffs {
-        s.push_str(&d);
-    }
-    s
-}
-
 /// A fence longer than any run of backticks in `text`.
 fn fence(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn markdown_report(
-    title: &str,
-    to: &str,
-    changes: &[Change],
-    spec: &str,
-    old: &str,
-    new: &str,
-    before: &FileSet,
-    after: &FileSet,
-) -> String {
-    use tierform_docs::escape as md;
-    let mut s = format!("### {}\n\n", md(title));
-    let _ = writeln!(
-        s,
-        "| Service | Field | {} now | after |\n|---|---|---|---|",
-        md(to)
-    );
-    for (n, now, next) in changes {
+/// What `promote` shows before it writes: the release changes, the spec's diff and the diff
+/// of every generated file.
+struct Report<'a> {
+    title: &'a str,
+    to: &'a str,
+    changes: &'a [Change<'a>],
+    spec: &'a str,
+    old: &'a str,
+    new: &'a str,
+    before: &'a FileSet,
+    after: &'a FileSet,
+}
+
+impl Report<'_> {
+    /// For a terminal.
+    fn text(&self) -> String {
+        let mut s = format!("{} ({})\n", self.title, self.spec);
+        let width = self
+            .changes
+            .iter()
+            .map(|(n, _, _)| n.len())
+            .max()
+            .unwrap_or(0);
+        for (n, now, next) in self.changes {
+            let _ = writeln!(s, "  {n:<width$}  tag {} -> {}", now.tag, next.tag);
+            if now.digest != next.digest {
+                let _ = writeln!(
+                    s,
+                    "  {:<width$}  digest {} -> {}",
+                    "",
+                    digest_text(&now.digest),
+                    digest_text(&next.digest)
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            "\nthe spec ({}'s release):\n{}",
+            self.to,
+            spec_diff(self.spec, self.old, self.new)
+        );
+        let diffs = file_diffs(self.before, self.after);
         let _ = writeln!(
             s,
-            "| {} | tag | {} | {} |",
-            md(n),
-            md(&now.tag),
-            md(&next.tag)
+            "\n{} generated file(s) change (as `tierform build` writes them):",
+            diffs.len()
         );
-        if now.digest != next.digest {
+        for (_, d) in diffs {
+            s.push_str(&d);
+        }
+        s
+    }
+
+    /// For a pull request.
+    fn markdown(&self) -> String {
+        use tierform_docs::escape as md;
+        let mut s = format!("### {}\n\n", md(self.title));
+        let _ = writeln!(
+            s,
+            "| Service | Field | {} now | after |\n|---|---|---|---|",
+            md(self.to)
+        );
+        for (n, now, next) in self.changes {
             let _ = writeln!(
                 s,
-                "| {} | digest | {} | {} |",
+                "| {} | tag | {} | {} |",
                 md(n),
-                md(&digest_text(&now.digest)),
-                md(&digest_text(&next.digest))
+                md(&now.tag),
+                md(&next.tag)
             );
+            if now.digest != next.digest {
+                let _ = writeln!(
+                    s,
+                    "| {} | digest | {} | {} |",
+                    md(n),
+                    md(&digest_text(&now.digest)),
+                    md(&digest_text(&next.digest))
+                );
+            }
         }
+        let d = spec_diff(self.spec, self.old, self.new);
+        let f = fence(&d);
+        let _ = write!(
+            s,
+            "\n<details><summary>The spec: {}</summary>\n\n{f}diff\n{d}{f}\n\n</details>\n",
+            md(self.spec)
+        );
+        let diffs = file_diffs(self.before, self.after);
+        let all: String = diffs.iter().map(|(_, d)| d.as_str()).collect();
+        let f = fence(&all);
+        let _ = writeln!(
+            s,
+            "\n<details><summary>{} generated file(s) change</summary>\n\n{f}diff\n{all}{f}\n\n</details>",
+            diffs.len()
+        );
+        s
     }
-    let d = spec_diff(spec, old, new);
-    let f = fence(&d);
-    let _ = write!(
-        s,
-        "\n<details><summary>The spec: {}</summary>\n\n{f}diff\n{d}{f}\n\n</details>\n",
-        md(spec)
-    );
-    let diffs = file_diffs(before, after);
-    let all: String = diffs.iter().map(|(_, d)| d.as_str()).collect();
-    let f = fence(&all);
-    let _ = writeln!(
-        s,
-        "\n<details><summary>{} generated file(s) change</summary>\n\n{f}diff\n{all}{f}\n\n</details>",
-        diffs.len()
-    );
-    s
 }
