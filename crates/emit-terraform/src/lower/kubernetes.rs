@@ -165,7 +165,29 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     let tierform_model::Platform::Eks(eks) = &cx.app.platform else {
         return;
     };
-    // Network policy enforcement by the VPC CNI (off by default: policies would be ignored).
+    vpc_cni(m);
+    charts(cx, eks, m);
+    external_dns(cx, eks, m);
+    // The namespace and what carries AWS values into it.
+    namespace(cx, eks, m);
+    let namespace = app_namespace();
+    service_accounts(cx, m, &namespace);
+    secret_store_account(cx, m, &namespace);
+    m.push(
+        TfFile::Kubernetes,
+        C,
+        B::resource("kubernetes_config_map_v1", "infra_endpoints")
+            .block(
+                B::new("metadata")
+                    .attr("name", ENDPOINTS)
+                    .attr("namespace", namespace),
+            )
+            .attr("data", endpoints(cx)),
+    );
+}
+
+/// Network policy enforcement by the VPC CNI (off by default: policies would be ignored).
+fn vpc_cni(m: &mut Module) {
     m.push(
         TfFile::Kubernetes,
         C,
@@ -179,12 +201,19 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("resolve_conflicts_on_create", "OVERWRITE")
             .attr("resolve_conflicts_on_update", "OVERWRITE"),
     );
-    let sa_annotations = |role_label: &str| {
-        object([(
-            "eks.amazonaws.com/role-arn",
-            res("aws_iam_role", role_label, "arn"),
-        )])
-    };
+}
+
+/// A service account's IRSA annotation: the IAM role it assumes.
+fn sa_annotations(role_label: &str) -> Expression {
+    object([(
+        "eks.amazonaws.com/role-arn",
+        res("aws_iam_role", role_label, "arn"),
+    )])
+}
+
+/// The cluster's charts: the AWS Load Balancer Controller, metrics-server and External
+/// Secrets.
+fn charts(cx: &Cx, eks: &Eks, m: &mut Module) {
     m.push(
         TfFile::Kubernetes,
         C,
@@ -234,9 +263,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             after_nodes(eks, []),
         ),
     );
-    external_dns(cx, eks, m);
+}
 
-    // The namespace and what carries AWS values into it.
+/// The application's namespace, under the restricted pod security standard.
+fn namespace(cx: &Cx, eks: &Eks, m: &mut Module) {
     m.push(
         TfFile::Kubernetes,
         C,
@@ -273,12 +303,20 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             ))
             .attr("depends_on", after_nodes(eks, [])),
     );
-    let namespace: Expression = var("kubernetes_namespace_v1")
+}
+
+/// The namespace's name, through the resource (so that what is in it waits for it).
+fn app_namespace() -> Expression {
+    var("kubernetes_namespace_v1")
         .attr("app")
         .attr("metadata")
         .index(0)
         .attr("name")
-        .into();
+        .into()
+}
+
+/// Each service's account, annotated with its workload role and without a mounted token.
+fn service_accounts(cx: &Cx, m: &mut Module, namespace: &Expression) {
     for name in cx.app.services.keys() {
         let l = label(name);
         m.push(
@@ -309,18 +347,6 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 .attr("automount_service_account_token", false),
         );
     }
-    secret_store_account(cx, m, &namespace);
-    m.push(
-        TfFile::Kubernetes,
-        C,
-        B::resource("kubernetes_config_map_v1", "infra_endpoints")
-            .block(
-                B::new("metadata")
-                    .attr("name", ENDPOINTS)
-                    .attr("namespace", namespace),
-            )
-            .attr("data", endpoints(cx)),
-    );
 }
 
 /// The values of `infra-endpoints`: every database's host; every cache's URL and replication

@@ -16,6 +16,16 @@ use crate::names::limit;
 const C: &str = "network";
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    zones(cx, m);
+    vpc(cx, m);
+    subnets(cx, m);
+    gateways(cx, m);
+    routes(cx, m);
+    flow_logs(cx, m);
+}
+
+/// The spec's availability zones, and its subnets as locals.
+fn zones(cx: &Cx, m: &mut Module) {
     let net = &cx.app.network;
     let zones: Vec<String> = (0..net.availability_zones)
         .map(|i| format!("{}{}", cx.app.region, char::from(b'a' + (i % 26) as u8)))
@@ -39,6 +49,11 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("public_subnets", strings(&net.public_subnets))
             .attr("private_subnets", strings(&net.private_subnets)),
     );
+}
+
+/// The VPC, and its default security group emptied.
+fn vpc(cx: &Cx, m: &mut Module) {
+    let net = &cx.app.network;
     m.push(
         TfFile::Network,
         C,
@@ -57,6 +72,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("vpc_id", vpc_id())
             .attr("tags", tags(cx.name("default-deny", 255))),
     );
+}
+
+/// The public and private subnets, one of each per zone.
+fn subnets(cx: &Cx, m: &mut Module) {
     for tier in ["public", "private"] {
         let list = format!("{tier}_subnets");
         m.push(
@@ -92,6 +111,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 }),
         );
     }
+}
+
+/// The internet gateway, and the NAT gateways (one per zone, or a single one) with their
+/// addresses.
+fn gateways(cx: &Cx, m: &mut Module) {
+    let net = &cx.app.network;
     m.push(
         TfFile::Network,
         C,
@@ -99,7 +124,6 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("vpc_id", vpc_id())
             .attr("tags", tags(cx.name("igw", 255))),
     );
-
     let nat_count: Expression = match net.nat {
         NatStrategy::PerAz => call("length", [local("public_subnets")]),
         NatStrategy::Single => 1.into(),
@@ -146,6 +170,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 crate::expr::list([var("aws_internet_gateway").attr("main").into()]),
             ),
     );
+}
+
+/// The route tables: the public one through the internet gateway, the private ones through
+/// NAT; and each subnet's association.
+fn routes(cx: &Cx, m: &mut Module) {
+    let net = &cx.app.network;
     m.push(
         TfFile::Network,
         C,
@@ -208,7 +238,6 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 .attr("route_table_id", table),
         );
     }
-    flow_logs(cx, m);
 }
 
 /// VPC flow logs to CloudWatch (CKV2_AWS_11); the log group is in `observability.tf`.

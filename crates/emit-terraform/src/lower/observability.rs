@@ -378,163 +378,174 @@ fn alarm_below(
 }
 
 fn alarms(cx: &Cx, m: &mut Module) {
+    match &cx.app.platform {
+        Platform::EcsFargate(_) => ecs_alarms(cx, m),
+        Platform::AppRunner(_) => app_runner_alarms(cx, m),
+        Platform::Eks(_) => eks_alarms(cx, m),
+    }
+}
+
+/// Per ECS service: the target group's unhealthy hosts and 5xx when public, and CPU.
+fn ecs_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
     let arn_suffix =
         |ty: &str, l: &str| -> Expression { var(ty).attr(l).attr("arn_suffix").into() };
-    match &cx.app.platform {
-        Platform::EcsFargate(_) => {
-            for (name, svc) in &cx.app.services {
-                let l = label(name);
-                let c = format!("service {name}");
-                if svc.public.is_some() {
-                    let tg = object([
-                        ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
-                        ("LoadBalancer", arn_suffix("aws_lb", "main")),
-                    ]);
-                    if a.unhealthy_hosts {
-                        let b = alarm(
-                            cx,
-                            &format!("{l}_unhealthy_hosts"),
-                            &format!("{name} unhealthy hosts"),
-                            ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum"),
-                            0,
-                            tg.clone(),
-                        );
-                        m.push(TfFile::Observability, &c, b);
-                    }
-                    if a.http_5xx {
-                        let b = alarm(
-                            cx,
-                            &format!("{l}_5xx"),
-                            &format!("{name} 5xx"),
-                            ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
-                            5,
-                            tg,
-                        );
-                        m.push(TfFile::Observability, &c, b);
-                    }
-                }
-                if a.cpu {
-                    let dims = object([
-                        ("ClusterName", res("aws_ecs_cluster", "main", "name")),
-                        ("ServiceName", res("aws_ecs_service", &l, "name")),
-                    ]);
-                    let b = alarm(
-                        cx,
-                        &format!("{l}_cpu"),
-                        &format!("{name} cpu"),
-                        ("AWS/ECS", "CPUUtilization", "Average"),
-                        a.cpu_threshold,
-                        dims,
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-            }
-        }
-        Platform::AppRunner(_) => {
-            for name in cx.app.services.keys() {
-                let l = label(name);
-                let c = format!("service {name}");
-                let dims = object([
-                    (
-                        "ServiceName",
-                        res("aws_apprunner_service", &l, "service_name"),
-                    ),
-                    ("ServiceID", res("aws_apprunner_service", &l, "service_id")),
-                ]);
-                // App Runner replaces unhealthy instances itself; none active is the outage.
-                if a.unhealthy_hosts {
-                    let b = alarm_below(
-                        cx,
-                        &format!("{l}_unhealthy_hosts"),
-                        &format!("{name} unhealthy hosts"),
-                        ("AWS/AppRunner", "ActiveInstances", "Minimum"),
-                        1,
-                        dims.clone(),
-                        true,
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-                if a.http_5xx {
-                    let b = alarm(
-                        cx,
-                        &format!("{l}_5xx"),
-                        &format!("{name} 5xx"),
-                        ("AWS/AppRunner", "5xxStatusResponses", "Sum"),
-                        5,
-                        dims.clone(),
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-                if a.cpu {
-                    let b = alarm(
-                        cx,
-                        &format!("{l}_cpu"),
-                        &format!("{name} cpu"),
-                        ("AWS/AppRunner", "CPUUtilization", "Average"),
-                        a.cpu_threshold,
-                        dims,
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-            }
-        }
-        Platform::Eks(_) => {
-            // Per service, from Container Insights: no running pod is the unhealthy-hosts
-            // signal, and restarting containers the error signal the cluster sees (the ALB of
-            // an ingress belongs to the load balancer controller, not to this module).
-            for name in cx.app.services.keys() {
-                let l = label(name);
-                let c = format!("service {name}");
-                let dims = object([
-                    ("ClusterName", res("aws_eks_cluster", "main", "name")),
-                    ("Namespace", Expression::from(cx.prefix.as_str())),
-                    ("Service", Expression::from(name.as_str())),
-                ]);
-                if a.unhealthy_hosts {
-                    let b = alarm_below(
-                        cx,
-                        &format!("{l}_unhealthy_hosts"),
-                        &format!("{name} unhealthy hosts"),
-                        (
-                            "ContainerInsights",
-                            "service_number_of_running_pods",
-                            "Minimum",
-                        ),
-                        1,
-                        dims.clone(),
-                        true,
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-                if a.http_5xx {
-                    let b = alarm(
-                        cx,
-                        &format!("{l}_5xx"),
-                        &format!("{name} errors container restarts"),
-                        (
-                            "ContainerInsights",
-                            "pod_number_of_container_restarts",
-                            "Sum",
-                        ),
-                        0,
-                        dims,
-                    );
-                    m.push(TfFile::Observability, &c, b);
-                }
-            }
-            if a.cpu {
-                let dims = object([("ClusterName", res("aws_eks_cluster", "main", "name"))]);
+    for (name, svc) in &cx.app.services {
+        let l = label(name);
+        let c = format!("service {name}");
+        if svc.public.is_some() {
+            let tg = object([
+                ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
+                ("LoadBalancer", arn_suffix("aws_lb", "main")),
+            ]);
+            if a.unhealthy_hosts {
                 let b = alarm(
                     cx,
-                    "nodes_cpu",
-                    "nodes cpu",
-                    ("ContainerInsights", "node_cpu_utilization", "Average"),
-                    a.cpu_threshold,
-                    dims,
+                    &format!("{l}_unhealthy_hosts"),
+                    &format!("{name} unhealthy hosts"),
+                    ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum"),
+                    0,
+                    tg.clone(),
                 );
-                m.push(TfFile::Observability, "platform", b);
+                m.push(TfFile::Observability, &c, b);
+            }
+            if a.http_5xx {
+                let b = alarm(
+                    cx,
+                    &format!("{l}_5xx"),
+                    &format!("{name} 5xx"),
+                    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
+                    5,
+                    tg,
+                );
+                m.push(TfFile::Observability, &c, b);
             }
         }
+        if a.cpu {
+            let dims = object([
+                ("ClusterName", res("aws_ecs_cluster", "main", "name")),
+                ("ServiceName", res("aws_ecs_service", &l, "name")),
+            ]);
+            let b = alarm(
+                cx,
+                &format!("{l}_cpu"),
+                &format!("{name} cpu"),
+                ("AWS/ECS", "CPUUtilization", "Average"),
+                a.cpu_threshold,
+                dims,
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+    }
+}
+
+/// Per App Runner service: no active instance, 5xx and CPU.
+fn app_runner_alarms(cx: &Cx, m: &mut Module) {
+    let a = &cx.app.observability.alarms;
+    for name in cx.app.services.keys() {
+        let l = label(name);
+        let c = format!("service {name}");
+        let dims = object([
+            (
+                "ServiceName",
+                res("aws_apprunner_service", &l, "service_name"),
+            ),
+            ("ServiceID", res("aws_apprunner_service", &l, "service_id")),
+        ]);
+        // App Runner replaces unhealthy instances itself; none active is the outage.
+        if a.unhealthy_hosts {
+            let b = alarm_below(
+                cx,
+                &format!("{l}_unhealthy_hosts"),
+                &format!("{name} unhealthy hosts"),
+                ("AWS/AppRunner", "ActiveInstances", "Minimum"),
+                1,
+                dims.clone(),
+                true,
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+        if a.http_5xx {
+            let b = alarm(
+                cx,
+                &format!("{l}_5xx"),
+                &format!("{name} 5xx"),
+                ("AWS/AppRunner", "5xxStatusResponses", "Sum"),
+                5,
+                dims.clone(),
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+        if a.cpu {
+            let b = alarm(
+                cx,
+                &format!("{l}_cpu"),
+                &format!("{name} cpu"),
+                ("AWS/AppRunner", "CPUUtilization", "Average"),
+                a.cpu_threshold,
+                dims,
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+    }
+}
+
+/// On EKS, from Container Insights.
+fn eks_alarms(cx: &Cx, m: &mut Module) {
+    let a = &cx.app.observability.alarms;
+    // Per service, from Container Insights: no running pod is the unhealthy-hosts
+    // signal, and restarting containers the error signal the cluster sees (the ALB of
+    // an ingress belongs to the load balancer controller, not to this module).
+    for name in cx.app.services.keys() {
+        let l = label(name);
+        let c = format!("service {name}");
+        let dims = object([
+            ("ClusterName", res("aws_eks_cluster", "main", "name")),
+            ("Namespace", Expression::from(cx.prefix.as_str())),
+            ("Service", Expression::from(name.as_str())),
+        ]);
+        if a.unhealthy_hosts {
+            let b = alarm_below(
+                cx,
+                &format!("{l}_unhealthy_hosts"),
+                &format!("{name} unhealthy hosts"),
+                (
+                    "ContainerInsights",
+                    "service_number_of_running_pods",
+                    "Minimum",
+                ),
+                1,
+                dims.clone(),
+                true,
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+        if a.http_5xx {
+            let b = alarm(
+                cx,
+                &format!("{l}_5xx"),
+                &format!("{name} errors container restarts"),
+                (
+                    "ContainerInsights",
+                    "pod_number_of_container_restarts",
+                    "Sum",
+                ),
+                0,
+                dims,
+            );
+            m.push(TfFile::Observability, &c, b);
+        }
+    }
+    if a.cpu {
+        let dims = object([("ClusterName", res("aws_eks_cluster", "main", "name"))]);
+        let b = alarm(
+            cx,
+            "nodes_cpu",
+            "nodes cpu",
+            ("ContainerInsights", "node_cpu_utilization", "Average"),
+            a.cpu_threshold,
+            dims,
+        );
+        m.push(TfFile::Observability, "platform", b);
     }
 }

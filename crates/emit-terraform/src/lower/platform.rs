@@ -4,7 +4,7 @@
 //! Balancer Controller's role); or, for App Runner, the role App Runner pulls images with.
 
 use hcl::Expression;
-use tierform_model::{Capacity, Eks, Platform};
+use tierform_model::{Capacity, Eks, NodeGroup, Platform};
 
 use super::iam::{attach_managed, policy, role, trust, Stmt};
 use super::{tags, Cx};
@@ -66,7 +66,27 @@ pub(crate) const EKS_LOG_TYPES: [&str; 5] = [
     "scheduler",
 ];
 
+/// The managed policies of the nodes' role, each attached under its own label.
+const NODE_POLICIES: [(&str, &str); 3] = [
+    ("eks_nodes_worker", "AmazonEKSWorkerNodePolicy"),
+    ("eks_nodes_cni", "AmazonEKS_CNI_Policy"),
+    ("eks_nodes_ecr", "AmazonEC2ContainerRegistryReadOnly"),
+];
+
 fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
+    cluster(cx, eks, m);
+    oidc_provider(cx, m);
+    node_role(cx, m);
+    for (name, ng) in &eks.node_groups {
+        launch_template(cx, name, m);
+        node_group(cx, name, ng, m);
+    }
+    cloudwatch_agent(cx, eks, m);
+    load_balancer_controller(cx, m);
+}
+
+/// The cluster's role and the cluster itself: secrets encrypted, every control-plane log on.
+fn cluster(cx: &Cx, eks: &Eks, m: &mut Module) {
     m.push(
         TfFile::Platform,
         C,
@@ -120,8 +140,11 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
             )
         });
     m.push(TfFile::Platform, C, cluster);
-    // IRSA: pods assume IAM roles through the cluster's OIDC issuer (AWS provider 6 needs no
-    // thumbprint for it).
+}
+
+/// IRSA: pods assume IAM roles through the cluster's OIDC issuer (AWS provider 6 needs no
+/// thumbprint for it).
+fn oidc_provider(cx: &Cx, m: &mut Module) {
     m.push(
         TfFile::Platform,
         C,
@@ -139,6 +162,10 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
             .attr("client_id_list", strings(["sts.amazonaws.com"]))
             .attr("tags", tags(cx.name("eks-oidc", 255))),
     );
+}
+
+/// The nodes' role, with the worker, CNI and registry-read policies.
+fn node_role(cx: &Cx, m: &mut Module) {
     m.push(
         TfFile::Platform,
         C,
@@ -148,92 +175,97 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
             trust("ec2.amazonaws.com"),
         ),
     );
-    let node_policies = [
-        ("eks_nodes_worker", "AmazonEKSWorkerNodePolicy"),
-        ("eks_nodes_cni", "AmazonEKS_CNI_Policy"),
-        ("eks_nodes_ecr", "AmazonEC2ContainerRegistryReadOnly"),
-    ];
-    for (l, p) in node_policies {
+    for (l, p) in NODE_POLICIES {
         m.push(TfFile::Platform, C, attach_managed(l, "eks_nodes", p));
     }
-    for (name, ng) in &eks.node_groups {
-        let l = label(name);
-        m.push(
-            TfFile::Platform,
-            C,
-            B::resource("aws_launch_template", &format!("nodes_{l}"))
-                .attr("name", cx.name(&format!("nodes-{name}"), 128))
-                .attr("update_default_version", true)
-                // IMDSv2 only, one hop: pods cannot borrow the node's role (they use IRSA).
-                .block(
-                    B::new("metadata_options")
-                        .attr("http_endpoint", "enabled")
-                        .attr("http_tokens", "required")
-                        .attr("http_put_response_hop_limit", 1),
-                )
-                .block(
-                    B::new("block_device_mappings")
-                        .attr("device_name", "/dev/xvda")
-                        .block(
-                            B::new("ebs")
-                                .attr("volume_size", 50)
-                                .attr("volume_type", "gp3")
-                                .attr("encrypted", true)
-                                .attr("delete_on_termination", true),
-                        ),
-                )
-                .attr("tags", tags(cx.name(&format!("nodes-{name}"), 255))),
-        );
-        let capacity = match ng.capacity {
-            Capacity::OnDemand => "ON_DEMAND",
-            Capacity::Spot => "SPOT",
-        };
-        m.push(
-            TfFile::Platform,
-            C,
-            B::resource("aws_eks_node_group", &l)
-                .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
-                .attr("node_group_name", cx.name(name, 63))
-                .attr("node_role_arn", res("aws_iam_role", "eks_nodes", "arn"))
-                .attr("subnet_ids", cx.private_subnets())
-                .attr("instance_types", strings(&ng.instance_types))
-                .attr("capacity_type", capacity)
-                .block(
-                    B::new("scaling_config")
-                        .attr("desired_size", ng.desired)
-                        .attr("min_size", ng.min)
-                        .attr("max_size", ng.max),
-                )
-                .block(B::new("update_config").attr("max_unavailable", 1))
-                .block(
-                    B::new("launch_template")
-                        .attr(
-                            "id",
-                            res("aws_launch_template", &format!("nodes_{l}"), "id"),
-                        )
-                        .attr(
-                            "version",
-                            res(
-                                "aws_launch_template",
-                                &format!("nodes_{l}"),
-                                "latest_version",
-                            ),
-                        ),
-                )
-                .attr("tags", tags(cx.name(name, 255)))
-                .attr(
-                    "depends_on",
-                    list(
-                        node_policies
-                            .iter()
-                            .map(|(p, _)| var("aws_iam_role_policy_attachment").attr(p).into()),
+}
+
+/// The launch template of one node group.
+fn launch_template(cx: &Cx, name: &str, m: &mut Module) {
+    let l = label(name);
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_launch_template", &format!("nodes_{l}"))
+            .attr("name", cx.name(&format!("nodes-{name}"), 128))
+            .attr("update_default_version", true)
+            // IMDSv2 only, one hop: pods cannot borrow the node's role (they use IRSA).
+            .block(
+                B::new("metadata_options")
+                    .attr("http_endpoint", "enabled")
+                    .attr("http_tokens", "required")
+                    .attr("http_put_response_hop_limit", 1),
+            )
+            .block(
+                B::new("block_device_mappings")
+                    .attr("device_name", "/dev/xvda")
+                    .block(
+                        B::new("ebs")
+                            .attr("volume_size", 50)
+                            .attr("volume_type", "gp3")
+                            .attr("encrypted", true)
+                            .attr("delete_on_termination", true),
                     ),
+            )
+            .attr("tags", tags(cx.name(&format!("nodes-{name}"), 255))),
+    );
+}
+
+/// One node group, on its launch template, after the nodes' role has its policies.
+fn node_group(cx: &Cx, name: &str, ng: &NodeGroup, m: &mut Module) {
+    let l = label(name);
+    let capacity = match ng.capacity {
+        Capacity::OnDemand => "ON_DEMAND",
+        Capacity::Spot => "SPOT",
+    };
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_eks_node_group", &l)
+            .attr("cluster_name", res("aws_eks_cluster", "main", "name"))
+            .attr("node_group_name", cx.name(name, 63))
+            .attr("node_role_arn", res("aws_iam_role", "eks_nodes", "arn"))
+            .attr("subnet_ids", cx.private_subnets())
+            .attr("instance_types", strings(&ng.instance_types))
+            .attr("capacity_type", capacity)
+            .block(
+                B::new("scaling_config")
+                    .attr("desired_size", ng.desired)
+                    .attr("min_size", ng.min)
+                    .attr("max_size", ng.max),
+            )
+            .block(B::new("update_config").attr("max_unavailable", 1))
+            .block(
+                B::new("launch_template")
+                    .attr(
+                        "id",
+                        res("aws_launch_template", &format!("nodes_{l}"), "id"),
+                    )
+                    .attr(
+                        "version",
+                        res(
+                            "aws_launch_template",
+                            &format!("nodes_{l}"),
+                            "latest_version",
+                        ),
+                    ),
+            )
+            .attr("tags", tags(cx.name(name, 255)))
+            .attr(
+                "depends_on",
+                list(
+                    NODE_POLICIES
+                        .iter()
+                        .map(|(p, _)| var("aws_iam_role_policy_attachment").attr(p).into()),
                 ),
-        );
-    }
-    // Container Insights on EKS: node and pod metrics for the CPU alarms. The agent runs as
-    // `amazon-cloudwatch:cloudwatch-agent` with a role of its own (IRSA; the nodes' role has
-    // no CloudWatch rights).
+            ),
+    );
+}
+
+/// Container Insights on EKS: node and pod metrics for the CPU alarms. The agent runs as
+/// `amazon-cloudwatch:cloudwatch-agent` with a role of its own (IRSA; the nodes' role has
+/// no CloudWatch rights).
+fn cloudwatch_agent(cx: &Cx, eks: &Eks, m: &mut Module) {
     m.push(
         TfFile::Platform,
         C,
@@ -271,7 +303,6 @@ fn lower_eks(cx: &Cx, eks: &Eks, m: &mut Module) {
                 ),
             ),
     );
-    load_balancer_controller(cx, m);
 }
 
 /// The AWS Load Balancer Controller makes the ALBs of the Kubernetes ingresses; it runs as the
@@ -287,53 +318,44 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
             trust,
         ),
     );
-    let cluster_tag = object([(
+    let reason = "the AWS Load Balancer Controller creates load balancers, target groups and security groups whose ARNs do not exist before it runs; creation and changes are fenced by the cluster tag";
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_iam_policy", "lb_controller")
+            .attr("name", cx.name("lb-controller", 128))
+            .attr(
+                "description",
+                "AWS Load Balancer Controller: load balancers of this cluster only",
+            )
+            .skip("CKV_AWS_290", reason)
+            .skip("CKV_AWS_355", reason)
+            .gap()
+            .attr("policy", lb_controller_policy(cx)),
+    );
+    m.push(
+        TfFile::Platform,
+        C,
+        B::resource("aws_iam_role_policy_attachment", "lb_controller")
+            .attr("role", res("aws_iam_role", "lb_controller", "name"))
+            .attr("policy_arn", res("aws_iam_policy", "lb_controller", "arn")),
+    );
+}
+
+/// `StringEquals` on the `elbv2.k8s.aws/cluster` tag of the resource or of the request.
+fn cluster_tag_condition(cx: &Cx, key: &str) -> Expression {
+    object([(
         "StringEquals",
-        object([(
-            "aws:ResourceTag/elbv2.k8s.aws/cluster",
-            Expression::from(cx.prefix.as_str()),
-        )]),
-    )]);
-    let request_tag = object([(
-        "StringEquals",
-        object([(
-            "aws:RequestTag/elbv2.k8s.aws/cluster",
-            Expression::from(cx.prefix.as_str()),
-        )]),
-    )]);
-    let doc = policy([
-        Stmt::allow(
-            "Describe",
-            &[
-                "ec2:DescribeAccountAttributes",
-                "ec2:DescribeAddresses",
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribeInternetGateways",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeInstances",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeTags",
-                "elasticloadbalancing:Describe*",
-                "acm:ListCertificates",
-                "acm:DescribeCertificate",
-                "ec2:DescribeVpcPeeringConnections",
-                "ec2:DescribeCoipPools",
-                "ec2:GetCoipPoolUsage",
-                "ec2:GetSecurityGroupsForVpc",
-                "ec2:DescribeIpamPools",
-                "ec2:DescribeRouteTables",
-                "cognito-idp:DescribeUserPoolClient",
-                "iam:ListServerCertificates",
-                "iam:GetServerCertificate",
-                "wafv2:GetWebACL",
-                "wafv2:GetWebACLForResource",
-                "shield:GetSubscriptionState",
-                "shield:DescribeProtection",
-            ],
-        )
-        .on([Expression::from("*")]),
+        object([(key, Expression::from(cx.prefix.as_str()))]),
+    )])
+}
+
+/// The controller's policy: upstream's, with creation and changes fenced by the cluster tag.
+fn lb_controller_policy(cx: &Cx) -> Expression {
+    let cluster_tag = cluster_tag_condition(cx, "aws:ResourceTag/elbv2.k8s.aws/cluster");
+    let request_tag = cluster_tag_condition(cx, "aws:RequestTag/elbv2.k8s.aws/cluster");
+    policy([
+        Stmt::allow("Describe", LB_CONTROLLER_DESCRIBE).on([Expression::from("*")]),
         // As upstream's policy: the service-linked role of Elastic Load Balancing, made once
         // per account on first use.
         Stmt::allow("ElbServiceLinkedRole", &["iam:CreateServiceLinkedRole"])
@@ -376,59 +398,68 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
             ],
         )
         .on([Expression::from("*")]),
-        Stmt::allow(
-            "ManageOwnLoadBalancers",
-            &[
-                "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                "elasticloadbalancing:SetIpAddressType",
-                "elasticloadbalancing:SetSecurityGroups",
-                "elasticloadbalancing:SetSubnets",
-                "elasticloadbalancing:DeleteLoadBalancer",
-                "elasticloadbalancing:ModifyTargetGroup",
-                "elasticloadbalancing:ModifyTargetGroupAttributes",
-                "elasticloadbalancing:DeleteTargetGroup",
-                "elasticloadbalancing:RegisterTargets",
-                "elasticloadbalancing:DeregisterTargets",
-                "elasticloadbalancing:ModifyListener",
-                "elasticloadbalancing:DeleteListener",
-                "elasticloadbalancing:ModifyRule",
-                "elasticloadbalancing:DeleteRule",
-                "elasticloadbalancing:AddListenerCertificates",
-                "elasticloadbalancing:RemoveListenerCertificates",
-                "elasticloadbalancing:SetWebAcl",
-                "elasticloadbalancing:ModifyListenerAttributes",
-                "elasticloadbalancing:ModifyCapacityReservation",
-                "elasticloadbalancing:ModifyIpPools",
-                "elasticloadbalancing:RemoveTags",
-                "ec2:DeleteTags",
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:DeleteSecurityGroup",
-            ],
-        )
-        .on([Expression::from("*")])
-        .condition(cluster_tag),
-    ]);
-    let reason = "the AWS Load Balancer Controller creates load balancers, target groups and security groups whose ARNs do not exist before it runs; creation and changes are fenced by the cluster tag";
-    m.push(
-        TfFile::Platform,
-        C,
-        B::resource("aws_iam_policy", "lb_controller")
-            .attr("name", cx.name("lb-controller", 128))
-            .attr(
-                "description",
-                "AWS Load Balancer Controller: load balancers of this cluster only",
-            )
-            .skip("CKV_AWS_290", reason)
-            .skip("CKV_AWS_355", reason)
-            .gap()
-            .attr("policy", doc),
-    );
-    m.push(
-        TfFile::Platform,
-        C,
-        B::resource("aws_iam_role_policy_attachment", "lb_controller")
-            .attr("role", res("aws_iam_role", "lb_controller", "name"))
-            .attr("policy_arn", res("aws_iam_policy", "lb_controller", "arn")),
-    );
+        Stmt::allow("ManageOwnLoadBalancers", LB_CONTROLLER_MANAGE)
+            .on([Expression::from("*")])
+            .condition(cluster_tag),
+    ])
 }
+
+/// What the controller reads, on `*`.
+const LB_CONTROLLER_DESCRIBE: &[&str] = &[
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeTags",
+    "elasticloadbalancing:Describe*",
+    "acm:ListCertificates",
+    "acm:DescribeCertificate",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeCoipPools",
+    "ec2:GetCoipPoolUsage",
+    "ec2:GetSecurityGroupsForVpc",
+    "ec2:DescribeIpamPools",
+    "ec2:DescribeRouteTables",
+    "cognito-idp:DescribeUserPoolClient",
+    "iam:ListServerCertificates",
+    "iam:GetServerCertificate",
+    "wafv2:GetWebACL",
+    "wafv2:GetWebACLForResource",
+    "shield:GetSubscriptionState",
+    "shield:DescribeProtection",
+];
+
+/// What the controller may change on the load balancers, target groups and security groups
+/// that carry this cluster's tag.
+const LB_CONTROLLER_MANAGE: &[&str] = &[
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:SetIpAddressType",
+    "elasticloadbalancing:SetSecurityGroups",
+    "elasticloadbalancing:SetSubnets",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:ModifyRule",
+    "elasticloadbalancing:DeleteRule",
+    "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:RemoveListenerCertificates",
+    "elasticloadbalancing:SetWebAcl",
+    "elasticloadbalancing:ModifyListenerAttributes",
+    "elasticloadbalancing:ModifyCapacityReservation",
+    "elasticloadbalancing:ModifyIpPools",
+    "elasticloadbalancing:RemoveTags",
+    "ec2:DeleteTags",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:DeleteSecurityGroup",
+];

@@ -13,7 +13,7 @@
 //! that one cluster and pass its two roles to ECS, nothing else.
 
 use hcl::Expression;
-use tierform_model::DataRefresh;
+use tierform_model::{DataRefresh, Database};
 
 use super::iam::{attach_managed, db_secret_arn, inline, policy, role, trust, Stmt};
 use super::{arn, tags, Cx};
@@ -91,65 +91,38 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         return;
     };
     if cx.app_runner() {
-        m.push(
-            TfFile::Services,
-            C,
-            B::resource("aws_ecs_cluster", L)
-                .attr("name", cx.name("refresh", 255))
-                .block(
-                    B::new("setting")
-                        .attr("name", "containerInsights")
-                        .attr("value", "enabled"),
-                )
-                .attr("tags", tags(cx.name("refresh", 255))),
-        );
+        own_cluster(cx, m);
     }
     roles(cx, m, r);
-    let dl = label(&r.database);
+    task_definition(cx, m, container(cx, r, db));
+    schedule(cx, m, r);
+}
+
+/// App Runner has no tasks: the refresh runs on a small cluster of its own.
+fn own_cluster(cx: &Cx, m: &mut Module) {
+    m.push(
+        TfFile::Services,
+        C,
+        B::resource("aws_ecs_cluster", L)
+            .attr("name", cx.name("refresh", 255))
+            .block(
+                B::new("setting")
+                    .attr("name", "containerInsights")
+                    .attr("value", "enabled"),
+            )
+            .attr("tags", tags(cx.name("refresh", 255))),
+    );
+}
+
+/// The refresh's one container: the image, its wiring, the password and its logs.
+fn container(cx: &Cx, r: &DataRefresh, db: &Database) -> Expression {
     let pre = tierform_model::env_var_name(&r.database);
-    let env = |k: &str, v: Expression| object([("name", Expression::from(k)), ("value", v)]);
-    let container = object([
+    object([
         ("name", Expression::from("data-refresh")),
         ("image", format!("{}:{}", r.image, r.tag).into()),
         ("essential", true.into()),
         ("readonlyRootFilesystem", true.into()),
-        (
-            "environment",
-            list([
-                env("SOURCE_TIER", r.from.as_str().into()),
-                env("TARGET_DATABASE", r.database.as_str().into()),
-                env("ANONYMIZE", r.anonymize.to_string().into()),
-                env(
-                    &format!("{pre}_DB_HOST"),
-                    res("aws_db_instance", &dl, "address"),
-                ),
-                env(
-                    &format!("{pre}_DB_PORT"),
-                    db.engine.port().to_string().into(),
-                ),
-                env(
-                    &format!("{pre}_DB_NAME"),
-                    db.name_on_instance(&cx.app.app).into(),
-                ),
-                env(&format!("{pre}_DB_USER"), db.user(&cx.app.app).into()),
-                // Where the temporary copy is restored: this environment's subnets, group and
-                // key, under the only names the task may write.
-                env("REFRESH_PREFIX", format!("{}-refresh-", cx.prefix).into()),
-                env(
-                    "REFRESH_DB_SUBNET_GROUP",
-                    res("aws_db_subnet_group", &dl, "name"),
-                ),
-                env(
-                    "REFRESH_DB_SECURITY_GROUP",
-                    res(
-                        "aws_security_group",
-                        &super::security::db_sg(&r.database),
-                        "id",
-                    ),
-                ),
-                env("REFRESH_KMS_KEY", cx.kms_arn()),
-            ]),
-        ),
+        ("environment", environment(cx, r, db)),
         (
             "secrets",
             list([object([
@@ -182,8 +155,53 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 ),
             ]),
         ),
-    ]);
-    // The CronJob's limits (2 vCPU, 4 GiB): a dump of a production database needs room.
+    ])
+}
+
+/// The container's environment: the source tier, the target database and where the
+/// temporary copy goes.
+fn environment(cx: &Cx, r: &DataRefresh, db: &Database) -> Expression {
+    let dl = label(&r.database);
+    let pre = tierform_model::env_var_name(&r.database);
+    let env = |k: &str, v: Expression| object([("name", Expression::from(k)), ("value", v)]);
+    list([
+        env("SOURCE_TIER", r.from.as_str().into()),
+        env("TARGET_DATABASE", r.database.as_str().into()),
+        env("ANONYMIZE", r.anonymize.to_string().into()),
+        env(
+            &format!("{pre}_DB_HOST"),
+            res("aws_db_instance", &dl, "address"),
+        ),
+        env(
+            &format!("{pre}_DB_PORT"),
+            db.engine.port().to_string().into(),
+        ),
+        env(
+            &format!("{pre}_DB_NAME"),
+            db.name_on_instance(&cx.app.app).into(),
+        ),
+        env(&format!("{pre}_DB_USER"), db.user(&cx.app.app).into()),
+        // Where the temporary copy is restored: this environment's subnets, group and
+        // key, under the only names the task may write.
+        env("REFRESH_PREFIX", format!("{}-refresh-", cx.prefix).into()),
+        env(
+            "REFRESH_DB_SUBNET_GROUP",
+            res("aws_db_subnet_group", &dl, "name"),
+        ),
+        env(
+            "REFRESH_DB_SECURITY_GROUP",
+            res(
+                "aws_security_group",
+                &super::security::db_sg(&r.database),
+                "id",
+            ),
+        ),
+        env("REFRESH_KMS_KEY", cx.kms_arn()),
+    ])
+}
+
+/// The CronJob's limits (2 vCPU, 4 GiB): a dump of a production database needs room.
+fn task_definition(cx: &Cx, m: &mut Module, container: Expression) {
     m.push(
         TfFile::Services,
         C,
@@ -210,6 +228,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .attr("container_definitions", jsonencode(list([container])))
             .attr("tags", tags(cx.name("data-refresh", 255))),
     );
+}
+
+/// The EventBridge Scheduler schedule that runs the task on the tier's schedule.
+fn schedule(cx: &Cx, m: &mut Module, r: &DataRefresh) {
     let cron = eventbridge_cron(&r.schedule).unwrap_or_else(|| r.schedule.clone());
     m.push(
         TfFile::Services,
@@ -258,10 +280,26 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
 
 /// The task's execution and task roles, and the scheduler's.
 fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
+    execution_role(cx, m, r);
+    task_role(cx, m, r);
+    scheduler_role(cx, m);
+}
+
+/// `kms:ViaService` is the given service in this region.
+fn via(region: &str, service: &str) -> Expression {
+    object([(
+        "StringEquals",
+        object([(
+            "kms:ViaService",
+            Expression::from(format!("{service}.{region}.amazonaws.com")),
+        )]),
+    )])
+}
+
+/// The execution role: pull, log, and read the target database's password.
+fn execution_role(cx: &Cx, m: &mut Module, r: &DataRefresh) {
     let region = cx.app.region.as_str();
     let exec = format!("{L}_execution");
-    let task = format!("{L}_task");
-    let scheduler = format!("{L}_scheduler");
     m.push(
         TfFile::Iam,
         C,
@@ -280,15 +318,6 @@ fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
             "service-role/AmazonECSTaskExecutionRolePolicy",
         ),
     );
-    let via = |service: &str| {
-        object([(
-            "StringEquals",
-            object([(
-                "kms:ViaService",
-                Expression::from(format!("{service}.{region}.amazonaws.com")),
-            )]),
-        )])
-    };
     m.push(
         TfFile::Iam,
         C,
@@ -301,10 +330,15 @@ fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
                     .on([db_secret_arn(&r.database)]),
                 Stmt::allow("DecryptTargetPassword", &["kms:Decrypt"])
                     .on([cx.kms_arn()])
-                    .condition(via("secretsmanager")),
+                    .condition(via(region, "secretsmanager")),
             ]),
         ),
     );
+}
+
+/// The task role: copy the source's snapshot, restore, dump and clean up its own copies.
+fn task_role(cx: &Cx, m: &mut Module, r: &DataRefresh) {
+    let task = format!("{L}_task");
     m.push(
         TfFile::Iam,
         C,
@@ -314,6 +348,24 @@ fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
             trust("ecs-tasks.amazonaws.com"),
         ),
     );
+    let mut statements = snapshot_statements(cx, r);
+    statements.extend(key_statements(cx, r));
+    statements.push(never_write_the_source(cx, r));
+    m.push(
+        TfFile::Iam,
+        C,
+        inline(
+            &format!("{L}_snapshots"),
+            &task,
+            "copy-source-snapshot",
+            policy(statements),
+        ),
+    );
+}
+
+/// Find and copy the source's snapshots; restore, and later delete, the temporary copy.
+fn snapshot_statements(cx: &Cx, r: &DataRefresh) -> Vec<Stmt> {
+    let region = cx.app.region.as_str();
     let app = cx.app.app.as_str();
     let from = r.from.as_str();
     // The source tier's instances of the database and their automated snapshots
@@ -323,7 +375,6 @@ fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
         region,
         &format!("snapshot:rds:{app}-{from}-*{}-*", r.database),
     );
-    let source_dbs = arn("rds", region, &format!("db:{app}-{from}-*{}", r.database));
     let own_snapshots = arn("rds", region, &format!("snapshot:{}-refresh-*", cx.prefix));
     let own_dbs = arn("rds", region, &format!("db:{}-refresh-*", cx.prefix));
     let subnet_group = arn(
@@ -331,89 +382,102 @@ fn roles(cx: &Cx, m: &mut Module, r: &DataRefresh) {
         region,
         &format!("subgrp:{}", cx.name(&format!("db-{}", r.database), 255)),
     );
-    m.push(
-        TfFile::Iam,
-        C,
-        inline(
-            &format!("{L}_snapshots"),
-            &task,
-            "copy-source-snapshot",
-            policy([
-                Stmt::allow("FindSourceSnapshots", &["rds:DescribeDBSnapshots"])
-                    .on([source_snapshots.clone(), own_snapshots.clone()]),
-                Stmt::allow("CopySourceSnapshot", &["rds:CopyDBSnapshot"])
-                    .on([source_snapshots, own_snapshots.clone()]),
-                Stmt::allow(
-                    "RestoreTemporaryCopy",
-                    &[
-                        "rds:RestoreDBInstanceFromDBSnapshot",
-                        "rds:AddTagsToResource",
-                    ],
-                )
-                .on([own_snapshots.clone(), own_dbs.clone(), subnet_group]),
-                Stmt::allow(
-                    "CleanUpTemporaryCopy",
-                    &[
-                        "rds:DescribeDBInstances",
-                        "rds:DeleteDBInstance",
-                        "rds:DeleteDBSnapshot",
-                    ],
-                )
-                .on([own_dbs, own_snapshots]),
-                // The source tier's key, found by its alias (`alias/<app>-<env>`), through RDS only.
-                Stmt::allow(
-                    "UseSourceKey",
-                    &["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
-                )
-                .on([arn("kms", region, "key/*")])
-                .condition(object([
-                    (
-                        "StringEquals",
-                        object([(
-                            "kms:ViaService",
-                            Expression::from(format!("rds.{region}.amazonaws.com")),
-                        )]),
-                    ),
-                    (
-                        "ForAnyValue:StringLike",
-                        object([(
-                            "kms:ResourceAliases",
-                            Expression::from(format!("alias/{app}-{from}*")),
-                        )]),
-                    ),
-                ])),
-                Stmt::allow(
-                    "UseOwnKey",
-                    &[
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                        "kms:CreateGrant",
-                    ],
-                )
-                .on([cx.kms_arn()])
-                .condition(via("rds")),
-                // Belt and braces: nothing of the source tier's instances is writable.
-                Stmt::deny(
-                    "NeverWriteTheSource",
-                    &[
-                        "rds:Modify*",
-                        "rds:Delete*",
-                        "rds:Reboot*",
-                        "rds:Restore*",
-                        "rds:Start*",
-                        "rds:Stop*",
-                        "rds:Promote*",
-                        "rds:Failover*",
-                    ],
-                )
-                .on([source_dbs]),
-            ]),
-        ),
-    );
-    // The scheduler may run this task definition on this cluster, and pass its two roles.
+    vec![
+        Stmt::allow("FindSourceSnapshots", &["rds:DescribeDBSnapshots"])
+            .on([source_snapshots.clone(), own_snapshots.clone()]),
+        Stmt::allow("CopySourceSnapshot", &["rds:CopyDBSnapshot"])
+            .on([source_snapshots, own_snapshots.clone()]),
+        Stmt::allow(
+            "RestoreTemporaryCopy",
+            &[
+                "rds:RestoreDBInstanceFromDBSnapshot",
+                "rds:AddTagsToResource",
+            ],
+        )
+        .on([own_snapshots.clone(), own_dbs.clone(), subnet_group]),
+        Stmt::allow(
+            "CleanUpTemporaryCopy",
+            &[
+                "rds:DescribeDBInstances",
+                "rds:DeleteDBInstance",
+                "rds:DeleteDBSnapshot",
+            ],
+        )
+        .on([own_dbs, own_snapshots]),
+    ]
+}
+
+/// The source tier's key to read its snapshot, this environment's to write the copy.
+fn key_statements(cx: &Cx, r: &DataRefresh) -> Vec<Stmt> {
+    let region = cx.app.region.as_str();
+    let app = cx.app.app.as_str();
+    let from = r.from.as_str();
+    vec![
+        // The source tier's key, found by its alias (`alias/<app>-<env>`), through RDS only.
+        Stmt::allow(
+            "UseSourceKey",
+            &["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+        )
+        .on([arn("kms", region, "key/*")])
+        .condition(object([
+            (
+                "StringEquals",
+                object([(
+                    "kms:ViaService",
+                    Expression::from(format!("rds.{region}.amazonaws.com")),
+                )]),
+            ),
+            (
+                "ForAnyValue:StringLike",
+                object([(
+                    "kms:ResourceAliases",
+                    Expression::from(format!("alias/{app}-{from}*")),
+                )]),
+            ),
+        ])),
+        Stmt::allow(
+            "UseOwnKey",
+            &[
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+                "kms:CreateGrant",
+            ],
+        )
+        .on([cx.kms_arn()])
+        .condition(via(region, "rds")),
+    ]
+}
+
+/// Belt and braces: nothing of the source tier's instances is writable.
+fn never_write_the_source(cx: &Cx, r: &DataRefresh) -> Stmt {
+    let region = cx.app.region.as_str();
+    let app = cx.app.app.as_str();
+    let from = r.from.as_str();
+    let source_dbs = arn("rds", region, &format!("db:{app}-{from}-*{}", r.database));
+    Stmt::deny(
+        "NeverWriteTheSource",
+        &[
+            "rds:Modify*",
+            "rds:Delete*",
+            "rds:Reboot*",
+            "rds:Restore*",
+            "rds:Start*",
+            "rds:Stop*",
+            "rds:Promote*",
+            "rds:Failover*",
+        ],
+    )
+    .on([source_dbs])
+}
+
+/// The scheduler may run this task definition on this cluster, and pass its two roles.
+fn scheduler_role(cx: &Cx, m: &mut Module) {
+    let exec = format!("{L}_execution");
+    let task = format!("{L}_task");
+    let scheduler = format!("{L}_scheduler");
     let scheduler_trust = policy([Stmt::allow("AssumeRole", &["sts:AssumeRole"])
         .principal("Service", Expression::from("scheduler.amazonaws.com"))
         .condition(object([(

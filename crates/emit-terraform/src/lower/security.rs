@@ -17,126 +17,156 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     kms(cx, m);
     let ecs_alb = cx.ecs() && cx.public_services().next().is_some();
     if ecs_alb {
-        group(
-            cx,
-            m,
-            "load balancer",
-            "alb",
-            "alb",
-            "The internet-facing load balancer: HTTPS in, the public services out",
-        );
-        let any = |r: Rule| r.cidr("0.0.0.0/0");
-        any(Rule::ingress(
-            "alb_https_from_internet",
-            "alb",
-            443,
-            "HTTPS from the internet",
-        ))
-        .push(m, "load balancer");
-        any(Rule::ingress("alb_http_from_internet", "alb", 80, "HTTP from the internet, answered only with a redirect to HTTPS"))
-            .skip("CKV_AWS_260", "port 80 only answers with a permanent redirect to HTTPS (the HTTP listener forwards nothing)")
-            .push(m, "load balancer");
+        load_balancer(cx, m);
     }
     if !cx.eks() {
         for (name, svc) in &cx.app.services {
-            let c = format!("service {name}");
-            let sg = service_sg(name);
-            let what = if cx.ecs() {
-                "tasks"
-            } else {
-                "App Runner VPC connector"
-            };
-            group(
-                cx,
-                m,
-                &c,
-                &sg,
-                &format!("svc-{name}"),
-                &format!("Service {name} ({what})"),
-            );
-            if cx.ecs() && svc.public.is_some() {
-                Rule::egress(
-                    &format!("alb_to_{}", label(name)),
-                    "alb",
-                    svc.port,
-                    &format!("To service {name}"),
-                )
-                .peer(res("aws_security_group", &sg, "id"))
-                .push(m, &c);
-                Rule::ingress(
-                    &format!("{sg}_from_alb"),
-                    &sg,
-                    svc.port,
-                    "From the load balancer",
-                )
-                .peer(res("aws_security_group", "alb", "id"))
-                .push(m, &c);
-            }
-            // Calls between services: App Runner services call each other through their public
-            // HTTPS endpoints (covered by the HTTPS egress below), so only ECS needs rules.
-            if cx.ecs() {
-                for callee in &svc.calls {
-                    let Some(target) = cx.app.services.get(callee) else {
-                        continue;
-                    };
-                    let to = service_sg(callee);
-                    Rule::egress(
-                        &format!("{sg}_to_{to}"),
-                        &sg,
-                        target.port,
-                        &format!("Calls service {callee}"),
-                    )
-                    .peer(res("aws_security_group", &to, "id"))
-                    .push(m, &c);
-                    Rule::ingress(
-                        &format!("{to}_from_{sg}"),
-                        &to,
-                        target.port,
-                        &format!("Called by service {name}"),
-                    )
-                    .peer(res("aws_security_group", &sg, "id"))
-                    .push(m, &format!("service {callee}"));
-                }
-            }
-            for db in &svc.databases {
-                let Some(d) = cx.app.databases.get(db) else {
-                    continue;
-                };
-                let to = db_sg(db);
-                Rule::egress(
-                    &format!("{sg}_to_{to}"),
-                    &sg,
-                    d.engine.port(),
-                    &format!("To database {db}"),
-                )
-                .peer(res("aws_security_group", &to, "id"))
-                .push(m, &c);
-            }
-            for cache in &svc.caches {
-                let to = cache_sg(cache);
-                Rule::egress(
-                    &format!("{sg}_to_{to}"),
-                    &sg,
-                    CACHE_PORT,
-                    &format!("To cache {cache}"),
-                )
-                .peer(res("aws_security_group", &to, "id"))
-                .push(m, &c);
-            }
-            // AWS APIs (ECR, Secrets Manager, CloudWatch) and the external services.
-            Rule::egress(
-                &format!("{sg}_https_out"),
-                &sg,
-                443,
-                "HTTPS to AWS APIs and external services",
-            )
-            .cidr("0.0.0.0/0")
-            .push(m, &c);
+            service(cx, m, name, svc);
         }
     }
     if let Some(r) = super::refresh::refresh(cx) {
         refresh_rules(cx, m, r);
     }
+    databases(cx, m);
+    caches(cx, m);
+}
+
+/// The internet-facing load balancer's group: HTTPS in, and HTTP only to redirect.
+fn load_balancer(cx: &Cx, m: &mut Module) {
+    group(
+        cx,
+        m,
+        "load balancer",
+        "alb",
+        "alb",
+        "The internet-facing load balancer: HTTPS in, the public services out",
+    );
+    let any = |r: Rule| r.cidr("0.0.0.0/0");
+    any(Rule::ingress(
+        "alb_https_from_internet",
+        "alb",
+        443,
+        "HTTPS from the internet",
+    ))
+    .push(m, "load balancer");
+    any(Rule::ingress("alb_http_from_internet", "alb", 80, "HTTP from the internet, answered only with a redirect to HTTPS"))
+        .skip("CKV_AWS_260", "port 80 only answers with a permanent redirect to HTTPS (the HTTP listener forwards nothing)")
+        .push(m, "load balancer");
+}
+
+/// One service's group (ECS tasks or App Runner VPC connector) and its rules.
+fn service(cx: &Cx, m: &mut Module, name: &str, svc: &tierform_model::Service) {
+    let c = format!("service {name}");
+    let sg = service_sg(name);
+    let what = if cx.ecs() {
+        "tasks"
+    } else {
+        "App Runner VPC connector"
+    };
+    group(
+        cx,
+        m,
+        &c,
+        &sg,
+        &format!("svc-{name}"),
+        &format!("Service {name} ({what})"),
+    );
+    if cx.ecs() && svc.public.is_some() {
+        Rule::egress(
+            &format!("alb_to_{}", label(name)),
+            "alb",
+            svc.port,
+            &format!("To service {name}"),
+        )
+        .peer(res("aws_security_group", &sg, "id"))
+        .push(m, &c);
+        Rule::ingress(
+            &format!("{sg}_from_alb"),
+            &sg,
+            svc.port,
+            "From the load balancer",
+        )
+        .peer(res("aws_security_group", "alb", "id"))
+        .push(m, &c);
+    }
+    // Calls between services: App Runner services call each other through their public
+    // HTTPS endpoints (covered by the HTTPS egress below), so only ECS needs rules.
+    if cx.ecs() {
+        service_calls(cx, m, name, svc);
+    }
+    data_stores(cx, m, name, svc);
+    // AWS APIs (ECR, Secrets Manager, CloudWatch) and the external services.
+    Rule::egress(
+        &format!("{sg}_https_out"),
+        &sg,
+        443,
+        "HTTPS to AWS APIs and external services",
+    )
+    .cidr("0.0.0.0/0")
+    .push(m, &c);
+}
+
+/// The rules of one ECS service's calls: out of the caller, into the callee.
+fn service_calls(cx: &Cx, m: &mut Module, name: &str, svc: &tierform_model::Service) {
+    let c = format!("service {name}");
+    let sg = service_sg(name);
+    for callee in &svc.calls {
+        let Some(target) = cx.app.services.get(callee) else {
+            continue;
+        };
+        let to = service_sg(callee);
+        Rule::egress(
+            &format!("{sg}_to_{to}"),
+            &sg,
+            target.port,
+            &format!("Calls service {callee}"),
+        )
+        .peer(res("aws_security_group", &to, "id"))
+        .push(m, &c);
+        Rule::ingress(
+            &format!("{to}_from_{sg}"),
+            &to,
+            target.port,
+            &format!("Called by service {name}"),
+        )
+        .peer(res("aws_security_group", &sg, "id"))
+        .push(m, &format!("service {callee}"));
+    }
+}
+
+/// One service's way out to its databases and caches.
+fn data_stores(cx: &Cx, m: &mut Module, name: &str, svc: &tierform_model::Service) {
+    let c = format!("service {name}");
+    let sg = service_sg(name);
+    for db in &svc.databases {
+        let Some(d) = cx.app.databases.get(db) else {
+            continue;
+        };
+        let to = db_sg(db);
+        Rule::egress(
+            &format!("{sg}_to_{to}"),
+            &sg,
+            d.engine.port(),
+            &format!("To database {db}"),
+        )
+        .peer(res("aws_security_group", &to, "id"))
+        .push(m, &c);
+    }
+    for cache in &svc.caches {
+        let to = cache_sg(cache);
+        Rule::egress(
+            &format!("{sg}_to_{to}"),
+            &sg,
+            CACHE_PORT,
+            &format!("To cache {cache}"),
+        )
+        .peer(res("aws_security_group", &to, "id"))
+        .push(m, &c);
+    }
+}
+
+/// Each database's group, reachable from its services only.
+fn databases(cx: &Cx, m: &mut Module) {
     for (name, db) in &cx.app.databases {
         let c = format!("database {name}");
         let sg = db_sg(name);
@@ -159,6 +189,10 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             .push(m, &c);
         }
     }
+}
+
+/// Each cache's group, reachable from its services only.
+fn caches(cx: &Cx, m: &mut Module) {
     for name in cx.app.caches.keys() {
         let c = format!("cache {name}");
         let sg = cache_sg(name);

@@ -9,7 +9,7 @@
 
 use hcl::Expression;
 use tierform_model::env_var_name;
-use tierform_model::{Platform, Service};
+use tierform_model::{Autoscaling, Platform, Service};
 
 use super::cache::user_label;
 use super::iam::workload_role;
@@ -165,10 +165,17 @@ pub(crate) fn fargate_size(millicores: u32, mib: u32) -> (u32, u32) {
 }
 
 fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
-    let c = format!("service {name}");
+    task_definition(cx, m, name, svc);
+    service(cx, m, name, svc);
+    if let Some(a) = &svc.autoscaling {
+        autoscaling(cx, m, name, a);
+    }
+}
+
+/// The service's one container: image, port, wiring, health check and logs.
+fn container(cx: &Cx, name: &str, svc: &Service) -> Expression {
     let l = label(name);
     let w = wiring(cx, name, svc);
-    let (cpu, memory) = fargate_size(svc.cpu, svc.memory);
     let name_value =
         |(k, v): (String, Expression)| object([("name", Expression::from(k)), ("value", v)]);
     let mut container = vec![
@@ -235,6 +242,14 @@ fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
             ),
         ]),
     ));
+    object(container)
+}
+
+/// The task definition: Fargate, the service's size and roles, a writable /tmp.
+fn task_definition(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
+    let c = format!("service {name}");
+    let l = label(name);
+    let (cpu, memory) = fargate_size(svc.cpu, svc.memory);
     m.push(
         TfFile::Services,
         &c,
@@ -260,10 +275,16 @@ fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
             .block(B::new("volume").attr("name", "tmp"))
             .attr(
                 "container_definitions",
-                jsonencode(list([object(container)])),
+                jsonencode(list([container(cx, name, svc)])),
             )
             .attr("tags", tags(cx.name(name, 255))),
     );
+}
+
+/// The ECS service: private subnets, circuit breaker, behind the load balancer when public.
+fn service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
+    let c = format!("service {name}");
+    let l = label(name);
     let desired = svc.autoscaling.as_ref().map_or(svc.replicas, |a| a.min);
     let mut service = B::resource("aws_ecs_service", &l)
         .attr("name", cx.name(name, 255))
@@ -309,53 +330,57 @@ fn ecs_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
         );
     }
     m.push(TfFile::Services, &c, service);
-    if let Some(a) = &svc.autoscaling {
-        m.push(
-            TfFile::Services,
-            &c,
-            B::resource("aws_appautoscaling_target", &l)
-                .attr("service_namespace", "ecs")
-                .attr("scalable_dimension", "ecs:service:DesiredCount")
-                .attr(
-                    "resource_id",
-                    template([
-                        lit("service/"),
-                        interp(res("aws_ecs_cluster", "main", "name")),
-                        lit("/"),
-                        interp(res("aws_ecs_service", &l, "name")),
-                    ]),
-                )
-                .attr("min_capacity", a.min)
-                .attr("max_capacity", a.max),
-        );
-        m.push(
-            TfFile::Services,
-            &c,
-            B::resource("aws_appautoscaling_policy", &format!("{l}_cpu"))
-                .attr("name", cx.name(&format!("{name}-cpu"), 255))
-                .attr("policy_type", "TargetTrackingScaling")
-                .attr(
-                    "service_namespace",
-                    res("aws_appautoscaling_target", &l, "service_namespace"),
-                )
-                .attr(
-                    "scalable_dimension",
-                    res("aws_appautoscaling_target", &l, "scalable_dimension"),
-                )
-                .attr(
-                    "resource_id",
-                    res("aws_appautoscaling_target", &l, "resource_id"),
-                )
-                .block(
-                    B::new("target_tracking_scaling_policy_configuration")
-                        .attr("target_value", a.target_cpu())
-                        .block(
-                            B::new("predefined_metric_specification")
-                                .attr("predefined_metric_type", "ECSServiceAverageCPUUtilization"),
-                        ),
-                ),
-        );
-    }
+}
+
+/// The autoscaling target and its CPU target-tracking policy.
+fn autoscaling(cx: &Cx, m: &mut Module, name: &str, a: &Autoscaling) {
+    let c = format!("service {name}");
+    let l = label(name);
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_appautoscaling_target", &l)
+            .attr("service_namespace", "ecs")
+            .attr("scalable_dimension", "ecs:service:DesiredCount")
+            .attr(
+                "resource_id",
+                template([
+                    lit("service/"),
+                    interp(res("aws_ecs_cluster", "main", "name")),
+                    lit("/"),
+                    interp(res("aws_ecs_service", &l, "name")),
+                ]),
+            )
+            .attr("min_capacity", a.min)
+            .attr("max_capacity", a.max),
+    );
+    m.push(
+        TfFile::Services,
+        &c,
+        B::resource("aws_appautoscaling_policy", &format!("{l}_cpu"))
+            .attr("name", cx.name(&format!("{name}-cpu"), 255))
+            .attr("policy_type", "TargetTrackingScaling")
+            .attr(
+                "service_namespace",
+                res("aws_appautoscaling_target", &l, "service_namespace"),
+            )
+            .attr(
+                "scalable_dimension",
+                res("aws_appautoscaling_target", &l, "scalable_dimension"),
+            )
+            .attr(
+                "resource_id",
+                res("aws_appautoscaling_target", &l, "resource_id"),
+            )
+            .block(
+                B::new("target_tracking_scaling_policy_configuration")
+                    .attr("target_value", a.target_cpu())
+                    .block(
+                        B::new("predefined_metric_specification")
+                            .attr("predefined_metric_type", "ECSServiceAverageCPUUtilization"),
+                    ),
+            ),
+    );
 }
 
 /// App Runner's CPU units and memory (MiB) for a request: the smallest offered size that
