@@ -385,6 +385,32 @@ fn alarms(cx: &Cx, m: &mut Module) {
     }
 }
 
+/// One alarm of service `name`: resource `<label>_<suffix>`, titled `<name> <what>`, in the
+/// service's component; raised above `threshold` or, with `below`, under it.
+#[allow(clippy::too_many_arguments)]
+fn service_alarm(
+    cx: &Cx,
+    m: &mut Module,
+    name: &str,
+    (suffix, what): (&str, &str),
+    metric: (&str, &str, &str),
+    threshold: u32,
+    dimensions: Expression,
+    below: bool,
+) {
+    let l = label(name);
+    let b = alarm_below(
+        cx,
+        &format!("{l}_{suffix}"),
+        &format!("{name} {what}"),
+        metric,
+        threshold,
+        dimensions,
+        below,
+    );
+    m.push(TfFile::Observability, format!("service {name}"), b);
+}
+
 /// Per ECS service: the target group's unhealthy hosts and 5xx when public, and CPU.
 fn ecs_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
@@ -392,33 +418,19 @@ fn ecs_alarms(cx: &Cx, m: &mut Module) {
         |ty: &str, l: &str| -> Expression { var(ty).attr(l).attr("arn_suffix").into() };
     for (name, svc) in &cx.app.services {
         let l = label(name);
-        let c = format!("service {name}");
         if svc.public.is_some() {
             let tg = object([
                 ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
                 ("LoadBalancer", arn_suffix("aws_lb", "main")),
             ]);
             if a.unhealthy_hosts {
-                let b = alarm(
-                    cx,
-                    &format!("{l}_unhealthy_hosts"),
-                    &format!("{name} unhealthy hosts"),
-                    ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum"),
-                    0,
-                    tg.clone(),
-                );
-                m.push(TfFile::Observability, &c, b);
+                let metric = ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum");
+                let signal = ("unhealthy_hosts", "unhealthy hosts");
+                service_alarm(cx, m, name, signal, metric, 0, tg.clone(), false);
             }
             if a.http_5xx {
-                let b = alarm(
-                    cx,
-                    &format!("{l}_5xx"),
-                    &format!("{name} 5xx"),
-                    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
-                    5,
-                    tg,
-                );
-                m.push(TfFile::Observability, &c, b);
+                let metric = ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum");
+                service_alarm(cx, m, name, ("5xx", "5xx"), metric, 5, tg, false);
             }
         }
         if a.cpu {
@@ -426,15 +438,17 @@ fn ecs_alarms(cx: &Cx, m: &mut Module) {
                 ("ClusterName", res("aws_ecs_cluster", "main", "name")),
                 ("ServiceName", res("aws_ecs_service", &l, "name")),
             ]);
-            let b = alarm(
+            let metric = ("AWS/ECS", "CPUUtilization", "Average");
+            service_alarm(
                 cx,
-                &format!("{l}_cpu"),
-                &format!("{name} cpu"),
-                ("AWS/ECS", "CPUUtilization", "Average"),
+                m,
+                name,
+                ("cpu", "cpu"),
+                metric,
                 a.cpu_threshold,
                 dims,
+                false,
             );
-            m.push(TfFile::Observability, &c, b);
         }
     }
 }
@@ -444,7 +458,6 @@ fn app_runner_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
     for name in cx.app.services.keys() {
         let l = label(name);
-        let c = format!("service {name}");
         let dims = object([
             (
                 "ServiceName",
@@ -454,38 +467,26 @@ fn app_runner_alarms(cx: &Cx, m: &mut Module) {
         ]);
         // App Runner replaces unhealthy instances itself; none active is the outage.
         if a.unhealthy_hosts {
-            let b = alarm_below(
-                cx,
-                &format!("{l}_unhealthy_hosts"),
-                &format!("{name} unhealthy hosts"),
-                ("AWS/AppRunner", "ActiveInstances", "Minimum"),
-                1,
-                dims.clone(),
-                true,
-            );
-            m.push(TfFile::Observability, &c, b);
+            let metric = ("AWS/AppRunner", "ActiveInstances", "Minimum");
+            let signal = ("unhealthy_hosts", "unhealthy hosts");
+            service_alarm(cx, m, name, signal, metric, 1, dims.clone(), true);
         }
         if a.http_5xx {
-            let b = alarm(
-                cx,
-                &format!("{l}_5xx"),
-                &format!("{name} 5xx"),
-                ("AWS/AppRunner", "5xxStatusResponses", "Sum"),
-                5,
-                dims.clone(),
-            );
-            m.push(TfFile::Observability, &c, b);
+            let metric = ("AWS/AppRunner", "5xxStatusResponses", "Sum");
+            service_alarm(cx, m, name, ("5xx", "5xx"), metric, 5, dims.clone(), false);
         }
         if a.cpu {
-            let b = alarm(
+            let metric = ("AWS/AppRunner", "CPUUtilization", "Average");
+            service_alarm(
                 cx,
-                &format!("{l}_cpu"),
-                &format!("{name} cpu"),
-                ("AWS/AppRunner", "CPUUtilization", "Average"),
+                m,
+                name,
+                ("cpu", "cpu"),
+                metric,
                 a.cpu_threshold,
                 dims,
+                false,
             );
-            m.push(TfFile::Observability, &c, b);
         }
     }
 }
@@ -497,43 +498,28 @@ fn eks_alarms(cx: &Cx, m: &mut Module) {
     // signal, and restarting containers the error signal the cluster sees (the ALB of
     // an ingress belongs to the load balancer controller, not to this module).
     for name in cx.app.services.keys() {
-        let l = label(name);
-        let c = format!("service {name}");
         let dims = object([
             ("ClusterName", res("aws_eks_cluster", "main", "name")),
             ("Namespace", Expression::from(cx.prefix.as_str())),
             ("Service", Expression::from(name.as_str())),
         ]);
         if a.unhealthy_hosts {
-            let b = alarm_below(
-                cx,
-                &format!("{l}_unhealthy_hosts"),
-                &format!("{name} unhealthy hosts"),
-                (
-                    "ContainerInsights",
-                    "service_number_of_running_pods",
-                    "Minimum",
-                ),
-                1,
-                dims.clone(),
-                true,
+            let metric = (
+                "ContainerInsights",
+                "service_number_of_running_pods",
+                "Minimum",
             );
-            m.push(TfFile::Observability, &c, b);
+            let signal = ("unhealthy_hosts", "unhealthy hosts");
+            service_alarm(cx, m, name, signal, metric, 1, dims.clone(), true);
         }
         if a.http_5xx {
-            let b = alarm(
-                cx,
-                &format!("{l}_5xx"),
-                &format!("{name} errors container restarts"),
-                (
-                    "ContainerInsights",
-                    "pod_number_of_container_restarts",
-                    "Sum",
-                ),
-                0,
-                dims,
+            let metric = (
+                "ContainerInsights",
+                "pod_number_of_container_restarts",
+                "Sum",
             );
-            m.push(TfFile::Observability, &c, b);
+            let signal = ("5xx", "errors container restarts");
+            service_alarm(cx, m, name, signal, metric, 0, dims, false);
         }
     }
     if a.cpu {
