@@ -4,6 +4,7 @@
 //! 2 bad input (nothing written).
 
 mod build;
+mod envs;
 mod promote;
 mod render;
 mod report;
@@ -52,6 +53,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// Only these environments (repeatable); an ephemeral copy such as
+        /// `bugfix-vb-rheinaue-1234` is listed with what it copies, its expiry and its teardown.
+        #[arg(long = "env")]
+        only: Vec<String>,
     },
     /// Show a resolved value of an environment and where it came from.
     Explain {
@@ -261,12 +266,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Envs { spec, format } => {
+        Command::Envs { spec, format, only } => {
             let model = load(&spec)?;
-            out(&build::list_envs(
+            out(&envs::list(
                 &model,
+                &only,
                 matches!(format, ListFormat::Json),
-            ));
+            )?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { env, path, spec } => {

@@ -136,9 +136,10 @@ fn every_fixture_has_its_structures_named_after_the_tier_the_others_mirror() {
 #[test]
 fn an_ephemeral_copy_shares_the_module_of_the_tier_it_mirrors() {
     let model = parse("webank", &fixture_text("webank"));
-    let options = modular().with_environments(["bugfix-1234", "production-vb-rheinaue"]);
+    let options =
+        modular().with_environments(["bugfix-vb-rheinaue-1234", "production-vb-rheinaue"]);
     let tf = terraform(&model, &options);
-    let main = tf.get("terraform/bugfix-1234/main.tf").unwrap();
+    let main = tf.get("terraform/bugfix-vb-rheinaue-1234/main.tf").unwrap();
     assert!(
         main.contains("source = \"../modules/production\""),
         "{main}"

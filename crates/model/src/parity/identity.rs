@@ -108,6 +108,7 @@ fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static st
         if let Some(i) = &env.instance {
             tokens.push((i.clone(), "{instance}"));
         }
+        tokens.push((env.expiry_tag(), "{expires}"));
     }
     tokens.retain(|(t, _)| !t.is_empty());
     tokens.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
