@@ -538,6 +538,20 @@ pub fn is_judgeable_reason(reason: &str) -> bool {
 
 /// What is wrong with an exception's path on its face, before looking at the spec: a
 /// wildcard, a whole category or collection, or a knob. (code, message, help) each.
+/// Whether an exception path names a whole top-level block that every environment has
+/// (`network`, `observability`, a block a later version adds) or the whole platform
+/// (`platform.eks`): everything in it would be excused. A top-level scalar (`region`) is one
+/// field, and an optional block one tier alone declares (`data_refresh`: staging's weekly
+/// copy of production) is one object.
+fn whole_block(segments: &[&str]) -> bool {
+    const ONE_FIELD_OR_OBJECT: &[&str] = &["app", "region", "data_refresh"];
+    match segments {
+        [one] => !ONE_FIELD_OR_OBJECT.contains(one),
+        ["platform", _] => true,
+        _ => false,
+    }
+}
+
 fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
     let segments: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
@@ -552,6 +566,12 @@ fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
             "exception-too-broad",
             format!("the exception `{path}` names a whole category, which would excuse any difference in any of its entries"),
             format!("name the one entry or field that differs, such as `{path}.<name>.<field>`"),
+        ));
+    } else if whole_block(&segments) {
+        out.push((
+            "exception-too-broad",
+            format!("the exception `{path}` names a whole block, which would excuse any difference inside it"),
+            format!("name the one field that differs, such as `{path}.<field>`"),
         ));
     } else if let Some(k) = knob_for(&FieldPath::parse(path)) {
         out.push((
