@@ -69,9 +69,10 @@
 #![warn(missing_docs)]
 
 use rayon::prelude::*;
-use tierform_model::parity::{self, EmittedObject, ParityReport};
+use tierform_model::parity::{EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
+mod fleet;
 mod modules;
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
@@ -329,7 +330,7 @@ pub fn environment_folders(name: &str) -> [String; 4] {
 
 /// What an environment compiles to, as data for parity: its Terraform resources and, when it
 /// runs on Kubernetes, its fully rendered objects; nothing for a local environment. This is
-/// the `emit` callback of [`parity::compare`]. It does not depend on the layouts: in the
+/// the `emit` callback of [`tierform_model::parity::compare`]. It does not depend on the layouts: in the
 /// module layout ([`TfLayout::Module`]) an environment's module, called with its root's
 /// arguments, has exactly these resources (tierform-emit-terraform tests it on every
 /// fixture), so parity verdicts are the same in every layout.
@@ -375,16 +376,24 @@ pub fn check(model: &Model) -> Result<CheckReport, Diagnostics> {
     if warnings.has_errors() {
         return Err(warnings);
     }
-    // Pairs are independent: compared on every core, reported in order.
-    let parity = model
-        .mirror_pairs()
+    let environments = envs.len();
+    drop(envs);
+    // Pairs are independent: compared on every core, a group of pairs that share environments
+    // at a time (see `fleet`), reported in order.
+    let pairs = model.mirror_pairs();
+    let (hubs, groups) = fleet::groups(&pairs);
+    let shared = fleet::shared(model, &hubs, &emitted_objects);
+    let mut compared: Vec<(usize, Result<ParityReport, Diagnostics>)> = groups
         .par_iter()
-        .map(|(a, b)| parity::compare(model, a, b, &emitted_objects))
-        .collect::<Vec<_>>()
+        .flat_map_iter(|g| fleet::compare_group(model, &pairs, g, &emitted_objects, &shared))
+        .collect();
+    compared.sort_by_key(|(i, _)| *i);
+    let parity = compared
         .into_iter()
+        .map(|(_, r)| r)
         .collect::<Result<_, _>>()?;
     Ok(CheckReport {
-        environments: envs.len(),
+        environments,
         warnings,
         parity,
     })

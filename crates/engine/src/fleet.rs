@@ -1,0 +1,137 @@
+//! The order `check` compares mirror pairs in, so each environment is resolved and emitted
+//! about once instead of once per pair it belongs to, with few environments in memory at a
+//! time.
+//!
+//! A fleet's pairs form a star per tier (the tier's first environment against every other)
+//! and a chain per tenant or instance (dev-t007 against staging-t007 against production-t007).
+//! The centres of the stars, *hubs*, are emitted once and shared by every thread; the other
+//! environments fall into small groups (one per tenant, in a fleet) that a thread compares
+//! one after the other, keeping only the group's own environments while it works on it.
+
+use std::collections::{HashMap, HashSet};
+
+use tierform_model::parity::{self, EmittedObject, ParityReport, Sides};
+use tierform_model::{Diagnostics, Environment, EnvironmentId, Model};
+
+/// The pairs of `pairs` grouped: every pair's index once, each group in the pairs' order.
+/// Hubs are the environments that are the first (mirrored) side of two pairs or more; pairs
+/// that share an environment other than a hub are in one group.
+pub(crate) fn groups(
+    pairs: &[(EnvironmentId, EnvironmentId)],
+) -> (Vec<EnvironmentId>, Vec<Vec<usize>>) {
+    let hubs = hubs(pairs);
+    let is_hub: HashSet<&EnvironmentId> = hubs.iter().collect();
+    // Union-find over the non-hub environments; a pair of two hubs is a node of its own.
+    let mut nodes = Nodes::default();
+    let owner: Vec<usize> = pairs
+        .iter()
+        .map(|(a, b)| match (is_hub.contains(a), is_hub.contains(b)) {
+            (true, true) => nodes.fresh(),
+            (true, false) => nodes.of(b),
+            (false, true) => nodes.of(a),
+            (false, false) => {
+                let (x, y) = (nodes.of(a), nodes.of(b));
+                nodes.join(x, y)
+            }
+        })
+        .collect();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, n) in owner.into_iter().enumerate() {
+        let r = nodes.root(n);
+        let g = *group_of.entry(r).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    (hubs, groups)
+}
+
+/// Environments as the nodes of a union-find.
+#[derive(Default)]
+struct Nodes<'p> {
+    index: HashMap<&'p EnvironmentId, usize>,
+    parent: Vec<usize>,
+}
+
+impl<'p> Nodes<'p> {
+    fn fresh(&mut self) -> usize {
+        self.parent.push(self.parent.len());
+        self.parent.len() - 1
+    }
+
+    fn of(&mut self, id: &'p EnvironmentId) -> usize {
+        if let Some(&n) = self.index.get(id) {
+            return n;
+        }
+        let n = self.fresh();
+        self.index.insert(id, n);
+        n
+    }
+
+    fn root(&mut self, mut n: usize) -> usize {
+        while self.parent[n] != n {
+            self.parent[n] = self.parent[self.parent[n]];
+            n = self.parent[n];
+        }
+        n
+    }
+
+    /// Puts `x` and `y` in one set: its root.
+    fn join(&mut self, x: usize, y: usize) -> usize {
+        let (rx, ry) = (self.root(x), self.root(y));
+        self.parent[ry] = rx;
+        rx
+    }
+}
+
+/// The environments that are the mirrored side of two pairs or more, in the pairs' order.
+fn hubs(pairs: &[(EnvironmentId, EnvironmentId)]) -> Vec<EnvironmentId> {
+    let mut count: HashMap<&EnvironmentId, usize> = HashMap::new();
+    for (a, _) in pairs {
+        *count.entry(a).or_default() += 1;
+    }
+    let mut out: Vec<EnvironmentId> = Vec::new();
+    for (a, _) in pairs {
+        if count[a] > 1 && !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// The hubs resolved and emitted. One that does not resolve is left out: the pairs that need
+/// it report the error as they would alone.
+pub(crate) fn shared(
+    model: &Model,
+    hubs: &[EnvironmentId],
+    emit: &(dyn Fn(&Environment) -> Vec<EmittedObject> + Sync),
+) -> Sides {
+    let mut sides = Sides::default();
+    for h in hubs {
+        let _ = sides.add(model, h, emit);
+    }
+    sides
+}
+
+/// One group's pairs, compared in order with one cache of environments.
+pub(crate) fn compare_group(
+    model: &Model,
+    pairs: &[(EnvironmentId, EnvironmentId)],
+    group: &[usize],
+    emit: &(dyn Fn(&Environment) -> Vec<EmittedObject> + Sync),
+    shared: &Sides,
+) -> Vec<(usize, Result<ParityReport, Diagnostics>)> {
+    let mut local = Sides::default();
+    group
+        .iter()
+        .map(|&i| {
+            let (a, b) = &pairs[i];
+            (
+                i,
+                parity::compare_with(model, a, b, emit, shared, &mut local),
+            )
+        })
+        .collect()
+}
