@@ -135,3 +135,32 @@ pub(crate) fn compare_group(
         })
         .collect()
 }
+
+/// What [`Model::check`] finds, without keeping the environments: how many resolve, and the
+/// spec's warnings with every environment's warnings and errors, in the same order. Each is
+/// resolved on any core and dropped at once, so a fleet is never in memory whole.
+pub(crate) fn validate(model: &Model) -> (usize, Diagnostics) {
+    use rayon::prelude::*;
+    let found: Vec<Result<Diagnostics, Diagnostics>> = model
+        .environments()
+        .par_iter()
+        .map(|id| {
+            model
+                .resolve_with_warnings(id)
+                .map(|(_, warnings)| warnings)
+        })
+        .collect();
+    let mut all = model.warnings().clone();
+    let mut resolved = 0;
+    for f in found {
+        match f {
+            Ok(warnings) => {
+                resolved += 1;
+                all.0.extend(warnings.0);
+            }
+            Err(errors) => all.0.extend(errors.0),
+        }
+    }
+    all.normalize();
+    (resolved, all)
+}
