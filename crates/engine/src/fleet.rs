@@ -164,3 +164,70 @@ pub(crate) fn validate(model: &Model) -> (usize, Diagnostics) {
     all.normalize();
     (resolved, all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tierform_model::{Format, Source};
+
+    fn webstack() -> Model {
+        let text = include_str!("../../../fixtures/bench/webstack.hcl");
+        Model::parse(Source::new("webstack.hcl", text), Format::Hcl).unwrap()
+    }
+
+    #[test]
+    fn every_pair_is_in_one_group_and_a_tenant_is_one_group() {
+        let model = webstack();
+        let pairs = model.mirror_pairs();
+        let (hubs, groups) = groups(&pairs);
+        let hubs: Vec<&str> = hubs.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(hubs, ["dev-t001", "staging-t001", "production-t001"]);
+        let mut seen: Vec<usize> = groups.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..pairs.len()).collect::<Vec<_>>());
+        // Each group in the pairs' order; the environments of one tenant (other than the hubs)
+        // in one group and in no other.
+        for g in &groups {
+            assert!(g.windows(2).all(|w| w[0] < w[1]), "{g:?}");
+        }
+        for tenant in ["t002", "t003"] {
+            let owning: Vec<&Vec<usize>> = groups
+                .iter()
+                .filter(|g| {
+                    g.iter().any(|&i| {
+                        let (a, b) = &pairs[i];
+                        a.name.ends_with(tenant) || b.name.ends_with(tenant)
+                    })
+                })
+                .collect();
+            assert_eq!(owning.len(), 1, "{tenant}: {groups:?}");
+            assert_eq!(
+                owning[0].len(),
+                5,
+                "{tenant}: two tiers mirrored, three stars"
+            );
+        }
+        // The pairs between hubs (staging-t001 / dev-t001, production-t001 / staging-t001)
+        // stand alone.
+        let mut sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, [1, 1, 5, 5]);
+    }
+
+    #[test]
+    fn validate_finds_what_model_check_finds() {
+        let model = webstack();
+        let (envs, warnings) = model.check();
+        assert_eq!(validate(&model), (envs.len(), warnings));
+        // An environment error, in every dev environment: the same diagnostics, merged alike.
+        let broken = include_str!("../../../fixtures/bench/webstack.hcl").replacen(
+            "replicas     = 1\n",
+            "replicas     = 100000\n",
+            1,
+        );
+        let model = Model::parse(Source::new("webstack.hcl", broken), Format::Hcl).unwrap();
+        let (envs, errors) = model.check();
+        assert!(errors.has_errors());
+        assert_eq!(validate(&model), (envs.len(), errors));
+    }
+}
