@@ -8,34 +8,39 @@
 //! environments fall into small groups (one per tenant, in a fleet) that a thread compares
 //! one after the other, keeping only the group's own environments while it works on it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use tierform_model::parity::{self, EmittedObject, ParityReport, Sides};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, Model};
 
 /// The pairs of `pairs` grouped: every pair's index once, each group in the pairs' order.
-/// Hubs are the environments that are the first (mirrored) side of two pairs or more; pairs
-/// that share an environment other than a hub are in one group.
+/// Hubs are the environments that are the first (mirrored) side of [`HUB_PAIRS`] pairs or
+/// more; pairs that share an environment other than a hub are in one group.
 pub(crate) fn groups(
     pairs: &[(EnvironmentId, EnvironmentId)],
 ) -> (Vec<EnvironmentId>, Vec<Vec<usize>>) {
     let hubs = hubs(pairs);
-    let is_hub: HashSet<&EnvironmentId> = hubs.iter().collect();
+    let is_hub: BTreeSet<&str> = hubs.iter().map(|h| h.name.as_str()).collect();
     // Union-find over the non-hub environments; a pair of two hubs is a node of its own.
     let mut nodes = Nodes::default();
     let owner: Vec<usize> = pairs
         .iter()
-        .map(|(a, b)| match (is_hub.contains(a), is_hub.contains(b)) {
-            (true, true) => nodes.fresh(),
-            (true, false) => nodes.of(b),
-            (false, true) => nodes.of(a),
-            (false, false) => {
-                let (x, y) = (nodes.of(a), nodes.of(b));
-                nodes.join(x, y)
+        .map(|(a, b)| {
+            match (
+                is_hub.contains(a.name.as_str()),
+                is_hub.contains(b.name.as_str()),
+            ) {
+                (true, true) => nodes.fresh(),
+                (true, false) => nodes.of(b),
+                (false, true) => nodes.of(a),
+                (false, false) => {
+                    let (x, y) = (nodes.of(a), nodes.of(b));
+                    nodes.join(x, y)
+                }
             }
         })
         .collect();
-    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, n) in owner.into_iter().enumerate() {
         let r = nodes.root(n);
@@ -51,7 +56,8 @@ pub(crate) fn groups(
 /// Environments as the nodes of a union-find.
 #[derive(Default)]
 struct Nodes<'p> {
-    index: HashMap<&'p EnvironmentId, usize>,
+    /// By environment name (names are unique).
+    index: BTreeMap<&'p str, usize>,
     parent: Vec<usize>,
 }
 
@@ -62,11 +68,11 @@ impl<'p> Nodes<'p> {
     }
 
     fn of(&mut self, id: &'p EnvironmentId) -> usize {
-        if let Some(&n) = self.index.get(id) {
+        if let Some(&n) = self.index.get(id.name.as_str()) {
             return n;
         }
         let n = self.fresh();
-        self.index.insert(id, n);
+        self.index.insert(id.name.as_str(), n);
         n
     }
 
@@ -86,15 +92,21 @@ impl<'p> Nodes<'p> {
     }
 }
 
-/// The environments that are the mirrored side of two pairs or more, in the pairs' order.
+/// How many pairs an environment must be the mirrored side of to be a hub: the centre of a
+/// star of tenants or instances. Fewer (an environment two tiers mirror, say) and it belongs to
+/// its group instead, so the hubs, which stay in memory until the end, are few.
+const HUB_PAIRS: usize = 8;
+
+/// The environments that are the mirrored side of [`HUB_PAIRS`] pairs or more, in the pairs'
+/// order.
 fn hubs(pairs: &[(EnvironmentId, EnvironmentId)]) -> Vec<EnvironmentId> {
-    let mut count: HashMap<&EnvironmentId, usize> = HashMap::new();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for (a, _) in pairs {
-        *count.entry(a).or_default() += 1;
+        *count.entry(a.name.as_str()).or_default() += 1;
     }
     let mut out: Vec<EnvironmentId> = Vec::new();
     for (a, _) in pairs {
-        if count[a] > 1 && !out.contains(a) {
+        if count[a.name.as_str()] >= HUB_PAIRS && !out.contains(a) {
             out.push(a.clone());
         }
     }
@@ -170,14 +182,28 @@ mod tests {
     use super::*;
     use tierform_model::{Format, Source};
 
+    const WEBSTACK: &str = include_str!("../../../fixtures/bench/webstack.hcl");
+
     fn webstack() -> Model {
-        let text = include_str!("../../../fixtures/bench/webstack.hcl");
+        Model::parse(Source::new("webstack.hcl", WEBSTACK), Format::Hcl).unwrap()
+    }
+
+    /// The webstack with `n` tenants, as bench/gen-webstack.py writes it.
+    fn fleet(n: usize) -> Model {
+        let marker = "# --- tenants";
+        let mut text = WEBSTACK[..WEBSTACK.find(marker).unwrap()].to_owned();
+        for i in 1..=n {
+            let o = 1 + (i - 1) % 250;
+            text.push_str(&format!(
+                "tenant \"t{i:03}\" {{\n  network {{\n    cidr            = \"10.{o}.0.0/16\"\n    public_subnets  = [\"10.{o}.0.0/20\", \"10.{o}.16.0/20\"]\n    private_subnets = [\"10.{o}.128.0/20\", \"10.{o}.144.0/20\"]\n  }}\n}}\n"
+            ));
+        }
         Model::parse(Source::new("webstack.hcl", text), Format::Hcl).unwrap()
     }
 
     #[test]
     fn every_pair_is_in_one_group_and_a_tenant_is_one_group() {
-        let model = webstack();
+        let model = fleet(12);
         let pairs = model.mirror_pairs();
         let (hubs, groups) = groups(&pairs);
         let hubs: Vec<&str> = hubs.iter().map(|h| h.name.as_str()).collect();
@@ -190,13 +216,14 @@ mod tests {
         for g in &groups {
             assert!(g.windows(2).all(|w| w[0] < w[1]), "{g:?}");
         }
-        for tenant in ["t002", "t003"] {
+        for t in 2..=12 {
+            let tenant = format!("-t{t:03}");
             let owning: Vec<&Vec<usize>> = groups
                 .iter()
                 .filter(|g| {
                     g.iter().any(|&i| {
                         let (a, b) = &pairs[i];
-                        a.name.ends_with(tenant) || b.name.ends_with(tenant)
+                        a.name.ends_with(&tenant) || b.name.ends_with(&tenant)
                     })
                 })
                 .collect();
@@ -211,7 +238,15 @@ mod tests {
         // stand alone.
         let mut sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
         sizes.sort_unstable();
-        assert_eq!(sizes, [1, 1, 5, 5]);
+        assert_eq!(sizes, [[1, 1].as_slice(), &[5; 11]].concat());
+    }
+
+    #[test]
+    fn a_small_spec_has_no_hub_and_is_one_group() {
+        let pairs = webstack().mirror_pairs();
+        let (hubs, groups) = groups(&pairs);
+        assert!(hubs.is_empty());
+        assert_eq!(groups, [(0..pairs.len()).collect::<Vec<_>>()]);
     }
 
     #[test]

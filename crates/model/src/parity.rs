@@ -24,7 +24,6 @@
 //! (tenants, instances) may differ by knobs only; two with no mirror relation are compared
 //! without a verdict.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -261,7 +260,7 @@ pub struct Side {
 /// of a pair with its tier's first and with the environments its tier mirrors and is mirrored
 /// by. Emitters are functions of the environment, so a side emitted once serves every pair.
 #[derive(Debug, Default)]
-pub struct Sides(HashMap<EnvironmentId, Arc<Side>>);
+pub struct Sides(fast::FastMap<EnvironmentId, Arc<Side>>);
 
 impl Sides {
     /// Resolves (validating it) and emits the environment `id`, unless it is here already.
