@@ -24,7 +24,8 @@ user+sys; peak = largest resident set of one process, from wait4).
 Settings come from the environment: OURS_N (default "10 100 1000"), PEERS_N ("10 100"),
 RUNS (5), WARMUP (1), PEERS ("cdktf-hcl cdk8s helm-engine kustomize"), SLOW_PEERS ("kustomize
 helm") with SLOW_RUNS (1) timed runs at N >= 100, FILESYSTEMS ("tmpfs disk"), TMPFS_ROOT
-(/dev/shm/tierform-bench), WAIT_LOAD (wait, up to WAIT_MAX seconds, for the 1-minute load average
+(/dev/shm/tierform-bench), CHECK_BASELINE (another tierform binary whose `check` is timed in the
+same passes, as tierform-check-baseline: before/after a change), WAIT_LOAD (wait, up to WAIT_MAX seconds, for the 1-minute load average
 to drop below this before each block; default: do not wait).
 """
 import argparse
@@ -120,6 +121,10 @@ class Bench:
             # Writes nothing: its folder never exists.
             "tierform-check": ([tf, "check", self.spec(n)], out("tierform-check"), self.runs),
         }
+        if os.environ.get("CHECK_BASELINE"):
+            # Another tierform binary's check (an earlier commit), in the same passes.
+            u["tierform-check-baseline"] = ([os.environ["CHECK_BASELINE"], "check", self.spec(n)],
+                                            out("tierform-check-baseline"), self.runs)
         for layout in LAYOUTS:
             man = os.path.join(root, f"N{n}", f"manifest-{layout}.txt")
             u[f"floor-{layout}"] = ([os.path.join(self.a.peers, ".cache", "bin", "floor-write"), man,
@@ -350,6 +355,11 @@ def issue18(med):
             cc, bc = med(fs, n, "tierform-check", "cpu_s"), med(fs, n, "tierform-overlays", "cpu_s")
             if c and b:
                 rows.append((f"N = {n}: check / build <= 2", fs, f"{c / b:.2f}x (cpu {cc / bc:.2f}x)", c / b <= 2))
+            old = med(fs, n, "tierform-check-baseline")
+            if c and old:
+                oc = med(fs, n, "tierform-check-baseline", "cpu_s")
+                rows.append((f"N = {n}: check / baseline check (information)", fs,
+                             f"{c / old:.2f}x (cpu {cc / oc:.2f}x)", c <= old))
         peak = med(fs, 1000, "tierform-check", "peak_mib")
         if peak:
             rows.append(("N = 1000: check peak memory < 100 MiB", fs, f"{peak:.0f} MiB", peak < 100))
