@@ -237,7 +237,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check { spec } => {
             let model = load(&spec)?;
-            let checked = tierform_engine::check(&model).map_err(|ds| input_error(&model, ds))?;
+            // Each report becomes its text at once: a fleet's reports are not all kept.
+            let checked =
+                tierform_engine::check_each(&model, |r| (r.holds(), report::text(&r, style, true)))
+                    .map_err(|ds| input_error(&model, ds))?;
             let ds = checked.warnings;
             if !ds.0.is_empty() {
                 eprint!(
@@ -255,9 +258,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 spec.display(),
                 checked.environments
             );
-            for r in checked.parity {
-                violated |= !r.holds();
-                text.push_str(&report::text(&r, style, true));
+            for (holds, report) in checked.parity {
+                violated |= !holds;
+                text.push_str(&report);
             }
             out(&text);
             Ok(if violated {

@@ -283,3 +283,30 @@ fn snapshots_of_the_module_layout() {
         }
     });
 }
+
+#[test]
+fn a_knob_change_of_one_environment_touches_its_environment_file_alone() {
+    let text = fixture_text("webank");
+    let before = terraform(&parse("webank", &text), &modular());
+    // One instance's node group: only that environment's root module, by one line.
+    let edited = edit(
+        &text,
+        "instance \"ledgers\" {}",
+        "instance \"ledgers\" {\n    platform \"eks\" {\n      node_group \"general\" {\n        max = 4\n      }\n    }\n  }",
+    );
+    let after = terraform(&parse("webank", &edited), &modular());
+    let changed = differing(&before, &after);
+    assert_eq!(
+        changed,
+        BTreeSet::from(["terraform/integration-ledgers/main.tf".to_owned()])
+    );
+    let lines = |t: &str| t.lines().map(str::to_owned).collect::<BTreeSet<_>>();
+    let path = "terraform/integration-ledgers/main.tf";
+    let (old, new) = (
+        lines(before.get(path).unwrap()),
+        lines(after.get(path).unwrap()),
+    );
+    let diff: Vec<&String> = old.symmetric_difference(&new).collect();
+    assert_eq!(diff.len(), 2, "one line changed: {diff:?}");
+    assert!(diff.iter().any(|l| l.contains("= 4")), "{diff:?}");
+}
