@@ -60,6 +60,7 @@ mod date;
 mod de;
 mod diagnostic;
 pub mod edit;
+pub mod engine_versions;
 mod environment;
 mod files;
 mod first_apply;
