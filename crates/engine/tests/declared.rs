@@ -140,6 +140,8 @@ const FIELDS: &[Row] = &[
     row!("service.*.health_check.unhealthy_threshold", "service.api.health_check.unhealthy_threshold", 4, [E, E, E, E]),
     row!("service.*.command", "service.api.command", ["/app/serve", "--fast"], [E, E, E, E]),
     row!("service.*.env", "service.api.env", {"EXTRA": "1"}, [E, E, E, E]),
+    // Marking a variable not secret lets it be emitted (unmarked, its name is refused).
+    row!("service.*.not_secret", "service.api", {"env": {"PUBLIC_TOKEN_ID": "d-4f2a9c1e8b7d4a6f"}, "not_secret": {"PUBLIC_TOKEN_ID": "a public identifier of the template"}}, [E, E, E, E]),
     row!("service.*.secrets", "service.worker.secrets", ["api-key"], [E, E, E, E]),
     row!("service.*.databases", "service.worker.databases", ["main"], [E, E, E, E]),
     row!("service.*.caches", "service.worker.caches", ["sessions"], [E, E, E, E]),

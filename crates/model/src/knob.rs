@@ -153,6 +153,7 @@ pub const KNOBS: &[Knob] = &[
     shaping("service.*.replicas", KnobKind::Count),
     shaping("service.*.autoscaling", KnobKind::Count),
     knob("service.*.env.*", KnobKind::Config),
+    knob("service.*.not_secret", KnobKind::Config),
     knob("service.*.public.host", KnobKind::Hostname),
     knob("service.*.public.zone", KnobKind::Hostname),
     knob("observability.log_retention_days", KnobKind::Retention),

@@ -436,6 +436,13 @@ pub struct Service {
     /// Plain environment variables (never secrets: those go in `secrets`).
     #[serde(default)]
     pub env: IndexMap<String, String>,
+    /// Variables of `env` whose names read as secrets (`…TOKEN…`, `…API_KEY…`) but whose values
+    /// are not, each with the reason a reviewer judges:
+    /// `not_secret = { TEMPORARY_TOKEN_TEMPLATE_ID = "a public e-mail template id" }`. A value
+    /// shaped like a credential (a key prefix, a PEM block, a random-looking string) is still
+    /// refused.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub not_secret: IndexMap<String, String>,
     /// Secrets this service reads, by `secret` name; each becomes an environment variable
     /// named after the secret in upper case.
     #[serde(default)]

@@ -1,11 +1,13 @@
 //! Services: images, sizes, autoscaling, health checks, references to databases, caches,
 //! secrets and other services, the variables tierform wires, and public hosts.
 
-use super::credentials::{looks_secret, looks_secret_value};
+use super::credentials::{looks_random, looks_secret, looks_secret_value, name_reads_secret};
 use super::names::{is_env_name, is_hostname};
 use super::Rules;
 use crate::aws::{app_runner_size, fargate_size};
+use crate::diagnostic::did_you_mean;
 use crate::environment::Environment;
+use crate::resolve::is_judgeable_reason;
 use crate::spec::{env_var_name, App, Name, Platform, Service};
 
 /// Branch and environment names CI pipelines re-push on every build: a production image by one
@@ -60,6 +62,7 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         r.unique(&["service", name, "calls"], "service", &s.calls);
         arguments(r, name, s);
         wiring(r, &declared, name, s);
+        not_secret(r, name, s);
         public(r, name, s);
     }
     hosts(r, app);
@@ -428,12 +431,19 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
                 format!("`{k}` is not an environment variable name"),
                 "use letters, digits and underscores, not starting with a digit",
             );
-        } else if looks_secret(k, v) {
+        } else if s.not_secret.contains_key(k) && (looks_secret_value(v) || looks_random(v)) {
+            r.err(
+                "secret-literal",
+                &["service", name, "env", k],
+                format!("`{k}` is marked `not_secret`, but its value looks like a credential"),
+                "a value shaped like a key stays refused whatever its name: declare a `secret`, list it in `secrets`, and remove the `not_secret` entry",
+            );
+        } else if looks_secret(k, v) && !s.not_secret.contains_key(k) {
             r.err(
                 "secret-literal",
                 &["service", name, "env", k],
                 format!("`{k}` looks like a secret given as a literal value"),
-                format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager", k.to_ascii_lowercase().replace('_', "-")),
+                format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager (if the value is public, such as a template id, mark it with `not_secret = {{ {k} = \"why it is not secret\" }}`)", k.to_ascii_lowercase().replace('_', "-")),
             );
         } else if wired.contains(k) {
             r.err(
@@ -482,6 +492,41 @@ fn hosts(r: &mut Rules<'_>, app: &App) {
                 "give each public service its own host name, such as `api.` and `www.` under the zone",
             ),
             None => hosts.push((host, name)),
+        }
+    }
+}
+
+/// `not_secret`: each entry names a variable of the service's `env` whose name reads as a
+/// secret's, with a reason a reviewer can judge. An entry that allows nothing is refused, as an
+/// unneeded `allow_retired_version` is: it would silently allow the next such variable.
+fn not_secret(r: &mut Rules<'_>, name: &Name, s: &Service) {
+    for (var, reason) in &s.not_secret {
+        let at = ["service", name.as_str(), "not_secret", var.as_str()];
+        if !s.env.contains_key(var) {
+            let help = match did_you_mean(var, s.env.keys().map(String::as_str)) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => "list a variable of this service's `env`".to_owned(),
+            };
+            r.err(
+                "unknown-reference",
+                &at,
+                format!("`{var}` is not a variable of service `{name}`'s `env`"),
+                help,
+            );
+        } else if !name_reads_secret(var) {
+            r.err(
+                "allowance-unneeded",
+                &at,
+                format!("`{var}` does not read as a secret's name, so there is nothing to allow"),
+                "remove the entry; `not_secret` is for names containing PASSWORD, SECRET, TOKEN, API_KEY, …",
+            );
+        } else if !is_judgeable_reason(reason) {
+            r.err(
+                "weak-reason",
+                &at,
+                format!("`{reason}` does not say why `{var}` is not a secret"),
+                "write a sentence a reviewer can judge (at least 3 words and 12 letters, no placeholder), such as \"a public e-mail template id\"",
+            );
         }
     }
 }
