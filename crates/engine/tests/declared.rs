@@ -145,6 +145,7 @@ const FIELDS: &[Row] = &[
     row!("service.*.secrets", "service.worker.secrets", ["api-key"], [E, E, E, E]),
     row!("service.*.databases", "service.worker.databases", ["main"], [E, E, E, E]),
     row!("service.*.caches", "service.worker.caches", ["sessions"], [E, E, E, E]),
+    row!("service.*.env_names", "service.api.env_names", {"MAIN_DB_HOST": "DB_HOST", "MAIN_DB_URL": "DATABASE_URL"}, [E, E, E, E]),
     row!("service.*.calls", "service.worker.calls", ["api"], [E, E, E, E]),
     row!("service.*.public.host", "service.api.public.host", "www.demo.example", [E, E, E, Cloud]),
     row!("service.*.public.zone", "service.api.public", {"host": "api.other.example", "zone": "other.example"}, [E, E, E, Cloud]),

@@ -74,6 +74,7 @@ mod source;
 mod spec;
 mod strings;
 mod validate;
+pub mod wiring;
 
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;

@@ -454,6 +454,13 @@ pub struct Service {
     /// Caches this service connects to, wired in as `<NAME>_CACHE_URL`.
     #[serde(default)]
     pub caches: Vec<Name>,
+    /// The application's own names for the variables tierform wires from `databases`,
+    /// `caches` and `secrets`, by tierform's name: `MAIN_DB_HOST = "DB_HOST"`,
+    /// `SESSIONS_CACHE_URL = "REDIS_URL"`, `JWT_SECRET = "JwtSettings__Secret"`. Naming
+    /// `<NAME>_DB_URL` or `<NAME>_DB_CONNECTION_STRING` asks for that form of the database's
+    /// address (without the password, which stays `<NAME>_DB_PASSWORD`, a secret reference).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_names: IndexMap<String, String>,
     /// Other services this one calls (opens exactly that traffic).
     #[serde(default)]
     pub calls: Vec<Name>,

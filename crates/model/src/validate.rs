@@ -11,6 +11,7 @@ mod cache;
 mod credentials;
 mod data_refresh;
 mod database;
+mod env_names;
 mod lifecycle;
 mod names;
 mod network;
@@ -136,6 +137,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     cache::rules(&mut r, app, local);
     names::secrets(&mut r, app);
     service::rules(&mut r, env, local);
+    env_names::rules(&mut r, app, local);
     observability::rules(&mut r, app, local);
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
