@@ -147,6 +147,7 @@ const FIELDS: &[Row] = &[
     row!("service.*.caches", "service.worker.caches", ["sessions"], [E, E, E, E]),
     row!("service.*.env_names", "service.api.env_names", {"MAIN_DB_HOST": "DB_HOST", "MAIN_DB_URL": "DATABASE_URL"}, [E, E, E, E]),
     row!("service.*.calls", "service.worker.calls", ["api"], [E, E, E, E]),
+    row!("service.*.external_services", "service.worker.external_services", ["stripe"], [E, E, E, E]),
     row!("service.*.public.host", "service.api.public.host", "www.demo.example", [E, E, E, Cloud]),
     row!("service.*.public.zone", "service.api.public", {"host": "api.other.example", "zone": "other.example"}, [E, E, E, Cloud]),
     row!("observability.log_retention_days", "observability.log_retention_days", 90, [E, E, E, Cloud]),
@@ -227,6 +228,7 @@ fn baseline(platform: &str) -> Value {
                 "databases": ["main"],
                 "caches": ["sessions"],
                 "secrets": ["api-key"],
+                "external_services": ["stripe"],
                 "public": {"host": "api.demo.example", "zone": "demo.example"}
             },
             "worker": {

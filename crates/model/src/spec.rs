@@ -60,8 +60,8 @@ pub struct App {
 
 impl App {
     /// The plain configuration a service receives on every platform: `LOG_LEVEL`, one
-    /// `FEATURE_<FLAG>` per feature flag, one `<NAME>_MODE` per external service, then the
-    /// service's own `env`, which wins. Every value here is a knob; wiring to databases,
+    /// `FEATURE_<FLAG>` per feature flag, one `<NAME>_MODE` per external service the service
+    /// lists in `external_services`, then the service's own `env`, which wins. Every value here is a knob; wiring to databases,
     /// caches and secrets comes on top, per platform.
     pub fn service_config(&self, service: &Service) -> IndexMap<String, String> {
         let mut env = IndexMap::new();
@@ -72,7 +72,11 @@ impl App {
         for (flag, on) in &self.feature_flags {
             env.insert(format!("FEATURE_{}", env_var_name(flag)), on.to_string());
         }
-        for (name, ext) in &self.external_services {
+        let used = self
+            .external_services
+            .iter()
+            .filter(|(name, _)| service.external_services.contains(name));
+        for (name, ext) in used {
             env.insert(
                 format!("{}_MODE", env_var_name(name)),
                 ext.mode.as_str().to_owned(),
@@ -464,6 +468,10 @@ pub struct Service {
     /// Other services this one calls (opens exactly that traffic).
     #[serde(default)]
     pub calls: Vec<Name>,
+    /// Third-party services this one talks to, by `external_service` name: it is given
+    /// `<NAME>_MODE` (sandbox or live) for each, and for no other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_services: Vec<Name>,
     /// Exposure on the internet through the load balancer or ingress, with TLS.
     #[serde(default)]
     pub public: Option<Public>,

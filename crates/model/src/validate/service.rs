@@ -60,6 +60,20 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         r.unique(&["service", name, "caches"], "cache", &s.caches);
         r.unique(&["service", name, "secrets"], "secret", &s.secrets);
         r.unique(&["service", name, "calls"], "service", &s.calls);
+        r.unique(
+            &["service", name, "external_services"],
+            "external service",
+            &s.external_services,
+        );
+        let external: Vec<&str> = app.external_services.keys().map(String::as_str).collect();
+        for (i, e) in s.external_services.iter().enumerate() {
+            r.reference(
+                &["service", name, "external_services", &i.to_string()],
+                "external_service",
+                e,
+                &external,
+            );
+        }
         arguments(r, name, s);
         wiring(r, &declared, name, s);
         not_secret(r, name, s);
