@@ -215,21 +215,7 @@ fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
         }
     }
     if !local {
-        match &app.platform {
-            Platform::EcsFargate(_) if !fargate_size(s.cpu, s.memory) => r.err(
-                "invalid-size",
-                &p("memory"),
-                format!("Fargate has no task size of {} millicores with {} MiB", s.cpu, s.memory),
-                "Fargate sizes: 250 with 512-2048, 500 with 1024-4096, 1000 with 2048-8192, 2000 with 4096-16384, 4000 with 8192-30720 (MiB in steps of 1024)",
-            ),
-            Platform::AppRunner(_) if !app_runner_size(s.cpu, s.memory) => r.err(
-                "invalid-size",
-                &p("memory"),
-                format!("App Runner has no instance of {} millicores with {} MiB", s.cpu, s.memory),
-                "App Runner sizes: 250 with 512 or 1024, 500 with 1024, 1000 with 2048-4096, 2000 with 4096 or 6144, 4000 with 8192-12288",
-            ),
-            _ => {}
-        }
+        platform_size(r, &app.platform, name, s);
     }
     if let Some(a) = &s.autoscaling {
         if a.min == 0 || a.min > a.max || a.max > 1000 {
@@ -542,5 +528,59 @@ fn not_secret(r: &mut Rules<'_>, name: &Name, s: &Service) {
                 "write a sentence a reviewer can judge (at least 3 words and 12 letters, no placeholder), such as \"a public e-mail template id\"",
             );
         }
+    }
+}
+
+/// The task or instance size on ECS Fargate and App Runner, reported on the field that is off:
+/// `cpu` when no size has that many millicores (with the conversion when the value reads as
+/// AWS's CPU units, 1024 per vCPU), else `memory`, with the memory that CPU takes.
+fn platform_size(r: &mut Rules<'_>, platform: &Platform, name: &Name, s: &Service) {
+    let (what, fits, cpus, mems): (&str, fn(u32, u32) -> bool, _, &str) = match platform {
+        Platform::EcsFargate(_) => (
+            "Fargate task",
+            fargate_size,
+            [250, 500, 1000, 2000, 4000],
+            "250 with 512-2048, 500 with 1024-4096, 1000 with 2048-8192, 2000 with 4096-16384, 4000 with 8192-30720 (MiB in steps of 1024)",
+        ),
+        Platform::AppRunner(_) => (
+            "App Runner instance",
+            app_runner_size,
+            [250, 500, 1000, 2000, 4000],
+            "250 with 512 or 1024, 500 with 1024, 1000 with 2048-4096, 2000 with 4096 or 6144, 4000 with 8192-12288",
+        ),
+        Platform::Eks(_) => return,
+    };
+    if fits(s.cpu, s.memory) {
+        return;
+    }
+    let p = |f: &'static str| ["service", name.as_str(), f];
+    if !cpus.contains(&s.cpu) {
+        let units = [256, 512, 1024, 2048, 4096];
+        let hint = match units.iter().position(|u| *u == s.cpu) {
+            Some(i) => format!(
+                "`cpu` counts millicores (1000 = one vCPU), not AWS's CPU units (1024 = one vCPU): {} units is `cpu = {}`",
+                s.cpu, cpus[i]
+            ),
+            None => format!(
+                "`cpu` counts millicores (1000 = one vCPU); sizes: {mems}"
+            ),
+        };
+        r.err(
+            "invalid-size",
+            &p("cpu"),
+            format!(
+                "no {what} has {} millicores: use {}",
+                s.cpu,
+                cpus.map(|c| c.to_string()).join(", ")
+            ),
+            hint,
+        );
+    } else {
+        r.err(
+            "invalid-size",
+            &p("memory"),
+            format!("no {what} has {} millicores with {} MiB", s.cpu, s.memory),
+            format!("`memory` counts MiB (1024 = 1 GiB); sizes: {mems}"),
+        );
     }
 }
