@@ -72,6 +72,7 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("tier.*.instance", "crates/model/tests/fixtures.rs: one environment per instance"),
     ("tenant", "crates/model/tests/fixtures.rs: a tenant overrides the base's fields, each proven by its row"),
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
+    ("strict", "crates/model/tests/vocabulary.rs: the warnings it names become errors"),
 ];
 
 #[rustfmt::skip]

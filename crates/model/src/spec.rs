@@ -56,6 +56,11 @@ pub struct App {
     /// anonymised production -> staging).
     #[serde(default)]
     pub data_refresh: Option<DataRefresh>,
+    /// Warning codes this spec treats as errors, such as `strict = ["production-single-az"]`
+    /// (`check` names each warning's code); the warnings a production tier's weak settings get
+    /// are listed in the README.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strict: Vec<String>,
 }
 
 impl App {

@@ -17,6 +17,7 @@ mod names;
 mod network;
 mod observability;
 mod platform;
+mod production;
 mod service;
 
 use crate::date::Date;
@@ -119,11 +120,17 @@ impl Rules<'_> {
 
 /// Every semantic rule, over one resolved environment.
 pub fn environment(env: &Environment, tiers: &[Tier], today: Date, out: &mut Vec<Diagnostic>) {
+    let first = out.len();
     rules(env, tiers, out);
     if env.runtime != Runtime::Local {
         lifecycle::rules(&mut Rules { out }, env, today);
+        production::rules(&mut Rules { out }, env);
     }
     credentials::scan_for_credentials(&env.app, out);
+    // `strict` turns this environment's warnings of the codes it lists into errors.
+    let mut unknown = Vec::new();
+    production::strict(&env.app, &mut out[first..], &mut unknown);
+    out.extend(unknown);
 }
 
 fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {

@@ -87,3 +87,58 @@ fn an_entry_that_allows_nothing_is_refused() {
   not_secret = { NODE_ENV = "it is only the runtime mode" }"#;
     assert_eq!(errors(&spec(s, "")), ["allowance-unneeded"]);
 }
+
+/// The spec with production's database single-AZ and without IAM authentication, and the
+/// cluster without Container Insights.
+fn weak_production(top: &str) -> String {
+    spec("", top).replace(
+        r#"tier "production" {}"#,
+        r#"tier "production" {
+  database "main" {
+    multi_az = false
+    iam_auth = false
+  }
+  platform "ecs_fargate" { container_insights = false }
+}"#,
+    )
+}
+
+#[test]
+fn weak_production_settings_are_warnings_with_codes() {
+    let d = diagnose(&weak_production(""));
+    let mut codes: Vec<(Severity, &str)> = d.iter().map(|x| (x.0, x.1.as_str())).collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            (Severity::Warning, "production-no-container-insights"),
+            (Severity::Warning, "production-no-iam-auth"),
+            (Severity::Warning, "production-single-az"),
+        ],
+        "{d:?}"
+    );
+    // Staging starts from production's values but is not production: the diagnostics above
+    // are production's, one each.
+}
+
+#[test]
+fn strict_makes_the_warnings_it_names_errors() {
+    let d = diagnose(&weak_production(r#"strict = ["production-single-az"]"#));
+    let error: Vec<&str> = d
+        .iter()
+        .filter(|x| x.0 == Severity::Error)
+        .map(|x| x.1.as_str())
+        .collect();
+    assert_eq!(error, ["production-single-az"], "{d:?}");
+    assert!(d[0].2.contains("second availability zone"), "{d:?}");
+}
+
+#[test]
+fn strict_names_only_warning_codes() {
+    let d = diagnose(&spec("", r#"strict = ["production-singel-az"]"#));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].0, d[0].1.as_str()),
+        (Severity::Error, "unknown-reference")
+    );
+}
