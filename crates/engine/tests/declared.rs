@@ -86,6 +86,11 @@ const FIELDS: &[Row] = &[
     row!("network.public_subnets", "network.public_subnets", ["10.0.100.0/24", "10.0.101.0/24"], [E, E, E, Cloud]),
     row!("network.private_subnets", "network.private_subnets", ["10.0.110.0/24", "10.0.111.0/24"], [E, E, E, Cloud]),
     row!("network.nat", "network.nat", "single", [E, E, E, Cloud]),
+    // An existing network: the subnets' blocks stay on EKS (its NetworkPolicies name them), which
+    // ECS Fargate and App Runner refuse; App Runner has no load balancer for public subnets.
+    row!("network.existing.vpc_id", "network", {"public_subnets": ["10.0.0.0/24", "10.0.1.0/24"], "private_subnets": ["10.0.2.0/24", "10.0.3.0/24"], "existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"], "public_subnet_ids": ["subnet-0a1b2c3d4e5f60713", "subnet-0a1b2c3d4e5f60714"]}}, [R, R, E, Cloud]),
+    row!("network.existing.private_subnet_ids", "network", {"existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"]}}, [R, E, R, Cloud]),
+    row!("network.existing.public_subnet_ids", "network", {"existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"], "public_subnet_ids": ["subnet-0a1b2c3d4e5f60713", "subnet-0a1b2c3d4e5f60714"]}}, [E, R, R, Cloud]),
     row!("platform.eks.version", "platform.eks.version", "1.34", [Other, Other, E, Other]),
     row!("platform.eks.allow_retired_version.reason", "platform.eks.allow_retired_version", {"reason": "the operators upgrade it next quarter"}, [Other, Other, R, Other]),
     row!("platform.eks.node_group.*.instance_types", "platform.eks.node_group.default.instance_types", ["m5.xlarge"], [Other, Other, E, Other]),

@@ -129,6 +129,25 @@ pub struct Network {
     /// One NAT gateway per AZ (resilient) or a single one (cheaper).
     #[serde(default)]
     pub nat: NatStrategy,
+    /// A VPC and subnets that already exist, by id, used instead of creating them: no VPC,
+    /// subnet, gateway, route or flow log is emitted. `cidr` is then the existing VPC's block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<ExistingNetwork>,
+}
+
+/// `network { existing { … } }`: the ids of a VPC and subnets someone else manages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingNetwork {
+    /// The VPC's id, such as `vpc-0a1b2c3d4e5f60718`.
+    pub vpc_id: String,
+    /// Private subnets with a route to a NAT gateway (at least two, in different availability
+    /// zones): services, databases and caches run there.
+    pub private_subnet_ids: Vec<String>,
+    /// Public subnets (at least two) for the load balancer of public services on ECS Fargate
+    /// and EKS (EKS tags them for the AWS Load Balancer Controller).
+    #[serde(default)]
+    pub public_subnet_ids: Vec<String>,
 }
 
 /// NAT gateway layout.

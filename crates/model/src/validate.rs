@@ -12,6 +12,7 @@ mod credentials;
 mod data_refresh;
 mod database;
 mod env_names;
+mod existing_network;
 mod lifecycle;
 mod names;
 mod network;
@@ -139,6 +140,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     let local = env.runtime == Runtime::Local;
     names::app(&mut r, app, local);
     network::rules(&mut r, &app.network);
+    existing_network::rules(&mut r, app, local);
     platform::rules(&mut r, &app.platform, local);
     database::rules(&mut r, env, local);
     cache::rules(&mut r, app, local);
