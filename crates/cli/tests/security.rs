@@ -129,6 +129,7 @@ service "api" {
   port      = 8080
   secrets   = ["stripe-key"]
   databases = ["main"]
+  external_services = ["stripe"]
   caches    = ["sessions"]
 
   env = {

@@ -3,6 +3,7 @@
 
 use indexmap::{IndexMap, IndexSet};
 use tierform_model::env_var_name;
+use tierform_model::wiring;
 use tierform_model::{
     App, Cache, CacheEngine, Database, Engine, Environment, HealthCheck, Service,
 };
@@ -62,24 +63,37 @@ fn config(app: &App, s: &Service) -> IndexMap<String, String> {
 
 fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> ComposeService {
     let mut environment = config(app, s);
+    let mut wired: IndexMap<String, String> = IndexMap::new();
     let mut depends_on = IndexMap::new();
     for d in &s.databases {
         let Some(db) = app.databases.get(d) else {
             continue;
         };
         let pre = env_var_name(d);
-        environment.insert(format!("{pre}_DB_HOST"), db_host(d));
-        environment.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
-        environment.insert(format!("{pre}_DB_NAME"), db.name_on_instance(&app.app));
-        environment.insert(format!("{pre}_DB_USER"), db.user(&app.app));
-        // Interpolated from `.env`, which compose reads beside the compose file.
+        wired.insert(format!("{pre}_DB_HOST"), db_host(d));
+        wired.insert(format!("{pre}_DB_PORT"), db.engine.port().to_string());
+        wired.insert(format!("{pre}_DB_NAME"), db.name_on_instance(&app.app));
+        wired.insert(format!("{pre}_DB_USER"), db.user(&app.app));
+        // Interpolated from `.env`, which compose reads beside the compose file (under
+        // tierform's name there, whatever the service calls it).
         let password = db_password_var(d);
-        environment.insert(password.clone(), format!("${{{password}}}"));
+        wired.insert(password.clone(), format!("${{{password}}}"));
+        // The URL and connection-string forms the spec names, without the password.
+        for form in [wiring::DB_URL, wiring::DB_CONNECTION_STRING] {
+            if s.wants_db_form(d, form) {
+                let (before, after) =
+                    wiring::db_form(db, form, &db.user(&app.app), &db.name_on_instance(&app.app));
+                wired.insert(
+                    format!("{pre}_DB_{form}"),
+                    format!("{before}{}{after}", db_host(d)),
+                );
+            }
+        }
         depends_on.insert(db_host(d), Dependency::healthy());
     }
     for c in &s.caches {
         // Plain redis:// locally: the cloud's URL (rediss://, TLS) comes from the infrastructure.
-        environment.insert(
+        wired.insert(
             format!("{}_CACHE_URL", env_var_name(c)),
             format!("redis://{}:{CACHE_PORT}", cache_host(c)),
         );
@@ -88,8 +102,10 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
     // Each service reads the secrets it lists, and no other, interpolated from `.env`.
     for secret in &s.secrets {
         let var = env_var_name(secret);
-        environment.insert(var.clone(), format!("${{{var}}}"));
+        wired.insert(var.clone(), format!("${{{var}}}"));
     }
+    // The application's own names (`env_names`); validation keeps them unique.
+    environment.extend(wired.into_iter().map(|(k, v)| (s.env_name(&k), v)));
     for callee in &s.calls {
         if app.services.contains_key(callee) {
             depends_on.insert(callee.clone(), Dependency::healthy());

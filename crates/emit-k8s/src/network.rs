@@ -171,13 +171,13 @@ pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolic
             });
         }
     }
-    // HTTPS out: third-party APIs, and STS, where IRSA exchanges the pod's token for the
-    // credentials that sign its IAM database and cache logins.
+    // HTTPS out: the third-party APIs the service lists, and STS, where IRSA exchanges the
+    // pod's token for the credentials that sign its IAM database and cache logins.
     let signs_logins = !s.caches.is_empty()
         || s.databases
             .iter()
             .any(|d| app.databases.get(d).is_some_and(|db| db.iam_auth));
-    if !app.external_services.is_empty() || signs_logins {
+    if !s.external_services.is_empty() || signs_logins {
         egress.push(https_out());
     }
     policy(&app.app, name, COMPONENT, ingress, egress)

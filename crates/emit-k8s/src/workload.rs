@@ -28,6 +28,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tierform_model::env_var_name;
+use tierform_model::wiring;
 use tierform_model::{App, Environment, HealthCheck, Service};
 
 use crate::meta;
@@ -107,6 +108,33 @@ pub(crate) fn database_env(app: &App, db_ref: &str, secret: &str) -> Vec<EnvVar>
     env
 }
 
+/// The URL and connection-string forms of a database a service names in `env_names`, around
+/// the host variable defined before them (`$(VAR)`: Kubernetes expands a variable the
+/// container defines earlier). No password: it stays a `secretKeyRef`.
+fn database_forms(app: &App, service: &Service, db_ref: &str) -> Vec<EnvVar> {
+    let Some(db) = app.databases.get(db_ref) else {
+        return Vec::new();
+    };
+    let pre = env_var_name(db_ref);
+    let host = service.env_name(&format!("{pre}_DB_HOST"));
+    [wiring::DB_URL, wiring::DB_CONNECTION_STRING]
+        .into_iter()
+        .filter(|form| service.wants_db_form(db_ref, form))
+        .map(|form| {
+            let (before, after) = wiring::db_form(
+                db,
+                form,
+                &db.app_user(&app.app),
+                &db.name_on_instance(&app.app),
+            );
+            literal(
+                &format!("{pre}_DB_{form}"),
+                &format!("{before}$({host}){after}"),
+            )
+        })
+        .collect()
+}
+
 /// The key of a service's own cache user in [`ENDPOINTS`]: `<service>.<NAME>_CACHE_USER`
 /// (users are per service; the ConfigMap is the namespace's).
 pub fn cache_user_key(service: &str, cache: &str) -> String {
@@ -132,6 +160,17 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
     }
     for s in &service.secrets {
         env.push(from_secret(&env_var_name(s), &secret));
+    }
+    // The application's own names (`env_names`): the container's variable is renamed, the
+    // ConfigMap and Secret keys it reads stay tierform's.
+    for e in &mut env {
+        e.name = service.env_name(&e.name);
+    }
+    for db in &service.databases {
+        for mut form in database_forms(app, service, db) {
+            form.name = service.env_name(&form.name);
+            env.push(form);
+        }
     }
     env
 }

@@ -73,6 +73,7 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("tier.*.instance", "crates/model/tests/fixtures.rs: one environment per instance"),
     ("tenant", "crates/model/tests/fixtures.rs: a tenant overrides the base's fields, each proven by its row"),
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
+    ("strict", "crates/model/tests/vocabulary.rs: the warnings it names become errors"),
 ];
 
 #[rustfmt::skip]
@@ -86,6 +87,11 @@ const FIELDS: &[Row] = &[
     row!("network.public_subnets", "network.public_subnets", ["10.0.100.0/24", "10.0.101.0/24"], [E, E, E, Cloud]),
     row!("network.private_subnets", "network.private_subnets", ["10.0.110.0/24", "10.0.111.0/24"], [E, E, E, Cloud]),
     row!("network.nat", "network.nat", "single", [E, E, E, Cloud]),
+    // An existing network: the subnets' blocks stay on EKS (its NetworkPolicies name them), which
+    // ECS Fargate and App Runner refuse; App Runner has no load balancer for public subnets.
+    row!("network.existing.vpc_id", "network", {"public_subnets": ["10.0.0.0/24", "10.0.1.0/24"], "private_subnets": ["10.0.2.0/24", "10.0.3.0/24"], "existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"], "public_subnet_ids": ["subnet-0a1b2c3d4e5f60713", "subnet-0a1b2c3d4e5f60714"]}}, [R, R, E, Cloud]),
+    row!("network.existing.private_subnet_ids", "network", {"existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"]}}, [R, E, R, Cloud]),
+    row!("network.existing.public_subnet_ids", "network", {"existing": {"vpc_id": "vpc-0a1b2c3d4e5f60718", "private_subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"], "public_subnet_ids": ["subnet-0a1b2c3d4e5f60713", "subnet-0a1b2c3d4e5f60714"]}}, [E, R, R, Cloud]),
     row!("platform.eks.version", "platform.eks.version", "1.34", [Other, Other, E, Other]),
     row!("platform.eks.allow_retired_version.reason", "platform.eks.allow_retired_version", {"reason": "the operators upgrade it next quarter"}, [Other, Other, R, Other]),
     row!("platform.eks.node_group.*.instance_types", "platform.eks.node_group.default.instance_types", ["m5.xlarge"], [Other, Other, E, Other]),
@@ -141,10 +147,14 @@ const FIELDS: &[Row] = &[
     row!("service.*.health_check.unhealthy_threshold", "service.api.health_check.unhealthy_threshold", 4, [E, E, E, E]),
     row!("service.*.command", "service.api.command", ["/app/serve", "--fast"], [E, E, E, E]),
     row!("service.*.env", "service.api.env", {"EXTRA": "1"}, [E, E, E, E]),
+    // Marking a variable not secret lets it be emitted (unmarked, its name is refused).
+    row!("service.*.not_secret", "service.api", {"env": {"PUBLIC_TOKEN_ID": "d-4f2a9c1e8b7d4a6f"}, "not_secret": {"PUBLIC_TOKEN_ID": "a public identifier of the template"}}, [E, E, E, E]),
     row!("service.*.secrets", "service.worker.secrets", ["api-key"], [E, E, E, E]),
     row!("service.*.databases", "service.worker.databases", ["main"], [E, E, E, E]),
     row!("service.*.caches", "service.worker.caches", ["sessions"], [E, E, E, E]),
+    row!("service.*.env_names", "service.api.env_names", {"MAIN_DB_HOST": "DB_HOST", "MAIN_DB_URL": "DATABASE_URL"}, [E, E, E, E]),
     row!("service.*.calls", "service.worker.calls", ["api"], [E, E, E, E]),
+    row!("service.*.external_services", "service.worker.external_services", ["stripe"], [E, E, E, E]),
     row!("service.*.public.host", "service.api.public.host", "www.demo.example", [E, E, E, Cloud]),
     row!("service.*.public.zone", "service.api.public", {"host": "api.other.example", "zone": "other.example"}, [E, E, E, Cloud]),
     row!("observability.log_retention_days", "observability.log_retention_days", 90, [E, E, E, Cloud]),
@@ -225,6 +235,7 @@ fn baseline(platform: &str) -> Value {
                 "databases": ["main"],
                 "caches": ["sessions"],
                 "secrets": ["api-key"],
+                "external_services": ["stripe"],
                 "public": {"host": "api.demo.example", "zone": "demo.example"}
             },
             "worker": {

@@ -1,14 +1,10 @@
-//! What AWS offers, as data: the engine versions of RDS and ElastiCache, the Kubernetes
-//! versions of EKS, the retention periods of CloudWatch Logs, the task sizes of ECS Fargate and
+//! What AWS offers, as data: the Kubernetes versions of EKS, the retention periods of CloudWatch Logs, the task sizes of ECS Fargate and
 //! the instance sizes of App Runner, and the quotas tierform checks against. Validation reads
 //! these tables and nothing else; update them here when AWS adds or retires a version.
 //!
 //! As of 2026-12. Sources, one per table:
-//! - [`POSTGRES`], [`MYSQL`]: Amazon RDS User Guide, "Supported PostgreSQL major versions" and
-//!   "Supported MySQL major versions on Amazon RDS" (equivalently,
-//!   `aws rds describe-db-engine-versions --engine postgres|mysql`).
-//! - [`REDIS`], [`VALKEY`]: Amazon ElastiCache User Guide, "Supported engines and versions"
-//!   (`aws elasticache describe-cache-engine-versions`).
+//! - RDS and ElastiCache engine versions: `crate::engine_versions`, a data file with its own
+//!   date and refresh script (they change monthly; a newer version than the list is a warning).
 //! - [`EKS`]: Amazon EKS User Guide, "Understand the Kubernetes version lifecycle on EKS"
 //!   (standard and extended support).
 //! - [`LOG_RETENTION`]: CloudWatch Logs API Reference, `PutRetentionPolicy`, the valid values
@@ -23,22 +19,6 @@
 
 use crate::date::Date;
 
-/// RDS engine versions by major version: (major, lowest minor, highest minor). Versions must be
-/// written in full (`15.15`, `8.4.7`), as RDS takes them.
-pub const POSTGRES: &[(&str, u32, u32)] = &[
-    ("12", 4, 22),
-    ("13", 1, 21),
-    ("14", 1, 18),
-    ("15", 2, 15),
-    ("16", 1, 11),
-    ("17", 1, 7),
-];
-/// The same for MySQL.
-pub const MYSQL: &[(&str, u32, u32)] = &[("5.7", 37, 44), ("8.0", 28, 42), ("8.4", 3, 7)];
-/// ElastiCache Redis OSS versions, as ElastiCache takes them (`7.1`).
-pub const REDIS: &[&str] = &["6.0", "6.2", "7.0", "7.1"];
-/// ElastiCache Valkey versions.
-pub const VALKEY: &[&str] = &["7.2", "8.0", "8.1"];
 /// The Kubernetes versions EKS runs.
 pub const EKS: &[&str] = &[
     "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35",

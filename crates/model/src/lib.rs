@@ -60,6 +60,7 @@ mod date;
 mod de;
 mod diagnostic;
 pub mod edit;
+pub mod engine_versions;
 mod environment;
 mod files;
 mod first_apply;
@@ -73,6 +74,7 @@ mod source;
 mod spec;
 mod strings;
 mod validate;
+pub mod wiring;
 
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;

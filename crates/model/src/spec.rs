@@ -56,12 +56,17 @@ pub struct App {
     /// anonymised production -> staging).
     #[serde(default)]
     pub data_refresh: Option<DataRefresh>,
+    /// Warning codes this spec treats as errors, such as `strict = ["production-single-az"]`
+    /// (`check` names each warning's code); the warnings a production tier's weak settings get
+    /// are listed in the README.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strict: Vec<String>,
 }
 
 impl App {
     /// The plain configuration a service receives on every platform: `LOG_LEVEL`, one
-    /// `FEATURE_<FLAG>` per feature flag, one `<NAME>_MODE` per external service, then the
-    /// service's own `env`, which wins. Every value here is a knob; wiring to databases,
+    /// `FEATURE_<FLAG>` per feature flag, one `<NAME>_MODE` per external service the service
+    /// lists in `external_services`, then the service's own `env`, which wins. Every value here is a knob; wiring to databases,
     /// caches and secrets comes on top, per platform.
     pub fn service_config(&self, service: &Service) -> IndexMap<String, String> {
         let mut env = IndexMap::new();
@@ -72,7 +77,11 @@ impl App {
         for (flag, on) in &self.feature_flags {
             env.insert(format!("FEATURE_{}", env_var_name(flag)), on.to_string());
         }
-        for (name, ext) in &self.external_services {
+        let used = self
+            .external_services
+            .iter()
+            .filter(|(name, _)| service.external_services.contains(name));
+        for (name, ext) in used {
             env.insert(
                 format!("{}_MODE", env_var_name(name)),
                 ext.mode.as_str().to_owned(),
@@ -120,6 +129,25 @@ pub struct Network {
     /// One NAT gateway per AZ (resilient) or a single one (cheaper).
     #[serde(default)]
     pub nat: NatStrategy,
+    /// A VPC and subnets that already exist, by id, used instead of creating them: no VPC,
+    /// subnet, gateway, route or flow log is emitted. `cidr` is then the existing VPC's block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<ExistingNetwork>,
+}
+
+/// `network { existing { … } }`: the ids of a VPC and subnets someone else manages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingNetwork {
+    /// The VPC's id, such as `vpc-0a1b2c3d4e5f60718`.
+    pub vpc_id: String,
+    /// Private subnets with a route to a NAT gateway (at least two, in different availability
+    /// zones): services, databases and caches run there.
+    pub private_subnet_ids: Vec<String>,
+    /// Public subnets (at least two) for the load balancer of public services on ECS Fargate
+    /// and EKS (EKS tags them for the AWS Load Balancer Controller).
+    #[serde(default)]
+    pub public_subnet_ids: Vec<String>,
 }
 
 /// NAT gateway layout.
@@ -436,6 +464,13 @@ pub struct Service {
     /// Plain environment variables (never secrets: those go in `secrets`).
     #[serde(default)]
     pub env: IndexMap<String, String>,
+    /// Variables of `env` whose names read as secrets (`…TOKEN…`, `…API_KEY…`) but whose values
+    /// are not, each with the reason a reviewer judges:
+    /// `not_secret = { TEMPORARY_TOKEN_TEMPLATE_ID = "a public e-mail template id" }`. A value
+    /// shaped like a credential (a key prefix, a PEM block, a random-looking string) is still
+    /// refused.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub not_secret: IndexMap<String, String>,
     /// Secrets this service reads, by `secret` name; each becomes an environment variable
     /// named after the secret in upper case.
     #[serde(default)]
@@ -447,9 +482,20 @@ pub struct Service {
     /// Caches this service connects to, wired in as `<NAME>_CACHE_URL`.
     #[serde(default)]
     pub caches: Vec<Name>,
+    /// The application's own names for the variables tierform wires from `databases`,
+    /// `caches` and `secrets`, by tierform's name: `MAIN_DB_HOST = "DB_HOST"`,
+    /// `SESSIONS_CACHE_URL = "REDIS_URL"`, `JWT_SECRET = "JwtSettings__Secret"`. Naming
+    /// `<NAME>_DB_URL` or `<NAME>_DB_CONNECTION_STRING` asks for that form of the database's
+    /// address (without the password, which stays `<NAME>_DB_PASSWORD`, a secret reference).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_names: IndexMap<String, String>,
     /// Other services this one calls (opens exactly that traffic).
     #[serde(default)]
     pub calls: Vec<Name>,
+    /// Third-party services this one talks to, by `external_service` name: it is given
+    /// `<NAME>_MODE` (sandbox or live) for each, and for no other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_services: Vec<Name>,
     /// Exposure on the internet through the load balancer or ingress, with TLS.
     #[serde(default)]
     pub public: Option<Public>,

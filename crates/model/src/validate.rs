@@ -11,11 +11,14 @@ mod cache;
 mod credentials;
 mod data_refresh;
 mod database;
+mod env_names;
+mod existing_network;
 mod lifecycle;
 mod names;
 mod network;
 mod observability;
 mod platform;
+mod production;
 mod service;
 
 use crate::date::Date;
@@ -118,11 +121,17 @@ impl Rules<'_> {
 
 /// Every semantic rule, over one resolved environment.
 pub fn environment(env: &Environment, tiers: &[Tier], today: Date, out: &mut Vec<Diagnostic>) {
+    let first = out.len();
     rules(env, tiers, out);
     if env.runtime != Runtime::Local {
         lifecycle::rules(&mut Rules { out }, env, today);
+        production::rules(&mut Rules { out }, env);
     }
     credentials::scan_for_credentials(&env.app, out);
+    // `strict` turns this environment's warnings of the codes it lists into errors.
+    let mut unknown = Vec::new();
+    production::strict(&env.app, &mut out[first..], &mut unknown);
+    out.extend(unknown);
 }
 
 fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
@@ -131,11 +140,13 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     let local = env.runtime == Runtime::Local;
     names::app(&mut r, app, local);
     network::rules(&mut r, &app.network);
+    existing_network::rules(&mut r, app, local);
     platform::rules(&mut r, &app.platform, local);
     database::rules(&mut r, env, local);
     cache::rules(&mut r, app, local);
     names::secrets(&mut r, app);
     service::rules(&mut r, env, local);
+    env_names::rules(&mut r, app, local);
     observability::rules(&mut r, app, local);
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);

@@ -98,3 +98,26 @@ fn a_reasoned_override_keeps_a_retired_version_as_a_warning() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_version_newer_than_the_shipped_list_warns_and_builds() {
+    // The shipped list (crates/model/data/engine-versions.json) stops at 17.7: a later minor
+    // is accepted, with a warning that names the list's date and how to refresh it.
+    let d = diagnose(&spec("1.35", "17.9", ""), "2026-12-01");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].0, Severity::Warning);
+    assert_eq!(d[0].1, "newer-version");
+    assert!(d[0].2.contains("up to `17.7`"), "{}", d[0].2);
+    // A newer major is accepted the same way; one older than RDS offers is refused.
+    let d = diagnose(&spec("1.35", "18.1", ""), "2026-12-01");
+    assert_eq!(
+        d.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+        ["newer-version"]
+    );
+    let d = diagnose(&spec("1.35", "16.0", ""), "2026-12-01");
+    assert!(
+        d.iter()
+            .any(|x| x.0 == Severity::Error && x.1 == "unknown-version"),
+        "{d:?}"
+    );
+}

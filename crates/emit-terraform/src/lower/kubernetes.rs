@@ -223,7 +223,7 @@ fn charts(cx: &Cx, eks: &Eks, m: &mut Module) {
             Some(jsonencode(object([
                 ("clusterName", cluster("name")),
                 ("region", Expression::from(cx.app.region.as_str())),
-                ("vpcId", res("aws_vpc", "main", "id")),
+                ("vpcId", cx.vpc_id()),
                 (
                     "serviceAccount",
                     object([

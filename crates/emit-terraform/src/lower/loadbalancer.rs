@@ -49,7 +49,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 .attr("port", svc.port)
                 .attr("protocol", "HTTP")
                 .attr("target_type", "ip")
-                .attr("vpc_id", res("aws_vpc", "main", "id"))
+                .attr("vpc_id", cx.vpc_id())
                 .attr("deregistration_delay", 30)
                 .skip("CKV_AWS_378", "TLS ends at the load balancer; targets listen in private subnets and accept traffic from the load balancer's security group only")
                 .block(

@@ -92,14 +92,28 @@ impl<'a> Cx<'a> {
         res("aws_kms_key", "main", "arn")
     }
 
-    /// The private subnets' ids: `aws_subnet.private[*].id`.
+    /// The private subnets' ids: `aws_subnet.private[*].id`, or an existing network's ids.
     pub(crate) fn private_subnets(&self) -> Expression {
-        var("aws_subnet").attr("private").splat().attr("id").into()
+        match &self.app.network.existing {
+            Some(ex) => crate::expr::strings(&ex.private_subnet_ids),
+            None => var("aws_subnet").attr("private").splat().attr("id").into(),
+        }
     }
 
     /// The public subnets' ids.
     pub(crate) fn public_subnets(&self) -> Expression {
-        var("aws_subnet").attr("public").splat().attr("id").into()
+        match &self.app.network.existing {
+            Some(ex) => crate::expr::strings(&ex.public_subnet_ids),
+            None => var("aws_subnet").attr("public").splat().attr("id").into(),
+        }
+    }
+
+    /// The VPC's id: `aws_vpc.main.id`, or an existing network's id.
+    pub(crate) fn vpc_id(&self) -> Expression {
+        match &self.app.network.existing {
+            Some(ex) => ex.vpc_id.as_str().into(),
+            None => res("aws_vpc", "main", "id"),
+        }
     }
 
     /// The security group that a service's traffic comes from: its own on ECS and App Runner

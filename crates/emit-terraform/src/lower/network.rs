@@ -16,6 +16,10 @@ use crate::names::limit;
 const C: &str = "network";
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
+    if let Some(ex) = &cx.app.network.existing {
+        existing_subnet_roles(cx, m, ex);
+        return;
+    }
     zones(cx, m);
     vpc(cx, m);
     subnets(cx, m);
@@ -295,4 +299,38 @@ fn vpc_id() -> Expression {
 
 fn local(name: &str) -> Expression {
     var("local").attr(name).into()
+}
+
+/// An existing network is someone else's: nothing of it is created. On EKS its subnets get
+/// the role tags the AWS Load Balancer Controller places load balancers by (`aws_ec2_tag`, one
+/// tag each, so the rest of the subnets' tags stay their owner's).
+fn existing_subnet_roles(cx: &Cx, m: &mut Module, ex: &tierform_model::ExistingNetwork) {
+    if !cx.eks() {
+        return;
+    }
+    for (label, ids, role) in [
+        (
+            "public_subnet_role",
+            &ex.public_subnet_ids,
+            "kubernetes.io/role/elb",
+        ),
+        (
+            "private_subnet_role",
+            &ex.private_subnet_ids,
+            "kubernetes.io/role/internal-elb",
+        ),
+    ] {
+        if ids.is_empty() {
+            continue;
+        }
+        m.push(
+            TfFile::Network,
+            C,
+            B::resource("aws_ec2_tag", label)
+                .attr("for_each", call("toset", [strings(ids)]))
+                .attr("resource_id", var("each").attr("value"))
+                .attr("key", role)
+                .attr("value", "1"),
+        );
+    }
 }

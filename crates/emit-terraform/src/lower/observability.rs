@@ -15,13 +15,16 @@ use crate::module::{Module, TfFile, B};
 use crate::names::label;
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    log_group(
-        cx,
-        m,
-        "network",
-        "flow_logs",
-        format!("/aws/vpc/{}/flow-logs", cx.prefix),
-    );
+    // The flow logs of a VPC tierform creates (an existing one's are its owner's).
+    if cx.app.network.existing.is_none() {
+        log_group(
+            cx,
+            m,
+            "network",
+            "flow_logs",
+            format!("/aws/vpc/{}/flow-logs", cx.prefix),
+        );
+    }
     // The data refresh's task, on ECS Fargate and App Runner (EKS: the CronJob's pods).
     if super::refresh::refresh(cx).is_some() {
         log_group(

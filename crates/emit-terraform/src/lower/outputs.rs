@@ -22,7 +22,7 @@ fn output(m: &mut Module, name: &str, description: &str, value: impl Into<Expres
 }
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    output(m, "vpc_id", "The VPC", res("aws_vpc", "main", "id"));
+    output(m, "vpc_id", "The VPC", cx.vpc_id());
     output(
         m,
         "private_subnet_ids",

@@ -233,7 +233,7 @@ fn refresh_rules(cx: &Cx, m: &mut Module, r: &tierform_model::DataRefresh) {
                 "description",
                 "Data refresh task: the target database and AWS APIs only",
             )
-            .attr("vpc_id", res("aws_vpc", "main", "id"))
+            .attr("vpc_id", cx.vpc_id())
             .skip(
                 "CKV2_AWS_5",
                 "attached to the refresh task at each run by aws_scheduler_schedule.data_refresh (ecs_parameters.network_configuration), which checkov does not follow",
@@ -307,7 +307,7 @@ fn group(cx: &Cx, m: &mut Module, component: &str, l: &str, suffix: &str, descri
         B::resource("aws_security_group", l)
             .attr("name", cx.name(suffix, 255))
             .attr("description", description)
-            .attr("vpc_id", res("aws_vpc", "main", "id"))
+            .attr("vpc_id", cx.vpc_id())
             .attr("tags", tags(cx.name(suffix, 255))),
     );
 }

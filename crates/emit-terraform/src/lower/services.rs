@@ -9,6 +9,7 @@
 
 use hcl::Expression;
 use tierform_model::env_var_name;
+use tierform_model::wiring;
 use tierform_model::{Autoscaling, Platform, Service};
 
 use super::cache::user_label;
@@ -62,6 +63,26 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
                 res("aws_secretsmanager_secret", &db_app_secret_label(db), "arn"),
             ));
         }
+        // The URL and connection-string forms, when the spec names them: host, port, name
+        // and user, never the password (a secret reference, or none with IAM auth).
+        for form in [wiring::DB_URL, wiring::DB_CONNECTION_STRING] {
+            if svc.wants_db_form(db, form) {
+                let (before, after) = wiring::db_form(
+                    d,
+                    form,
+                    &d.app_user(&app.app),
+                    &d.name_on_instance(&app.app),
+                );
+                env.push((
+                    format!("{p}_DB_{form}"),
+                    template([
+                        lit(before),
+                        interp(res("aws_db_instance", &l, "address")),
+                        lit(after),
+                    ]),
+                ));
+            }
+        }
     }
     for cache in &svc.caches {
         let Some(c) = app.caches.get(cache) else {
@@ -108,7 +129,12 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
             res("aws_secretsmanager_secret", &label(s), "arn"),
         ));
     }
-    Wiring { env, secrets }
+    // The application's own names (`env_names`); validation keeps them unique.
+    let rename = |(k, v): (String, Expression)| (svc.env_name(&k), v);
+    Wiring {
+        env: env.into_iter().map(rename).collect(),
+        secrets: secrets.into_iter().map(rename).collect(),
+    }
 }
 
 /// The image reference: by digest when the spec pins one, else by tag.

@@ -38,6 +38,7 @@ service "web" {
   databases = ["orders"]
   caches    = ["sessions"]
   secrets   = ["stripe-key"]
+  external_services = ["stripe"]
   calls     = ["worker"]
   health_check { path = "/healthz" }
   public {

@@ -146,6 +146,19 @@ pub(super) fn secrets(r: &mut Rules<'_>, app: &App) {
 pub(super) fn external_services_and_flags(r: &mut Rules<'_>, app: &App) {
     for (name, _) in &app.external_services {
         r.name(&["external_service", name], name, 30);
+        // Declared means emitted: a mode no service is given would change nothing.
+        if !app
+            .services
+            .values()
+            .any(|s| s.external_services.contains(name))
+        {
+            r.err(
+                "unused-external-service",
+                &["external_service", name],
+                format!("no service lists the external service `{name}`, so its mode reaches no service"),
+                format!("add `external_services = [\"{name}\"]` to the services that call it, or remove the block"),
+            );
+        }
     }
     for flag in app.feature_flags.keys() {
         if !is_env_name(&flag.replace('-', "_")) {

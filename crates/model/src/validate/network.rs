@@ -11,7 +11,7 @@ use crate::spec::Network;
 /// Parses an IPv4 CIDR block, `a.b.c.d/n` whose host bits are zero (`10.1.0.1/16` is not a
 /// block). The address and the prefix length are read with the standard library, as tierform
 /// always read them, so exactly the same texts are accepted; `ipnet` does the arithmetic.
-fn parse_cidr(s: &str) -> Option<Ipv4Net> {
+pub(super) fn parse_cidr(s: &str) -> Option<Ipv4Net> {
     let (ip, len) = s.split_once('/')?;
     let ip: Ipv4Addr = ip.parse().ok()?;
     let prefix: u8 = len.parse().ok()?;
@@ -26,6 +26,10 @@ fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
 /// Fills in subnets the spec leaves out: public subnets first, then private, each a /24 in a
 /// /16 (seed 001's layout: 10.1.0.0/24, 10.1.1.0/24 public, 10.1.2.0/24, 10.1.3.0/24 private).
 pub fn derive_subnets(net: &mut Network) {
+    // An existing network's subnets are what they are: nothing to derive.
+    if net.existing.is_some() {
+        return;
+    }
     let Some(vpc) = parse_cidr(&net.cidr) else {
         return;
     };
@@ -49,6 +53,9 @@ pub fn derive_subnets(net: &mut Network) {
 
 /// The VPC block, the availability zones and the subnets.
 pub(super) fn rules(r: &mut Rules<'_>, net: &Network) {
+    if net.existing.is_some() {
+        return; // `existing_network` checks it
+    }
     match parse_cidr(&net.cidr) {
         None => r.err(
             "invalid-cidr",
@@ -139,6 +146,7 @@ mod tests {
             public_subnets: vec![],
             private_subnets: vec![],
             nat: Default::default(),
+            existing: None,
         };
         derive_subnets(&mut n);
         assert_eq!(n.public_subnets, ["10.1.0.0/24", "10.1.1.0/24"]);

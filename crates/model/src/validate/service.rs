@@ -1,11 +1,13 @@
 //! Services: images, sizes, autoscaling, health checks, references to databases, caches,
 //! secrets and other services, the variables tierform wires, and public hosts.
 
-use super::credentials::{looks_secret, looks_secret_value};
+use super::credentials::{looks_random, looks_secret, looks_secret_value, name_reads_secret};
 use super::names::{is_env_name, is_hostname};
 use super::Rules;
 use crate::aws::{app_runner_size, fargate_size};
+use crate::diagnostic::did_you_mean;
 use crate::environment::Environment;
+use crate::resolve::is_judgeable_reason;
 use crate::spec::{env_var_name, App, Name, Platform, Service};
 
 /// Branch and environment names CI pipelines re-push on every build: a production image by one
@@ -58,8 +60,23 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         r.unique(&["service", name, "caches"], "cache", &s.caches);
         r.unique(&["service", name, "secrets"], "secret", &s.secrets);
         r.unique(&["service", name, "calls"], "service", &s.calls);
+        r.unique(
+            &["service", name, "external_services"],
+            "external service",
+            &s.external_services,
+        );
+        let external: Vec<&str> = app.external_services.keys().map(String::as_str).collect();
+        for (i, e) in s.external_services.iter().enumerate() {
+            r.reference(
+                &["service", name, "external_services", &i.to_string()],
+                "external_service",
+                e,
+                &external,
+            );
+        }
         arguments(r, name, s);
         wiring(r, &declared, name, s);
+        not_secret(r, name, s);
         public(r, name, s);
     }
     hosts(r, app);
@@ -198,21 +215,7 @@ fn sizes(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
         }
     }
     if !local {
-        match &app.platform {
-            Platform::EcsFargate(_) if !fargate_size(s.cpu, s.memory) => r.err(
-                "invalid-size",
-                &p("memory"),
-                format!("Fargate has no task size of {} millicores with {} MiB", s.cpu, s.memory),
-                "Fargate sizes: 250 with 512-2048, 500 with 1024-4096, 1000 with 2048-8192, 2000 with 4096-16384, 4000 with 8192-30720 (MiB in steps of 1024)",
-            ),
-            Platform::AppRunner(_) if !app_runner_size(s.cpu, s.memory) => r.err(
-                "invalid-size",
-                &p("memory"),
-                format!("App Runner has no instance of {} millicores with {} MiB", s.cpu, s.memory),
-                "App Runner sizes: 250 with 512 or 1024, 500 with 1024, 1000 with 2048-4096, 2000 with 4096 or 6144, 4000 with 8192-12288",
-            ),
-            _ => {}
-        }
+        platform_size(r, &app.platform, name, s);
     }
     if let Some(a) = &s.autoscaling {
         if a.min == 0 || a.min > a.max || a.max > 1000 {
@@ -428,12 +431,19 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
                 format!("`{k}` is not an environment variable name"),
                 "use letters, digits and underscores, not starting with a digit",
             );
-        } else if looks_secret(k, v) {
+        } else if s.not_secret.contains_key(k) && (looks_secret_value(v) || looks_random(v)) {
+            r.err(
+                "secret-literal",
+                &["service", name, "env", k],
+                format!("`{k}` is marked `not_secret`, but its value looks like a credential"),
+                "a value shaped like a key stays refused whatever its name: declare a `secret`, list it in `secrets`, and remove the `not_secret` entry",
+            );
+        } else if looks_secret(k, v) && !s.not_secret.contains_key(k) {
             r.err(
                 "secret-literal",
                 &["service", name, "env", k],
                 format!("`{k}` looks like a secret given as a literal value"),
-                format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager", k.to_ascii_lowercase().replace('_', "-")),
+                format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager (if the value is public, such as a template id, mark it with `not_secret = {{ {k} = \"why it is not secret\" }}`)", k.to_ascii_lowercase().replace('_', "-")),
             );
         } else if wired.contains(k) {
             r.err(
@@ -483,5 +493,94 @@ fn hosts(r: &mut Rules<'_>, app: &App) {
             ),
             None => hosts.push((host, name)),
         }
+    }
+}
+
+/// `not_secret`: each entry names a variable of the service's `env` whose name reads as a
+/// secret's, with a reason a reviewer can judge. An entry that allows nothing is refused, as an
+/// unneeded `allow_retired_version` is: it would silently allow the next such variable.
+fn not_secret(r: &mut Rules<'_>, name: &Name, s: &Service) {
+    for (var, reason) in &s.not_secret {
+        let at = ["service", name.as_str(), "not_secret", var.as_str()];
+        if !s.env.contains_key(var) {
+            let help = match did_you_mean(var, s.env.keys().map(String::as_str)) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => "list a variable of this service's `env`".to_owned(),
+            };
+            r.err(
+                "unknown-reference",
+                &at,
+                format!("`{var}` is not a variable of service `{name}`'s `env`"),
+                help,
+            );
+        } else if !name_reads_secret(var) {
+            r.err(
+                "allowance-unneeded",
+                &at,
+                format!("`{var}` does not read as a secret's name, so there is nothing to allow"),
+                "remove the entry; `not_secret` is for names containing PASSWORD, SECRET, TOKEN, API_KEY, …",
+            );
+        } else if !is_judgeable_reason(reason) {
+            r.err(
+                "weak-reason",
+                &at,
+                format!("`{reason}` does not say why `{var}` is not a secret"),
+                "write a sentence a reviewer can judge (at least 3 words and 12 letters, no placeholder), such as \"a public e-mail template id\"",
+            );
+        }
+    }
+}
+
+/// The task or instance size on ECS Fargate and App Runner, reported on the field that is off:
+/// `cpu` when no size has that many millicores (with the conversion when the value reads as
+/// AWS's CPU units, 1024 per vCPU), else `memory`, with the memory that CPU takes.
+fn platform_size(r: &mut Rules<'_>, platform: &Platform, name: &Name, s: &Service) {
+    let (what, fits, cpus, mems): (&str, fn(u32, u32) -> bool, _, &str) = match platform {
+        Platform::EcsFargate(_) => (
+            "Fargate task",
+            fargate_size,
+            [250, 500, 1000, 2000, 4000],
+            "250 with 512-2048, 500 with 1024-4096, 1000 with 2048-8192, 2000 with 4096-16384, 4000 with 8192-30720 (MiB in steps of 1024)",
+        ),
+        Platform::AppRunner(_) => (
+            "App Runner instance",
+            app_runner_size,
+            [250, 500, 1000, 2000, 4000],
+            "250 with 512 or 1024, 500 with 1024, 1000 with 2048-4096, 2000 with 4096 or 6144, 4000 with 8192-12288",
+        ),
+        Platform::Eks(_) => return,
+    };
+    if fits(s.cpu, s.memory) {
+        return;
+    }
+    let p = |f: &'static str| ["service", name.as_str(), f];
+    if !cpus.contains(&s.cpu) {
+        let units = [256, 512, 1024, 2048, 4096];
+        let hint = match units.iter().position(|u| *u == s.cpu) {
+            Some(i) => format!(
+                "`cpu` counts millicores (1000 = one vCPU), not AWS's CPU units (1024 = one vCPU): {} units is `cpu = {}`",
+                s.cpu, cpus[i]
+            ),
+            None => format!(
+                "`cpu` counts millicores (1000 = one vCPU); sizes: {mems}"
+            ),
+        };
+        r.err(
+            "invalid-size",
+            &p("cpu"),
+            format!(
+                "no {what} has {} millicores: use {}",
+                s.cpu,
+                cpus.map(|c| c.to_string()).join(", ")
+            ),
+            hint,
+        );
+    } else {
+        r.err(
+            "invalid-size",
+            &p("memory"),
+            format!("no {what} has {} millicores with {} MiB", s.cpu, s.memory),
+            format!("`memory` counts MiB (1024 = 1 GiB); sizes: {mems}"),
+        );
     }
 }
