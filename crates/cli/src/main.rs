@@ -86,6 +86,11 @@ enum Command {
         /// once as a module in terraform/modules/ called by a small root module per environment.
         #[arg(long, value_enum, default_value_t = TfLayout::Env)]
         tf_layout: TfLayout,
+        /// Also write the delivery the spec's `delivery` block declares, at the top of the
+        /// output folder (the repository root): .github/workflows/tierform-*.yml, atlantis.yaml,
+        /// argocd/*.yaml. Whole builds only.
+        #[arg(long)]
+        delivery: bool,
     },
     /// Compare two environments on what they compile to: violations, exceptions, knobs. The
     /// mirror relation is found in either order; unrelated environments get no verdict.
@@ -291,7 +296,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             check,
             k8s_layout,
             tf_layout,
-        } => build::build(&spec, &dir, &envs, check, k8s_layout, tf_layout),
+            delivery,
+        } => build::build(&spec, &dir, &envs, check, k8s_layout, tf_layout, delivery),
         Command::Promote(args) => promote::run(&args),
         Command::Diff { args, format } => {
             let (spec, a, b) = match args.as_slice() {

@@ -76,6 +76,7 @@ mod modules;
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use tierform_emit_compose as compose;
+pub use tierform_emit_delivery as delivery;
 pub use tierform_emit_k8s as k8s;
 pub use tierform_emit_terraform as terraform;
 pub use tierform_model as model;
@@ -123,6 +124,9 @@ pub struct Options {
     pub k8s_layout: K8sLayout,
     /// How Terraform is laid out.
     pub tf_layout: TfLayout,
+    /// Also the delivery files of the spec's `delivery` block (whole builds only): see
+    /// [`delivery_files`].
+    pub delivery: bool,
 }
 
 impl Options {
@@ -142,6 +146,11 @@ impl Options {
     /// Lays Terraform out this way.
     pub fn with_tf_layout(mut self, layout: TfLayout) -> Options {
         self.tf_layout = layout;
+        self
+    }
+    /// Writes the delivery files too (CI workflows, Atlantis, Argo CD).
+    pub fn with_delivery(mut self, delivery: bool) -> Options {
+        self.delivery = delivery;
         self
     }
 }
@@ -169,6 +178,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
         .collect();
     for f in per_env {
         files.extend(f);
+    }
+    if options.delivery && options.environments.is_empty() {
+        files.extend(delivery_files(model, &envs, options)?);
     }
     Ok(files)
 }
@@ -375,6 +387,8 @@ pub fn check(model: &Model) -> Result<CheckReport, Diagnostics> {
     if warnings.has_errors() {
         return Err(warnings);
     }
+    // The delivery's rules that need resolved environments (smoke-tested services, Argo CD).
+    delivery_plan(model, &envs, &Options::default())?;
     // Pairs are independent: compared on every core, reported in order.
     let parity = model
         .mirror_pairs()
@@ -388,4 +402,45 @@ pub fn check(model: &Model) -> Result<CheckReport, Diagnostics> {
         warnings,
         parity,
     })
+}
+
+/// The build's layouts as the delivery files see them.
+fn delivery_layout(options: &Options) -> tierform_emit_delivery::Layout {
+    let mut l = tierform_emit_delivery::Layout::default();
+    l.k8s_flat = options.k8s_layout == K8sLayout::Flat;
+    l.tf_module = options.tf_layout == TfLayout::Module;
+    l
+}
+
+/// The delivery of every declared environment (`envs`, resolved), from the spec's `delivery`
+/// block: `None` without one.
+///
+/// # Errors
+/// What the delivery cannot do with these environments, located in the `delivery` block.
+pub fn delivery_plan(
+    model: &Model,
+    envs: &[Environment],
+    options: &Options,
+) -> Result<Option<tierform_emit_delivery::Plan>, Diagnostics> {
+    tierform_emit_delivery::plan(
+        model,
+        envs,
+        delivery_layout(options),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The delivery files (`.github/workflows/tierform-*.yml`, `atlantis.yaml`, `argocd/*.yaml`)
+/// of every declared environment, `envs` resolved: empty without a `delivery` block.
+///
+/// # Errors
+/// As [`delivery_plan`].
+pub fn delivery_files(
+    model: &Model,
+    envs: &[Environment],
+    options: &Options,
+) -> Result<FileSet, Diagnostics> {
+    Ok(delivery_plan(model, envs, options)?
+        .map(|p| tierform_emit_delivery::emit(&p))
+        .unwrap_or_default())
 }

@@ -58,6 +58,7 @@
 mod aws;
 mod date;
 mod de;
+mod delivery;
 mod diagnostic;
 pub mod edit;
 mod environment;
@@ -76,6 +77,9 @@ mod validate;
 
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;
+pub use delivery::{
+    github_repo, CiSystem, Delivery, DeliverySettings, DeployMode, TierDelivery, TierPlan,
+};
 pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
 pub use environment::{Environment, Runtime};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
