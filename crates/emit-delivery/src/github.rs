@@ -58,7 +58,7 @@ pub(crate) fn files(plan: &Plan, files: &mut FileSet) {
     for b in branches {
         files.insert(
             format!(".github/workflows/tierform-deploy-{}.yml", slug(b)),
-            workflow(&deploy_note(plan, Some(b)), &deploy(plan, b)),
+            workflow(&refs(&deploy_note(plan, Some(b))), &deploy(plan, b)),
         );
     }
     if plan
@@ -68,9 +68,13 @@ pub(crate) fn files(plan: &Plan, files: &mut FileSet) {
     {
         files.insert(
             ".github/workflows/tierform-deploy-manual.yml",
-            workflow(&deploy_note(plan, None), &manual(plan)),
+            workflow(&refs(&deploy_note(plan, None)), &manual(plan)),
         );
     }
+}
+
+fn refs(lines: &[String]) -> Vec<&str> {
+    lines.iter().map(String::as_str).collect()
 }
 
 /// A branch name as a file-name part: `release/v2` -> `release-v2`.
@@ -79,17 +83,27 @@ fn slug(branch: &str) -> String {
 }
 
 /// The comment at the top of a deploy workflow: what GitHub must be told that a workflow
-/// cannot say (required reviewers) and the roles it assumes.
-fn deploy_note(plan: &Plan, branch: Option<&str>) -> Vec<&'static str> {
-    let approval = plan.stages.iter().any(|s| {
-        s.tier.deploy == DeployMode::Approval && branch.is_some() && from_branch(&s.tier) == branch
-    });
+/// cannot say (which environments need required reviewers) and the roles it assumes.
+fn deploy_note(plan: &Plan, branch: Option<&str>) -> Vec<String> {
+    let approval: Vec<&str> = plan
+        .stages
+        .iter()
+        .filter(|s| {
+            s.tier.deploy == DeployMode::Approval
+                && branch.is_some()
+                && from_branch(&s.tier) == branch
+        })
+        .map(|s| s.tier.tier.as_str())
+        .collect();
     let mut note = vec![
-        "Each job assumes its environment's deploy role (<app>-<env>-deploy) with GitHub's OIDC token;",
-        "trust it for this repository's `environment:<env>` subject only.",
+        "Each job assumes its environment's deploy role (<app>-<env>-deploy) with GitHub's OIDC token;".to_owned(),
+        "trust it for this repository's `environment:<env>` subject only.".to_owned(),
     ];
-    if approval {
-        note.push("Jobs of `approval` tiers wait for a reviewer: give their GitHub environments required reviewers.");
+    if !approval.is_empty() {
+        note.push(format!(
+            "Tiers deployed after an approval: {}. Give their environments' GitHub environments required reviewers.",
+            approval.join(", ")
+        ));
     }
     note
 }

@@ -72,7 +72,10 @@ use rayon::prelude::*;
 use tierform_model::parity::{self, EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
+mod affected;
 mod modules;
+
+pub use affected::{affected, AffectedEnvironment, Change};
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use tierform_emit_compose as compose;

@@ -90,3 +90,46 @@ fn the_workflows_repeat_the_build_layouts() {
         .1;
     assert!(argo.contains("path: k8s/staging\n"), "{argo}");
 }
+
+/// The servio fixture with its staging delivery smoke-testing `services`.
+fn servio_smoke(services: &str) -> Result<(), tierform_engine::model::Diagnostics> {
+    let path = format!("{}/../../fixtures/servio.hcl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "    deploy = \"automatic\"\n    branch = \"main\"\n",
+        &format!(
+            "    deploy = \"automatic\"\n    branch = \"main\"\n    smoke_tests = {services}\n"
+        ),
+    );
+    let m = Model::parse(Source::new("servio.hcl", text), Format::Hcl)?;
+    tierform_engine::check(&m).map(|_| ())
+}
+
+#[test]
+fn smoke_tests_name_public_services_with_a_health_check_path() {
+    assert!(servio_smoke("[\"app\"]").is_ok());
+    let unknown = servio_smoke("[\"ap\"]").unwrap_err();
+    let d = &unknown.0[0];
+    assert_eq!(d.code, "smoke-test");
+    assert!(d.message.contains("unknown service `ap`"), "{}", d.message);
+    assert_eq!(d.help.as_deref(), Some("did you mean `app`?"));
+    assert!(d.location.is_some(), "located in the delivery block");
+    assert_eq!(d.path.to_string(), "delivery.tier.staging.smoke_tests.0");
+}
+
+#[test]
+fn argocd_is_refused_without_kubernetes() {
+    let path = format!("{}/../../fixtures/servio.hcl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "  ci                   = [\"github_actions\"]\n",
+        "  ci                   = [\"github_actions\", \"argocd\"]\n  repository           = \"https://github.com/servio/infra\"\n",
+    );
+    let m = Model::parse(Source::new("servio.hcl", text), Format::Hcl).unwrap();
+    let err = tierform_engine::check(&m).unwrap_err();
+    assert_eq!(err.0[0].code, "argocd-without-kubernetes");
+    assert!(
+        err.0[0].message.contains("ECS Fargate"),
+        "{}",
+        err.0[0].message
+    );
+    assert!(err.0[0].location.is_some());
+}

@@ -373,6 +373,14 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<Diagnostic>) {
             "add `repository = \"https://github.com/<owner>/<repo>\"`".into(),
         );
     }
+    if d.repository.is_some() && !d.uses(CiSystem::Argocd) {
+        push(
+            &["repository"],
+            "unused",
+            "`repository` is Argo CD's source, and `ci` does not name `argocd`".into(),
+            "add `argocd` to `ci`, or remove `repository`".into(),
+        );
+    }
     if let Some(r) = &d.repository {
         if github_repo(r).is_none() {
             push(
