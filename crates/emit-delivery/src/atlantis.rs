@@ -39,7 +39,6 @@ pub(crate) fn file(plan: &Plan) -> String {
         "automerge": false,
         "parallel_plan": true,
         "parallel_apply": false,
-        "abort_on_execution_order_fail": true,
         "projects": projects,
     });
     yaml::file(&["Atlantis plans every environment whose files change and applies them in promotion order."], &doc)
