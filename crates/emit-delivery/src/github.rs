@@ -295,7 +295,8 @@ fn deploy_steps(plan: &Plan, stage: &Stage, field: &dyn Fn(&str) -> String) -> V
 
 /// Calls every URL until it answers 2xx, for up to five minutes (a new task or pod needs
 /// time to pass its load balancer's checks); fails the job on anything else.
-const SMOKE: &str = r#"for url in $SMOKE_URLS; do
+const SMOKE: &str = r#"set -f
+for url in $SMOKE_URLS; do
   for attempt in $(seq 1 20); do
     code=$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 "$url" || true)
     case "$code" in

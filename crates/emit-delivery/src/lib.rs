@@ -234,25 +234,44 @@ fn smoke_urls(
     tier: &TierPlan,
     refuse: &mut dyn FnMut(&[&str], String, String),
 ) -> Vec<String> {
-    let url = |name: &str| {
+    // `Ok(None)`: the service has nothing to call (not public, or a command health check).
+    let url = |name: &str| -> Result<Option<String>, String> {
         let s = &env.app.services[name];
-        match (&s.public, &s.health_check.path) {
-            (Some(p), Some(path)) => Ok(format!("https://{}{}", p.host, path)),
-            (None, _) => Err(format!(
-                "service `{name}` is not public: nothing outside can call its health check"
-            )),
-            (Some(_), None) => Err(format!(
-                "service `{name}` has no health-check path (its check is a command)"
-            )),
+        let (Some(p), Some(path)) = (&s.public, &s.health_check.path) else {
+            return Ok(None);
+        };
+        let url = format!("https://{}{}", p.host, path);
+        // The URL is written into a workflow, where `${{ … }}` would be evaluated (and could
+        // send a secret to the service) and a shell would glob `*`: plain URL characters only.
+        if url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._~/:?&=%+-".contains(c))
+        {
+            Ok(Some(url))
+        } else {
+            Err(format!("the smoke test URL of service `{name}` (`{url}`) has characters a workflow would interpret"))
+        }
+    };
+    let not_callable = |name: &str| {
+        let s = &env.app.services[name];
+        if s.public.is_none() {
+            format!("service `{name}` is not public: nothing outside can call its health check")
+        } else {
+            format!("service `{name}` has no health-check path (its check is a command)")
         }
     };
     match &tier.smoke_tests {
-        None => env
-            .app
-            .services
-            .keys()
-            .filter_map(|n| url(n).ok())
-            .collect(),
+        None => {
+            let mut out = Vec::new();
+            for n in env.app.services.keys() {
+                match url(n) {
+                    Ok(Some(u)) => out.push(u),
+                    Ok(None) => {}
+                    Err(msg) => refuse(&[], msg, "use letters, digits and `._~/:?&=%+-` in the health-check path, or list the services to smoke-test in `smoke_tests`".into()),
+                }
+            }
+            out
+        }
         Some(names) => {
             let mut out = Vec::new();
             for (i, n) in names.iter().enumerate() {
@@ -278,8 +297,9 @@ fn smoke_urls(
                     continue;
                 }
                 match url(n) {
-                    Ok(u) => out.push(u),
-                    Err(msg) => refuse(&[index.as_str()], msg, "smoke tests call a public service's health-check path over HTTPS; remove it from `smoke_tests`".into()),
+                    Ok(Some(u)) => out.push(u),
+                    Ok(None) => refuse(&[index.as_str()], not_callable(n), "smoke tests call a public service's health-check path over HTTPS; remove it from `smoke_tests`".into()),
+                    Err(msg) => refuse(&[index.as_str()], msg, "use letters, digits and `._~/:?&=%+-` in the health-check path".into()),
                 }
             }
             out

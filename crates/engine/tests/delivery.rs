@@ -133,3 +133,26 @@ fn argocd_is_refused_without_kubernetes() {
     );
     assert!(err.0[0].location.is_some());
 }
+
+#[test]
+fn a_health_path_that_a_workflow_would_interpret_is_refused() {
+    // `${{ … }}` in a matrix value is evaluated by GitHub: it could send a secret to the host.
+    let path = format!("{}/../../fixtures/servio.hcl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap().replacen(
+        "path                = \"/health\"",
+        "path                = \"/health$${{secrets.SLACK_WEBHOOK_URL}}\"",
+        1,
+    );
+    assert!(
+        text.contains("$${{"),
+        "the fixture's health path was replaced"
+    );
+    let m = Model::parse(Source::new("servio.hcl", text), Format::Hcl).unwrap();
+    let err = tierform_engine::check(&m).unwrap_err();
+    assert!(
+        err.0
+            .iter()
+            .any(|d| d.code == "smoke-test" && d.message.contains("would interpret")),
+        "{err:?}"
+    );
+}

@@ -79,6 +79,7 @@ fn default_spec() -> String {
 
 /// The `delivery { … }` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     /// The systems whose files `build --delivery` writes (default: `["github_actions"]`).
@@ -108,6 +109,7 @@ pub struct Delivery {
 
 /// How one tier's environments go out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields)]
 pub struct TierDelivery {
     /// `automatic`, `approval` or `manual` (the default). A production tier is never
