@@ -453,8 +453,9 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<Diagnostic>) {
             continue;
         }
         let mode = td.deploy.unwrap_or_default();
+        let atlantis_only = d.uses(CiSystem::Atlantis) && !d.uses(CiSystem::Argocd);
         match (&td.branch, mode) {
-            (None, DeployMode::Automatic | DeployMode::Approval) => push(
+            (None, DeployMode::Automatic | DeployMode::Approval) if !atlantis_only => push(
                 &["tier", name, "deploy"],
                 "missing-branch",
                 format!(
@@ -485,6 +486,15 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<Diagnostic>) {
                 "production goes out after a reviewer approves: write `deploy = \"approval\"`"
                     .into(),
             );
+        }
+        // Without Argo CD, Atlantis is the only deployer: it applies when someone comments on
+        // the pull request, whatever the branch, so neither a branch nor `automatic` would
+        // have an effect.
+        if atlantis_only && td.branch.is_some() {
+            push(&["tier", name, "branch"], "unused-branch", format!("tier `{name}`: Atlantis applies from the pull request, so `branch` would not be used"), "remove `branch` (with `argocd` in `ci`, Argo CD syncs from it)".into());
+        }
+        if atlantis_only && mode == DeployMode::Automatic {
+            push(&["tier", name, "deploy"], "unsupported", format!("tier `{name}`: Atlantis applies when someone comments `atlantis apply`, never automatically"), "write `deploy = \"manual\"`, or `\"approval\"` to require an approved pull request".into());
         }
         if d.uses(CiSystem::Atlantis)
             && (td.smoke_tests.is_some() || td.slack_webhook_secret.is_some())
