@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# bench/affected.sh [N] [RUNS]: `tierform affected` against one `tierform build`, in the same
+# bench/affected.sh [N] [RUNS] (CHANGE=tenant|structure): `tierform affected` against one `tierform build`, in the same
 # run, on the webstack spec with N tenants (default 1000: 3,000 environments) and one tenant
-# changed (t0001's network, a per-tenant knob: three environments affected). Prints the median
+# changed (the network of t500, a per-tenant knob: its three environments affected; not t001,
+# whose production environment is the one the kustomize base is rendered from, so a change there
+# touches every environment through the base). Prints the median
 # wall time of each over RUNS runs (default 3) and their ratio; the issue's target is affected
-# within 2x of build. Build writes into a fresh folder on tmpfs when /dev/shm exists. Timing is
+# within 2x of build. CHANGE=structure changes a service's port in the base instead: every
+# environment is affected and emitted twice, the worst case. Build writes into a fresh folder on tmpfs when /dev/shm exists. Timing is
 # not part of the test suite.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,13 +18,16 @@ BIN="$TARGET_DIR/release/tierform"
 WORK="$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/tierform-affected.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 "$HERE/gen-webstack.py" "$N" "$WORK/base.hcl"
-python3 - "$WORK/base.hcl" "$WORK/head.hcl" <<'PY'
+python3 - "$WORK/base.hcl" "$WORK/head.hcl" "${CHANGE:-tenant}" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-# The first tenant's VPC moves to a free range: one tenant's three environments change.
-i = text.index('tenant "t001"')
+if sys.argv[3] == "structure":
+    open(sys.argv[2], "w").write(text.replace("port         = 8080", "port         = 8081", 1))
+    sys.exit(0)
+# t500's VPC moves to a free range (tenants use 10.1-10.250): its three environments change.
+i = text.index('tenant "t500"')
 j = text.index("}\n}\n", i)
-block = text[i:j].replace("10.1.", "10.251.")
+block = text[i:j].replace("10.250.", "10.251.")
 open(sys.argv[2], "w").write(text[:i] + block + text[j:])
 PY
 export TIERFORM_TODAY="${TIERFORM_TODAY:-2026-12-01}"
