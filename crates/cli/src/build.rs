@@ -35,14 +35,23 @@ pub fn build(
     check: bool,
     layout: K8sLayout,
     tf_layout: TfLayout,
+    delivery: bool,
 ) -> Result<ExitCode, Failure> {
     let io = |e: std::io::Error| Failure::Io(format!("{}: {e}", dir.display()));
+    if delivery && !names.is_empty() {
+        return Err(Failure::Io(
+            "--delivery writes the delivery of every environment: build them all (no --env)".into(),
+        ));
+    }
     // Nothing in the output folder is trusted: every file is emitted again and compared byte
     // for byte, so an edited file with a forged manifest digest, or a deleted file with its
     // manifest line, is found and put right (or, with --check, reported).
     let model = crate::load(spec)?;
     let layout = tierform_engine::K8sLayout::from(layout);
     let mut plan = Plan::new(&model, names, layout, tf_layout)?;
+    if delivery {
+        plan.delivery_files(&model, tf_layout)?;
+    }
     // Runbooks: templates read and compiled before anything is written.
     let runbooks = crate::runbook::Runbooks::prepare(spec, dir, &model, layout)?;
     let tree = OutputTree::open(dir).map_err(io)?;
@@ -60,6 +69,7 @@ pub fn build(
         Some(b) => put(b)?,
         None => Changes::default(),
     };
+    changes.absorb(put(std::mem::take(&mut plan.delivery))?);
     changes.absorb(put(runbooks.index(&model)?)?);
     // Each worker emits an environment and stages its files at once, so both cores share
     // the file-system work too, and only one environment per worker is held in memory.
@@ -108,6 +118,8 @@ struct Plan {
     base: Option<FileSet>,
     modules: Option<TerraformModules>,
     layout: tierform_engine::K8sLayout,
+    /// The delivery files (`--delivery`): workflows, atlantis.yaml, ApplicationSets.
+    delivery: FileSet,
 }
 
 impl Plan {
@@ -139,7 +151,21 @@ impl Plan {
             base,
             modules,
             layout,
+            delivery: FileSet::new(),
         })
+    }
+
+    /// The delivery files of every environment (a whole build).
+    fn delivery_files(&mut self, model: &Model, tf_layout: TfLayout) -> Result<(), Failure> {
+        let options = tierform_engine::Options::default()
+            .with_k8s_layout(self.layout)
+            .with_tf_layout(match tf_layout {
+                TfLayout::Env => tierform_engine::TfLayout::PerEnvironment,
+                TfLayout::Module => tierform_engine::TfLayout::Module,
+            });
+        self.delivery = tierform_engine::delivery_files(model, &self.envs, &options)
+            .map_err(|ds| input_error(model, ds))?;
+        Ok(())
     }
 
     /// One environment's files, in the chosen layouts.
@@ -163,6 +189,7 @@ impl Plan {
             .flat_map(|b| b.iter().map(|(p, _)| p.to_string()))
             .collect();
         planned.extend(crate::runbook::Runbooks::paths(&self.envs));
+        planned.extend(self.delivery.iter().map(|(p, _)| p.to_string()));
         // An environment's files, and a module's with those of the environment writing it.
         let writes_module = |e: &Environment| {
             self.modules
@@ -204,6 +231,7 @@ impl Plan {
             return crate::write::OWNED_ROOTS
                 .iter()
                 .map(|r| format!("{r}/"))
+                .chain(crate::write::OWNED_FILES.iter().map(|f| (*f).to_owned()))
                 .collect();
         }
         let mut s: Vec<String> = self
@@ -243,8 +271,12 @@ fn report_check(
     let foreign: Vec<&str> = tree
         .foreign()
         .filter(|f| {
-            f.rsplit_once('/')
-                .is_some_and(|(dir, name)| generated_folders.contains(dir) && read_by_tools(name))
+            // The team's own workflows sit beside tierform's; GitHub runs each on its own.
+            f.rsplit_once('/').is_some_and(|(dir, name)| {
+                dir != crate::write::DELIVERY_WORKFLOWS
+                    && generated_folders.contains(dir)
+                    && read_by_tools(name)
+            })
         })
         .collect();
     let drift = !changes.written.is_empty() || !changes.removed.is_empty() || !foreign.is_empty();

@@ -3,6 +3,7 @@
 //! environment or decides exit codes: 0 success, 1 a check found drift or a parity violation,
 //! 2 bad input (nothing written).
 
+mod affected;
 mod build;
 mod envs;
 mod promote;
@@ -21,7 +22,7 @@ use tierform_model::{Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
 
-const DEFAULT_SPEC: &str = "tierform.hcl";
+pub(crate) const DEFAULT_SPEC: &str = "tierform.hcl";
 
 // Emitting builds many small strings and maps; the profile of a 3,000-environment build spent
 // about 40 % of its instructions in the system allocator's malloc and free.
@@ -91,6 +92,11 @@ enum Command {
         /// once as a module in terraform/modules/ called by a small root module per environment.
         #[arg(long, value_enum, default_value_t = TfLayout::Env)]
         tf_layout: TfLayout,
+        /// Also write the delivery the spec's `delivery` block declares, at the top of the
+        /// output folder (the repository root): .github/workflows/tierform-*.yml, atlantis.yaml,
+        /// argocd/*.yaml. Whole builds only.
+        #[arg(long)]
+        delivery: bool,
     },
     /// Compare two environments on what they compile to: violations, exceptions, knobs. The
     /// mirror relation is found in either order; unrelated environments get no verdict.
@@ -102,6 +108,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// List the environments whose generated files differ between the spec at a base revision
+    /// and now: which files, and the fields that caused it. A CI matrix with `--format json`.
+    Affected(affected::Args),
     /// Move the release (image tag and digest) of services from a tier to the tier it mirrors,
     /// or roll a tier's release back to an earlier git revision, editing the spec in place.
     Promote(promote::Args),
@@ -300,8 +309,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             check,
             k8s_layout,
             tf_layout,
-        } => build::build(&spec, &dir, &envs, check, k8s_layout, tf_layout),
+            delivery,
+        } => build::build(&spec, &dir, &envs, check, k8s_layout, tf_layout, delivery),
         Command::Promote(args) => promote::run(&args),
+        Command::Affected(args) => affected::run(&args),
         Command::Diff { args, format } => {
             let (spec, a, b) = match args.as_slice() {
                 [a, b] => (PathBuf::from(DEFAULT_SPEC), a, b),

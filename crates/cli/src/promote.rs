@@ -165,7 +165,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, Failure> {
         .output()
         .map_err(|e| {
             Failure::Io(format!(
-                "cannot run `git {shown}` (git is needed for --release): {e}"
+                "cannot run `git {shown}` (git is needed to read the spec at a revision): {e}"
             ))
         })?;
     if !o.status.success() {
@@ -179,7 +179,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, Failure> {
 }
 
 /// The spec as it was at a git revision: `git show <rev>:<path from the repository root>`.
-fn spec_at(spec: &Path, rev: &str) -> Result<(String, String), Failure> {
+pub(crate) fn spec_at(spec: &Path, rev: &str) -> Result<(String, String), Failure> {
     if rev.is_empty()
         || rev.starts_with('-')
         || rev.contains(':')

@@ -72,11 +72,15 @@ use rayon::prelude::*;
 use tierform_model::parity::{EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
+mod affected;
 mod fleet;
 mod modules;
 
+pub use affected::{affected, AffectedEnvironment, Change};
+
 pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use tierform_emit_compose as compose;
+pub use tierform_emit_delivery as delivery;
 pub use tierform_emit_k8s as k8s;
 pub use tierform_emit_terraform as terraform;
 pub use tierform_model as model;
@@ -124,6 +128,9 @@ pub struct Options {
     pub k8s_layout: K8sLayout,
     /// How Terraform is laid out.
     pub tf_layout: TfLayout,
+    /// Also the delivery files of the spec's `delivery` block (whole builds only): see
+    /// [`delivery_files`].
+    pub delivery: bool,
 }
 
 impl Options {
@@ -143,6 +150,11 @@ impl Options {
     /// Lays Terraform out this way.
     pub fn with_tf_layout(mut self, layout: TfLayout) -> Options {
         self.tf_layout = layout;
+        self
+    }
+    /// Writes the delivery files too (CI workflows, Atlantis, Argo CD).
+    pub fn with_delivery(mut self, delivery: bool) -> Options {
+        self.delivery = delivery;
         self
     }
 }
@@ -170,6 +182,9 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
         .collect();
     for f in per_env {
         files.extend(f);
+    }
+    if options.delivery && options.environments.is_empty() {
+        files.extend(delivery_files(model, &envs, options)?);
     }
     Ok(files)
 }
@@ -406,6 +421,16 @@ pub fn check_each<T: Send>(
     if warnings.has_errors() {
         return Err(warnings);
     }
+    // The delivery's rules that need resolved environments (smoke-tested services, Argo CD);
+    // only a spec with a `delivery` block pays for holding them all.
+    if model.delivery().is_some() {
+        let envs: Vec<Environment> = model
+            .environments()
+            .par_iter()
+            .filter_map(|id| model.resolve(id).ok())
+            .collect();
+        delivery_plan(model, &envs, &Options::default())?;
+    }
     // Pairs are independent: compared on every core, a group of pairs that share environments
     // at a time (see `fleet`), reported in order.
     let pairs = model.mirror_pairs();
@@ -429,4 +454,45 @@ pub fn check_each<T: Send>(
         warnings,
         parity,
     })
+}
+
+/// The build's layouts as the delivery files see them.
+fn delivery_layout(options: &Options) -> tierform_emit_delivery::Layout {
+    let mut l = tierform_emit_delivery::Layout::default();
+    l.k8s_flat = options.k8s_layout == K8sLayout::Flat;
+    l.tf_module = options.tf_layout == TfLayout::Module;
+    l
+}
+
+/// The delivery of every declared environment (`envs`, resolved), from the spec's `delivery`
+/// block: `None` without one.
+///
+/// # Errors
+/// What the delivery cannot do with these environments, located in the `delivery` block.
+pub fn delivery_plan(
+    model: &Model,
+    envs: &[Environment],
+    options: &Options,
+) -> Result<Option<tierform_emit_delivery::Plan>, Diagnostics> {
+    tierform_emit_delivery::plan(
+        model,
+        envs,
+        delivery_layout(options),
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The delivery files (`.github/workflows/tierform-*.yml`, `atlantis.yaml`, `argocd/*.yaml`)
+/// of every declared environment, `envs` resolved: empty without a `delivery` block.
+///
+/// # Errors
+/// As [`delivery_plan`].
+pub fn delivery_files(
+    model: &Model,
+    envs: &[Environment],
+    options: &Options,
+) -> Result<FileSet, Diagnostics> {
+    Ok(delivery_plan(model, envs, options)?
+        .map(|p| tierform_emit_delivery::emit(&p))
+        .unwrap_or_default())
 }

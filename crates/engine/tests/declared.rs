@@ -423,6 +423,7 @@ fn the_table_covers_every_field_of_the_schema_once() {
     let leaves = leaves();
     let mut listed: Vec<&str> = FIELDS.iter().map(|r| r.field).collect();
     listed.extend(STRUCTURE.iter().map(|(f, _)| *f));
+    listed.extend(DELIVERY.iter().map(|r| r.field));
     let missing: Vec<&String> = leaves
         .iter()
         .filter(|l| !listed.contains(&l.as_str()))
@@ -471,6 +472,117 @@ fn every_field_is_emitted_or_refused_on_every_platform() {
         }
         if print {
             println!("{:<45} {:?}", row.field, seen);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The `delivery` block's fields (issue 19): each changes the delivery files
+/// (`build --delivery`) or is refused with a location, on every platform; the local column
+/// sets the tier field for a local tier, which no CI deploys (refused), and `Cloud` marks the
+/// block-wide fields there.
+#[rustfmt::skip]
+const DELIVERY: &[Row] = &[
+    row!("delivery.ci", "delivery.ci", ["argocd"], [R, R, E, Cloud]),
+    row!("delivery.spec", "delivery.spec", "infra/tierform.hcl", [E, E, E, Cloud]),
+    row!("delivery.repository", "delivery.repository", "https://github.com/demo/other", [R, R, E, Cloud]),
+    row!("delivery.aws_account_id", "delivery.aws_account_id", "210987654321", [E, E, E, Cloud]),
+    row!("delivery.slack_webhook_secret", "delivery.slack_webhook_secret", "SLACK_WEBHOOK_URL", [E, E, E, Cloud]),
+    row!("delivery.tier.*.deploy", "delivery.tier.staging.deploy", "approval", [E, E, E, R]),
+    row!("delivery.tier.*.branch", "delivery.tier.staging.branch", "develop", [E, E, E, R]),
+    row!("delivery.tier.*.smoke_tests", "delivery.tier.staging.smoke_tests", [], [E, E, E, R]),
+    row!("delivery.tier.*.aws_account_id", "delivery.tier.staging.aws_account_id", "210987654321", [E, E, E, R]),
+    row!("delivery.tier.*.slack_webhook_secret", "delivery.tier.staging.slack_webhook_secret", "STAGING_SLACK", [E, E, E, R]),
+];
+
+/// The baseline spec of a platform with a delivery: staging automatic and production after an
+/// approval, both from `main`; on EKS, Argo CD too.
+fn delivery_baseline(platform: &str) -> Value {
+    let mut spec = baseline(platform);
+    let mut delivery = json!({
+        "ci": ["github_actions"],
+        "aws_account_id": "123456789012",
+        "tier": {"production": {"deploy": "approval", "branch": "main"}}
+    });
+    if platform != "local" {
+        delivery["tier"]["staging"] = json!({"deploy": "automatic", "branch": "main"});
+    }
+    if platform == "eks" {
+        delivery["ci"] = json!(["github_actions", "argocd"]);
+        delivery["repository"] = json!("https://github.com/demo/app");
+    }
+    spec["delivery"] = delivery;
+    spec
+}
+
+fn delivery_emitted(spec: &Value) -> Result<Vec<(String, String)>, String> {
+    let text = serde_json::to_string_pretty(spec).unwrap();
+    let model =
+        Model::parse(Source::new("spec.json", text), Format::Json).map_err(|d| render(&d))?;
+    tierform_engine::check(&model).map_err(|d| render(&d))?;
+    let files =
+        generate(&model, &Options::default().with_delivery(true)).map_err(|d| render(&d))?;
+    Ok(files
+        .iter()
+        .filter(|(p, _)| {
+            let p = p.as_str();
+            p.starts_with(".github/") || p == "atlantis.yaml" || p.starts_with("argocd/")
+        })
+        .map(|(p, c)| (p.as_str().to_owned(), c.to_owned()))
+        .collect())
+}
+
+#[test]
+fn every_delivery_field_is_emitted_or_refused_on_every_platform() {
+    let leaves = leaves();
+    let delivery_leaves: Vec<&String> = leaves
+        .iter()
+        .filter(|l| l.starts_with("delivery."))
+        .collect();
+    let rows: Vec<&str> = DELIVERY.iter().map(|r| r.field).collect();
+    assert_eq!(
+        delivery_leaves, rows,
+        "the DELIVERY table lists every field of the block, in the schema's order"
+    );
+    let mut failures = Vec::new();
+    for row in DELIVERY {
+        for (i, platform) in PLATFORMS.iter().enumerate() {
+            if row.does[i] == Cloud {
+                continue;
+            }
+            let base = delivery_baseline(platform);
+            let before = match delivery_emitted(&base) {
+                Ok(b) => b,
+                Err(e) => {
+                    failures.push(format!("the {platform} delivery baseline is refused:\n{e}"));
+                    continue;
+                }
+            };
+            let mut spec = base;
+            let at = if *platform == "local" {
+                row.at.replace("tier.staging", "tier.local")
+            } else {
+                row.at.to_owned()
+            };
+            set(&mut spec, &at, (row.value)());
+            let seen = match delivery_emitted(&spec) {
+                Ok(after) if after != before => E,
+                Ok(_) => Gap,
+                Err(e) if e.lines().all(|l| !l.starts_with("<no location>")) => R,
+                Err(e) => {
+                    failures.push(format!(
+                        "`{}` on {platform} is refused without a location:\n{e}",
+                        row.field
+                    ));
+                    continue;
+                }
+            };
+            if seen != row.does[i] {
+                failures.push(format!(
+                    "`{}` on {platform}: the table says {:?}, observed {seen:?}",
+                    row.field, row.does[i]
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -58,6 +58,7 @@
 mod aws;
 mod date;
 mod de;
+mod delivery;
 mod diagnostic;
 pub mod edit;
 pub mod engine_versions;
@@ -78,6 +79,9 @@ pub mod wiring;
 
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;
+pub use delivery::{
+    github_repo, CiSystem, Delivery, DeliverySettings, DeployMode, TierDelivery, TierPlan,
+};
 pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};
 pub use environment::{Environment, Runtime};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};

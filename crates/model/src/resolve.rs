@@ -46,6 +46,8 @@ pub struct Model {
     tier_trees: Vec<Node>,
     warnings: Diagnostics,
     docs: DocsSettings,
+    /// The spec's `delivery { … }` block, read apart from every environment.
+    pub(crate) delivery: Option<crate::delivery::DeliverySettings>,
     /// The date versions are judged at (end of standard support): an input, never the clock.
     today: Date,
 }

@@ -53,9 +53,30 @@ pub fn spec_schema() -> Value {
         "properties": { "templates": { "type": "string", "description": "A folder of Handlebars templates (environment.md.hbs, index.md.hbs) overriding the built-in ones, relative to the spec." } },
         "additionalProperties": false
     });
+    props["delivery"] = delivery_schema(obj);
     obj["properties"] = props;
     obj.insert("title".into(), json!("tierform spec"));
     schema
+}
+
+/// The `delivery` block's schema, its definitions moved into the spec's `$defs`.
+fn delivery_schema(root: &mut serde_json::Map<String, Value>) -> Value {
+    let mut d =
+        serde_json::to_value(schemars::schema_for!(crate::Delivery)).expect("schemas serialise");
+    let o = d.as_object_mut().expect("object schema");
+    o.remove("$schema");
+    o.remove("title");
+    if let Some(Value::Object(defs)) = o.remove("$defs") {
+        let root_defs = root.entry("$defs").or_insert_with(|| json!({}));
+        for (k, v) in defs {
+            root_defs[k] = v;
+        }
+    }
+    o.insert(
+        "description".into(),
+        json!("How each tier's environments go out: CI workflows, Atlantis, Argo CD (`tierform build --delivery`). Top level only."),
+    );
+    d
 }
 
 #[cfg(test)]
@@ -64,7 +85,7 @@ mod tests {
     fn schema_names_the_top_level_blocks() {
         let s = super::spec_schema();
         for key in [
-            "app", "network", "platform", "database", "service", "tier", "tenant",
+            "app", "network", "platform", "database", "service", "tier", "tenant", "delivery",
         ] {
             assert!(s["properties"].get(key).is_some(), "{key}");
         }

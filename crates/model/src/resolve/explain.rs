@@ -23,6 +23,9 @@ impl Model {
     /// # Errors
     /// The path names nothing in the environment.
     pub fn explain(&self, id: &EnvironmentId, path: &FieldPath) -> Result<Provenance, Diagnostics> {
+        if path.segments().next() == Some("delivery") {
+            return self.explain_delivery(id, path);
+        }
         let tree = self.tree(id);
         if let Some(node) = tree.lookup(path.segments()) {
             return Ok(Provenance {

@@ -146,6 +146,9 @@ impl Model {
             },
             None => DocsSettings::default(),
         };
+        let delivery = fields
+            .shift_remove("delivery")
+            .and_then(|f| crate::delivery::read(&f.node, errors));
         let base = root;
         reject_secret_values(&base, &mut Vec::new(), errors);
 
@@ -190,10 +193,12 @@ impl Model {
             tier_trees: Vec::new(),
             warnings: Diagnostics::default(),
             docs,
+            delivery,
             today: crate::aws::CHECKED,
         };
         model.check_names(errors);
         model.check_tier_graph(errors);
+        crate::delivery::check(&model, errors);
         if errors.iter().any(Diagnostic::is_error) {
             return None;
         }
