@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostics, FieldPath, Location};
 use crate::environment::Environment;
-use crate::knob::{knob_for, KnobKind};
+use crate::knob::{Declared, KnobKind};
 use crate::resolve::{EnvironmentId, Model};
 
 mod emitted;
@@ -414,6 +414,8 @@ struct Comparison<'m> {
     objs_b: Rc<Emitted>,
     rules: relation::Rules<'m>,
     emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+    /// The knobs the mirrored structure's raw blocks declare.
+    declared: Declared,
 }
 
 impl<'m> Comparison<'m> {
@@ -439,6 +441,7 @@ impl<'m> Comparison<'m> {
             env_i,
             env_b,
             json_a,
+            declared: Declared::of(&json_i),
             json_i,
             json_b,
             objs_i,
@@ -465,7 +468,9 @@ impl<'m> Comparison<'m> {
     }
 
     fn knob_allowed(&self, p: &FieldPath) -> bool {
-        knob_for(p).is_some_and(|k| self.rules.may_differ.contains(&k.kind))
+        self.declared
+            .knob_for(p)
+            .is_some_and(|k| self.rules.may_differ.contains(&k.kind))
     }
 }
 
@@ -510,7 +515,11 @@ impl<'c, 'm> Judge<'c, 'm> {
             let ids = &self.ids;
             let fixed = self.shape_keeping.get_or_insert_with(|| {
                 let t =
-                    c.twin(&|p| knob_for(p).is_some_and(|k| c.knob_allowed(p) && !k.adds_objects));
+                    c.twin(&|p| {
+                        c.declared
+                            .knob_for(p)
+                            .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
+                    });
                 Probe::new(&t, ids.iter().map(String::as_str))
             });
             return if fixed.get(key) == vb {

@@ -56,6 +56,16 @@ pub struct App {
     /// anonymised production -> staging).
     #[serde(default)]
     pub data_refresh: Option<DataRefresh>,
+    /// Raw Terraform resources by type, then name (`resource "aws_sqs_queue" "jobs" { … }`):
+    /// the escape hatch for what tierform has no object for, under parity like the rest.
+    #[serde(default, rename = "resource", skip_serializing_if = "IndexMap::is_empty")]
+    pub raw_resources: IndexMap<String, IndexMap<Name, crate::raw::RawBlock>>,
+    /// Raw Terraform data sources by type, then name (`data "aws_iam_policy_document" "x" { … }`).
+    #[serde(default, rename = "data", skip_serializing_if = "IndexMap::is_empty")]
+    pub raw_data: IndexMap<String, IndexMap<Name, crate::raw::RawBlock>>,
+    /// Terraform modules by name (`module "queue" { source = "…" version = "…" inputs = { … } }`).
+    #[serde(default, rename = "module", skip_serializing_if = "IndexMap::is_empty")]
+    pub modules: IndexMap<Name, crate::raw::RawModule>,
 }
 
 impl App {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::KnobDifference;
 use crate::diagnostic::FieldPath;
 use crate::environment::Environment;
-use crate::knob::knob_for;
+use crate::knob::Declared;
 use crate::spec::App;
 
 /// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
@@ -17,10 +17,11 @@ pub(super) fn knob_differences(
     json_b: &Value,
 ) -> Vec<KnobDifference> {
     let mut knobs = Vec::new();
-    for p in union_leaf_paths(json_i, json_b) {
+    let declared = Declared::of(json_i);
+    for p in union_leaf_paths(json_i, json_b, &declared) {
         let (x, y) = (get(json_i, &p), get(json_b, &p));
         if x != y {
-            if let Some(k) = knob_for(&p) {
+            if let Some(k) = declared.knob_for(&p) {
                 knobs.push(KnobDifference {
                     path: p.to_string(),
                     kind: k.kind,
@@ -87,9 +88,9 @@ fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
 }
 
 /// Leaf paths of the spec model, stopping at knob boundaries (a knob is compared whole).
-fn leaf_paths(v: &Value) -> Vec<FieldPath> {
-    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
-        if !path.is_empty() && knob_for(path).is_some() {
+fn leaf_paths(v: &Value, declared: &Declared) -> Vec<FieldPath> {
+    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>, declared: &Declared) {
+        if !path.is_empty() && declared.knob_for(path).is_some() {
             out.push(path.clone());
             return;
         }
@@ -97,7 +98,7 @@ fn leaf_paths(v: &Value) -> Vec<FieldPath> {
             Value::Object(o) if !o.is_empty() => {
                 for (k, x) in o {
                     path.0.push(k.clone());
-                    walk(x, path, out);
+                    walk(x, path, out, declared);
                     path.0.pop();
                 }
             }
@@ -105,14 +106,14 @@ fn leaf_paths(v: &Value) -> Vec<FieldPath> {
         }
     }
     let mut out = Vec::new();
-    walk(v, &mut FieldPath::default(), &mut out);
+    walk(v, &mut FieldPath::default(), &mut out, declared);
     out
 }
 
-fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
-    let mut out = leaf_paths(a);
+fn union_leaf_paths(a: &Value, b: &Value, declared: &Declared) -> Vec<FieldPath> {
+    let mut out = leaf_paths(a, declared);
     let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
-    for p in leaf_paths(b) {
+    for p in leaf_paths(b, declared) {
         if seen.insert(p.clone()) {
             out.push(p);
         }

@@ -6,7 +6,7 @@ use super::tiers::Exception;
 use super::Model;
 use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
-use crate::knob::{knob_for, KnobKind};
+use crate::knob::{Declared, KnobKind};
 use crate::node::Node;
 use crate::spec::App;
 
@@ -20,6 +20,18 @@ pub(super) const COLLECTIONS: &[&str] = &[
     "platform",
     "platform.eks.node_group",
 ];
+
+/// Whether a dotted path names a collection of named things: one of [`COLLECTIONS`], or the
+/// raw blocks (`resource`, `data`, by type, and `module`), whose entries a tier cannot invent
+/// either: a raw object in production only would be structure behind the parity gate.
+pub(super) fn is_collection(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('.').collect();
+    COLLECTIONS.contains(&path)
+        || matches!(
+            segments.as_slice(),
+            ["resource" | "data" | "module"] | ["resource" | "data", _]
+        )
+}
 
 impl Model {
     /// Overrides may change existing entries but not invent new ones, and in a mirroring tier,
@@ -153,7 +165,7 @@ fn check_targets(
     };
     for (k, f) in fields {
         let here = path.join(".");
-        let in_collection = COLLECTIONS.contains(&here.as_str());
+        let in_collection = is_collection(&here);
         let base_child = base.get(k);
         if in_collection && base_child.is_none() {
             let existing: Vec<&str> = base
@@ -198,11 +210,13 @@ fn check_knobs_only(
 ) {
     let mut leaves = Vec::new();
     over.leaves(&mut Vec::new(), &mut leaves);
+    // The mirrored structure says which raw arguments are knobs, never the override itself.
+    let declared = reference.map(Declared::of).unwrap_or_default();
     for (path, node) in leaves {
         if path.is_empty() || exceptions.iter().any(|e| e.covers(&path)) {
             continue;
         }
-        match knob_for(&path) {
+        match declared.knob_for(&path) {
             Some(k) if may_differ.contains(&k.kind) => {
                 // A knob changes a value the structure has; it does not add the structure.
                 let Some(reference) = reference else { continue };

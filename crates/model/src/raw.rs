@@ -1,0 +1,222 @@
+//! The escape hatch: Terraform resources, data sources and modules that tierform has no
+//! built-in object for, written in the spec as data (issue 16).
+//!
+//! A raw block is structure like any other object: parity compares what it emits, and a
+//! mirroring tier or a tenant may change only the arguments the block itself lists in `knobs`
+//! (the knob table's declared entries, [`crate::knob::DECLARED_KNOBS`]). Arguments are plain
+//! data; the only two forms that are not a literal are typed:
+//! - `{ ref = "network.vpc_id" }`: something tierform manages, resolved per environment
+//!   ([`Reference`]), checked at validation (an unknown one is a located error);
+//! - `{ json = { … } }`: a value written as `jsonencode(…)`, for policies and other JSON strings.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub mod schema;
+
+/// `resource "aws_sqs_queue" "jobs" { … }` or `data "aws_iam_policy_document" "x" { … }`: one
+/// Terraform block of the AWS provider, its arguments and nested blocks as data. A nested block
+/// is an object (`versioning_configuration { status = "Enabled" }`), a repeated one a list of
+/// objects (`rule = [{ … }, { … }]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RawBlock {
+    /// Arguments of this block that a mirroring tier or a tenant may change (a dotted path
+    /// reaches into a nested block: `versioning_configuration.status`). Everything else is
+    /// structure. Names, engines, runtimes and other identity arguments cannot be knobs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knobs: Vec<String>,
+    /// The arguments and nested blocks, as the provider names them.
+    #[serde(flatten)]
+    pub arguments: IndexMap<String, Value>,
+}
+
+/// `module "queue" { source = "…" version = "…" inputs = { … } }`: a Terraform module, pinned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawModule {
+    /// The module's source: a registry address (`terraform-aws-modules/sqs/aws`) or a git URL
+    /// pinned with `?ref=`.
+    pub source: String,
+    /// The exact registry version (`4.2.1`); required for registry sources, refused for git
+    /// sources (they pin with `?ref=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Inputs a mirroring tier or a tenant may change; every other input is structure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knobs: Vec<String>,
+    /// The module's inputs, with the same reference forms as raw arguments.
+    #[serde(default)]
+    pub inputs: IndexMap<String, Value>,
+}
+
+/// Arguments that name or shape an object rather than size it: a raw block may not declare
+/// them knobs, or a tier could swap the object for another one behind the parity gate.
+pub const IDENTITY_ARGUMENTS: &[&str] = &[
+    "name",
+    "name_prefix",
+    "bucket",
+    "bucket_prefix",
+    "function_name",
+    "engine",
+    "engine_version",
+    "runtime",
+    "handler",
+    "image_uri",
+    "source",
+    "version",
+    "policy",
+    "assume_role_policy",
+    "role",
+    "kms_key_id",
+    "kms_master_key_id",
+    "vpc_id",
+    "subnet_ids",
+    "security_group_ids",
+    "vpc_config",
+    "fifo_queue",
+];
+
+/// What a `{ ref = "…" }` may name: the things tierform manages, and other raw blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// `env.name`: the environment's name.
+    EnvName,
+    /// `env.prefix`: `<app>-<env>`, the prefix of every name tierform gives.
+    EnvPrefix,
+    /// `env.region`: the region.
+    Region,
+    /// `network.vpc_id`.
+    VpcId,
+    /// `network.private_subnet_ids`.
+    PrivateSubnetIds,
+    /// `network.public_subnet_ids`.
+    PublicSubnetIds,
+    /// `kms.key_arn`: the environment's customer-managed key.
+    KmsKeyArn,
+    /// `kms.key_id`.
+    KmsKeyId,
+    /// `database.<name>.address` / `.port` / `.arn` / `.security_group_id`.
+    Database(String, DatabaseAttr),
+    /// `service.<name>.security_group_id` / `.role_arn`.
+    Service(String, ServiceAttr),
+    /// `secret.<name>.arn`.
+    SecretArn(String),
+    /// `resource.<type>.<name>.<attribute>`.
+    Resource(String, String, String),
+    /// `data.<type>.<name>.<attribute>`.
+    Data(String, String, String),
+    /// `module.<name>.<output>`.
+    Module(String, String),
+}
+
+/// An attribute of a database a raw block may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseAttr {
+    /// The host name.
+    Address,
+    /// The port.
+    Port,
+    /// The instance's ARN.
+    Arn,
+    /// Its security group.
+    SecurityGroupId,
+}
+
+/// An attribute of a service a raw block may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceAttr {
+    /// The security group its traffic comes from.
+    SecurityGroupId,
+    /// The IAM role its code runs as (ECS task role, App Runner instance role, EKS pod role).
+    RoleArn,
+}
+
+/// The fixed references, as written, for messages and "did you mean".
+pub const FIXED_REFERENCES: &[&str] = &[
+    "env.name",
+    "env.prefix",
+    "env.region",
+    "network.vpc_id",
+    "network.private_subnet_ids",
+    "network.public_subnet_ids",
+    "kms.key_arn",
+    "kms.key_id",
+];
+
+impl Reference {
+    /// Parses a reference's text; `None` when it has no known form (names are checked apart).
+    pub fn parse(text: &str) -> Option<Reference> {
+        let parts: Vec<&str> = text.split('.').collect();
+        let r = match parts.as_slice() {
+            ["env", "name"] => Reference::EnvName,
+            ["env", "prefix"] => Reference::EnvPrefix,
+            ["env", "region"] => Reference::Region,
+            ["network", "vpc_id"] => Reference::VpcId,
+            ["network", "private_subnet_ids"] => Reference::PrivateSubnetIds,
+            ["network", "public_subnet_ids"] => Reference::PublicSubnetIds,
+            ["kms", "key_arn"] => Reference::KmsKeyArn,
+            ["kms", "key_id"] => Reference::KmsKeyId,
+            ["database", name, attr] => Reference::Database(
+                (*name).to_owned(),
+                match *attr {
+                    "address" => DatabaseAttr::Address,
+                    "port" => DatabaseAttr::Port,
+                    "arn" => DatabaseAttr::Arn,
+                    "security_group_id" => DatabaseAttr::SecurityGroupId,
+                    _ => return None,
+                },
+            ),
+            ["service", name, attr] => Reference::Service(
+                (*name).to_owned(),
+                match *attr {
+                    "security_group_id" => ServiceAttr::SecurityGroupId,
+                    "role_arn" => ServiceAttr::RoleArn,
+                    _ => return None,
+                },
+            ),
+            ["secret", name, "arn"] => Reference::SecretArn((*name).to_owned()),
+            ["resource", ty, name, attr] if is_identifier(attr) => {
+                Reference::Resource((*ty).to_owned(), (*name).to_owned(), (*attr).to_owned())
+            }
+            ["data", ty, name, attr] if is_identifier(attr) => {
+                Reference::Data((*ty).to_owned(), (*name).to_owned(), (*attr).to_owned())
+            }
+            ["module", name, output] if is_identifier(output) => {
+                Reference::Module((*name).to_owned(), (*output).to_owned())
+            }
+            _ => return None,
+        };
+        Some(r)
+    }
+}
+
+/// A Terraform identifier: letters, digits, `_` and `-`, not starting with a digit.
+pub fn is_identifier(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A raw value's typed form, if it is one: `{ ref = "…" }` or `{ json = … }` (an object with
+/// exactly that one key).
+pub enum Typed<'a> {
+    /// A reference, with its text.
+    Ref(&'a Value),
+    /// A value to write as `jsonencode(…)`.
+    Json(&'a Value),
+}
+
+/// The typed form of a value, if it is one.
+pub fn typed(v: &Value) -> Option<Typed<'_>> {
+    let o = v.as_object()?;
+    if o.len() != 1 {
+        return None;
+    }
+    match o.iter().next() {
+        Some((k, x)) if k == "ref" => Some(Typed::Ref(x)),
+        Some((k, x)) if k == "json" => Some(Typed::Json(x)),
+        _ => None,
+    }
+}
