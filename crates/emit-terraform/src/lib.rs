@@ -31,7 +31,12 @@ use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, R
 /// docker-compose.
 pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     cloud(env)?;
-    Ok(lower::module(env).files())
+    let m = lower::module(env);
+    let taken = lower::raw_collisions(&m);
+    if !taken.is_empty() {
+        return Err(Diagnostics(taken));
+    }
+    Ok(m.files())
 }
 
 /// The same resources as data, for parity: one [`EmittedObject`] per resource or data block,

@@ -27,6 +27,10 @@ pub struct RawBlock {
     /// structure. Names, engines, runtimes and other identity arguments cannot be knobs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knobs: Vec<String>,
+    /// Checkov checks that do not apply to this block, each with its reason (a sentence a
+    /// reviewer can judge, as an exception's): written as `# checkov:skip=ID:reason` inside it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub checkov_skip: IndexMap<String, String>,
     /// The arguments and nested blocks, as the provider names them.
     #[serde(flatten)]
     pub arguments: IndexMap<String, Value>,
@@ -97,6 +101,10 @@ pub enum Reference {
     KmsKeyArn,
     /// `kms.key_id`.
     KmsKeyId,
+    /// `account.id`: the AWS account the environment is applied in.
+    AccountId,
+    /// `account.root_arn`: that account's root principal, for key and resource policies.
+    AccountRootArn,
     /// `database.<name>.address` / `.port` / `.arn` / `.security_group_id`.
     Database(String, DatabaseAttr),
     /// `service.<name>.security_group_id` / `.role_arn`.
@@ -143,6 +151,8 @@ pub const FIXED_REFERENCES: &[&str] = &[
     "network.public_subnet_ids",
     "kms.key_arn",
     "kms.key_id",
+    "account.id",
+    "account.root_arn",
 ];
 
 impl Reference {
@@ -158,6 +168,8 @@ impl Reference {
             ["network", "public_subnet_ids"] => Reference::PublicSubnetIds,
             ["kms", "key_arn"] => Reference::KmsKeyArn,
             ["kms", "key_id"] => Reference::KmsKeyId,
+            ["account", "id"] => Reference::AccountId,
+            ["account", "root_arn"] => Reference::AccountRootArn,
             ["database", name, attr] => Reference::Database(
                 (*name).to_owned(),
                 match *attr {
@@ -199,11 +211,11 @@ pub fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// A raw value's typed form, if it is one: `{ ref = "…" }` or `{ json = … }` (an object with
-/// exactly that one key).
+/// A raw value's typed form, if it is one: `{ ref = "…" }` (with an optional `suffix`
+/// appended, for names: `{ ref = "env.prefix", suffix = "-dlq" }`) or `{ json = … }`.
 pub enum Typed<'a> {
-    /// A reference, with its text.
-    Ref(&'a Value),
+    /// A reference: its text, and the literal suffix appended to it.
+    Ref(&'a Value, Option<&'a str>),
     /// A value to write as `jsonencode(…)`.
     Json(&'a Value),
 }
@@ -211,12 +223,10 @@ pub enum Typed<'a> {
 /// The typed form of a value, if it is one.
 pub fn typed(v: &Value) -> Option<Typed<'_>> {
     let o = v.as_object()?;
-    if o.len() != 1 {
-        return None;
-    }
-    match o.iter().next() {
-        Some((k, x)) if k == "ref" => Some(Typed::Ref(x)),
-        Some((k, x)) if k == "json" => Some(Typed::Json(x)),
+    match (o.get("ref"), o.get("suffix"), o.get("json"), o.len()) {
+        (Some(r), None, None, 1) => Some(Typed::Ref(r, None)),
+        (Some(r), Some(Value::String(s)), None, 2) => Some(Typed::Ref(r, Some(s))),
+        (None, None, Some(j), 1) => Some(Typed::Json(j)),
         _ => None,
     }
 }

@@ -16,6 +16,7 @@ mod names;
 mod network;
 mod observability;
 mod platform;
+mod raw;
 mod service;
 
 use crate::date::Date;
@@ -140,4 +141,5 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);
+    raw::rules(&mut r, env);
 }

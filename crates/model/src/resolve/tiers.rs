@@ -44,6 +44,9 @@ pub(crate) const APP_KEYS: &[&str] = &[
     "feature_flags",
     "access",
     "data_refresh",
+    "resource",
+    "data",
+    "module",
 ];
 
 #[derive(Debug, Deserialize)]
