@@ -50,6 +50,9 @@ pub struct RawModule {
     /// Inputs a mirroring tier or a tenant may change; every other input is structure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knobs: Vec<String>,
+    /// Checkov checks that do not apply to this call, each with its reason.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub checkov_skip: IndexMap<String, String>,
     /// The module's inputs, with the same reference forms as raw arguments.
     #[serde(default)]
     pub inputs: IndexMap<String, Value>,

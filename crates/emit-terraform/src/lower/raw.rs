@@ -35,8 +35,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         }
     }
     for (name, module) in &cx.app.modules {
-        let b = B::new("module")
-            .label(name)
+        let b = module
+            .checkov_skip
+            .iter()
+            .fold(B::new("module").label(name), |b, (id, why)| {
+                b.skip(id.clone(), why.clone())
+            })
             .attr("source", module.source.as_str())
             .attr_opt("version", module.version.as_deref())
             .gap();

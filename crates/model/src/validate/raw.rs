@@ -59,6 +59,7 @@ pub(super) fn rules(r: &mut Rules, env: &Environment) {
         let at = ["module", name.as_str()];
         label(r, &at, name);
         module_source(r, &at, &m.source, m.version.as_deref());
+        skips(r, &at, &m.checkov_skip);
         for (input, v) in &m.inputs {
             let mut p = at.to_vec();
             p.extend(["inputs", input.as_str()]);
@@ -89,10 +90,23 @@ fn label(r: &mut Rules, at: &[&str], name: &str) {
 }
 
 fn raw_block(r: &mut Rules, at: &[&str], block: &RawBlock, s: &BlockSchema, refs: &[String]) {
-    for (id, reason) in &block.checkov_skip {
+    skips(r, at, &block.checkov_skip);
+    arguments(r, at, block.arguments.iter(), s, refs);
+    let names: Vec<&str> = block.arguments.keys().map(String::as_str).collect();
+    for (i, k) in block.knobs.iter().enumerate() {
+        let idx = i.to_string();
+        let mut p = at.to_vec();
+        p.extend(["knobs", idx.as_str()]);
+        let exists = |path: &str| lookup(&block.arguments, path).is_some();
+        knob(r, &p, k, exists, &names);
+    }
+}
+
+fn skips(r: &mut Rules, at: &[&str], skips: &indexmap::IndexMap<String, String>) {
+    for (id, reason) in skips {
         let mut p = at.to_vec();
         p.extend(["checkov_skip", id.as_str()]);
-        let id_ok = ["CKV_AWS_", "CKV2_AWS_"].iter().any(|pre| {
+        let id_ok = ["CKV_AWS_", "CKV2_AWS_", "CKV_TF_"].iter().any(|pre| {
             id.strip_prefix(pre)
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         });
@@ -102,15 +116,6 @@ fn raw_block(r: &mut Rules, at: &[&str], block: &RawBlock, s: &BlockSchema, refs
         if !crate::resolve::is_judgeable_reason(reason) || reason.contains(['\n', '#']) {
             r.err("unjudgeable-reason", &p, format!("the reason for skipping `{id}` is not one a reviewer can judge"), "write one line of at least 3 words saying why the check does not apply here");
         }
-    }
-    arguments(r, at, block.arguments.iter(), s, refs);
-    let names: Vec<&str> = block.arguments.keys().map(String::as_str).collect();
-    for (i, k) in block.knobs.iter().enumerate() {
-        let idx = i.to_string();
-        let mut p = at.to_vec();
-        p.extend(["knobs", idx.as_str()]);
-        let exists = |path: &str| lookup(&block.arguments, path).is_some();
-        knob(r, &p, k, exists, &names);
     }
 }
 
