@@ -258,6 +258,11 @@ impl Declared {
         })
     }
 
+    /// The declared arguments, as concrete paths.
+    pub fn paths(&self) -> &[FieldPath] {
+        &self.0
+    }
+
     /// Whether the application declares no knob of its own.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
