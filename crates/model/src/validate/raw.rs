@@ -73,7 +73,7 @@ pub(super) fn rules(r: &mut Rules, env: &Environment) {
             let mut p = at.to_vec();
             p.extend(["knobs", idx.as_str()]);
             let inputs: Vec<&str> = m.inputs.keys().map(String::as_str).collect();
-            knob(r, &p, k, |name| m.inputs.contains_key(name), &inputs);
+            knob(r, &p, k, lookup(&m.inputs, k), &inputs);
         }
     }
 }
@@ -97,8 +97,7 @@ fn raw_block(r: &mut Rules, at: &[&str], block: &RawBlock, s: &BlockSchema, refs
         let idx = i.to_string();
         let mut p = at.to_vec();
         p.extend(["knobs", idx.as_str()]);
-        let exists = |path: &str| lookup(&block.arguments, path).is_some();
-        knob(r, &p, k, exists, &names);
+        knob(r, &p, k, lookup(&block.arguments, k), &names);
     }
 }
 
@@ -129,7 +128,7 @@ fn lookup<'a>(args: &'a indexmap::IndexMap<String, Value>, path: &str) -> Option
     Some(cur)
 }
 
-fn knob(r: &mut Rules, at: &[&str], k: &str, exists: impl Fn(&str) -> bool, names: &[&str]) {
+fn knob(r: &mut Rules, at: &[&str], k: &str, value: Option<&Value>, names: &[&str]) {
     let head = k.split('.').next().unwrap_or(k);
     if IDENTITY_ARGUMENTS.contains(&head) {
         r.err(
@@ -138,12 +137,30 @@ fn knob(r: &mut Rules, at: &[&str], k: &str, exists: impl Fn(&str) -> bool, name
             format!("`{k}` names or shapes the object, so it cannot be a knob"),
             format!("knobs are sizes, counts, timeouts and retention; a difference in `{k}` is structure (declare an exception in the tier if it is intended). Refused as knobs: {}", IDENTITY_ARGUMENTS.join(", ")),
         );
-    } else if !exists(k) {
+        return;
+    }
+    let Some(value) = value else {
         let help = match did_you_mean(k, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "a knob names an argument the block sets (give it a value for the mirrored tier)".to_owned(),
         };
         r.err("unknown-knob", at, format!("`{k}` is not an argument of this block"), help);
+        return;
+    };
+    // A knob is a value. A nested block, an object, a reference or JSON is wiring and shape:
+    // declaring it a knob would let a tier rewire or reshape the object behind parity.
+    let shaped = match value {
+        Value::Object(_) => true,
+        Value::Array(items) => items.iter().any(|x| x.is_object() || x.is_array()),
+        _ => false,
+    };
+    if shaped {
+        r.err(
+            "structural-knob",
+            at,
+            format!("`{k}` holds a block, an object or a reference, which is structure"),
+            "declare the plain values inside it as knobs (`versioning_configuration.status`), not the whole",
+        );
     }
 }
 
