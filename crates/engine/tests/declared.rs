@@ -72,6 +72,7 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("tier.*.instance", "crates/model/tests/fixtures.rs: one environment per instance"),
     ("tenant", "crates/model/tests/fixtures.rs: a tenant overrides the base's fields, each proven by its row"),
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
+    ("module.*.knobs", "crates/cli/tests/parity.rs: declared knobs of raw blocks may differ, nothing else"),
 ];
 
 #[rustfmt::skip]
@@ -168,6 +169,13 @@ const FIELDS: &[Row] = &[
     row!("data_refresh.anonymize", "tier.staging.data_refresh.anonymize", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [E, E, E, Cloud]),
     row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [E, E, E, Cloud]),
+    // The escape hatch (issue 16): raw Terraform, written into every cloud environment.
+    row!("resource", "resource", {"aws_sqs_queue": {"extra": {"name": "demo-extra", "sqs_managed_sse_enabled": true}}}, [E, E, E, Cloud]),
+    row!("data", "data", {"aws_iam_policy_document": {"extra": {"statement": {"actions": ["sqs:SendMessage"], "resources": ["*"]}}}}, [E, E, E, Cloud]),
+    row!("module.*.source", "module.queue.source", "terraform-aws-modules/sns/aws", [E, E, E, Cloud]),
+    row!("module.*.version", "module.queue.version", "4.2.0", [E, E, E, Cloud]),
+    row!("module.*.checkov_skip", "module.queue.checkov_skip", {"CKV_TF_1": "the registry version is pinned exactly here"}, [E, E, E, Cloud]),
+    row!("module.*.inputs", "module.queue.inputs", {"name": "demo-other"}, [E, E, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings
@@ -234,6 +242,7 @@ fn baseline(platform: &str) -> Value {
             }
         },
         "external_service": {"stripe": {"mode": "sandbox"}},
+        "module": {"queue": {"source": "terraform-aws-modules/sqs/aws", "version": "4.2.1", "inputs": {"name": "demo-queue"}}},
         "tier": tiers
     })
 }
