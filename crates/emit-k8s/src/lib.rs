@@ -131,6 +131,14 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             shared.push(Object::new(&component, file, i));
         }
     }
+    // Raw manifests (the escape hatch), as the spec gives them: structure of the base.
+    for (name, m) in &app.manifests {
+        shared.push(Object {
+            component: format!("manifest {name}"),
+            file: format!("manifest-{name}"),
+            value: m.object.clone(),
+        });
+    }
     Rendered {
         shared,
         switched: switched(env),

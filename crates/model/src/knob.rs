@@ -206,6 +206,7 @@ pub const DECLARED_KNOBS: &[Knob] = &[
     knob("resource.*.*.*", KnobKind::Declared),
     knob("data.*.*.*", KnobKind::Declared),
     knob("module.*.inputs.*", KnobKind::Declared),
+    knob("manifest.*.object.*", KnobKind::Declared),
 ];
 
 /// The arguments an application's raw blocks declare as knobs, as concrete field paths
@@ -238,6 +239,15 @@ impl Declared {
             for (name, m) in modules {
                 for k in knob_names(m) {
                     let mut p = vec!["module".to_owned(), name.clone(), "inputs".to_owned()];
+                    p.extend(k.split('.').map(str::to_owned));
+                    out.push(FieldPath(p));
+                }
+            }
+        }
+        if let Some(manifests) = app.get("manifest").and_then(serde_json::Value::as_object) {
+            for (name, m) in manifests {
+                for k in knob_names(m) {
+                    let mut p = vec!["manifest".to_owned(), name.clone(), "object".to_owned()];
                     p.extend(k.split('.').map(str::to_owned));
                     out.push(FieldPath(p));
                 }

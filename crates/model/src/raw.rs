@@ -58,6 +58,37 @@ pub struct RawModule {
     pub inputs: IndexMap<String, Value>,
 }
 
+/// `manifest "reports" { knobs = ["spec.schedule"] object = { apiVersion = "batch/v1" … } }`: a
+/// Kubernetes object added to the kustomize base of an EKS application. Its namespace and
+/// identity labels are the environment's, like every object tierform writes; a mirroring tier
+/// or a tenant may change only the fields listed in `knobs`, which the overlays patch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    /// Fields of the object a mirroring tier or a tenant may change, as dotted paths
+    /// (`spec.schedule`); never `apiVersion`, `kind` or `metadata`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knobs: Vec<String>,
+    /// The object: `apiVersion`, `kind`, `metadata.name` and the rest, without a namespace.
+    pub object: Value,
+}
+
+/// Kinds a raw manifest may not be: secrets hold values (they come from Secrets Manager
+/// through External Secrets), and cluster-scoped objects would be shared by every environment
+/// of the cluster, outside any one environment's structure.
+pub const REFUSED_KINDS: &[&str] = &[
+    "Secret",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
 /// Arguments that name or shape an object rather than size it: a raw block may not declare
 /// them knobs, or a tier could swap the object for another one behind the parity gate.
 pub const IDENTITY_ARGUMENTS: &[&str] = &[

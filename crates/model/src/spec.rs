@@ -66,6 +66,10 @@ pub struct App {
     /// Terraform modules by name (`module "queue" { source = "…" version = "…" inputs = { … } }`).
     #[serde(default, rename = "module", skip_serializing_if = "IndexMap::is_empty")]
     pub modules: IndexMap<Name, crate::raw::RawModule>,
+    /// Raw Kubernetes objects by name (`manifest "reports" { object = { … } }`), added to the
+    /// kustomize base of an EKS application.
+    #[serde(default, rename = "manifest", skip_serializing_if = "IndexMap::is_empty")]
+    pub manifests: IndexMap<Name, crate::raw::RawManifest>,
 }
 
 impl App {

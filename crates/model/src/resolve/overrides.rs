@@ -29,7 +29,7 @@ pub(super) fn is_collection(path: &str) -> bool {
     COLLECTIONS.contains(&path)
         || matches!(
             segments.as_slice(),
-            ["resource" | "data" | "module"] | ["resource" | "data", _]
+            ["resource" | "data" | "module" | "manifest"] | ["resource" | "data", _]
         )
 }
 

@@ -47,6 +47,7 @@ pub(crate) const APP_KEYS: &[&str] = &[
     "resource",
     "data",
     "module",
+    "manifest",
 ];
 
 #[derive(Debug, Deserialize)]

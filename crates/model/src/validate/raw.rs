@@ -9,7 +9,11 @@ use super::Rules;
 use crate::diagnostic::did_you_mean;
 use crate::environment::Environment;
 use crate::raw::schema::{aws, BlockSchema};
-use crate::raw::{is_identifier, typed, RawBlock, Reference, Typed, FIXED_REFERENCES, IDENTITY_ARGUMENTS};
+use crate::raw::{
+    is_identifier, typed, RawBlock, RawManifest, Reference, Typed, FIXED_REFERENCES,
+    IDENTITY_ARGUMENTS, REFUSED_KINDS,
+};
+use crate::spec::Platform;
 use crate::spec::App;
 
 /// Terraform meta-arguments: expressions about the block, not data; refused.
@@ -25,6 +29,7 @@ const META_ARGUMENTS: &[&str] = &[
 
 pub(super) fn rules(r: &mut Rules, env: &Environment) {
     let app = &env.app;
+    manifests(r, app);
     let refs = known_references(app);
     let schema = aws();
     for (collection, blocks, types) in [
@@ -75,6 +80,83 @@ pub(super) fn rules(r: &mut Rules, env: &Environment) {
             let inputs: Vec<&str> = m.inputs.keys().map(String::as_str).collect();
             knob(r, &p, k, lookup(&m.inputs, k), &inputs);
         }
+    }
+}
+
+/// Raw Kubernetes objects: only where Kubernetes runs, namespaced, no secrets, knobs that are
+/// plain values of the object.
+fn manifests(r: &mut Rules, app: &App) {
+    for (name, m) in &app.manifests {
+        let at = ["manifest", name.as_str()];
+        if !matches!(app.platform, Platform::Eks(_)) {
+            r.err(
+                "manifest-without-kubernetes",
+                &at,
+                format!("the manifest `{name}` needs Kubernetes, and {} runs no Kubernetes", app.platform.display()),
+                "use a `resource` block for AWS objects, or run the application on the `eks` platform",
+            );
+            continue;
+        }
+        manifest(r, &at, m);
+    }
+}
+
+fn manifest(r: &mut Rules, at: &[&str], m: &RawManifest) {
+    let mut obj = at.to_vec();
+    obj.push("object");
+    let text = |p: &str| m.object.pointer(p).and_then(Value::as_str);
+    for (field, pointer) in [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")] {
+        if text(pointer).is_none_or(str::is_empty) {
+            r.err("invalid-manifest", &obj, format!("the object has no `{field}`"), "give `apiVersion`, `kind` and `metadata.name` as strings");
+        }
+    }
+    if let Some(kind) = text("/kind").filter(|k| REFUSED_KINDS.contains(k)) {
+        r.err("refused-manifest-kind", &obj, format!("a raw manifest cannot be a {kind}"), "secrets come from Secrets Manager through External Secrets; cluster-scoped objects belong to the cluster, not to one environment");
+    }
+    if let Some(name) = text("/metadata/name").filter(|n| !super::is_name(n)) {
+        r.err("invalid-manifest", &obj, format!("`{name}` is not a Kubernetes object name"), "use lower-case letters, digits and single hyphens");
+    }
+    if m.object.pointer("/metadata/namespace").is_some() {
+        r.err("invalid-manifest", &obj, "the object names its namespace".to_owned(), "remove `metadata.namespace`: every object goes to the environment's namespace");
+    }
+    typed_forms(r, &obj, &m.object);
+    let names: Vec<&str> = m.object.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    for (i, k) in m.knobs.iter().enumerate() {
+        let idx = i.to_string();
+        let mut p = at.to_vec();
+        p.extend(["knobs", idx.as_str()]);
+        let head = k.split('.').next().unwrap_or(k);
+        if ["apiVersion", "kind", "metadata"].contains(&head) {
+            r.err("identity-knob", &p, format!("`{k}` names or identifies the object, so it cannot be a knob"), "knobs are values inside `spec` or `data`, such as `spec.schedule`");
+            continue;
+        }
+        let value = k.split('.').try_fold(&m.object, |v, s| match v {
+            Value::Array(a) => a.get(s.parse::<usize>().ok()?),
+            _ => v.get(s),
+        });
+        knob(r, &p, k, value, &names);
+    }
+}
+
+/// References and JSON forms belong to Terraform blocks; a manifest is plain Kubernetes.
+fn typed_forms(r: &mut Rules, at: &[&str], v: &Value) {
+    if typed(v).is_some() {
+        r.err("not-literal", at, "a manifest holds plain values; `ref` and `json` are for Terraform blocks".to_owned(), "write the value; tierform sets the namespace and identity labels itself");
+        return;
+    }
+    match v {
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| {
+            let idx = i.to_string();
+            let mut p = at.to_vec();
+            p.push(&idx);
+            typed_forms(r, &p, x);
+        }),
+        Value::Object(o) => o.iter().for_each(|(k, x)| {
+            let mut p = at.to_vec();
+            p.push(k);
+            typed_forms(r, &p, x);
+        }),
+        _ => {}
     }
 }
 
