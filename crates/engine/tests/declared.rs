@@ -73,6 +73,7 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("tenant", "crates/model/tests/fixtures.rs: a tenant overrides the base's fields, each proven by its row"),
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
     ("module.*.knobs", "crates/cli/tests/parity.rs: declared knobs of raw blocks may differ, nothing else"),
+    ("manifest.*.knobs", "crates/emit-k8s/tests/manifests.rs: overlays patch a manifest's declared knobs"),
 ];
 
 #[rustfmt::skip]
@@ -176,6 +177,7 @@ const FIELDS: &[Row] = &[
     row!("module.*.version", "module.queue.version", "4.2.0", [E, E, E, Cloud]),
     row!("module.*.checkov_skip", "module.queue.checkov_skip", {"CKV_TF_1": "the registry version is pinned exactly here"}, [E, E, E, Cloud]),
     row!("module.*.inputs", "module.queue.inputs", {"name": "demo-other"}, [E, E, E, Cloud]),
+    row!("manifest.*.object", "manifest.extra.object", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"MODE": "strict"}}, [R, R, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings

@@ -151,11 +151,22 @@ fn typed_forms(r: &mut Rules, at: &[&str], v: &Value) {
             p.push(&idx);
             typed_forms(r, &p, x);
         }),
-        Value::Object(o) => o.iter().for_each(|(k, x)| {
-            let mut p = at.to_vec();
-            p.push(k);
-            typed_forms(r, &p, x);
-        }),
+        Value::Object(o) => {
+            // `{ name = "DB_PASSWORD", value = "…" }` (a container's env) or a ConfigMap's
+            // `DB_PASSWORD = "…"`: a secret value pasted into a manifest.
+            let pair = o.get("name").and_then(Value::as_str).zip(o.get("value").and_then(Value::as_str));
+            if pair.is_some_and(|(n, v)| looks_secret(n, v)) {
+                r.err("secret-literal", at, format!("`{}` holds a literal value for a secret-looking variable", at.join(".")), "secret values never go in a spec: declare a `secret`; services read it from Secrets Manager");
+            }
+            for (k, x) in o {
+                let mut p = at.to_vec();
+                p.push(k);
+                if x.as_str().is_some_and(|v| looks_secret(k, v)) {
+                    r.err("secret-literal", &p, format!("`{}` holds a literal value for a secret-looking key", p.join(".")), "secret values never go in a spec: declare a `secret`; services read it from Secrets Manager");
+                }
+                typed_forms(r, &p, x);
+            }
+        }
         _ => {}
     }
 }
