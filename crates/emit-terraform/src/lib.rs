@@ -53,6 +53,17 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
 }
 
 /// Terraform is emitted for cloud environments only.
+/// Raw blocks of `env` whose Terraform address tierform already gives one of its own objects
+/// (empty when the spec has none): `check` reports them before anything is emitted.
+pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
+    if env.runtime != Runtime::Cloud
+        || (env.app.raw_resources.is_empty() && env.app.raw_data.is_empty() && env.app.modules.is_empty())
+    {
+        return Vec::new();
+    }
+    lower::raw_collisions(&lower::module(env))
+}
+
 fn cloud(env: &Environment) -> Result<(), Diagnostics> {
     match env.runtime {
         Runtime::Cloud => Ok(()),

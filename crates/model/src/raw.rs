@@ -264,3 +264,15 @@ pub fn typed(v: &Value) -> Option<Typed<'_>> {
         _ => None,
     }
 }
+
+impl crate::resolve::Model {
+    /// Locates a diagnostic an emitter found about an environment's spec values (a raw block
+    /// whose address tierform already uses): its span from the environment's tree, by path.
+    pub fn locate_in(&self, id: &crate::resolve::EnvironmentId, mut d: crate::Diagnostic) -> crate::Diagnostic {
+        if d.span.is_none() {
+            d.span = self.tree(id).span_at(d.path.segments());
+        }
+        d.environments = vec![id.name.clone()];
+        self.source().locate(d)
+    }
+}
