@@ -104,7 +104,23 @@ impl Model {
                     reference,
                     errors,
                 );
+                let declared = reference.map(Declared::of).unwrap_or_default();
                 for e in t.exceptions.iter().filter(|_| all_decode) {
+                    // A raw block's declared knob needs no exception, like the table's knobs
+                    // (which the exception's own rules refuse before any tree is decoded).
+                    let path = FieldPath::parse(&e.path);
+                    if crate::knob::knob_for(&path).is_none() && declared.knob_for(&path).is_some() {
+                        errors.push(
+                            Diagnostic::error(
+                                "exception-on-knob",
+                                FieldPath(vec!["tier".into(), t.name.clone(), "exception".into(), e.path.clone()]),
+                                format!("`{}` is a declared knob of its block; no exception is needed", e.path),
+                            )
+                            .with_span(e.span)
+                            .with_help("remove the exception: a mirroring tier may change the arguments a raw block lists in `knobs`"),
+                        );
+                        continue;
+                    }
                     let found = [reference, own]
                         .into_iter()
                         .flatten()
