@@ -111,3 +111,22 @@ fn a_manifest_on_a_platform_without_kubernetes_is_refused_at_the_block() {
     assert!(d.message.contains("ECS Fargate"), "{}", d.message);
     assert!(d.location.is_some(), "located");
 }
+
+#[test]
+fn a_manifest_named_like_one_of_tierforms_objects_is_refused() {
+    let text = std::fs::read_to_string(support::fixtures_dir().join("ecommerce.hcl")).unwrap();
+    let text = format!(
+        "{text}\nmanifest \"shadow\" {{\n  object = {{ apiVersion = \"v1\", kind = \"Service\", metadata = {{ name = \"api\" }} }}\n}}\n"
+    );
+    let model = Model::parse(Source::new("ecommerce.hcl", text), Format::Hcl).unwrap();
+    let production = model.resolve(&model.environment("production").unwrap()).unwrap();
+    let taken = tierform_emit_k8s::raw_conflicts(&production);
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].path.to_string(), "manifest.shadow.object");
+    assert!(tierform_emit_k8s::raw_conflicts(&spec_production()).is_empty());
+}
+
+fn spec_production() -> tierform_model::Environment {
+    let model = spec();
+    model.resolve(&model.environment("production").unwrap()).unwrap()
+}

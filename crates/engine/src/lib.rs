@@ -372,7 +372,8 @@ fn raw_addresses_free(
     id: &EnvironmentId,
     env: Environment,
 ) -> Result<Environment, Diagnostics> {
-    let taken = tierform_emit_terraform::raw_conflicts(&env);
+    let mut taken = tierform_emit_terraform::raw_conflicts(&env);
+    taken.extend(tierform_emit_k8s::raw_conflicts(&env));
     if taken.is_empty() {
         Ok(env)
     } else {
