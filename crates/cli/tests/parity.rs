@@ -938,13 +938,22 @@ fn thumbnails_with_drift(drift: fn(&mut Vec<EmittedObject>)) -> ParityReport {
 
 #[test]
 fn a_raw_object_missing_in_staging_is_a_violation_naming_it() {
-    let r = thumbnails_with_drift(|o| o.retain(|x| x.id != "terraform:aws_s3_bucket_public_access_block.uploads"));
+    let r = thumbnails_with_drift(|o| {
+        o.retain(|x| x.id != "terraform:aws_s3_bucket_public_access_block.uploads")
+    });
     assert_eq!(
         violations(&r),
         [("terraform:aws_s3_bucket_public_access_block.uploads", "")]
     );
-    let d = find(&r, "terraform:aws_s3_bucket_public_access_block.uploads", "");
-    assert_eq!(d.component, "resource aws_s3_bucket_public_access_block.uploads");
+    let d = find(
+        &r,
+        "terraform:aws_s3_bucket_public_access_block.uploads",
+        "",
+    );
+    assert_eq!(
+        d.component,
+        "resource aws_s3_bucket_public_access_block.uploads"
+    );
 }
 
 #[test]
@@ -980,7 +989,11 @@ fn raw_knob_differences_are_allowed_and_listed_as_declared_knobs() {
     )
     .unwrap();
     assert!(r.holds(), "{:?}", violations(&r));
-    let d = find(&r, "terraform:aws_lambda_function.thumbnailer", "memory_size");
+    let d = find(
+        &r,
+        "terraform:aws_lambda_function.thumbnailer",
+        "memory_size",
+    );
     assert_eq!(d.class, Class::Allowed);
     assert_eq!((&d.a, &d.b), (&Some(json!(512)), &Some(json!(256))));
     let k = r
@@ -998,13 +1011,19 @@ fn a_raw_argument_is_a_knob_only_when_declared() {
     let text = std::fs::read_to_string(root().join("fixtures/thumbnails.hcl")).unwrap();
     let anchor = "    memory_size                    = 256\n";
     assert!(text.contains(anchor));
-    let undeclared = text.replace(anchor, &format!("{anchor}    handler = \"other.handler\"\n"));
+    let undeclared = text.replace(
+        anchor,
+        &format!("{anchor}    handler = \"other.handler\"\n"),
+    );
     let err = Model::parse(
         tierform_model::Source::new("thumbnails.hcl", undeclared),
         tierform_model::Format::Hcl,
     )
     .expect_err("a structural raw argument in staging is refused");
-    let d = err.iter().find(|d| d.code == "structural-override").expect("structural-override");
+    let d = err
+        .iter()
+        .find(|d| d.code == "structural-override")
+        .expect("structural-override");
     assert_eq!(
         d.path.to_string(),
         "resource.aws_lambda_function.thumbnailer.handler"

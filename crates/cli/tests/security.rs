@@ -822,7 +822,9 @@ fn iam_policies_name_only_the_environments_own_resources() {
                             }
                             // An output of a module this environment calls (raw `module`
                             // blocks): the module is the environment's own.
-                            if let Some(m) = r.strip_prefix("module.").and_then(|m| m.split('.').next()) {
+                            if let Some(m) =
+                                r.strip_prefix("module.").and_then(|m| m.split('.').next())
+                            {
                                 let call = format!("module.{m}");
                                 assert!(
                                     own.contains(&call.as_str()),

@@ -394,6 +394,18 @@ fn image_name(image: &str) -> &str {
 
 /// JSON pointers of every `ipBlock.cidr` equal to `cidr`, by walking the JSON: the definition
 /// [`network::cidr_pointers`] is tested against.
+/// The value at a manifest knob's dotted path (list indexes as numbers).
+fn manifest_value<'v>(object: &'v Value, knob: &str) -> Option<&'v Value> {
+    object.pointer(&pointer(knob))
+}
+
+/// A dotted knob path as a JSON pointer (`spec.schedule` -> `/spec/schedule`), escaped.
+fn pointer(knob: &str) -> String {
+    knob.split('.')
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
 #[cfg(test)]
 fn pointers_to_cidr(v: &Value, cidr: &str) -> Vec<String> {
     fn walk(v: &Value, at: &str, cidr: &str, out: &mut Vec<String>) {
@@ -625,16 +637,4 @@ mod tests {
             ["/spec/ingress/0/from/0/ipBlock/cidr"]
         );
     }
-}
-
-/// The value at a manifest knob's dotted path (list indexes as numbers).
-fn manifest_value<'v>(object: &'v Value, knob: &str) -> Option<&'v Value> {
-    object.pointer(&pointer(knob))
-}
-
-/// A dotted knob path as a JSON pointer (`spec.schedule` -> `/spec/schedule`), escaped.
-fn pointer(knob: &str) -> String {
-    knob.split('.')
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-        .collect()
 }

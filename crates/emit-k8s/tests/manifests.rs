@@ -43,8 +43,12 @@ manifest "cache-warmer" {
 #[test]
 fn the_base_holds_the_manifest_and_overlays_patch_its_knobs_only() {
     let model = spec();
-    let production = model.resolve(&model.environment("production").unwrap()).unwrap();
-    let staging = model.resolve(&model.environment("staging").unwrap()).unwrap();
+    let production = model
+        .resolve(&model.environment("production").unwrap())
+        .unwrap();
+    let staging = model
+        .resolve(&model.environment("staging").unwrap())
+        .unwrap();
     let base = tierform_emit_k8s::base(&production).unwrap();
     let file = base
         .iter()
@@ -68,7 +72,10 @@ fn the_base_holds_the_manifest_and_overlays_patch_its_knobs_only() {
         k.contains(r#"{"op":"replace","path":"/spec/schedule","value":"0 * * * *"}"#),
         "{k}"
     );
-    assert!(!k.contains("concurrencyPolicy"), "structure stays in the base");
+    assert!(
+        !k.contains("concurrencyPolicy"),
+        "structure stays in the base"
+    );
     for env in [&production, &staging] {
         let rendered =
             support::by_id(tierform_emit_k8s::rendered_overlay(&production, env).unwrap());
@@ -119,7 +126,9 @@ fn a_manifest_named_like_one_of_tierforms_objects_is_refused() {
         "{text}\nmanifest \"shadow\" {{\n  object = {{ apiVersion = \"v1\", kind = \"Service\", metadata = {{ name = \"api\" }} }}\n}}\n"
     );
     let model = Model::parse(Source::new("ecommerce.hcl", text), Format::Hcl).unwrap();
-    let production = model.resolve(&model.environment("production").unwrap()).unwrap();
+    let production = model
+        .resolve(&model.environment("production").unwrap())
+        .unwrap();
     let taken = tierform_emit_k8s::raw_conflicts(&production);
     assert_eq!(taken.len(), 1, "{taken:?}");
     assert_eq!(taken[0].path.to_string(), "manifest.shadow.object");
@@ -128,5 +137,7 @@ fn a_manifest_named_like_one_of_tierforms_objects_is_refused() {
 
 fn spec_production() -> tierform_model::Environment {
     let model = spec();
-    model.resolve(&model.environment("production").unwrap()).unwrap()
+    model
+        .resolve(&model.environment("production").unwrap())
+        .unwrap()
 }

@@ -57,7 +57,9 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
 /// (empty when the spec has none): `check` reports them before anything is emitted.
 pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
     if env.runtime != Runtime::Cloud
-        || (env.app.raw_resources.is_empty() && env.app.raw_data.is_empty() && env.app.modules.is_empty())
+        || (env.app.raw_resources.is_empty()
+            && env.app.raw_data.is_empty()
+            && env.app.modules.is_empty())
     {
         return Vec::new();
     }

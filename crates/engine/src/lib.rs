@@ -198,7 +198,11 @@ pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diag
     };
     let resolved: Vec<Result<Environment, Diagnostics>> = ids
         .par_iter()
-        .map(|id| model.resolve(id).and_then(|env| raw_addresses_free(model, id, env)))
+        .map(|id| {
+            model
+                .resolve(id)
+                .and_then(|env| raw_addresses_free(model, id, env))
+        })
         .collect();
     let mut errors = Diagnostics::default();
     let mut envs = Vec::with_capacity(resolved.len());

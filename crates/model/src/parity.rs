@@ -514,12 +514,11 @@ impl<'c, 'm> Judge<'c, 'm> {
             // objects causes it, not one the table says keeps the shape.
             let ids = &self.ids;
             let fixed = self.shape_keeping.get_or_insert_with(|| {
-                let t =
-                    c.twin(&|p| {
-                        c.declared
-                            .knob_for(p)
-                            .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
-                    });
+                let t = c.twin(&|p| {
+                    c.declared
+                        .knob_for(p)
+                        .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
+                });
                 Probe::new(&t, ids.iter().map(String::as_str))
             });
             return if fixed.get(key) == vb {

@@ -240,7 +240,9 @@ impl Reference {
 
 /// A Terraform identifier: letters, digits, `_` and `-`, not starting with a digit.
 pub fn is_identifier(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
@@ -268,7 +270,11 @@ pub fn typed(v: &Value) -> Option<Typed<'_>> {
 impl crate::resolve::Model {
     /// Locates a diagnostic an emitter found about an environment's spec values (a raw block
     /// whose address tierform already uses): its span from the environment's tree, by path.
-    pub fn locate_in(&self, id: &crate::resolve::EnvironmentId, mut d: crate::Diagnostic) -> crate::Diagnostic {
+    pub fn locate_in(
+        &self,
+        id: &crate::resolve::EnvironmentId,
+        mut d: crate::Diagnostic,
+    ) -> crate::Diagnostic {
         if d.span.is_none() {
             d.span = self.tree(id).span_at(d.path.segments());
         }

@@ -58,7 +58,11 @@ pub struct App {
     pub data_refresh: Option<DataRefresh>,
     /// Raw Terraform resources by type, then name (`resource "aws_sqs_queue" "jobs" { … }`):
     /// the escape hatch for what tierform has no object for, under parity like the rest.
-    #[serde(default, rename = "resource", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        rename = "resource",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub raw_resources: IndexMap<String, IndexMap<Name, crate::raw::RawBlock>>,
     /// Raw Terraform data sources by type, then name (`data "aws_iam_policy_document" "x" { … }`).
     #[serde(default, rename = "data", skip_serializing_if = "IndexMap::is_empty")]
@@ -68,7 +72,11 @@ pub struct App {
     pub modules: IndexMap<Name, crate::raw::RawModule>,
     /// Raw Kubernetes objects by name (`manifest "reports" { object = { … } }`), added to the
     /// kustomize base of an EKS application.
-    #[serde(default, rename = "manifest", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        rename = "manifest",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub manifests: IndexMap<Name, crate::raw::RawManifest>,
 }
 

@@ -4,8 +4,11 @@
 use tierform_model::{hcl_to_json, Format, Model, Source};
 
 fn fixture() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/thumbnails.hcl"))
-        .unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/thumbnails.hcl"
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -27,14 +30,24 @@ fn a_raw_error_in_a_json_spec_is_located_at_its_value() {
         "subnet_ids         = { ref = \"network.private_subnets\" }",
     );
     let json_text = serde_json::to_string_pretty(&hcl_to_json(&text).unwrap()).unwrap();
-    let model = Model::parse(Source::new("thumbnails.json", json_text.clone()), Format::Json).unwrap();
+    let model = Model::parse(
+        Source::new("thumbnails.json", json_text.clone()),
+        Format::Json,
+    )
+    .unwrap();
     let (_, ds) = model.check();
     let d = ds
         .iter()
         .find(|d| d.code == "unknown-reference")
         .expect("the unknown reference is reported");
-    assert_eq!(d.help.as_deref(), Some("did you mean `network.private_subnet_ids`?"));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("did you mean `network.private_subnet_ids`?")
+    );
     let at = d.location.as_ref().expect("located");
     let line = json_text.lines().nth(at.line as usize - 1).unwrap();
-    assert!(line.contains("network.private_subnets") || line.contains("subnet_ids"), "{line}");
+    assert!(
+        line.contains("network.private_subnets") || line.contains("subnet_ids"),
+        "{line}"
+    );
 }

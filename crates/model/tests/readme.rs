@@ -39,7 +39,10 @@ fn readme_escape_hatch_examples_are_valid() {
     for b in &blocks[1..] {
         let text = if b.starts_with("manifest ") {
             let eks = "platform \"eks\" {\n  version = \"1.35\"\n  node_group \"default\" {\n    instance_types = [\"m5.large\"]\n    min = 2\n    desired = 2\n    max = 4\n  }\n}\n";
-            format!("{}\n{b}", spec.replace("platform \"ecs_fargate\" {}\n", eks))
+            format!(
+                "{}\n{b}",
+                spec.replace("platform \"ecs_fargate\" {}\n", eks)
+            )
         } else if b.starts_with("resource ") || b.starts_with("module ") {
             format!("{spec}\n{b}")
         } else {
@@ -51,5 +54,8 @@ fn readme_escape_hatch_examples_are_valid() {
         assert!(!diagnostics.has_errors(), "{b}: {diagnostics}");
         checked += 1;
     }
-    assert_eq!(checked, 3, "one example each of resource, module and manifest");
+    assert_eq!(
+        checked, 3,
+        "one example each of resource, module and manifest"
+    );
 }

@@ -30,7 +30,11 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 } else {
                     B::data(ty, name)
                 };
-                m.push(TfFile::Raw, format!("{ident} {ty}.{name}"), body(cx, b, block, s));
+                m.push(
+                    TfFile::Raw,
+                    format!("{ident} {ty}.{name}"),
+                    body(cx, b, block, s),
+                );
             }
         }
     }
@@ -183,10 +187,7 @@ pub(crate) fn collisions(m: &Module) -> Vec<tierform_model::Diagnostic> {
             .any(|o| o.file != TfFile::Raw && o.address().as_deref() == Some(address.as_str()));
         if own {
             let path = tierform_model::FieldPath(
-                b.component
-                    .split([' ', '.'])
-                    .map(str::to_owned)
-                    .collect(),
+                b.component.split([' ', '.']).map(str::to_owned).collect(),
             );
             out.push(
                 tierform_model::Diagnostic::error(

@@ -126,7 +126,11 @@ impl Inputs {
         // (a reference is resolved per environment, not a value a root module passes).
         for path in Declared::of(app).paths() {
             let value = path.segments().try_fold(app, |v, s| v.get(s));
-            let plain = |v: &Value| !v.is_object() && v.as_array().is_none_or(|a| a.iter().all(|x| !x.is_object()));
+            let plain = |v: &Value| {
+                !v.is_object()
+                    && v.as_array()
+                        .is_none_or(|a| a.iter().all(|x| !x.is_object()))
+            };
             if let Some(value) = value.filter(|v| plain(v)) {
                 if seen.insert(path.0.clone()) {
                     inputs.push_knob(&path.0, value, KnobKind::Declared, schema);

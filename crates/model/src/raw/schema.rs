@@ -69,7 +69,10 @@ mod tests {
     fn the_extract_knows_queues_and_their_blocks() {
         let s = aws();
         let q = &s.resources["aws_sqs_queue"];
-        assert!(q.attributes.iter().any(|a| a == "visibility_timeout_seconds"));
+        assert!(q
+            .attributes
+            .iter()
+            .any(|a| a == "visibility_timeout_seconds"));
         let l = &s.resources["aws_lambda_function"];
         assert!(l.is_block("vpc_config") && !l.is_block("memory_size"));
         assert!(l.required.iter().any(|r| r == "role"));

@@ -109,7 +109,8 @@ impl Model {
                     // A raw block's declared knob needs no exception, like the table's knobs
                     // (which the exception's own rules refuse before any tree is decoded).
                     let path = FieldPath::parse(&e.path);
-                    if crate::knob::knob_for(&path).is_none() && declared.knob_for(&path).is_some() {
+                    if crate::knob::knob_for(&path).is_none() && declared.knob_for(&path).is_some()
+                    {
                         errors.push(
                             Diagnostic::error(
                                 "exception-on-knob",

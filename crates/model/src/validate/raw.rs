@@ -13,8 +13,8 @@ use crate::raw::{
     is_identifier, typed, RawBlock, RawManifest, Reference, Typed, FIXED_REFERENCES,
     IDENTITY_ARGUMENTS, REFUSED_KINDS,
 };
-use crate::spec::Platform;
 use crate::spec::App;
+use crate::spec::Platform;
 
 /// Terraform meta-arguments: expressions about the block, not data; refused.
 const META_ARGUMENTS: &[&str] = &[
@@ -48,7 +48,10 @@ pub(super) fn rules(r: &mut Rules, env: &Environment) {
                 r.err(
                     "unknown-raw-type",
                     &[collection, ty],
-                    format!("`{ty}` is not a {collection} type of the AWS provider {}", schema.provider_version),
+                    format!(
+                        "`{ty}` is not a {collection} type of the AWS provider {}",
+                        schema.provider_version
+                    ),
                     help,
                 );
                 continue;
@@ -69,7 +72,12 @@ pub(super) fn rules(r: &mut Rules, env: &Environment) {
             let mut p = at.to_vec();
             p.extend(["inputs", input.as_str()]);
             if !is_identifier(input) {
-                r.err("invalid-input", &p, format!("`{input}` is not a module input name"), "module inputs are Terraform identifiers: letters, digits, `_` and `-`");
+                r.err(
+                    "invalid-input",
+                    &p,
+                    format!("`{input}` is not a module input name"),
+                    "module inputs are Terraform identifiers: letters, digits, `_` and `-`",
+                );
             }
             values(r, &p, input, v, &refs);
         }
@@ -105,29 +113,57 @@ fn manifest(r: &mut Rules, at: &[&str], m: &RawManifest) {
     let mut obj = at.to_vec();
     obj.push("object");
     let text = |p: &str| m.object.pointer(p).and_then(Value::as_str);
-    for (field, pointer) in [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("metadata.name", "/metadata/name")] {
+    for (field, pointer) in [
+        ("apiVersion", "/apiVersion"),
+        ("kind", "/kind"),
+        ("metadata.name", "/metadata/name"),
+    ] {
         if text(pointer).is_none_or(str::is_empty) {
-            r.err("invalid-manifest", &obj, format!("the object has no `{field}`"), "give `apiVersion`, `kind` and `metadata.name` as strings");
+            r.err(
+                "invalid-manifest",
+                &obj,
+                format!("the object has no `{field}`"),
+                "give `apiVersion`, `kind` and `metadata.name` as strings",
+            );
         }
     }
     if let Some(kind) = text("/kind").filter(|k| REFUSED_KINDS.contains(k)) {
         r.err("refused-manifest-kind", &obj, format!("a raw manifest cannot be a {kind}"), "secrets come from Secrets Manager through External Secrets; cluster-scoped objects belong to the cluster, not to one environment");
     }
     if let Some(name) = text("/metadata/name").filter(|n| !super::is_name(n)) {
-        r.err("invalid-manifest", &obj, format!("`{name}` is not a Kubernetes object name"), "use lower-case letters, digits and single hyphens");
+        r.err(
+            "invalid-manifest",
+            &obj,
+            format!("`{name}` is not a Kubernetes object name"),
+            "use lower-case letters, digits and single hyphens",
+        );
     }
     if m.object.pointer("/metadata/namespace").is_some() {
-        r.err("invalid-manifest", &obj, "the object names its namespace".to_owned(), "remove `metadata.namespace`: every object goes to the environment's namespace");
+        r.err(
+            "invalid-manifest",
+            &obj,
+            "the object names its namespace".to_owned(),
+            "remove `metadata.namespace`: every object goes to the environment's namespace",
+        );
     }
     typed_forms(r, &obj, &m.object);
-    let names: Vec<&str> = m.object.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    let names: Vec<&str> = m
+        .object
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
     for (i, k) in m.knobs.iter().enumerate() {
         let idx = i.to_string();
         let mut p = at.to_vec();
         p.extend(["knobs", idx.as_str()]);
         let head = k.split('.').next().unwrap_or(k);
         if ["apiVersion", "kind", "metadata"].contains(&head) {
-            r.err("identity-knob", &p, format!("`{k}` names or identifies the object, so it cannot be a knob"), "knobs are values inside `spec` or `data`, such as `spec.schedule`");
+            r.err(
+                "identity-knob",
+                &p,
+                format!("`{k}` names or identifies the object, so it cannot be a knob"),
+                "knobs are values inside `spec` or `data`, such as `spec.schedule`",
+            );
             continue;
         }
         let value = k.split('.').try_fold(&m.object, |v, s| match v {
@@ -141,7 +177,12 @@ fn manifest(r: &mut Rules, at: &[&str], m: &RawManifest) {
 /// References and JSON forms belong to Terraform blocks; a manifest is plain Kubernetes.
 fn typed_forms(r: &mut Rules, at: &[&str], v: &Value) {
     if typed(v).is_some() {
-        r.err("not-literal", at, "a manifest holds plain values; `ref` and `json` are for Terraform blocks".to_owned(), "write the value; tierform sets the namespace and identity labels itself");
+        r.err(
+            "not-literal",
+            at,
+            "a manifest holds plain values; `ref` and `json` are for Terraform blocks".to_owned(),
+            "write the value; tierform sets the namespace and identity labels itself",
+        );
         return;
     }
     match v {
@@ -154,7 +195,10 @@ fn typed_forms(r: &mut Rules, at: &[&str], v: &Value) {
         Value::Object(o) => {
             // `{ name = "DB_PASSWORD", value = "…" }` (a container's env) or a ConfigMap's
             // `DB_PASSWORD = "…"`: a secret value pasted into a manifest.
-            let pair = o.get("name").and_then(Value::as_str).zip(o.get("value").and_then(Value::as_str));
+            let pair = o
+                .get("name")
+                .and_then(Value::as_str)
+                .zip(o.get("value").and_then(Value::as_str));
             if pair.is_some_and(|(n, v)| looks_secret(n, v)) {
                 r.err("secret-literal", at, format!("`{}` holds a literal value for a secret-looking variable", at.join(".")), "secret values never go in a spec: declare a `secret`; services read it from Secrets Manager");
             }
@@ -203,10 +247,20 @@ fn skips(r: &mut Rules, at: &[&str], skips: &indexmap::IndexMap<String, String>)
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         });
         if !id_ok {
-            r.err("invalid-skip", &p, format!("`{id}` is not a checkov check of AWS Terraform"), "name the check as checkov reports it, such as `CKV_AWS_144`");
+            r.err(
+                "invalid-skip",
+                &p,
+                format!("`{id}` is not a checkov check of AWS Terraform"),
+                "name the check as checkov reports it, such as `CKV_AWS_144`",
+            );
         }
         if !crate::resolve::is_judgeable_reason(reason) || reason.contains(['\n', '#']) {
-            r.err("unjudgeable-reason", &p, format!("the reason for skipping `{id}` is not one a reviewer can judge"), "write one line of at least 3 words saying why the check does not apply here");
+            r.err(
+                "unjudgeable-reason",
+                &p,
+                format!("the reason for skipping `{id}` is not one a reviewer can judge"),
+                "write one line of at least 3 words saying why the check does not apply here",
+            );
         }
     }
 }
@@ -235,9 +289,17 @@ fn knob(r: &mut Rules, at: &[&str], k: &str, value: Option<&Value>, names: &[&st
     let Some(value) = value else {
         let help = match did_you_mean(k, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => "a knob names an argument the block sets (give it a value for the mirrored tier)".to_owned(),
+            None => {
+                "a knob names an argument the block sets (give it a value for the mirrored tier)"
+                    .to_owned()
+            }
         };
-        r.err("unknown-knob", at, format!("`{k}` is not an argument of this block"), help);
+        r.err(
+            "unknown-knob",
+            at,
+            format!("`{k}` is not an argument of this block"),
+            help,
+        );
         return;
     };
     // A knob is a value. A nested block, an object, a reference or JSON is wiring and shape:
@@ -288,9 +350,20 @@ fn arguments<'a>(
         } else {
             let help = match did_you_mean(key, s.names()) {
                 Some(n) => format!("did you mean `{n}`?"),
-                None => format!("arguments here: {}", s.names().collect::<Vec<_>>().join(", ")),
+                None => format!(
+                    "arguments here: {}",
+                    s.names().collect::<Vec<_>>().join(", ")
+                ),
             };
-            r.err("unknown-argument", &p, format!("`{key}` is not an argument of `{}`", at[..2.min(at.len())].join(".")), help);
+            r.err(
+                "unknown-argument",
+                &p,
+                format!(
+                    "`{key}` is not an argument of `{}`",
+                    at[..2.min(at.len())].join(".")
+                ),
+                help,
+            );
         }
     }
     for req in &s.required {
@@ -317,20 +390,31 @@ fn nested_blocks(r: &mut Rules, at: &[&str], v: &Value, s: &BlockSchema, refs: &
                 p.push(&idx);
                 match item.as_object() {
                     Some(o) => arguments(r, &p, o.iter(), s, refs),
-                    None => r.err("wrong-type", &p, "a nested block is an object".to_owned(), "write `{ … }` for each block"),
+                    None => r.err(
+                        "wrong-type",
+                        &p,
+                        "a nested block is an object".to_owned(),
+                        "write `{ … }` for each block",
+                    ),
                 }
             }
         }
         Value::Array(_) => r.err(
             "wrong-type",
             at,
-            format!("`{}` is a block the provider allows once", at.last().unwrap_or(&"")),
+            format!(
+                "`{}` is a block the provider allows once",
+                at.last().unwrap_or(&"")
+            ),
             "give one object, not a list",
         ),
         _ => r.err(
             "wrong-type",
             at,
-            format!("`{}` is a nested block: give it an object", at.last().unwrap_or(&"")),
+            format!(
+                "`{}` is a nested block: give it an object",
+                at.last().unwrap_or(&"")
+            ),
             "write `name { … }` (or `name = [{ … }, { … }]` for repeated blocks)",
         ),
     }
@@ -375,7 +459,12 @@ fn values(r: &mut Rules, at: &[&str], key: &str, v: &Value, refs: &[String]) {
 
 fn reference(r: &mut Rules, at: &[&str], text: &Value, refs: &[String]) {
     let Some(text) = text.as_str() else {
-        r.err("wrong-type", at, "a reference is a string such as `network.vpc_id`".to_owned(), "write `{ ref = \"network.vpc_id\" }`");
+        r.err(
+            "wrong-type",
+            at,
+            "a reference is a string such as `network.vpc_id`".to_owned(),
+            "write `{ ref = \"network.vpc_id\" }`",
+        );
         return;
     };
     let known = refs.iter().any(|k| k == text)
@@ -385,7 +474,12 @@ fn reference(r: &mut Rules, at: &[&str], text: &Value, refs: &[String]) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("references: {}", refs.join(", ")),
         };
-        r.err("unknown-reference", at, format!("`{text}` names nothing tierform manages in this environment"), help);
+        r.err(
+            "unknown-reference",
+            at,
+            format!("`{text}` names nothing tierform manages in this environment"),
+            help,
+        );
     }
 }
 
@@ -424,22 +518,44 @@ fn module_source(r: &mut Rules, at: &[&str], source: &str, version: Option<&str>
     src.push("source");
     let mut ver = at.to_vec();
     ver.push("version");
-    let git = source.starts_with("git::") || source.starts_with("github.com/") || source.starts_with("git@");
+    let git = source.starts_with("git::")
+        || source.starts_with("github.com/")
+        || source.starts_with("git@");
     if source.starts_with("./") || source.starts_with("../") || source.starts_with('/') {
         r.err("unpinned-module", &src, format!("`{source}` is a local path, which the generated root modules cannot reach"), "publish the module and give its registry address with a `version`, or a git URL pinned with `?ref=`");
     } else if git {
         if !source.contains("?ref=") {
-            r.err("unpinned-module", &src, format!("the git source `{source}` is not pinned"), "pin it with `?ref=<tag or commit>`");
+            r.err(
+                "unpinned-module",
+                &src,
+                format!("the git source `{source}` is not pinned"),
+                "pin it with `?ref=<tag or commit>`",
+            );
         }
         if version.is_some() {
-            r.err("unpinned-module", &ver, "`version` applies to registry sources only".to_owned(), "pin a git source with `?ref=` in `source`");
+            r.err(
+                "unpinned-module",
+                &ver,
+                "`version` applies to registry sources only".to_owned(),
+                "pin a git source with `?ref=` in `source`",
+            );
         }
     } else if source.contains("://") || source.starts_with("s3::") || source.starts_with("gcs::") {
-        r.err("unpinned-module", &src, format!("`{source}` is an archive source tierform cannot pin"), "use a registry address with a `version`, or a git URL pinned with `?ref=`");
+        r.err(
+            "unpinned-module",
+            &src,
+            format!("`{source}` is an archive source tierform cannot pin"),
+            "use a registry address with a `version`, or a git URL pinned with `?ref=`",
+        );
     } else {
         let parts = source.split('/').count();
         if !(3..=4).contains(&parts) {
-            r.err("invalid-module-source", &src, format!("`{source}` is not a registry address"), "write `<namespace>/<name>/<provider>`, such as `terraform-aws-modules/sqs/aws`");
+            r.err(
+                "invalid-module-source",
+                &src,
+                format!("`{source}` is not a registry address"),
+                "write `<namespace>/<name>/<provider>`, such as `terraform-aws-modules/sqs/aws`",
+            );
         }
         match version {
             None => r.err("unpinned-module", at, format!("the module `{}` has no `version`", at[1]), "pin the exact registry version, such as `version = \"4.2.1\"`: an unpinned module changes under every environment at once"),
@@ -453,7 +569,10 @@ fn module_source(r: &mut Rules, at: &[&str], source: &str, version: Option<&str>
 fn is_exact_version(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
