@@ -4,6 +4,7 @@
 //! 2 bad input (nothing written).
 
 mod build;
+mod manifests;
 mod promote;
 mod render;
 mod report;
@@ -198,7 +199,7 @@ pub fn today() -> Result<tierform_model::Date, Failure> {
 
 fn load(spec: &Path) -> Result<Model, Failure> {
     let today = today()?;
-    Model::load(spec)
+    let model = Model::load(spec)
         .map(|m| m.with_today(today))
         .map_err(|ds| {
             Failure::Input(
@@ -207,7 +208,8 @@ fn load(spec: &Path) -> Result<Model, Failure> {
                     .ok()
                     .map(|t| tierform_model::Source::new(spec.display().to_string(), t)),
             )
-        })
+        })?;
+    manifests::read(spec, model)
 }
 
 fn input_error(model: &Model, ds: Diagnostics) -> Failure {

@@ -74,6 +74,7 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
     ("module.*.knobs", "crates/cli/tests/parity.rs: declared knobs of raw blocks may differ, nothing else"),
     ("manifest.*.knobs", "crates/emit-k8s/tests/manifests.rs: overlays patch a manifest's declared knobs"),
+    ("manifest.*.file", "crates/cli/tests/manifests.rs: the CLI reads the file; it builds as the same object inline"),
 ];
 
 #[rustfmt::skip]

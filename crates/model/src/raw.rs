@@ -70,7 +70,13 @@ pub struct RawManifest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knobs: Vec<String>,
     /// The object: `apiVersion`, `kind`, `metadata.name` and the rest, without a namespace.
+    /// With `file`, the file's object, and values given here on top of it (a tier's knobs).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub object: Value,
+    /// A YAML file next to the spec holding the object (`k8s/warmer.yaml`): the CLI reads it
+    /// and hands it to the model as data ([`crate::resolve::Model::with_manifest_objects`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// Kinds a raw manifest may not be: secrets hold values (they come from Secrets Manager
@@ -280,5 +286,67 @@ impl crate::resolve::Model {
         }
         d.environments = vec![id.name.clone()];
         self.source().locate(d)
+    }
+}
+
+impl crate::resolve::Model {
+    /// The manifest files the spec names (`manifest "x" { file = "…" }`), each once, with where
+    /// it is named: the CLI reads them next to the spec and passes their objects in.
+    pub fn manifest_files(&self) -> Vec<(String, Option<crate::Span>)> {
+        let mut out: Vec<(String, Option<crate::Span>)> = Vec::new();
+        for tree in std::iter::once(&self.base).chain(&self.tier_trees) {
+            let Some(manifests) = tree.get("manifest").and_then(|f| f.node.as_object()) else {
+                continue;
+            };
+            for m in manifests.values() {
+                if let Some(f) = m.node.get("file") {
+                    if let crate::node::Value::String(path) = &f.node.value {
+                        if !out.iter().any(|(p, _)| p == path) {
+                            out.push((path.clone(), f.node.span));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The model with the objects of its manifest files, by the path the spec names them with.
+    pub fn with_manifest_objects(
+        mut self,
+        objects: IndexMap<String, Value>,
+    ) -> crate::resolve::Model {
+        self.manifest_objects = objects;
+        self
+    }
+
+    /// Puts each file's object under the values the spec gives (`object`, a tier's knobs).
+    pub(crate) fn fill_manifests(&self, app: &mut crate::spec::App) {
+        for m in app.manifests.values_mut() {
+            let Some(from_file) = m.file.as_ref().and_then(|f| self.manifest_objects.get(f)) else {
+                continue;
+            };
+            let mut object = from_file.clone();
+            merge(&mut object, &m.object);
+            m.object = object;
+        }
+    }
+}
+
+/// `over` on top of `base`: objects key by key, anything else replaced.
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(x) => merge(x, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (_, Value::Null) => {}
+        (b, o) => *b = o.clone(),
     }
 }

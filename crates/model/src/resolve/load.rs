@@ -191,6 +191,7 @@ impl Model {
             warnings: Diagnostics::default(),
             docs,
             today: crate::aws::CHECKED,
+            manifest_objects: indexmap::IndexMap::new(),
         };
         model.check_names(errors);
         model.check_tier_graph(errors);

@@ -241,7 +241,12 @@ fn check_knobs_only(
                 let parent = &root[..root.len() - 1];
                 let keyed = k.pattern.ends_with('*') && k.kind != KnobKind::FeatureFlag;
                 let missing = if keyed { root } else { parent };
-                if json_at(reference, missing).is_none_or(serde_json::Value::is_null) {
+                // A manifest read from a file is checked once the file is read (validation:
+                // its knobs must name fields of the mirrored environment's object).
+                let from_file = path.0.first().is_some_and(|s| s == "manifest")
+                    && json_at(reference, &[path.0[0].clone(), path.0[1].clone(), "file".into()])
+                        .is_some_and(serde_json::Value::is_string);
+                if !from_file && json_at(reference, missing).is_none_or(serde_json::Value::is_null) {
                     let missing = missing.join(".");
                     errors.push(
                         Diagnostic::error("structural-override", path.clone(), format!("`{missing}` does not exist in the mirrored structure: {why}, so it cannot add it"))

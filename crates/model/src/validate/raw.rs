@@ -119,11 +119,19 @@ fn manifest(r: &mut Rules, at: &[&str], m: &RawManifest) {
         ("metadata.name", "/metadata/name"),
     ] {
         if text(pointer).is_none_or(str::is_empty) {
+            let (at, help) = match &m.file {
+                Some(f) => {
+                    let mut p = at.to_vec();
+                    p.push("file");
+                    (p, format!("the file `{f}` must hold one object with `apiVersion`, `kind` and `metadata.name` (tierform reads it next to the spec)"))
+                }
+                None => (obj.clone(), "give `apiVersion`, `kind` and `metadata.name` as strings, or `file` naming a YAML file next to the spec".to_owned()),
+            };
             r.err(
                 "invalid-manifest",
-                &obj,
+                &at,
                 format!("the object has no `{field}`"),
-                "give `apiVersion`, `kind` and `metadata.name` as strings",
+                help,
             );
         }
     }
