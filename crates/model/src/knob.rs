@@ -201,7 +201,7 @@ pub fn covers(pattern: &str, path: &FieldPath) -> bool {
 /// The table's declared entries: arguments of raw Terraform blocks (`resource`, `data`) and
 /// inputs of modules. Such an argument is a knob only when its own block lists it in `knobs`
 /// (the spec declares the rest of the table for it); every other argument is structure.
-/// [`knob_for`] alone never returns these: ask [`Declared::knob_for`], which knows the blocks.
+/// `knob_for` alone never returns these: ask [`Declared::knob_for`], which knows the blocks.
 pub const DECLARED_KNOBS: &[Knob] = &[
     knob("resource.*.*.*", KnobKind::Declared),
     knob("data.*.*.*", KnobKind::Declared),

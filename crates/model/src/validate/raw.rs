@@ -174,10 +174,10 @@ fn manifest(r: &mut Rules, at: &[&str], m: &RawManifest) {
             );
             continue;
         }
-        let value = k.split('.').try_fold(&m.object, |v, s| match v {
-            Value::Array(a) => a.get(s.parse::<usize>().ok()?),
-            _ => v.get(s),
-        });
+        // Through objects only: a list is compared whole, so a knob cannot reach inside one.
+        let value = k
+            .split('.')
+            .try_fold(&m.object, |v, s| v.as_object()?.get(s));
         knob(r, &p, k, value, &names);
     }
 }
