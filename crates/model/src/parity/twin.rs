@@ -52,6 +52,11 @@ pub(super) fn environment(like: &Environment, app: Value) -> Environment {
 }
 
 fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&FieldPath) -> bool) {
+    // Equal values graft to themselves: most of the model is the same on both sides, and
+    // asking `take` (the knob table) about every field of it was most of a twin's cost.
+    if dst == src {
+        return;
+    }
     if !path.is_empty() && take(path) {
         *dst = src.clone();
         return;
@@ -87,9 +92,19 @@ fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
     Some(cur)
 }
 
-/// Leaf paths of the spec model, stopping at knob boundaries (a knob is compared whole).
-fn leaf_paths(v: &Value, declared: &Declared) -> Vec<FieldPath> {
-    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>, declared: &Declared) {
+/// Leaf paths of the spec model `v`, stopping at knob boundaries (a knob is compared whole),
+/// leaving out every subtree equal to `other`'s at the same path: no knob there differs.
+fn leaf_paths(v: &Value, other: Option<&Value>, declared: &Declared) -> Vec<FieldPath> {
+    fn walk(
+        v: &Value,
+        other: Option<&Value>,
+        path: &mut FieldPath,
+        out: &mut Vec<FieldPath>,
+        declared: &Declared,
+    ) {
+        if other == Some(v) {
+            return;
+        }
         if !path.is_empty() && declared.knob_for(path).is_some() {
             out.push(path.clone());
             return;
@@ -98,7 +113,11 @@ fn leaf_paths(v: &Value, declared: &Declared) -> Vec<FieldPath> {
             Value::Object(o) if !o.is_empty() => {
                 for (k, x) in o {
                     path.0.push(k.clone());
-                    walk(x, path, out, declared);
+                    let theirs = match other {
+                        Some(Value::Object(t)) => t.get(k),
+                        _ => None,
+                    };
+                    walk(x, theirs, path, out, declared);
                     path.0.pop();
                 }
             }
@@ -106,14 +125,15 @@ fn leaf_paths(v: &Value, declared: &Declared) -> Vec<FieldPath> {
         }
     }
     let mut out = Vec::new();
-    walk(v, &mut FieldPath::default(), &mut out, declared);
+    walk(v, other, &mut FieldPath::default(), &mut out, declared);
     out
 }
 
+/// The leaf paths of `a` then those of `b` not seen yet, where the two differ.
 fn union_leaf_paths(a: &Value, b: &Value, declared: &Declared) -> Vec<FieldPath> {
-    let mut out = leaf_paths(a, declared);
+    let mut out = leaf_paths(a, Some(b), declared);
     let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
-    for p in leaf_paths(b, declared) {
+    for p in leaf_paths(b, Some(a), declared) {
         if seen.insert(p.clone()) {
             out.push(p);
         }
