@@ -6,6 +6,7 @@
 mod affected;
 mod build;
 mod envs;
+mod manifests;
 mod promote;
 mod render;
 mod report;
@@ -212,7 +213,7 @@ pub fn today() -> Result<tierform_model::Date, Failure> {
 
 fn load(spec: &Path) -> Result<Model, Failure> {
     let today = today()?;
-    Model::load(spec)
+    let model = Model::load(spec)
         .map(|m| m.with_today(today))
         .map_err(|ds| {
             Failure::Input(
@@ -221,7 +222,8 @@ fn load(spec: &Path) -> Result<Model, Failure> {
                     .ok()
                     .map(|t| tierform_model::Source::new(spec.display().to_string(), t)),
             )
-        })
+        })?;
+    manifests::read(spec, model)
 }
 
 fn input_error(model: &Model, ds: Diagnostics) -> Failure {
@@ -322,7 +324,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let model = load(&spec)?;
             // The same gate as `check`: a spec with an invalid environment anywhere is refused,
             // so `diff` never blesses what `check` rejects.
-            let (_, ds) = model.check();
+            let (_, ds) = tierform_engine::validate(&model);
             if ds.has_errors() {
                 return Err(input_error(&model, ds));
             }

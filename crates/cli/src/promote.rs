@@ -521,6 +521,7 @@ fn edit_and_check(
     let new_model = Model::parse(new_source.clone(), format)
         .map(|m| m.with_today(model.today()))
         .map_err(refused)?;
+    let new_model = crate::manifests::read(std::path::Path::new(model.source().name()), new_model)?;
     let (_, ds) = new_model.check();
     if ds.has_errors() {
         return Err(refused(ds));

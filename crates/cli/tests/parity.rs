@@ -18,7 +18,14 @@ use tierform_engine::emitted_objects;
 use tierform_model::parity::{self, compare, Class, Difference, EmittedObject, ParityReport};
 use tierform_model::{Environment, EnvironmentId, Model};
 
-const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
+const FIXTURES: [&str; 6] = [
+    "ecommerce",
+    "globepay",
+    "servio",
+    "thumbnails",
+    "togetherhood",
+    "webank",
+];
 
 mod common;
 use common::root;
@@ -260,6 +267,11 @@ fn shape_globepay() {
 #[test]
 fn shape_servio() {
     shapes_hold("servio");
+}
+
+#[test]
+fn shape_thumbnails() {
+    shapes_hold("thumbnails");
 }
 
 #[test]
@@ -920,4 +932,122 @@ fn shapes_differ_where_structure_differs() {
             "  terraform:aws_db_instance.main  engine_version: \"16.10\""
         )]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw Terraform blocks (the escape hatch) under parity
+
+/// Compares thumbnails' staging with production through an emitter that `drift` corrupts
+/// for staging only.
+fn thumbnails_with_drift(drift: fn(&mut Vec<EmittedObject>)) -> ParityReport {
+    let model = load("fixtures/thumbnails.hcl");
+    let emit = |env: &Environment| {
+        let mut o = emitted_objects(env);
+        if env.name == "staging" {
+            drift(&mut o);
+        }
+        o
+    };
+    compare(
+        &model,
+        &model.environment("production").unwrap(),
+        &model.environment("staging").unwrap(),
+        &emit,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_raw_object_missing_in_staging_is_a_violation_naming_it() {
+    let r = thumbnails_with_drift(|o| {
+        o.retain(|x| x.id != "terraform:aws_s3_bucket_public_access_block.uploads")
+    });
+    assert_eq!(
+        violations(&r),
+        [("terraform:aws_s3_bucket_public_access_block.uploads", "")]
+    );
+    let d = find(
+        &r,
+        "terraform:aws_s3_bucket_public_access_block.uploads",
+        "",
+    );
+    assert_eq!(
+        d.component,
+        "resource aws_s3_bucket_public_access_block.uploads"
+    );
+}
+
+#[test]
+fn a_raw_non_knob_argument_changed_in_staging_is_a_violation_naming_the_field() {
+    let r = thumbnails_with_drift(|o| {
+        object(o, "terraform:aws_lambda_function.thumbnailer").data["runtime"] = json!("python3.9");
+    });
+    assert_eq!(
+        violations(&r),
+        [("terraform:aws_lambda_function.thumbnailer", "runtime")]
+    );
+}
+
+#[test]
+fn a_raw_module_input_changed_in_staging_is_a_violation() {
+    let r = thumbnails_with_drift(|o| {
+        object(o, "terraform:module.dead_letters").data["sqs_managed_sse_enabled"] = json!(false);
+    });
+    assert_eq!(
+        violations(&r),
+        [("terraform:module.dead_letters", "sqs_managed_sse_enabled")]
+    );
+}
+
+#[test]
+fn raw_knob_differences_are_allowed_and_listed_as_declared_knobs() {
+    let model = load("fixtures/thumbnails.hcl");
+    let r = compare(
+        &model,
+        &model.environment("production").unwrap(),
+        &model.environment("staging").unwrap(),
+        &emitted_objects,
+    )
+    .unwrap();
+    assert!(r.holds(), "{:?}", violations(&r));
+    let d = find(
+        &r,
+        "terraform:aws_lambda_function.thumbnailer",
+        "memory_size",
+    );
+    assert_eq!(d.class, Class::Allowed);
+    assert_eq!((&d.a, &d.b), (&Some(json!(512)), &Some(json!(256))));
+    let k = r
+        .knobs
+        .iter()
+        .find(|k| k.path == "resource.aws_lambda_function.thumbnailer.memory_size")
+        .expect("the declared knob is listed");
+    assert_eq!(k.kind, tierform_model::KnobKind::Declared);
+}
+
+/// The same raw argument, changed by a spec edit: a declared knob loads and holds, an
+/// undeclared one is refused at the field.
+#[test]
+fn a_raw_argument_is_a_knob_only_when_declared() {
+    let text = std::fs::read_to_string(root().join("fixtures/thumbnails.hcl")).unwrap();
+    let anchor = "    memory_size                    = 256\n";
+    assert!(text.contains(anchor));
+    let undeclared = text.replace(
+        anchor,
+        &format!("{anchor}    handler = \"other.handler\"\n"),
+    );
+    let err = Model::parse(
+        tierform_model::Source::new("thumbnails.hcl", undeclared),
+        tierform_model::Format::Hcl,
+    )
+    .expect_err("a structural raw argument in staging is refused");
+    let d = err
+        .iter()
+        .find(|d| d.code == "structural-override")
+        .expect("structural-override");
+    assert_eq!(
+        d.path.to_string(),
+        "resource.aws_lambda_function.thumbnailer.handler"
+    );
+    assert!(d.span.is_some(), "located in the spec");
 }

@@ -131,10 +131,54 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             shared.push(Object::new(&component, file, i));
         }
     }
+    // Raw manifests (the escape hatch), as the spec gives them: structure of the base.
+    for (name, m) in &app.manifests {
+        shared.push(Object {
+            component: format!("manifest {name}"),
+            file: format!("manifest-{name}"),
+            value: m.object.clone(),
+        });
+    }
     Rendered {
         shared,
         switched: switched(env),
     }
+}
+
+/// Raw manifests whose kind and name another object of the environment already has (one of
+/// tierform's, or another manifest): kustomize refuses two objects with one identity, so
+/// `check` reports it at the manifest first. Empty when the environment runs no Kubernetes.
+pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
+    if !env.runs_kubernetes() || env.app.manifests.is_empty() {
+        return Vec::new();
+    }
+    let r = render(env);
+    let all: Vec<&Object> = r.shared.iter().chain(&r.switched).collect();
+    let mut out = Vec::new();
+    for (i, o) in all.iter().enumerate() {
+        let Some(name) = o.component.strip_prefix("manifest ") else {
+            continue;
+        };
+        let taken = all
+            .iter()
+            .enumerate()
+            .any(|(j, x)| j < i && x.kind() == o.kind() && x.name() == o.name());
+        if taken {
+            out.push(
+                Diagnostic::error(
+                    "raw-address-taken",
+                    FieldPath(vec!["manifest".into(), name.to_owned(), "object".into()]),
+                    format!(
+                        "the {} `{}` is an object the environment already has",
+                        o.kind(),
+                        o.name()
+                    ),
+                )
+                .with_help("rename the manifest's object (`metadata.name`)"),
+            );
+        }
+    }
+    out
 }
 
 /// The objects knobs switch on, alone: overlays need only these, and rendering the shared

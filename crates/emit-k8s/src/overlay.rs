@@ -100,7 +100,7 @@ struct Target {
 /// One JSON 6902 `replace` of a knob value inside one object.
 #[derive(Debug, Clone, PartialEq)]
 struct Replace {
-    kind: &'static str,
+    kind: String,
     name: String,
     path: String,
     value: Value,
@@ -161,7 +161,7 @@ impl Overlay {
             } else {
                 for (name, o) in uses {
                     overlay.replaces.push(Replace {
-                        kind: "Deployment",
+                        kind: "Deployment".to_owned(),
                         name: name.to_owned(),
                         path: "/spec/template/spec/containers/0/image".to_owned(),
                         value: Value::String(workload::image(
@@ -207,7 +207,7 @@ impl Overlay {
             if let Some(public) = &s.public {
                 for path in INGRESS_HOST_PATHS {
                     overlay.replaces.push(Replace {
-                        kind: "Ingress",
+                        kind: "Ingress".to_owned(),
                         name: name.clone(),
                         path: path.to_owned(),
                         value: Value::String(public.host.clone()),
@@ -218,7 +218,7 @@ impl Overlay {
             let policy = network::service_policy(app, name, s);
             for path in network::cidr_pointers(&policy, &app.network.cidr) {
                 overlay.replaces.push(Replace {
-                    kind: "NetworkPolicy",
+                    kind: "NetworkPolicy".to_owned(),
                     name: name.clone(),
                     path,
                     value: Value::String(app.network.cidr.clone()),
@@ -226,7 +226,7 @@ impl Overlay {
             }
             for (path, except) in network::except_pointers(&policy, &app.network.cidr) {
                 overlay.replaces.push(Replace {
-                    kind: "NetworkPolicy",
+                    kind: "NetworkPolicy".to_owned(),
                     name: name.clone(),
                     path,
                     value: json!(except),
@@ -236,10 +236,27 @@ impl Overlay {
             let sources = workload::secret_sources(app, &s.databases, &s.secrets);
             for (i, (_, secret)) in sources.iter().enumerate() {
                 overlay.replaces.push(Replace {
-                    kind: "ExternalSecret",
+                    kind: "ExternalSecret".to_owned(),
                     name: workload::secret_name(name),
                     path: format!("/spec/data/{i}/remoteRef/key"),
                     value: Value::String(workload::remote_key(env, secret)),
+                });
+            }
+        }
+        // The knobs raw manifests declare: each value replaced where the object holds it.
+        for m in app.manifests.values() {
+            for k in &m.knobs {
+                let Some(value) = manifest_value(&m.object, k) else {
+                    continue;
+                };
+                overlay.replaces.push(Replace {
+                    kind: m.object["kind"].as_str().unwrap_or_default().to_owned(),
+                    name: m.object["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    path: pointer(k),
+                    value: value.clone(),
                 });
             }
         }
@@ -289,7 +306,7 @@ impl Overlay {
         let mut by_target: IndexMap<(&str, &str), Vec<Operation>> = IndexMap::new();
         for r in &self.replaces {
             by_target
-                .entry((r.kind, r.name.as_str()))
+                .entry((r.kind.as_str(), r.name.as_str()))
                 .or_default()
                 .push(Operation {
                     op: "replace",
@@ -377,6 +394,18 @@ fn image_name(image: &str) -> &str {
 
 /// JSON pointers of every `ipBlock.cidr` equal to `cidr`, by walking the JSON: the definition
 /// [`network::cidr_pointers`] is tested against.
+/// The value at a manifest knob's dotted path (list indexes as numbers).
+fn manifest_value<'v>(object: &'v Value, knob: &str) -> Option<&'v Value> {
+    object.pointer(&pointer(knob))
+}
+
+/// A dotted knob path as a JSON pointer (`spec.schedule` -> `/spec/schedule`), escaped.
+fn pointer(knob: &str) -> String {
+    knob.split('.')
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
 #[cfg(test)]
 fn pointers_to_cidr(v: &Value, cidr: &str) -> Vec<String> {
     fn walk(v: &Value, at: &str, cidr: &str, out: &mut Vec<String>) {

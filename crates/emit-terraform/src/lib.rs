@@ -31,7 +31,12 @@ use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, R
 /// docker-compose.
 pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     cloud(env)?;
-    Ok(lower::module(env).files())
+    let m = lower::module(env);
+    let taken = lower::raw_collisions(&m);
+    if !taken.is_empty() {
+        return Err(Diagnostics(taken));
+    }
+    Ok(m.files())
 }
 
 /// The same resources as data, for parity: one [`EmittedObject`] per resource or data block,
@@ -48,6 +53,19 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
 }
 
 /// Terraform is emitted for cloud environments only.
+/// Raw blocks of `env` whose Terraform address tierform already gives one of its own objects
+/// (empty when the spec has none): `check` reports them before anything is emitted.
+pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
+    if env.runtime != Runtime::Cloud
+        || (env.app.raw_resources.is_empty()
+            && env.app.raw_data.is_empty()
+            && env.app.modules.is_empty())
+    {
+        return Vec::new();
+    }
+    lower::raw_collisions(&lower::module(env))
+}
+
 fn cloud(env: &Environment) -> Result<(), Diagnostics> {
     match env.runtime {
         Runtime::Cloud => Ok(()),

@@ -29,6 +29,8 @@ pub(crate) enum TfFile {
     Iam,
     Observability,
     Dns,
+    /// Raw resources, data sources and modules the spec declares (the escape hatch).
+    Raw,
     Outputs,
     /// A shared module's inputs (module layout).
     Variables,
@@ -40,7 +42,7 @@ pub(crate) enum TfFile {
 
 impl TfFile {
     /// Every file, in order.
-    pub(crate) const ALL: [TfFile; 19] = [
+    pub(crate) const ALL: [TfFile; 20] = [
         TfFile::Versions,
         TfFile::Backend,
         TfFile::Providers,
@@ -56,6 +58,7 @@ impl TfFile {
         TfFile::Iam,
         TfFile::Observability,
         TfFile::Dns,
+        TfFile::Raw,
         TfFile::Outputs,
         TfFile::Variables,
         TfFile::Main,
@@ -80,6 +83,7 @@ impl TfFile {
             TfFile::Iam => "iam.tf",
             TfFile::Observability => "observability.tf",
             TfFile::Dns => "dns.tf",
+            TfFile::Raw => "raw.tf",
             TfFile::Outputs => "outputs.tf",
             TfFile::Variables => "variables.tf",
             TfFile::Main => "main.tf",
@@ -92,7 +96,7 @@ impl TfFile {
 /// `# checkov:skip=ID:reason` comment inside the block, where checkov looks for it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Skip {
-    pub id: &'static str,
+    pub id: String,
     pub reason: String,
 }
 
@@ -115,6 +119,7 @@ impl TopBlock {
         match (self.block.identifier.as_str(), labels.as_slice()) {
             ("resource", [ty, name]) => Some(format!("{ty}.{name}")),
             ("data", [ty, name]) => Some(format!("data.{ty}.{name}")),
+            ("module", [name]) => Some(format!("module.{name}")),
             ("locals", []) => Some("locals".to_owned()),
             _ => None,
         }
@@ -299,11 +304,16 @@ impl B {
         self
     }
     /// Records a checkov check that does not apply to this block.
-    pub(crate) fn skip(mut self, id: &'static str, reason: impl Into<String>) -> B {
+    pub(crate) fn skip(mut self, id: impl Into<String>, reason: impl Into<String>) -> B {
         self.skips.push(Skip {
-            id,
+            id: id.into(),
             reason: reason.into(),
         });
+        self
+    }
+    /// Adds a nested block built elsewhere (raw blocks name theirs at run time).
+    pub(crate) fn nested(mut self, b: Block) -> B {
+        self.body.push(Structure::Block(b));
         self
     }
     /// Applies `f`: a part shared by several blocks, kept inside one builder chain.

@@ -158,7 +158,7 @@ fn top_block(t: &mut Text, b: &TopBlock) {
     t.out.push('\n');
     for s in &b.skips {
         t.out.push_str("  # checkov:skip=");
-        t.out.push_str(s.id);
+        t.out.push_str(&s.id);
         t.out.push(':');
         t.out.push_str(&s.reason);
         t.out.push('\n');

@@ -157,9 +157,9 @@ pub(crate) fn validate(model: &Model) -> (usize, Diagnostics) {
         .environments()
         .par_iter()
         .map(|id| {
-            model
-                .resolve_with_warnings(id)
-                .map(|(_, warnings)| warnings)
+            model.resolve_with_warnings(id).and_then(|(env, warnings)| {
+                crate::raw_addresses_free(model, id, env).map(|_| warnings)
+            })
         })
         .collect();
     let mut all = model.warnings().clone();

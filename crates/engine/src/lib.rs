@@ -212,8 +212,14 @@ pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diag
         }
         ids
     };
-    let resolved: Vec<Result<Environment, Diagnostics>> =
-        ids.par_iter().map(|id| model.resolve(id)).collect();
+    let resolved: Vec<Result<Environment, Diagnostics>> = ids
+        .par_iter()
+        .map(|id| {
+            model
+                .resolve(id)
+                .and_then(|env| raw_addresses_free(model, id, env))
+        })
+        .collect();
     let mut errors = Diagnostics::default();
     let mut envs = Vec::with_capacity(resolved.len());
     for r in resolved {
@@ -359,6 +365,41 @@ pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
             }
             o
         }
+    }
+}
+
+/// [`Model::check`], plus what only an emitter knows: a raw block taking the Terraform
+/// address of one of tierform's own objects. The gate of `check` and `diff`.
+pub fn validate(model: &Model) -> (Vec<Environment>, Diagnostics) {
+    let (envs, mut ds) = model.check();
+    if ds.has_errors() {
+        return (envs, ds);
+    }
+    for (id, env) in model.environments().iter().zip(envs.iter().cloned()) {
+        if let Err(taken) = raw_addresses_free(model, id, env) {
+            ds.0.extend(taken.0);
+        }
+    }
+    ds.normalize();
+    (envs, ds)
+}
+
+/// `env` when none of its raw blocks takes a Terraform address tierform's own objects use.
+/// The model checks raw blocks against the provider; which addresses tierform uses only the
+/// Terraform emitter knows, so the engine asks it before anything is emitted.
+pub(crate) fn raw_addresses_free(
+    model: &Model,
+    id: &EnvironmentId,
+    env: Environment,
+) -> Result<Environment, Diagnostics> {
+    let mut taken = tierform_emit_terraform::raw_conflicts(&env);
+    taken.extend(tierform_emit_k8s::raw_conflicts(&env));
+    if taken.is_empty() {
+        Ok(env)
+    } else {
+        Err(Diagnostics(
+            taken.into_iter().map(|d| model.locate_in(id, d)).collect(),
+        ))
     }
 }
 

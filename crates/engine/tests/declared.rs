@@ -74,6 +74,9 @@ const STRUCTURE: &[(&str, &str)] = &[
     ("tenant", "crates/model/tests/fixtures.rs: a tenant overrides the base's fields, each proven by its row"),
     ("docs.templates", "crates/cli/tests/runbooks.rs: template overrides"),
     ("strict", "crates/model/tests/vocabulary.rs: the warnings it names become errors"),
+    ("module.*.knobs", "crates/cli/tests/parity.rs: declared knobs of raw blocks may differ, nothing else"),
+    ("manifest.*.knobs", "crates/emit-k8s/tests/manifests.rs: overlays patch a manifest's declared knobs"),
+    ("manifest.*.file", "crates/cli/tests/manifests.rs: the CLI reads the file; it builds as the same object inline"),
 ];
 
 #[rustfmt::skip]
@@ -179,6 +182,14 @@ const FIELDS: &[Row] = &[
     row!("data_refresh.anonymize", "tier.staging.data_refresh.anonymize", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [E, E, E, Cloud]),
     row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [E, E, E, Cloud]),
+    // The escape hatch (issue 16): raw Terraform, written into every cloud environment.
+    row!("resource", "resource", {"aws_sqs_queue": {"extra": {"name": "demo-extra", "sqs_managed_sse_enabled": true}}}, [E, E, E, Cloud]),
+    row!("data", "data", {"aws_iam_policy_document": {"extra": {"statement": {"actions": ["sqs:SendMessage"], "resources": ["*"]}}}}, [E, E, E, Cloud]),
+    row!("module.*.source", "module.queue.source", "terraform-aws-modules/sns/aws", [E, E, E, Cloud]),
+    row!("module.*.version", "module.queue.version", "4.2.0", [E, E, E, Cloud]),
+    row!("module.*.checkov_skip", "module.queue.checkov_skip", {"CKV_TF_1": "the registry version is pinned exactly here"}, [E, E, E, Cloud]),
+    row!("module.*.inputs", "module.queue.inputs", {"name": "demo-other"}, [E, E, E, Cloud]),
+    row!("manifest.*.object", "manifest.extra.object", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"MODE": "strict"}}, [R, R, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings
@@ -246,6 +257,7 @@ fn baseline(platform: &str) -> Value {
             }
         },
         "external_service": {"stripe": {"mode": "sandbox"}},
+        "module": {"queue": {"source": "terraform-aws-modules/sqs/aws", "version": "4.2.1", "inputs": {"name": "demo-queue"}}},
         "tier": tiers
     })
 }

@@ -46,6 +46,8 @@ pub enum KnobKind {
     Addressing,
     /// Deletion protection: a relaxation of production hardening, shown by every diff.
     Protection,
+    /// Arguments a raw Terraform block declares as its knobs (`knobs = ["memory_size"]`).
+    Declared,
 }
 
 impl KnobKind {
@@ -64,6 +66,7 @@ impl KnobKind {
         KnobKind::Access,
         KnobKind::Addressing,
         KnobKind::Protection,
+        KnobKind::Declared,
     ];
     /// The name used in specs and reports.
     pub fn as_str(self) -> &'static str {
@@ -81,6 +84,7 @@ impl KnobKind {
             KnobKind::Access => "access",
             KnobKind::Addressing => "addressing",
             KnobKind::Protection => "protection",
+            KnobKind::Declared => "declared",
         }
     }
 }
@@ -198,6 +202,96 @@ pub fn covers(pattern: &str, path: &FieldPath) -> bool {
     false
 }
 
+/// The table's declared entries: arguments of raw Terraform blocks (`resource`, `data`) and
+/// inputs of modules. Such an argument is a knob only when its own block lists it in `knobs`
+/// (the spec declares the rest of the table for it); every other argument is structure.
+/// `knob_for` alone never returns these: ask [`Declared::knob_for`], which knows the blocks.
+pub const DECLARED_KNOBS: &[Knob] = &[
+    knob("resource.*.*.*", KnobKind::Declared),
+    knob("data.*.*.*", KnobKind::Declared),
+    knob("module.*.inputs.*", KnobKind::Declared),
+    knob("manifest.*.object.*", KnobKind::Declared),
+];
+
+/// The arguments an application's raw blocks declare as knobs, as concrete field paths
+/// (`resource.aws_sqs_queue.jobs.visibility_timeout_seconds`): the table as it applies to that
+/// application. Always read from the *mirrored* side (the structure), so a tier cannot make an
+/// argument a knob by changing `knobs` itself (`knobs` is structure).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared(Vec<FieldPath>);
+
+impl Declared {
+    /// The declared knobs of an application given as its JSON values (a resolved `App`, or a
+    /// decoded tier tree).
+    pub fn of(app: &serde_json::Value) -> Declared {
+        let mut out = Vec::new();
+        for collection in ["resource", "data"] {
+            let Some(types) = app.get(collection).and_then(serde_json::Value::as_object) else {
+                continue;
+            };
+            for (ty, blocks) in types {
+                for (name, block) in blocks.as_object().into_iter().flatten() {
+                    for k in knob_names(block) {
+                        let mut p = vec![collection.to_owned(), ty.clone(), name.clone()];
+                        p.extend(k.split('.').map(str::to_owned));
+                        out.push(FieldPath(p));
+                    }
+                }
+            }
+        }
+        if let Some(modules) = app.get("module").and_then(serde_json::Value::as_object) {
+            for (name, m) in modules {
+                for k in knob_names(m) {
+                    let mut p = vec!["module".to_owned(), name.clone(), "inputs".to_owned()];
+                    p.extend(k.split('.').map(str::to_owned));
+                    out.push(FieldPath(p));
+                }
+            }
+        }
+        if let Some(manifests) = app.get("manifest").and_then(serde_json::Value::as_object) {
+            for (name, m) in manifests {
+                for k in knob_names(m) {
+                    let mut p = vec!["manifest".to_owned(), name.clone(), "object".to_owned()];
+                    p.extend(k.split('.').map(str::to_owned));
+                    out.push(FieldPath(p));
+                }
+            }
+        }
+        Declared(out)
+    }
+
+    /// The knob covering a field: the static table's, else a declared argument's entry when
+    /// the field is (or is inside) an argument its block lists in `knobs`.
+    pub fn knob_for(&self, path: &FieldPath) -> Option<&'static Knob> {
+        knob_for(path).or_else(|| {
+            self.0
+                .iter()
+                .any(|d| path.0.starts_with(&d.0))
+                .then(|| DECLARED_KNOBS.iter().find(|k| covers(k.pattern, path)))
+                .flatten()
+        })
+    }
+
+    /// The declared arguments, as concrete paths.
+    pub fn paths(&self) -> &[FieldPath] {
+        &self.0
+    }
+
+    /// Whether the application declares no knob of its own.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn knob_names(block: &serde_json::Value) -> impl Iterator<Item = &str> {
+    block
+        .get("knobs")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +336,30 @@ mod tests {
             "the set of variables is structure"
         );
         assert_eq!(kind("database.main.storage_encrypted"), None);
+    }
+
+    #[test]
+    fn a_raw_argument_is_a_knob_only_when_its_block_declares_it() {
+        let app = serde_json::json!({"resource": {"aws_sqs_queue": {"jobs": {
+            "knobs": ["visibility_timeout_seconds"], "name": "x", "visibility_timeout_seconds": 30
+        }}}, "module": {"q": {"knobs": ["memory"], "inputs": {"memory": 1, "name": "y"}}}});
+        let d = Declared::of(&app);
+        let p = |s: &str| FieldPath::parse(s);
+        let kind = |s: &str| d.knob_for(&p(s)).map(|k| k.kind);
+        assert_eq!(
+            kind("resource.aws_sqs_queue.jobs.visibility_timeout_seconds"),
+            Some(KnobKind::Declared)
+        );
+        assert_eq!(kind("resource.aws_sqs_queue.jobs.name"), None);
+        assert_eq!(kind("resource.aws_sqs_queue.jobs.knobs"), None);
+        assert_eq!(kind("module.q.inputs.memory"), Some(KnobKind::Declared));
+        assert_eq!(kind("module.q.inputs.name"), None);
+        assert_eq!(kind("module.q.source"), None);
+        assert_eq!(
+            knob_for(&p("resource.aws_sqs_queue.jobs.visibility_timeout_seconds")),
+            None,
+            "the static table alone never makes a raw argument a knob"
+        );
+        assert_eq!(kind("database.main.instance_class"), Some(KnobKind::Size));
     }
 }

@@ -69,6 +69,7 @@ mod json;
 mod knob;
 mod node;
 pub mod parity;
+pub mod raw;
 mod resolve;
 pub mod schema;
 mod source;
@@ -86,7 +87,7 @@ pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location,
 pub use environment::{Environment, Runtime};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
 pub use first_apply::{db_app_secret, first_apply, tf_label, ApplyStage, DatabaseUser};
-pub use knob::{Knob, KnobKind, KNOBS};
+pub use knob::{Declared, Knob, KnobKind, DECLARED_KNOBS, KNOBS};
 pub use node::{hcl_to_json, Layer};
 pub use resolve::{
     DocsSettings, EnvironmentId, Exception, Model, Provenance, Tier, Variant, MAX_ENVIRONMENTS,

@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Diagnostics, FieldPath, Location};
 use crate::environment::Environment;
-use crate::knob::{knob_for, KnobKind};
+use crate::knob::{Declared, KnobKind};
 use crate::resolve::{EnvironmentId, Model};
 
 mod emitted;
@@ -497,6 +497,8 @@ struct Comparison<'m> {
     objs_i: Arc<Emitted>,
     rules: relation::Rules<'m>,
     emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+    /// The knobs the mirrored structure's raw blocks declare.
+    declared: Declared,
 }
 
 impl<'m> Comparison<'m> {
@@ -519,6 +521,7 @@ impl<'m> Comparison<'m> {
             side_a,
             env_i,
             side_b,
+            declared: Declared::of(&json_i),
             json_i,
             objs_i,
             rules,
@@ -543,7 +546,9 @@ impl<'m> Comparison<'m> {
     }
 
     fn knob_allowed(&self, p: &FieldPath) -> bool {
-        knob_for(p).is_some_and(|k| self.rules.may_differ.contains(&k.kind))
+        self.declared
+            .knob_for(p)
+            .is_some_and(|k| self.rules.may_differ.contains(&k.kind))
     }
 }
 
@@ -587,8 +592,11 @@ impl<'c, 'm> Judge<'c, 'm> {
             // objects causes it, not one the table says keeps the shape.
             let ids = &self.ids;
             let fixed = self.shape_keeping.get_or_insert_with(|| {
-                let t =
-                    c.twin(&|p| knob_for(p).is_some_and(|k| c.knob_allowed(p) && !k.adds_objects));
+                let t = c.twin(&|p| {
+                    c.declared
+                        .knob_for(p)
+                        .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
+                });
                 Probe::new(&t, ids.iter().map(String::as_str))
             });
             return if fixed.get(key) == vb {

@@ -39,17 +39,19 @@ pub const MAX_ENVIRONMENTS: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct Model {
     source: Source,
-    base: Node,
+    pub(crate) base: Node,
     tiers: Vec<Tier>,
     tenants: Vec<Variant>,
     /// Per tier: the base with the mirrored tiers' and the tier's own overrides merged in.
-    tier_trees: Vec<Node>,
+    pub(crate) tier_trees: Vec<Node>,
     warnings: Diagnostics,
     docs: DocsSettings,
     /// The spec's `delivery { … }` block, read apart from every environment.
     pub(crate) delivery: Option<crate::delivery::DeliverySettings>,
     /// The date versions are judged at (end of standard support): an input, never the clock.
     today: Date,
+    /// The objects of the manifest files the spec names, read by the caller (the CLI).
+    pub(crate) manifest_objects: indexmap::IndexMap<String, serde_json::Value>,
 }
 
 /// The spec's `docs { … }` block: how runbooks are rendered. Not part of any environment.
@@ -196,6 +198,7 @@ impl Model {
             out
         };
         let mut app: App = from_node(&tree).map_err(|e| fail(vec![e.into_diagnostic()]))?;
+        self.fill_manifests(&mut app);
         let instance = match &identity.member {
             Member::Whole => None,
             Member::Instance(i) => Some(t.instances[*i].name.clone()),

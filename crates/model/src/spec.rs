@@ -61,6 +61,28 @@ pub struct App {
     /// are listed in the README.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strict: Vec<String>,
+    /// Raw Terraform resources by type, then name (`resource "aws_sqs_queue" "jobs" { … }`):
+    /// the escape hatch for what tierform has no object for, under parity like the rest.
+    #[serde(
+        default,
+        rename = "resource",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
+    pub raw_resources: IndexMap<String, IndexMap<Name, crate::raw::RawBlock>>,
+    /// Raw Terraform data sources by type, then name (`data "aws_iam_policy_document" "x" { … }`).
+    #[serde(default, rename = "data", skip_serializing_if = "IndexMap::is_empty")]
+    pub raw_data: IndexMap<String, IndexMap<Name, crate::raw::RawBlock>>,
+    /// Terraform modules by name (`module "queue" { source = "…" version = "…" inputs = { … } }`).
+    #[serde(default, rename = "module", skip_serializing_if = "IndexMap::is_empty")]
+    pub modules: IndexMap<Name, crate::raw::RawModule>,
+    /// Raw Kubernetes objects by name (`manifest "reports" { object = { … } }`), added to the
+    /// kustomize base of an EKS application.
+    #[serde(
+        default,
+        rename = "manifest",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
+    pub manifests: IndexMap<Name, crate::raw::RawManifest>,
 }
 
 impl App {

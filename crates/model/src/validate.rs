@@ -19,6 +19,7 @@ mod network;
 mod observability;
 mod platform;
 mod production;
+mod raw;
 mod service;
 
 use crate::date::Date;
@@ -151,4 +152,5 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);
+    raw::rules(&mut r, env);
 }

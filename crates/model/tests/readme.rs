@@ -53,3 +53,39 @@ fn readme_delivery_example_is_valid() {
         [("staging", "automatic"), ("production", "approval")]
     );
 }
+
+/// The escape hatch's examples (`resource`, `module`, `manifest`) are real blocks: each added
+/// to the README's spec (the manifest with an EKS platform) loads and checks cleanly.
+#[test]
+fn readme_escape_hatch_examples_are_valid() {
+    let readme = include_str!("../../../README.md");
+    let blocks: Vec<&str> = readme
+        .split("```hcl\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").expect("closed")])
+        .collect();
+    let spec = blocks[0];
+    let mut checked = 0;
+    for b in &blocks[1..] {
+        let text = if b.starts_with("manifest ") {
+            let eks = "platform \"eks\" {\n  version = \"1.35\"\n  node_group \"default\" {\n    instance_types = [\"m5.large\"]\n    min = 2\n    desired = 2\n    max = 4\n  }\n}\n";
+            format!(
+                "{}\n{b}",
+                spec.replace("platform \"ecs_fargate\" {}\n", eks)
+            )
+        } else if b.starts_with("resource ") || b.starts_with("module ") {
+            format!("{spec}\n{b}")
+        } else {
+            continue;
+        };
+        let model = Model::parse(Source::new("README.md", text), Format::Hcl)
+            .unwrap_or_else(|e| panic!("{b}: {e}"));
+        let (_, diagnostics) = model.check();
+        assert!(!diagnostics.has_errors(), "{b}: {diagnostics}");
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 3,
+        "one example each of resource, module and manifest"
+    );
+}

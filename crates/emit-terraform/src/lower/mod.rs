@@ -10,6 +10,7 @@ mod network;
 mod observability;
 mod outputs;
 mod platform;
+mod raw;
 mod refresh;
 mod secrets;
 mod security;
@@ -41,8 +42,14 @@ pub(crate) fn module(env: &Environment) -> Module {
     iam::lower(&cx, &mut m);
     observability::lower(&cx, &mut m);
     dns::lower(&cx, &mut m);
+    raw::lower(&cx, &mut m);
     outputs::lower(&cx, &mut m);
     m
+}
+
+/// Raw blocks whose address tierform's own objects already have.
+pub(crate) fn raw_collisions(m: &Module) -> Vec<tierform_model::Diagnostic> {
+    raw::collisions(m)
 }
 
 /// What every lowering step reads: the environment and a few derived facts.

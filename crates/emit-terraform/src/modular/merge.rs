@@ -77,7 +77,7 @@ impl<'a> Merger<'a> {
             .skips
             .iter()
             .map(|s| Skip {
-                id: s.id,
+                id: s.id.clone(),
                 reason: self.reason(s, ps),
             })
             .collect();
@@ -524,12 +524,12 @@ impl<'a> Merger<'a> {
         }
         if ps
             .iter()
-            .all(|p| counterpart(*p, s.id).is_none_or(|x| x == s.reason))
+            .all(|p| counterpart(*p, &s.id).is_none_or(|x| x == s.reason))
         {
             return s.reason.clone();
         }
         for which in [NEAR, FAR] {
-            let Some(text) = counterpart(ps[which], s.id) else {
+            let Some(text) = counterpart(ps[which], &s.id) else {
                 continue;
             };
             if let Some((real, named, vars)) = self.reason_pieces(text, which) {

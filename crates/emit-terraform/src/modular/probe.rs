@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tierform_model::{App, Environment, KnobKind, KNOBS};
+use tierform_model::{App, Declared, Environment, KnobKind, KNOBS};
 
 /// Where an input comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +120,21 @@ impl Inputs {
                     continue;
                 }
                 inputs.push_knob(&path, value, knob.kind, schema);
+            }
+        }
+        // The knobs raw blocks declare: inputs like the table's, when they hold plain values
+        // (a reference is resolved per environment, not a value a root module passes).
+        for path in Declared::of(app).paths() {
+            let value = path.segments().try_fold(app, |v, s| v.get(s));
+            let plain = |v: &Value| {
+                !v.is_object()
+                    && v.as_array()
+                        .is_none_or(|a| a.iter().all(|x| !x.is_object()))
+            };
+            if let Some(value) = value.filter(|v| plain(v)) {
+                if seen.insert(path.0.clone()) {
+                    inputs.push_knob(&path.0, value, KnobKind::Declared, schema);
+                }
             }
         }
         inputs.dedupe_names();

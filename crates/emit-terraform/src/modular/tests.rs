@@ -206,7 +206,7 @@ fn the_module_instantiated_with_the_roots_arguments_is_the_environments_terrafor
                 .skips
                 .iter()
                 .map(|s| Skip {
-                    id: s.id,
+                    id: s.id.clone(),
                     reason: instantiate_text(&s.reason, &args, false),
                 })
                 .collect();

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::KnobDifference;
 use crate::diagnostic::FieldPath;
 use crate::environment::Environment;
-use crate::knob::knob_for;
+use crate::knob::Declared;
 use crate::spec::App;
 
 /// The knobs whose values differ in the spec: where A (named as B) and B differ, with A's
@@ -17,10 +17,11 @@ pub(super) fn knob_differences(
     json_b: &Value,
 ) -> Vec<KnobDifference> {
     let mut knobs = Vec::new();
-    for p in union_leaf_paths(json_i, json_b) {
+    let declared = Declared::of(json_i);
+    for p in union_leaf_paths(json_i, json_b, &declared) {
         let (x, y) = (get(json_i, &p), get(json_b, &p));
         if x != y {
-            if let Some(k) = knob_for(&p) {
+            if let Some(k) = declared.knob_for(&p) {
                 knobs.push(KnobDifference {
                     path: p.to_string(),
                     kind: k.kind,
@@ -93,12 +94,18 @@ fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
 
 /// Leaf paths of the spec model `v`, stopping at knob boundaries (a knob is compared whole),
 /// leaving out every subtree equal to `other`'s at the same path: no knob there differs.
-fn leaf_paths(v: &Value, other: Option<&Value>) -> Vec<FieldPath> {
-    fn walk(v: &Value, other: Option<&Value>, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
+fn leaf_paths(v: &Value, other: Option<&Value>, declared: &Declared) -> Vec<FieldPath> {
+    fn walk(
+        v: &Value,
+        other: Option<&Value>,
+        path: &mut FieldPath,
+        out: &mut Vec<FieldPath>,
+        declared: &Declared,
+    ) {
         if other == Some(v) {
             return;
         }
-        if !path.is_empty() && knob_for(path).is_some() {
+        if !path.is_empty() && declared.knob_for(path).is_some() {
             out.push(path.clone());
             return;
         }
@@ -110,7 +117,7 @@ fn leaf_paths(v: &Value, other: Option<&Value>) -> Vec<FieldPath> {
                         Some(Value::Object(t)) => t.get(k),
                         _ => None,
                     };
-                    walk(x, theirs, path, out);
+                    walk(x, theirs, path, out, declared);
                     path.0.pop();
                 }
             }
@@ -118,15 +125,15 @@ fn leaf_paths(v: &Value, other: Option<&Value>) -> Vec<FieldPath> {
         }
     }
     let mut out = Vec::new();
-    walk(v, other, &mut FieldPath::default(), &mut out);
+    walk(v, other, &mut FieldPath::default(), &mut out, declared);
     out
 }
 
 /// The leaf paths of `a` then those of `b` not seen yet, where the two differ.
-fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
-    let mut out = leaf_paths(a, Some(b));
+fn union_leaf_paths(a: &Value, b: &Value, declared: &Declared) -> Vec<FieldPath> {
+    let mut out = leaf_paths(a, Some(b), declared);
     let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
-    for p in leaf_paths(b, Some(a)) {
+    for p in leaf_paths(b, Some(a), declared) {
         if seen.insert(p.clone()) {
             out.push(p);
         }

@@ -195,6 +195,7 @@ impl Model {
             docs,
             delivery,
             today: crate::aws::CHECKED,
+            manifest_objects: indexmap::IndexMap::new(),
         };
         model.check_names(errors);
         model.check_tier_graph(errors);

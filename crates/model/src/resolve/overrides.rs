@@ -6,7 +6,7 @@ use super::tiers::Exception;
 use super::Model;
 use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
-use crate::knob::{knob_for, KnobKind};
+use crate::knob::{Declared, KnobKind};
 use crate::node::Node;
 use crate::spec::App;
 
@@ -20,6 +20,18 @@ pub(super) const COLLECTIONS: &[&str] = &[
     "platform",
     "platform.eks.node_group",
 ];
+
+/// Whether a dotted path names a collection of named things: one of [`COLLECTIONS`], or the
+/// raw blocks (`resource`, `data`, by type, and `module`), whose entries a tier cannot invent
+/// either: a raw object in production only would be structure behind the parity gate.
+pub(super) fn is_collection(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('.').collect();
+    COLLECTIONS.contains(&path)
+        || matches!(
+            segments.as_slice(),
+            ["resource" | "data" | "module" | "manifest"] | ["resource" | "data", _]
+        )
+}
 
 impl Model {
     /// Overrides may change existing entries but not invent new ones, and in a mirroring tier,
@@ -92,7 +104,24 @@ impl Model {
                     reference,
                     errors,
                 );
+                let declared = reference.map(Declared::of).unwrap_or_default();
                 for e in t.exceptions.iter().filter(|_| all_decode) {
+                    // A raw block's declared knob needs no exception, like the table's knobs
+                    // (which the exception's own rules refuse before any tree is decoded).
+                    let path = FieldPath::parse(&e.path);
+                    if crate::knob::knob_for(&path).is_none() && declared.knob_for(&path).is_some()
+                    {
+                        errors.push(
+                            Diagnostic::error(
+                                "exception-on-knob",
+                                FieldPath(vec!["tier".into(), t.name.clone(), "exception".into(), e.path.clone()]),
+                                format!("`{}` is a declared knob of its block; no exception is needed", e.path),
+                            )
+                            .with_span(e.span)
+                            .with_help("remove the exception: a mirroring tier may change the arguments a raw block lists in `knobs`"),
+                        );
+                        continue;
+                    }
                     let found = [reference, own]
                         .into_iter()
                         .flatten()
@@ -153,7 +182,7 @@ fn check_targets(
     };
     for (k, f) in fields {
         let here = path.join(".");
-        let in_collection = COLLECTIONS.contains(&here.as_str());
+        let in_collection = is_collection(&here);
         let base_child = base.get(k);
         if in_collection && base_child.is_none() {
             let existing: Vec<&str> = base
@@ -198,11 +227,13 @@ fn check_knobs_only(
 ) {
     let mut leaves = Vec::new();
     over.leaves(&mut Vec::new(), &mut leaves);
+    // The mirrored structure says which raw arguments are knobs, never the override itself.
+    let declared = reference.map(Declared::of).unwrap_or_default();
     for (path, node) in leaves {
         if path.is_empty() || exceptions.iter().any(|e| e.covers(&path)) {
             continue;
         }
-        match knob_for(&path) {
+        match declared.knob_for(&path) {
             Some(k) if may_differ.contains(&k.kind) => {
                 // A knob changes a value the structure has; it does not add the structure.
                 let Some(reference) = reference else { continue };
@@ -210,7 +241,12 @@ fn check_knobs_only(
                 let parent = &root[..root.len() - 1];
                 let keyed = k.pattern.ends_with('*') && k.kind != KnobKind::FeatureFlag;
                 let missing = if keyed { root } else { parent };
-                if json_at(reference, missing).is_none_or(serde_json::Value::is_null) {
+                // A manifest read from a file is checked once the file is read (validation:
+                // its knobs must name fields of the mirrored environment's object).
+                let from_file = path.0.first().is_some_and(|s| s == "manifest")
+                    && json_at(reference, &[path.0[0].clone(), path.0[1].clone(), "file".into()])
+                        .is_some_and(serde_json::Value::is_string);
+                if !from_file && json_at(reference, missing).is_none_or(serde_json::Value::is_null) {
                     let missing = missing.join(".");
                     errors.push(
                         Diagnostic::error("structural-override", path.clone(), format!("`{missing}` does not exist in the mirrored structure: {why}, so it cannot add it"))

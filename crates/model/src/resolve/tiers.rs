@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::load::named_blocks;
-use super::overrides::COLLECTIONS;
+use super::overrides::is_collection;
 use super::Model;
 use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath, Span};
@@ -50,6 +50,10 @@ pub(crate) const APP_KEYS: &[&str] = &[
     "feature_flags",
     "access",
     "data_refresh",
+    "resource",
+    "data",
+    "module",
+    "manifest",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -561,7 +565,7 @@ fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
             format!("the exception `{path}` is a pattern; an exception names one field or object"),
             "name the one field that differs, such as `database.main.read_replicas`; declare one exception per field".to_owned(),
         ));
-    } else if COLLECTIONS.contains(&path) {
+    } else if is_collection(path) {
         out.push((
             "exception-too-broad",
             format!("the exception `{path}` names a whole category, which would excuse any difference in any of its entries"),
