@@ -28,13 +28,28 @@ pub(crate) fn files(plan: &Plan, files: &mut FileSet) {
         ),
     );
     for stage in plan.stages.iter().filter(|s| s.tier.ephemeral) {
-        files.insert(
-            format!("argocd/{}-{}-previews.yaml", plan.app, stage.tier.tier),
-            yaml::file(
-                &["A pull request labelled with the tier's name that commits `tierform build --env <tier>-<number>` gets its environment."],
-                &previews(plan, &repo, &stage.tier.tier),
-            ),
-        );
+        let tier = stage.tier.tier.as_str();
+        if stage.copy_members.is_empty() {
+            files.insert(
+                format!("argocd/{}-{tier}-previews.yaml", plan.app),
+                yaml::file(
+                    &["A pull request labelled with the tier's name that commits `tierform build --env <tier>-<number>` gets its environment."],
+                    &previews(plan, &repo, tier, None),
+                ),
+            );
+            continue;
+        }
+        // A copy names the tenant or instance it copies: one generator per member, for pull
+        // requests labelled with both the tier's and the member's name.
+        for member in &stage.copy_members {
+            files.insert(
+                format!("argocd/{}-{tier}-{member}-previews.yaml", plan.app),
+                yaml::file(
+                    &["A pull request labelled with the tier's and the tenant's (or instance's) names that commits `tierform build --env <tier>-<tenant>-<number>` gets its environment."],
+                    &previews(plan, &repo, tier, Some(member)),
+                ),
+            );
+        }
     }
 }
 
@@ -89,19 +104,30 @@ fn environments(plan: &Plan, repo: &str) -> Value {
     })
 }
 
-fn previews(plan: &Plan, repo: &str, tier: &str) -> Value {
+fn previews(plan: &Plan, repo: &str, tier: &str, member: Option<&str>) -> Value {
     let (owner, name) = github_repo(repo).unwrap_or_default();
-    let env = format!("{tier}-{{{{.number}}}}");
+    let (env, labels, set) = match member {
+        Some(m) => (
+            format!("{tier}-{m}-{{{{.number}}}}"),
+            vec![tier, m],
+            format!("{}-{tier}-{m}-previews", plan.app),
+        ),
+        None => (
+            format!("{tier}-{{{{.number}}}}"),
+            vec![tier],
+            format!("{}-{tier}-previews", plan.app),
+        ),
+    };
     let prefix = format!("{}-{env}", plan.app);
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "ApplicationSet",
-        "metadata": {"name": format!("{}-{tier}-previews", plan.app), "namespace": ARGOCD_NAMESPACE},
+        "metadata": {"name": set, "namespace": ARGOCD_NAMESPACE},
         "spec": {
             "goTemplate": true,
             "goTemplateOptions": ["missingkey=error"],
             "generators": [{"pullRequest": {
-                "github": {"owner": owner, "repo": name, "labels": [tier]},
+                "github": {"owner": owner, "repo": name, "labels": labels},
                 "requeueAfterSeconds": 300,
             }}],
             "template": {

@@ -83,6 +83,9 @@ pub struct Stage {
     pub tier: TierPlan,
     /// Its declared environments, in the spec's order.
     pub targets: Vec<Target>,
+    /// For an ephemeral tier whose mirrored tier fans out: the tenants or instances a copy
+    /// names (`bugfix-<tenant>-<id>`); empty when a copy is of the whole mirrored environment.
+    pub copy_members: Vec<String>,
 }
 
 /// Everything the delivery files are written from.
@@ -191,7 +194,16 @@ pub fn plan(
                 kubernetes: env.runs_kubernetes().then_some(prefix),
             });
         }
-        stages.push(Stage { tier, targets });
+        let copy_members = model
+            .tier(&tier.tier)
+            .filter(|t| t.ephemeral)
+            .map(|t| model.copy_members(t))
+            .unwrap_or_default();
+        stages.push(Stage {
+            tier,
+            targets,
+            copy_members,
+        });
     }
     if !errors.is_empty() {
         let mut ds = Diagnostics(

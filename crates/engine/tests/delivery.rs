@@ -156,3 +156,47 @@ fn a_health_path_that_a_workflow_would_interpret_is_refused() {
         "{err:?}"
     );
 }
+
+/// A preview of an ephemeral tier whose mirrored tier fans out per tenant names the tenant it
+/// copies, as every copy of it must (`bugfix-<tenant>-<number>`): one generator per tenant,
+/// for pull requests labelled with the tier's and the tenant's names.
+#[test]
+fn previews_of_a_per_tenant_tier_name_the_tenant() {
+    let path = format!("{}/../../fixtures/webank.hcl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap()
+        + r#"
+delivery {
+  ci         = ["github_actions", "argocd"]
+  repository     = "https://github.com/webank/infra"
+  aws_account_id = "418295730112"
+  tier "production" {
+    deploy = "approval"
+    branch = "main"
+  }
+}
+"#;
+    let m = Model::parse(Source::new("webank.hcl", text), Format::Hcl)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let files = delivery_files(&m, Options::default());
+    let previews: Vec<&(String, String)> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with("-previews.yaml"))
+        .collect();
+    let names: Vec<&str> = previews.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "argocd/webank-bugfix-rb-alpenvorland-previews.yaml",
+            "argocd/webank-bugfix-vb-rheinaue-previews.yaml",
+            "argocd/webank-bugfix-vr-nordheide-previews.yaml",
+        ]
+    );
+    let (_, first) = previews[1];
+    assert!(first.contains("bugfix-vb-rheinaue-{{.number}}"), "{first}");
+    assert!(
+        first.contains("- bugfix\n") && first.contains("- vb-rheinaue\n"),
+        "{first}"
+    );
+    // Every name a preview deploys is one the model builds.
+    assert!(m.environment("bugfix-vb-rheinaue-17").is_ok());
+}

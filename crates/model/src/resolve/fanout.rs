@@ -273,6 +273,16 @@ impl Model {
         self.environment(&name).ok()
     }
 
+    /// The tenants or instances a copy of an ephemeral tier names (`vb-rheinaue`, …): those of
+    /// the tier it mirrors; empty when that tier does not fan out and a copy is of the whole.
+    pub fn copy_members(&self, t: &Tier) -> Vec<String> {
+        match t.mirrors.as_deref().and_then(|m| self.tier(m)) {
+            Some(m) if m.per_tenant => self.tenants.iter().map(|x| x.name.clone()).collect(),
+            Some(m) => m.instances.iter().map(|x| x.name.clone()).collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// How copies of an ephemeral tier are named: `bugfix-<id>`, or `bugfix-<tenant>-<id>`
     /// (`<instance>`) where the tier it mirrors fans out.
     pub fn copy_template(&self, t: &Tier) -> String {
