@@ -168,6 +168,9 @@ const FIELDS: &[Row] = &[
     row!("data_refresh.anonymize", "tier.staging.data_refresh.anonymize", false, [Invalid, Invalid, Invalid, Cloud]),
     row!("data_refresh.image", "tier.staging.data_refresh.image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/refresh2", [E, E, E, Cloud]),
     row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [E, E, E, Cloud]),
+    // The tier's account (identity): allowed_account_ids and assume_role of the provider and
+    // the state backend, the account's state bucket; a local tier's only fills `{account}`.
+    row!("tier.*.account", "tier.qa.account", {"id": "123456789012", "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/deploy"}}, [E, E, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings

@@ -55,6 +55,7 @@
 //! fall into a wildcard arm that emits nothing.
 #![warn(missing_docs)]
 
+mod account;
 mod aws;
 mod date;
 mod de;
@@ -74,6 +75,7 @@ mod spec;
 mod strings;
 mod validate;
 
+pub use account::{is_account_id, Account, AssumeRole, ACCOUNT_PLACEHOLDER};
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;
 pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location, Severity, Span};

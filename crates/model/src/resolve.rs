@@ -187,6 +187,18 @@ impl Model {
                     .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
             }
         }
+        // An image repository follows the account: `{account}.dkr.ecr.<region>.amazonaws.com/x`.
+        if let Some(a) = &t.account {
+            let place = |image: &mut String| {
+                if image.contains(crate::account::ACCOUNT_PLACEHOLDER) {
+                    *image = image.replace(crate::account::ACCOUNT_PLACEHOLDER, &a.id);
+                }
+            };
+            app.services.values_mut().for_each(|s| place(&mut s.image));
+            if let Some(r) = app.data_refresh.as_mut() {
+                place(&mut r.image);
+            }
+        }
         let env = Environment {
             name: identity.name.clone(),
             tier: t.name.clone(),
@@ -196,6 +208,7 @@ impl Model {
             production: t.production,
             ephemeral: t.ephemeral,
             app,
+            account: t.account.clone(),
         };
         if !validated {
             return Ok((env, Diagnostics::default()));

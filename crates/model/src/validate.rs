@@ -7,6 +7,7 @@
 //! secrets pasted as literals. What AWS offers (versions, sizes, quotas) is in `crate::aws`.
 
 mod access;
+mod account;
 mod cache;
 mod credentials;
 mod data_refresh;
@@ -23,6 +24,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
 use crate::environment::{Environment, Runtime};
 use crate::resolve::Tier;
 
+pub(crate) use names::is_bucket_name;
 use names::quoted;
 pub use names::{check_name, is_name};
 pub use network::derive_subnets;
@@ -140,4 +142,5 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     names::external_services_and_flags(&mut r, app);
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);
+    account::rules(&mut r, env, tiers);
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::load::named_blocks;
 use super::overrides::COLLECTIONS;
 use super::Model;
+use crate::account::{self, Account};
 use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath, Span};
 use crate::environment::Runtime;
@@ -26,6 +27,7 @@ const TIER_KEYS: &[&str] = &[
     "may_differ",
     "exception",
     "instance",
+    "account",
 ];
 
 /// The top-level keys of a spec besides `tier` and `tenant`: what a tier may override.
@@ -67,6 +69,8 @@ struct TierMeta {
     may_differ: Option<Vec<KnobKind>>,
     #[serde(default)]
     exception: IndexMap<String, ExceptionMeta>,
+    #[serde(default)]
+    account: Option<Account>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +134,8 @@ pub struct Tier {
     pub exceptions: Vec<Exception>,
     /// Named instances (`instance "ledgers" { … }`).
     pub instances: Vec<Variant>,
+    /// The AWS account every environment of the tier runs in: identity, not structure.
+    pub account: Option<Account>,
     pub(super) overrides: Node,
     mirrors_span: Option<Span>,
     per_tenant_span: Option<Span>,
@@ -367,6 +373,10 @@ impl Tier {
                 );
             }
         }
+        if let Some(a) = &meta.account {
+            let node = meta_fields.get("account").map(|f| &f.node);
+            account::check(&name, a, node, meta.runtime == Runtime::Local, errors);
+        }
         let production = meta
             .production
             .unwrap_or(matches!(name.as_str(), "production" | "prod"));
@@ -383,6 +393,7 @@ impl Tier {
             may_differ: meta.may_differ.unwrap_or_else(|| KnobKind::ALL.to_vec()),
             exceptions,
             instances,
+            account: meta.account,
             overrides: node,
             mirrors_span,
             per_tenant_span,
@@ -463,7 +474,13 @@ pub fn is_judgeable_reason(reason: &str) -> bool {
 fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
     let segments: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
-    if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
+    if segments[0] == "account" {
+        out.push((
+            "exception-on-identity",
+            format!("`{path}` is the tier's account, part of its identity; no exception is needed"),
+            "remove the exception: parity compares each tier under its own account, as under its own name".to_owned(),
+        ));
+    } else if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
         out.push((
             "exception-wildcard",
             format!("the exception `{path}` is a pattern; an exception names one field or object"),
