@@ -29,6 +29,8 @@ pub(crate) enum TfFile {
     Iam,
     Observability,
     Dns,
+    /// Buckets, queues and topics.
+    Storage,
     Outputs,
     /// A shared module's inputs (module layout).
     Variables,
@@ -40,7 +42,7 @@ pub(crate) enum TfFile {
 
 impl TfFile {
     /// Every file, in order.
-    pub(crate) const ALL: [TfFile; 19] = [
+    pub(crate) const ALL: [TfFile; 20] = [
         TfFile::Versions,
         TfFile::Backend,
         TfFile::Providers,
@@ -56,6 +58,7 @@ impl TfFile {
         TfFile::Iam,
         TfFile::Observability,
         TfFile::Dns,
+        TfFile::Storage,
         TfFile::Outputs,
         TfFile::Variables,
         TfFile::Main,
@@ -80,6 +83,7 @@ impl TfFile {
             TfFile::Iam => "iam.tf",
             TfFile::Observability => "observability.tf",
             TfFile::Dns => "dns.tf",
+            TfFile::Storage => "storage.tf",
             TfFile::Outputs => "outputs.tf",
             TfFile::Variables => "variables.tf",
             TfFile::Main => "main.tf",

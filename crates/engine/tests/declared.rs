@@ -170,6 +170,16 @@ const FIELDS: &[Row] = &[
     row!("data_refresh.tag", "tier.staging.data_refresh.tag", "2.0.0", [E, E, E, Cloud]),
     // The tier's account (identity): allowed_account_ids and assume_role of the provider and
     // the state backend, the account's state bucket; a local tier's only fills `{account}`.
+    // Buckets, queues and topics: cloud resources; a local tier refuses a service that lists one.
+    row!("bucket.*.expiration_days", "bucket.files.expiration_days", 30, [E, E, E, Cloud]),
+    row!("queue.*.retention_days", "queue.jobs.retention_days", 14, [E, E, E, Cloud]),
+    row!("queue.*.visibility_timeout", "queue.jobs.visibility_timeout", 120, [E, E, E, Cloud]),
+    row!("queue.*.max_receive_count", "queue.jobs.max_receive_count", 10, [E, E, E, Cloud]),
+    // A topic has no settings: declaring one is the row.
+    row!("topic", "topic.alerts", {}, [E, E, E, Cloud]),
+    row!("service.*.buckets", "service.worker.buckets", ["files"], [E, E, E, R]),
+    row!("service.*.queues", "service.worker.queues", ["jobs"], [E, E, E, R]),
+    row!("service.*.topics", "service.worker.topics", ["events"], [E, E, E, R]),
     row!("tier.*.account", "tier.qa.account", {"id": "123456789012", "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/deploy"}}, [E, E, E, Cloud]),
 ];
 
@@ -237,6 +247,9 @@ fn baseline(platform: &str) -> Value {
             }
         },
         "external_service": {"stripe": {"mode": "sandbox"}},
+        "bucket": {"files": {}},
+        "queue": {"jobs": {}},
+        "topic": {"events": {}},
         "tier": tiers
     })
 }

@@ -72,6 +72,7 @@ mod resolve;
 pub mod schema;
 mod source;
 mod spec;
+mod storage;
 mod strings;
 mod validate;
 
@@ -90,3 +91,4 @@ pub use resolve::{
 };
 pub use source::{Format, Source};
 pub use spec::*;
+pub use storage::{bucket_var, queue_var, topic_var, Bucket, Queue, Topic};

@@ -18,6 +18,7 @@ mod network;
 mod observability;
 mod platform;
 mod service;
+mod storage;
 
 use crate::date::Date;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
@@ -143,4 +144,5 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);
     account::rules(&mut r, env, tiers);
+    storage::rules(&mut r, env);
 }

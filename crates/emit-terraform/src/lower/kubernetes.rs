@@ -404,6 +404,7 @@ fn endpoints(cx: &Cx) -> Expression {
             }
         }
     }
+    items.extend(super::storage::endpoints(cx.app));
     object(items)
 }
 

@@ -15,6 +15,7 @@ mod secrets;
 mod security;
 mod services;
 mod settings;
+mod storage;
 
 use hcl::Expression;
 use tierform_model::{App, Environment, Platform, Service};
@@ -39,6 +40,7 @@ pub(crate) fn module(env: &Environment) -> Module {
     loadbalancer::lower(&cx, &mut m);
     secrets::lower(&cx, &mut m);
     iam::lower(&cx, &mut m);
+    storage::lower(&cx, &mut m);
     observability::lower(&cx, &mut m);
     dns::lower(&cx, &mut m);
     outputs::lower(&cx, &mut m);

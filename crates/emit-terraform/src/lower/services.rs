@@ -108,6 +108,7 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
             res("aws_secretsmanager_secret", &label(s), "arn"),
         ));
     }
+    env.extend(super::storage::wiring(app, svc));
     Wiring { env, secrets }
 }
 

@@ -19,6 +19,9 @@ pub(super) const COLLECTIONS: &[&str] = &[
     "external_service",
     "platform",
     "platform.eks.node_group",
+    "bucket",
+    "queue",
+    "topic",
 ];
 
 impl Model {

@@ -46,6 +46,9 @@ pub(crate) const APP_KEYS: &[&str] = &[
     "feature_flags",
     "access",
     "data_refresh",
+    "bucket",
+    "queue",
+    "topic",
 ];
 
 #[derive(Debug, Deserialize)]
