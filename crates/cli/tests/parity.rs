@@ -18,7 +18,14 @@ use tierform_engine::emitted_objects;
 use tierform_model::parity::{self, compare, Class, Difference, EmittedObject, ParityReport};
 use tierform_model::{Environment, EnvironmentId, Model};
 
-const FIXTURES: [&str; 5] = ["ecommerce", "globepay", "servio", "togetherhood", "webank"];
+const FIXTURES: [&str; 6] = [
+    "ecommerce",
+    "globepay",
+    "govuk-forms",
+    "servio",
+    "togetherhood",
+    "webank",
+];
 
 mod common;
 use common::root;
@@ -265,6 +272,11 @@ fn shape_servio() {
 #[test]
 fn shape_togetherhood() {
     shapes_hold("togetherhood");
+}
+
+#[test]
+fn shape_govuk_forms() {
+    shapes_hold("govuk-forms");
 }
 
 #[test]

@@ -93,7 +93,14 @@ fn unknown_environments_are_all_reported_with_a_hint() {
 
 #[test]
 fn parity_holds_for_every_fixture_and_local_environments_emit_no_objects() {
-    for name in ["ecommerce", "globepay", "servio", "togetherhood", "webank"] {
+    for name in [
+        "ecommerce",
+        "globepay",
+        "govuk-forms",
+        "servio",
+        "togetherhood",
+        "webank",
+    ] {
         let model = fixture(name);
         let checked = check(&model).unwrap_or_else(|ds| panic!("{name}: {ds}"));
         assert!(checked.holds(), "{name}");
