@@ -32,7 +32,13 @@ impl Model {
             });
         }
         let env = self.resolve(id)?;
-        let json = serde_json::to_value(&env.app).expect("the model serialises");
+        // The account is the tier's identity, declared in its `tier` block, not in the base.
+        let from_account = path.segments().next() == Some("account");
+        let json = if from_account {
+            serde_json::json!({ "account": env.account })
+        } else {
+            serde_json::to_value(&env.app).expect("the model serialises")
+        };
         let mut cur = &json;
         for seg in path.segments() {
             cur = match cur {
@@ -52,6 +58,16 @@ impl Model {
                     ),
                 )
             })?;
+        }
+        if from_account {
+            let t = &self.tiers[id.tier];
+            return Ok(Provenance {
+                value: cur.clone(),
+                layer: Some(Layer::Tier(std::sync::Arc::from(t.name.as_str()))),
+                location: t
+                    .account_span
+                    .map(|s| self.source.location(s.start as usize)),
+            });
         }
         Ok(Provenance {
             value: cur.clone(),

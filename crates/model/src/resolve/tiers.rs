@@ -142,6 +142,7 @@ pub struct Tier {
     pub(super) overrides: Node,
     mirrors_span: Option<Span>,
     per_tenant_span: Option<Span>,
+    pub(super) account_span: Option<Span>,
 }
 
 impl Model {
@@ -385,6 +386,9 @@ impl Tier {
             .unwrap_or(matches!(name.as_str(), "production" | "prod"));
         let mirrors_span = meta_fields.get("mirrors").and_then(|f| f.node.span);
         let per_tenant_span = meta_fields.get("per_tenant").and_then(|f| f.node.span);
+        let account_span = meta_fields
+            .get("account")
+            .and_then(|f| f.key_span.or(f.node.span));
         let tier = Tier {
             name,
             span,
@@ -400,6 +404,7 @@ impl Tier {
             overrides: node,
             mirrors_span,
             per_tenant_span,
+            account_span,
         };
         Some(tier)
     }
