@@ -73,8 +73,10 @@ use tierform_model::parity::{self, EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
 mod modules;
+mod state;
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
+pub use state::{state_buckets, STATE_BUCKETS};
 pub use tierform_emit_compose as compose;
 pub use tierform_emit_k8s as k8s;
 pub use tierform_emit_terraform as terraform;
@@ -156,6 +158,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
     let envs = resolve(model, &options.environments)?;
     let layout = options.k8s_layout;
     let mut files = kustomize_base(model, &envs, layout)?.unwrap_or_default();
+    files.extend(state_buckets(model, &envs)?);
     let modules = match options.tf_layout {
         TfLayout::PerEnvironment => None,
         TfLayout::Module => Some(terraform_modules(model, &envs)?),

@@ -15,6 +15,7 @@ mod secrets;
 mod security;
 mod services;
 mod settings;
+pub(crate) mod state_bucket;
 mod storage;
 
 use hcl::Expression;
