@@ -89,7 +89,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             let l = label(name);
             m.push(
                 TfFile::Iam,
-                &format!("service {name}"),
+                format!("service {name}"),
                 inline(
                     &format!("{l}_storage"),
                     &workload_role(cx, name),

@@ -56,7 +56,7 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
     let queues: Vec<&str> = app.queues.keys().map(String::as_str).collect();
     let topics: Vec<&str> = app.topics.keys().map(String::as_str).collect();
     for (name, s) in &app.services {
-        let lists: [(&str, &str, &[String], &[&str], fn(&str) -> String); 3] = [
+        let lists: [Listed<'_>; 3] = [
             ("buckets", "bucket", &s.buckets, &buckets, bucket_var),
             ("queues", "queue", &s.queues, &queues, queue_var),
             ("topics", "topic", &s.topics, &topics, topic_var),
@@ -80,6 +80,16 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
         }
     }
 }
+
+/// One of a service's lists: its field, what it lists, the names listed, the declared names,
+/// and the variable each is wired as.
+type Listed<'a> = (
+    &'a str,
+    &'a str,
+    &'a [String],
+    &'a [&'a str],
+    fn(&str) -> String,
+);
 
 /// A wired variable must not be set by the service's `env` nor be a secret's variable.
 fn collisions(r: &mut Rules<'_>, name: &str, s: &Service, var: &str) {
