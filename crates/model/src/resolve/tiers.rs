@@ -147,6 +147,7 @@ pub struct Tier {
 
 impl Model {
     pub(super) fn check_tier_graph(&self, errors: &mut Vec<Diagnostic>) {
+        self.check_state_buckets_per_account(errors);
         let names: Vec<&str> = self.tiers.iter().map(|t| t.name.as_str()).collect();
         for t in &self.tiers {
             let path = FieldPath(vec!["tier".into(), t.name.clone(), "mirrors".into()]);
@@ -237,6 +238,36 @@ impl Model {
                     )
                     .with_span(t.span)
                     .with_help("choose one way to fan the tier out"),
+                );
+            }
+        }
+    }
+
+    /// Bucket names are global: a state bucket is one account's. A tier naming the state
+    /// bucket of a tier in another account would keep its state where its role cannot write.
+    fn check_state_buckets_per_account(&self, errors: &mut Vec<Diagnostic>) {
+        for (j, t) in self.tiers.iter().enumerate() {
+            let Some((a, bucket)) = t
+                .account
+                .as_ref()
+                .and_then(|a| a.state_bucket.as_deref().map(|b| (a, b)))
+            else {
+                continue;
+            };
+            let earlier = self.tiers[..j].iter().find(|o| {
+                o.account
+                    .as_ref()
+                    .is_some_and(|oa| oa.id != a.id && oa.state_bucket.as_deref() == Some(bucket))
+            });
+            if let Some(o) = earlier {
+                errors.push(
+                    Diagnostic::error(
+                        "state-bucket-of-another-account",
+                        FieldPath(vec!["tier".into(), t.name.clone(), "account".into(), "state_bucket".into()]),
+                        format!("tier `{}` keeps its state in `{bucket}`, the state bucket of tier `{}`, which runs in another account", t.name, o.name),
+                    )
+                    .with_span(t.account_span)
+                    .with_help("give each account its own state bucket (bucket names are global: one account owns a bucket)"),
                 );
             }
         }
