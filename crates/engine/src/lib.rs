@@ -37,14 +37,17 @@
 //! assert!(build.get("k8s/base/kustomization.yaml").is_some());
 //! assert!(build.get("k8s/overlays/staging/kustomization.yaml").is_some());
 //!
-//! // Staging alone, its manifests fully rendered.
+//! // Staging alone, its manifests fully rendered, and the state bucket it shares with
+//! // production (whose policy keeps each environment's roles to its own state).
 //! let options = Options::default()
 //!     .with_environments(["staging"])
 //!     .with_k8s_layout(K8sLayout::Flat);
 //! let staging = generate(&model, &options)?;
 //! assert!(staging.iter().all(|(path, _)| {
 //!     let path = path.as_str();
-//!     path.starts_with("terraform/staging/") || path.starts_with("k8s/staging/")
+//!     path.starts_with("terraform/staging/")
+//!         || path.starts_with("k8s/staging/")
+//!         || path.starts_with("terraform/state/ecommerce-terraform-state/")
 //! }));
 //!
 //! // Parity: staging keeps production's structure.

@@ -3,7 +3,7 @@
 //! `terraform/state/<bucket>/`, whose policy fences each environment's key prefix to that
 //! environment's roles (tierform-emit-terraform's `state_bucket`).
 
-use tierform_model::{Diagnostics, Environment, FileSet, Model, Runtime};
+use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Model, Runtime};
 
 /// Where the root module of a shared state bucket goes.
 pub const STATE_BUCKETS: &str = "terraform/state";
@@ -14,7 +14,8 @@ pub const STATE_BUCKETS: &str = "terraform/state";
 /// and gets no module.
 ///
 /// # Errors
-/// A declared environment does not resolve.
+/// A declared environment does not resolve; `reserved-name` when a shared bucket's module
+/// would share its folder with a cloud environment called `state`.
 pub fn state_buckets(model: &Model, envs: &[Environment]) -> Result<FileSet, Diagnostics> {
     let declared = crate::resolve(model, &[])?;
     let cloud: Vec<&Environment> = declared
@@ -40,6 +41,17 @@ pub fn state_buckets(model: &Model, envs: &[Environment]) -> Result<FileSet, Dia
                 &format!("{STATE_BUCKETS}/{bucket}"),
                 tierform_emit_terraform::state_bucket(&sharing),
             );
+        }
+    }
+    if !files.is_empty() {
+        if let Some(e) = cloud.iter().find(|e| e.name == "state") {
+            return Err(Diagnostic::error(
+                "reserved-name",
+                FieldPath(vec!["tier".into(), e.tier.clone()]),
+                "an environment named `state` would share its folder with the shared state bucket's module (terraform/state/)",
+            )
+            .with_help("rename the tier")
+            .into());
         }
     }
     Ok(files)

@@ -124,3 +124,20 @@ tier "production" {{
         "{providers}"
     );
 }
+
+#[test]
+fn an_environment_named_state_is_refused_when_a_shared_bucket_is_written() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/servio.hcl"),
+    )
+    .unwrap()
+    .replace("tier \"staging\"", "tier \"state\"");
+    let model = Model::parse(
+        tierform_engine::model::Source::new("servio.hcl", text),
+        tierform_engine::model::Format::Hcl,
+    )
+    .unwrap();
+    let envs = resolve(&model, &[]).unwrap();
+    let ds = state_buckets(&model, &envs).unwrap_err();
+    assert!(ds.0.iter().any(|d| d.code == "reserved-name"), "{ds}");
+}
