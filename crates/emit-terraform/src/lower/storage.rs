@@ -42,36 +42,41 @@ pub(crate) fn topic_label(name: &str) -> String {
 
 /// The variables a service finds its buckets, queues and topics with, and their values.
 pub(crate) fn wiring(app: &App, svc: &Service) -> Vec<(String, Expression)> {
+    variables(app, &svc.buckets, &svc.queues, &svc.topics)
+}
+
+/// The values of every bucket, queue and topic by variable, for the EKS endpoints ConfigMap.
+pub(crate) fn endpoints(app: &App) -> Vec<(String, Expression)> {
+    let names = |m: Vec<&String>| m.into_iter().cloned().collect::<Vec<_>>();
+    variables(
+        app,
+        &names(app.buckets.keys().collect()),
+        &names(app.queues.keys().collect()),
+        &names(app.topics.keys().collect()),
+    )
+}
+
+/// `<NAME>_BUCKET`, `<NAME>_QUEUE_URL`, `<NAME>_TOPIC_ARN` of the named (and declared) ones.
+fn variables(
+    app: &App,
+    buckets: &[String],
+    queues: &[String],
+    topics: &[String],
+) -> Vec<(String, Expression)> {
     let mut env = Vec::new();
-    for b in svc.buckets.iter().filter(|b| app.buckets.contains_key(*b)) {
+    for b in buckets.iter().filter(|b| app.buckets.contains_key(*b)) {
         env.push((
             bucket_var(b),
             res("aws_s3_bucket", &bucket_label(b), "bucket"),
         ));
     }
-    for q in svc.queues.iter().filter(|q| app.queues.contains_key(*q)) {
+    for q in queues.iter().filter(|q| app.queues.contains_key(*q)) {
         env.push((queue_var(q), res("aws_sqs_queue", &queue_label(q), "url")));
     }
-    for t in svc.topics.iter().filter(|t| app.topics.contains_key(*t)) {
+    for t in topics.iter().filter(|t| app.topics.contains_key(*t)) {
         env.push((topic_var(t), res("aws_sns_topic", &topic_label(t), "arn")));
     }
     env
-}
-
-/// The values of every bucket, queue and topic by variable, for the EKS endpoints ConfigMap.
-pub(crate) fn endpoints(app: &App) -> Vec<(String, Expression)> {
-    let all = Service {
-        buckets: app.buckets.keys().cloned().collect(),
-        queues: app.queues.keys().cloned().collect(),
-        topics: app.topics.keys().cloned().collect(),
-        ..app
-            .services
-            .values()
-            .next()
-            .cloned()
-            .expect("a validated spec has a service")
-    };
-    wiring(app, &all)
 }
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
