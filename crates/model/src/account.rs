@@ -74,16 +74,19 @@ fn role_arn_account(arn: &str) -> Option<&str> {
     (partition.starts_with("aws") && is_account_id(id) && ok_name).then_some(id)
 }
 
-/// The rules of a tier's `account` block, located through `node` (the block's own node).
+/// The rules of a tier's (or an instance's) `account` block, located through `node` (the
+/// block's own node); `owner` is where the block is, such as `["tier", "staging"]`.
 pub(crate) fn check(
-    tier: &str,
+    owner: &[&str],
     account: &Account,
     node: Option<&Node>,
     local: bool,
     out: &mut Vec<Diagnostic>,
 ) {
+    let tier = owner.last().copied().unwrap_or_default();
     let at = |field: &[&str]| -> FieldPath {
-        let mut p = vec!["tier".to_owned(), tier.to_owned(), "account".to_owned()];
+        let mut p: Vec<String> = owner.iter().map(|s| (*s).to_owned()).collect();
+        p.push("account".to_owned());
         p.extend(field.iter().map(|s| (*s).to_owned()));
         FieldPath(p)
     };

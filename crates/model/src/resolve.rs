@@ -187,8 +187,14 @@ impl Model {
                     .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
             }
         }
+        // The identity's account: its instance's own, else its tier's.
+        let account = match &identity.member {
+            Member::Instance(i) => t.instances[*i].account.as_ref(),
+            _ => None,
+        }
+        .or(t.account.as_ref());
         // An image repository follows the account: `{account}.dkr.ecr.<region>.amazonaws.com/x`.
-        if let Some(a) = &t.account {
+        if let Some(a) = account {
             let place = |image: &mut String| {
                 if image.contains(crate::account::ACCOUNT_PLACEHOLDER) {
                     *image = image.replace(crate::account::ACCOUNT_PLACEHOLDER, &a.id);
@@ -208,7 +214,7 @@ impl Model {
             production: t.production,
             ephemeral: t.ephemeral,
             app,
-            account: t.account.clone(),
+            account: account.cloned(),
         };
         if !validated {
             return Ok((env, Diagnostics::default()));

@@ -35,7 +35,7 @@ pub fn spec_schema() -> Value {
                     "additionalProperties": false
                 }
             },
-            "instance": { "type": "object", "additionalProperties": overrides, "description": "Named instances of the tier, each with its own overrides." },
+            "instance": { "type": "object", "additionalProperties": { "allOf": [overrides], "properties": { "account": account_schema() } }, "description": "Named instances of the tier, each with its own overrides, and optionally an AWS account of its own." },
             "account": account_schema()
         }
     });

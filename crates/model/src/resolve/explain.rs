@@ -61,12 +61,23 @@ impl Model {
         }
         if from_account {
             let t = &self.tiers[id.tier];
+            let (layer, span) = match &id.member {
+                super::fanout::Member::Instance(i) if t.instances[*i].account.is_some() => (
+                    Layer::Instance(
+                        std::sync::Arc::from(t.name.as_str()),
+                        std::sync::Arc::from(t.instances[*i].name.as_str()),
+                    ),
+                    t.instances[*i].account_span,
+                ),
+                _ => (
+                    Layer::Tier(std::sync::Arc::from(t.name.as_str())),
+                    t.account_span,
+                ),
+            };
             return Ok(Provenance {
                 value: cur.clone(),
-                layer: Some(Layer::Tier(std::sync::Arc::from(t.name.as_str()))),
-                location: t
-                    .account_span
-                    .map(|s| self.source.location(s.start as usize)),
+                layer: Some(layer),
+                location: span.map(|s| self.source.location(s.start as usize)),
             });
         }
         Ok(Provenance {

@@ -110,7 +110,10 @@ pub struct Variant {
     pub name: String,
     /// Where it is declared.
     pub span: Option<Span>,
+    /// An instance's own AWS account (`instance "x" { account { … } }`), instead of its tier's.
+    pub account: Option<Account>,
     pub(super) overrides: Node,
+    pub(super) account_span: Option<Span>,
 }
 
 /// A tier of the promotion chain.
@@ -345,10 +348,42 @@ impl Tier {
                         Arc::from(name.as_str()),
                         Arc::from(iname.as_str()),
                     ));
+                    // An instance may run in an account of its own: identity, like the tier's.
+                    let field = n.as_object_mut().and_then(|o| o.shift_remove("account"));
+                    let account =
+                        field
+                            .as_ref()
+                            .and_then(|f| match from_node::<Account>(&f.node) {
+                                Ok(a) => {
+                                    account::check(
+                                        &["tier", &name, "instance", &iname],
+                                        &a,
+                                        Some(&f.node),
+                                        meta.runtime == Runtime::Local,
+                                        errors,
+                                    );
+                                    Some(a)
+                                }
+                                Err(e) => {
+                                    let mut d = e.into_diagnostic();
+                                    d.path = FieldPath(vec![
+                                        "tier".into(),
+                                        name.clone(),
+                                        "instance".into(),
+                                        iname.clone(),
+                                        "account".into(),
+                                    ])
+                                    .join(d.path.to_string());
+                                    errors.push(d);
+                                    None
+                                }
+                            });
                     Variant {
                         name: iname,
                         span: ispan,
+                        account,
                         overrides: n,
+                        account_span: field.and_then(|f| f.key_span.or(f.node.span)),
                     }
                 })
                 .collect(),
@@ -410,7 +445,13 @@ impl Tier {
         }
         if let Some(a) = &meta.account {
             let node = meta_fields.get("account").map(|f| &f.node);
-            account::check(&name, a, node, meta.runtime == Runtime::Local, errors);
+            account::check(
+                &["tier", &name],
+                a,
+                node,
+                meta.runtime == Runtime::Local,
+                errors,
+            );
         }
         let production = meta
             .production
