@@ -6,20 +6,26 @@
 Times, on tmpfs and on disk, with runs alternating between the contenders of one size:
   tierform-overlays  `tierform build SPEC --out OUT` (Terraform + kustomize base and overlays)
   tierform-flat      the same with `--k8s-layout flat` (fully rendered manifests per environment)
-  floor-overlays / floor-flat   the peers' floor-write writing the same files with the same byte
-                     counts as tierform-overlays / tierform-flat produced, and nothing else
+  tierform-module    the same with `--tf-layout module` (each structure's Terraform once, as a
+                     module, and a small root module per environment)
+  tierform-check     `tierform check SPEC` (resolution, validation and the parity of every mirror
+                     pair, nothing written), timed in the same passes as the builds it certifies
+  floor-overlays / floor-flat / floor-module   the peers' floor-write writing the same files with
+                     the same byte counts as tierform-overlays / -flat / -module produced, and
+                     nothing else
   the peers          through their own run-one.sh (cdktf-hcl: the Terraform half; cdk8s,
                      helm-engine, kustomize: the Kubernetes half)
 and, per size and file system, a no-change rebuild (`tierform build` into its own up-to-date
-output) against `read-tree` reading that tree; per size, `tierform check` (parity of every
-mirror pair, nothing written). The report ends with issue 6's targets judged on this run. Each run writes into a folder that does not exist
+output) against `read-tree` reading that tree. The report ends with issue 6's and issue 18's
+targets judged on this run (ratios between contenders of the same passes). Each run writes into a folder that does not exist
 yet; deleting it is not timed. Timer: the peers' lib/timeit.py (wall from start to reap; cpu =
 user+sys; peak = largest resident set of one process, from wait4).
 
 Settings come from the environment: OURS_N (default "10 100 1000"), PEERS_N ("10 100"),
 RUNS (5), WARMUP (1), PEERS ("cdktf-hcl cdk8s helm-engine kustomize"), SLOW_PEERS ("kustomize
 helm") with SLOW_RUNS (1) timed runs at N >= 100, FILESYSTEMS ("tmpfs disk"), TMPFS_ROOT
-(/dev/shm/tierform-bench), WAIT_LOAD (wait, up to WAIT_MAX seconds, for the 1-minute load average
+(/dev/shm/tierform-bench), CHECK_BASELINE (another tierform binary whose `check` is timed in the
+same passes, as tierform-check-baseline: before/after a change), WAIT_LOAD (wait, up to WAIT_MAX seconds, for the 1-minute load average
 to drop below this before each block; default: do not wait).
 """
 import argparse
@@ -110,8 +116,16 @@ class Bench:
                                   out("tierform-overlays"), self.runs),
             "tierform-flat": ([tf, "build", self.spec(n), "--out", out("tierform-flat"),
                                "--k8s-layout", "flat"], out("tierform-flat"), self.runs),
+            "tierform-module": ([tf, "build", self.spec(n), "--out", out("tierform-module"),
+                                 "--tf-layout", "module"], out("tierform-module"), self.runs),
+            # Writes nothing: its folder never exists.
+            "tierform-check": ([tf, "check", self.spec(n)], out("tierform-check"), self.runs),
         }
-        for layout in ("overlays", "flat"):
+        if os.environ.get("CHECK_BASELINE"):
+            # Another tierform binary's check (an earlier commit), in the same passes.
+            u["tierform-check-baseline"] = ([os.environ["CHECK_BASELINE"], "check", self.spec(n)],
+                                            out("tierform-check-baseline"), self.runs)
+        for layout in LAYOUTS:
             man = os.path.join(root, f"N{n}", f"manifest-{layout}.txt")
             u[f"floor-{layout}"] = ([os.path.join(self.a.peers, ".cache", "bin", "floor-write"), man,
                                      out(f"floor-{layout}")], out(f"floor-{layout}"), self.runs)
@@ -139,7 +153,7 @@ class Bench:
         load0 = os.getloadavg()
         units = self.units(n, root)
         # Reference trees for the floors: tierform's own output at this size.
-        for layout in ("overlays", "flat"):
+        for layout in LAYOUTS:
             cmd, out, _ = units[f"tierform-{layout}"]
             self.timed(cmd, out)
             write_manifest(out, os.path.join(root, f"N{n}", f"manifest-{layout}.txt"))
@@ -160,8 +174,6 @@ class Bench:
             files, size = tree_size(out) if os.path.isdir(out) else (0, 0)
             self.record(fs, n, label, runs[label], files, size, label in timed_out, cmd)
         self.rebuild(fs, n, units["tierform-overlays"])
-        if fs == self.filesystems[0]:
-            self.parity(fs, n)
         load1 = os.getloadavg()
         self.results.append({"kind": "load", "fs": fs, "n": n, "before": load0, "after": load1})
         self.save(self.results[-1])
@@ -188,22 +200,6 @@ class Bench:
                     rewritten=rewritten)
         self.record(fs, n, "read-tree", runs["read-tree"], files, size, False, read)
 
-    def parity(self, fs, n):
-        """`tierform check`: resolution, validation and the parity of every mirror pair (both
-        sides emitted, plus the knob twin), nothing written: its cost per environment must stay
-        flat too. Once per size (it writes no files, so the file system does not matter);
-        SLOW_RUNS runs at N >= 1000."""
-        cmd = [self.a.tierform, "check", self.spec(n)]
-        want, warm = (self.slow_runs, 0) if n >= 1000 else (self.runs, self.warmup)
-        runs = []
-        for rep in range(-warm, want):
-            r = self.one_run(cmd, 1800)
-            if r is None or r["rc"] != 0:
-                sys.exit(f"bench: tierform check failed or timed out at N = {n}")
-            if rep >= 0:
-                runs.append(r)
-        self.record(fs, n, "tierform-check", runs, 0, 0, False, cmd)
-
     def save(self, row):
         """Appends one result as it is measured, so a long run that is stopped keeps what it has."""
         with open(self.partial, "a", encoding="utf-8") as fh:
@@ -222,6 +218,8 @@ class Bench:
         msg = f"{w['median']:.3f} s median of {len(runs)}" if w else "no runs"
         print(f"  {fs:5} N={n:<5} {label:18} {msg}", file=sys.stderr)
 
+
+LAYOUTS = ("overlays", "flat", "module")
 
 HALF = {"cdktf-hcl": "Terraform", "cdktf-json": "Terraform", "cdk8s": "Kubernetes",
         "cdk8s-plus": "Kubernetes", "helm-engine": "Kubernetes", "helm": "Kubernetes",
@@ -266,7 +264,8 @@ def report(results):
         for (fs, n), r in sorted(ours.items()):
             lines.append(f"| {fs} | {n} | {r['envs']} | {1000 * r['wall_s']['median'] / r['envs']:.3f} | "
                          f"{1000 * r['cpu_s']['median'] / r['envs']:.3f} |")
-    checks = sorted((r["n"], r) for r in units if r["label"] == "tierform-check" and "wall_s" in r)
+    checks = sorted((r["n"], r) for r in units
+                    if r["label"] == "tierform-check" and "wall_s" in r and r["fs"] == units[0]["fs"])
     if checks:
         lines.append("\n### tierform check (parity of every mirror pair) cost per environment\n")
         lines.append("| N | envs | wall s | ms per environment (wall) | ms per environment (cpu) |")
@@ -326,8 +325,9 @@ def targets(units):
             rb, rt = med(fs, n, "tierform-rebuild"), med(fs, n, "read-tree")
             if rb and rt:
                 rows.append((f"N = {n}: no-change rebuild <= reading the tree", fs, f"{rb / rt:.2f}x", rb <= rt))
+    rows += issue18(med)
     checks = sorted((u["n"], u["wall_s"]["median"]) for u in units
-                    if u["label"] == "tierform-check" and "wall_s" in u)
+                    if u["label"] == "tierform-check" and "wall_s" in u and u["fs"] == units[0]["fs"])
     if len(checks) > 1:
         per = [t / (3 * n) for n, t in checks]
         lo, hi = min(per), max(per)
@@ -340,9 +340,41 @@ def targets(units):
                      lo > 0 and hi / lo <= 1.2))
     if not rows:
         return []
-    out = ["\n### Targets (issue 6), judged on this run\n", "| target | fs | this run | met? |", "|---|---|---|---|"]
+    out = ["\n### Targets (issues 6 and 18), judged on this run\n", "| target | fs | this run | met? |", "|---|---|---|---|"]
     out += [f"| {t} | {fs} | {fig} | {'yes' if ok else '**no**'} |" for t, fs, fig, ok in rows]
     return out
+
+
+def issue18(med):
+    """Issue 18's targets: `check` as fast as the build it certifies, in bounded memory; the
+    module layout against the peers and its own floor."""
+    rows = []
+    for fs in ("tmpfs", "disk"):
+        for n in (100, 1000):
+            c, b = med(fs, n, "tierform-check"), med(fs, n, "tierform-overlays")
+            cc, bc = med(fs, n, "tierform-check", "cpu_s"), med(fs, n, "tierform-overlays", "cpu_s")
+            if c and b:
+                rows.append((f"N = {n}: check / build <= 2", fs, f"{c / b:.2f}x (cpu {cc / bc:.2f}x)", c / b <= 2))
+            old = med(fs, n, "tierform-check-baseline")
+            if c and old:
+                oc = med(fs, n, "tierform-check-baseline", "cpu_s")
+                rows.append((f"N = {n}: check / baseline check (information)", fs,
+                             f"{c / old:.2f}x (cpu {cc / oc:.2f}x)", c <= old))
+        peak = med(fs, 1000, "tierform-check", "peak_mib")
+        if peak:
+            rows.append(("N = 1000: check peak memory < 100 MiB", fs, f"{peak:.0f} MiB", peak < 100))
+        ours = med(fs, 100, "tierform-module")
+        if ours:
+            for peer, goal in (("helm-engine", 10), ("cdktf-hcl", 100)):
+                p = med(fs, 100, peer)
+                if p:
+                    rows.append((f"N = 100: {peer} / tierform-module >= {goal}", fs, f"{p / ours:.1f}x",
+                                 p / ours >= goal))
+            floor = med(fs, 100, "floor-module")
+            if floor:
+                rows.append(("N = 100: tierform-module / floor-module <= 1.5", fs, f"{ours / floor:.2f}x",
+                             ours / floor <= 1.5))
+    return rows
 
 
 def main():

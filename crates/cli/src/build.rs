@@ -13,7 +13,7 @@ use tierform_engine::{
     environment_files, environment_folders, kustomize_base, terraform_modules, TerraformModules,
     TERRAFORM_MODULES,
 };
-use tierform_model::{Environment, EnvironmentId, FileSet, Model, Runtime};
+use tierform_model::{Environment, EnvironmentId, FileSet, Model};
 
 use crate::write::{Changes, OutputTree};
 use crate::{input_error, out, Failure, K8sLayout, TfLayout};
@@ -300,73 +300,4 @@ fn read_by_tools(name: &str) -> bool {
         ".env",
     ];
     name == ".env" || SUFFIXES.iter().any(|s| name.ends_with(s))
-}
-
-/// `tierform envs`: one line (or JSON object) per environment, plus each ephemeral tier's
-/// on-demand template.
-pub fn list_envs(model: &Model, json: bool) -> String {
-    let tiers = model.tiers();
-    let mut rows: Vec<[String; 5]> = Vec::new();
-    for id in model.environments() {
-        let t = &tiers[id.tier_index()];
-        let inst = id
-            .name
-            .strip_prefix(&t.name)
-            .and_then(|r| r.strip_prefix('-'))
-            .unwrap_or("")
-            .to_owned();
-        let runtime = match t.runtime {
-            Runtime::Cloud => "cloud",
-            Runtime::Local => "local",
-        };
-        rows.push([
-            id.name.clone(),
-            t.name.clone(),
-            inst,
-            runtime.into(),
-            t.mirrors.clone().unwrap_or_default(),
-        ]);
-    }
-    for t in tiers.iter().filter(|t| t.ephemeral) {
-        rows.push([
-            format!("{}-<id>", t.name),
-            t.name.clone(),
-            "<id> (ephemeral)".into(),
-            "cloud".into(),
-            t.mirrors.clone().unwrap_or_default(),
-        ]);
-    }
-    if json {
-        let list: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|[n, t, i, r, m]| {
-                serde_json::json!({
-                    "name": n, "tier": t,
-                    "instance": if i.is_empty() { serde_json::Value::Null } else { i.clone().into() },
-                    "runtime": r,
-                    "mirrors": if m.is_empty() { serde_json::Value::Null } else { m.clone().into() },
-                    "ephemeral": n.ends_with("-<id>"),
-                })
-            })
-            .collect();
-        return serde_json::to_string_pretty(&list).expect("serialises") + "\n";
-    }
-    let header = ["NAME", "TIER", "INSTANCE", "RUNTIME", "MIRRORS"].map(String::from);
-    let mut width = [0usize; 5];
-    for r in std::iter::once(&header).chain(&rows) {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.len());
-        }
-    }
-    let mut text = String::new();
-    for r in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = r
-            .iter()
-            .zip(width)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        text.push_str(line.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
 }

@@ -4,6 +4,7 @@
 //! 2 bad input (nothing written).
 
 mod build;
+mod envs;
 mod promote;
 mod render;
 mod report;
@@ -52,6 +53,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// Only these environments (repeatable); an ephemeral copy such as
+        /// `bugfix-vb-rheinaue-1234` is listed with what it copies, its expiry and its teardown.
+        #[arg(long = "env")]
+        only: Vec<String>,
     },
     /// Show a resolved value of an environment and where it came from.
     Explain {
@@ -232,7 +237,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check { spec } => {
             let model = load(&spec)?;
-            let checked = tierform_engine::check(&model).map_err(|ds| input_error(&model, ds))?;
+            // Each report becomes its text at once: a fleet's reports are not all kept.
+            let checked =
+                tierform_engine::check_each(&model, |r| (r.holds(), report::text(&r, style, true)))
+                    .map_err(|ds| input_error(&model, ds))?;
             let ds = checked.warnings;
             if !ds.0.is_empty() {
                 eprint!(
@@ -250,9 +258,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 spec.display(),
                 checked.environments
             );
-            for r in checked.parity {
-                violated |= !r.holds();
-                text.push_str(&report::text(&r, style, true));
+            for (holds, report) in checked.parity {
+                violated |= !holds;
+                text.push_str(&report);
             }
             out(&text);
             Ok(if violated {
@@ -261,12 +269,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Envs { spec, format } => {
+        Command::Envs { spec, format, only } => {
             let model = load(&spec)?;
-            out(&build::list_envs(
+            out(&envs::list(
                 &model,
+                &only,
                 matches!(format, ListFormat::Json),
-            ));
+            )?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { env, path, spec } => {

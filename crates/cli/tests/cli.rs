@@ -265,7 +265,7 @@ fn envs_lists_every_tier_instance_and_the_ephemeral_template() {
     for needle in [
         "integration-ledgers",
         "integration-mambu",
-        "bugfix-<id>",
+        "bugfix-<tenant>-<id>",
         "local",
     ] {
         assert!(out.contains(needle), "{needle} in\n{out}");
@@ -278,6 +278,56 @@ fn envs_lists_every_tier_instance_and_the_ephemeral_template() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert!(v.as_array().unwrap().len() >= 6);
+
+    // A named copy: what it copies, when it expires, and what its teardown destroys, in order.
+    let copy = tierform(&[
+        "envs",
+        fixture("webank.hcl").to_str().unwrap(),
+        "--env",
+        "bugfix-vb-rheinaue-1234",
+        "--format",
+        "json",
+    ]);
+    assert!(copy.status.success(), "{}", text(&copy.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&copy.stdout).unwrap();
+    let c = &v[0];
+    assert_eq!(c["copy_of"], "production-vb-rheinaue");
+    assert_eq!(
+        c["expires"], "2026-12-11",
+        "TIERFORM_TODAY + the tier's ttl_days"
+    );
+    assert_eq!(
+        c["teardown"]["blocked_by"],
+        serde_json::json!([]),
+        "databases unprotected, no ALB on EKS"
+    );
+    let steps: Vec<&str> = c["teardown"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["kubernetes", "terraform", "state", "generated files"]
+    );
+    assert_eq!(
+        c["teardown"]["steps"][2]["key"],
+        "webank/bugfix-vb-rheinaue-1234/terraform.tfstate"
+    );
+    // A copy that does not say which bank it copies is refused, located, exit 2.
+    let o = tierform(&[
+        "envs",
+        fixture("webank.hcl").to_str().unwrap(),
+        "--env",
+        "bugfix-1234",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("webank.hcl:") && err.contains("bugfix-<tenant>-<id>"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -396,9 +446,13 @@ fn the_module_layout_writes_each_module_once_and_switches_back_cleanly() {
 
     // A partial build of an ephemeral copy writes production's module, as a whole build does,
     // and only that module.
-    let o = build(&spec, &out, &["--tf-layout", "module", "--env", "bugfix-7"]);
+    let o = build(
+        &spec,
+        &out,
+        &["--tf-layout", "module", "--env", "bugfix-vb-rheinaue-7"],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let main = fs::read_to_string(out.join("terraform/bugfix-7/main.tf")).unwrap();
+    let main = fs::read_to_string(out.join("terraform/bugfix-vb-rheinaue-7/main.tf")).unwrap();
     assert!(
         main.contains("source = \"../modules/production\""),
         "{main}"

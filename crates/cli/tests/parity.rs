@@ -310,6 +310,27 @@ fn diff_reports() {
     }
 }
 
+/// The Markdown tables show each side's value, not the side's name (a template bug once
+/// printed the column headers in every row).
+#[test]
+fn markdown_rows_show_the_values_of_both_sides() {
+    let spec = "fixtures/webank.hcl";
+    let out = tierform(&[
+        "diff",
+        spec,
+        "production-vb-rheinaue",
+        "bugfix-vb-rheinaue-9",
+        "--format",
+        "markdown",
+    ]);
+    let md = String::from_utf8(out.stdout).expect("UTF-8 report");
+    let row = md
+        .lines()
+        .find(|l| l.contains("`deletion_protection` |"))
+        .unwrap_or_else(|| panic!("a deletion_protection row in\n{md}"));
+    assert!(row.ends_with("| `true` | `false` |"), "{row}");
+}
+
 fn ecommerce_report() -> ParityReport {
     let model = load("fixtures/ecommerce.hcl");
     let (prod, staging) = (

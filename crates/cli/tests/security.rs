@@ -35,12 +35,8 @@ fn fixtures() -> Vec<(String, Model)> {
 fn environments(model: &Model) -> Vec<Environment> {
     let mut ids: Vec<EnvironmentId> = model.environments();
     for t in model.tiers().iter().filter(|t| t.ephemeral) {
-        let name = format!("{}-1234", t.name);
-        ids.push(
-            model
-                .environment(&name)
-                .unwrap_or_else(|d| panic!("{name} resolves: {d}")),
-        );
+        let copy = model.sample_copy(t, "1234");
+        ids.push(copy.unwrap_or_else(|| panic!("a copy of tier {} resolves", t.name)));
     }
     ids.iter()
         .map(|id| model.resolve(id).unwrap_or_else(|ds| panic!("{ds:?}")))

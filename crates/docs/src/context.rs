@@ -1078,7 +1078,7 @@ pub fn index_doc(model: &Model, options: &Options) -> IndexDoc {
         })
         .collect();
     environments.extend(tiers.iter().filter(|t| t.ephemeral).map(|t| IndexRow {
-        name: format!("{}-<id>", t.name),
+        name: model.copy_template(t),
         tier: t.name.clone(),
         runtime: t.runtime.as_str().into(),
         production: t.production,

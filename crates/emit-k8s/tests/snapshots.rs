@@ -1,5 +1,7 @@
 //! Every file emitted for every fixture, as insta snapshots under `snapshots/k8s/`, named
-//! `<fixture>@base@<file>`, `<fixture>@overlay-<env>@<file>` and `<fixture>@flat-<env>@<file>`.
+//! `<fixture>@base@<file>`, `<fixture>@overlay-<env>@<file>` and `<fixture>@flat-<env>@<file>`,
+//! for one environment per tier: the others of a tier differ from its first in knobs only,
+//! which parity proves and `snapshots/parity/` shows.
 
 mod support;
 
@@ -24,7 +26,13 @@ fn every_fixture_every_layout() {
             continue;
         };
         snapshot_all(&name, "base", &tierform_emit_k8s::base(reference).unwrap());
-        for env in envs.iter().filter(|e| support::is_k8s(e)) {
+        let mut tiers = std::collections::BTreeSet::new();
+        let first_of_tier = |e: &&tierform_model::Environment| tiers.insert(e.tier.clone());
+        for env in envs
+            .iter()
+            .filter(|e| support::is_k8s(e))
+            .filter(first_of_tier)
+        {
             snapshot_all(
                 &name,
                 &format!("overlay-{}", env.name),

@@ -72,9 +72,10 @@
 #![warn(missing_docs)]
 
 use rayon::prelude::*;
-use tierform_model::parity::{self, EmittedObject, ParityReport};
+use tierform_model::parity::{EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
+mod fleet;
 mod modules;
 mod state;
 
@@ -335,7 +336,7 @@ pub fn environment_folders(name: &str) -> [String; 4] {
 
 /// What an environment compiles to, as data for parity: its Terraform resources and, when it
 /// runs on Kubernetes, its fully rendered objects; nothing for a local environment. This is
-/// the `emit` callback of [`parity::compare`]. It does not depend on the layouts: in the
+/// the `emit` callback of [`tierform_model::parity::compare`]. It does not depend on the layouts: in the
 /// module layout ([`TfLayout::Module`]) an environment's module, called with its root's
 /// arguments, has exactly these resources (tierform-emit-terraform tests it on every
 /// fixture), so parity verdicts are the same in every layout.
@@ -377,20 +378,60 @@ impl CheckReport {
 /// # Errors
 /// Every problem of every environment; else the first pair that cannot be compared.
 pub fn check(model: &Model) -> Result<CheckReport, Diagnostics> {
-    let (envs, warnings) = model.check();
+    let checked = check_each(model, |r| r)?;
+    Ok(CheckReport {
+        environments: checked.environments,
+        warnings: checked.warnings,
+        parity: checked.parity,
+    })
+}
+
+/// What [`check_each`] found: [`CheckReport`] with each pair's report turned into a `T`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CheckedEach<T> {
+    /// How many declared environments resolved cleanly: all of them.
+    pub environments: usize,
+    /// The warnings of the spec and of its environments.
+    pub warnings: Diagnostics,
+    /// `each` of the parity report of every mirror pair ([`Model::mirror_pairs`]), in that order.
+    pub parity: Vec<T>,
+}
+
+/// [`check`], handing each pair's report to `each` (on any thread) as soon as it is made and
+/// keeping only what `each` returns: a fleet of thousands of environments need not hold every
+/// report in memory (the CLI keeps each one's text).
+///
+/// # Errors
+/// As [`check`].
+pub fn check_each<T: Send>(
+    model: &Model,
+    each: impl Fn(ParityReport) -> T + Sync,
+) -> Result<CheckedEach<T>, Diagnostics> {
+    let (environments, warnings) = fleet::validate(model);
     if warnings.has_errors() {
         return Err(warnings);
     }
-    // Pairs are independent: compared on every core, reported in order.
-    let parity = model
-        .mirror_pairs()
+    // Pairs are independent: compared on every core, a group of pairs that share environments
+    // at a time (see `fleet`), reported in order.
+    let pairs = model.mirror_pairs();
+    let (hubs, groups) = fleet::groups(&pairs);
+    let shared = fleet::shared(model, &hubs, &emitted_objects);
+    let mut compared: Vec<(usize, Result<T, Diagnostics>)> = groups
         .par_iter()
-        .map(|(a, b)| parity::compare(model, a, b, &emitted_objects))
-        .collect::<Vec<_>>()
+        .flat_map_iter(|g| {
+            fleet::compare_group(model, &pairs, g, &emitted_objects, &shared)
+                .into_iter()
+                .map(|(i, r)| (i, r.map(&each)))
+        })
+        .collect();
+    compared.sort_by_key(|(i, _)| *i);
+    let parity = compared
         .into_iter()
+        .map(|(_, r)| r)
         .collect::<Result<_, _>>()?;
-    Ok(CheckReport {
-        environments: envs.len(),
+    Ok(CheckedEach {
+        environments,
         warnings,
         parity,
     })

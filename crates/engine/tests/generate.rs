@@ -77,14 +77,14 @@ fn a_partial_build_holds_the_selected_environments_and_the_base_they_need() {
     let webank = fixture("webank");
     let bugfix = paths(
         &webank,
-        &Options::default().with_environments(["bugfix-42"]),
+        &Options::default().with_environments(["bugfix-vb-rheinaue-42"]),
     );
     assert_eq!(
         folders(&bugfix),
         [
             "k8s/base",
-            "k8s/overlays/bugfix-42",
-            "terraform/bugfix-42",
+            "k8s/overlays/bugfix-vb-rheinaue-42",
+            "terraform/bugfix-vb-rheinaue-42",
             // The same module a whole build writes (the copy shares the declared bucket).
             "terraform/state/webank-terraform-state"
         ]

@@ -145,9 +145,10 @@ fn every_fixture_has_its_structures_named_after_the_tier_the_others_mirror() {
 #[test]
 fn an_ephemeral_copy_shares_the_module_of_the_tier_it_mirrors() {
     let model = parse("webank", &fixture_text("webank"));
-    let options = modular().with_environments(["bugfix-1234", "production-vb-rheinaue"]);
+    let options =
+        modular().with_environments(["bugfix-vb-rheinaue-1234", "production-vb-rheinaue"]);
     let tf = terraform(&model, &options);
-    let main = tf.get("terraform/bugfix-1234/main.tf").unwrap();
+    let main = tf.get("terraform/bugfix-vb-rheinaue-1234/main.tf").unwrap();
     assert!(
         main.contains("source = \"../modules/production\""),
         "{main}"
@@ -290,4 +291,31 @@ fn snapshots_of_the_module_layout() {
             insta::assert_snapshot!(format!("servio@{name}"), text);
         }
     });
+}
+
+#[test]
+fn a_knob_change_of_one_environment_touches_its_environment_file_alone() {
+    let text = fixture_text("webank");
+    let before = terraform(&parse("webank", &text), &modular());
+    // One instance's node group: only that environment's root module, by one line.
+    let edited = edit(
+        &text,
+        "instance \"ledgers\" {}",
+        "instance \"ledgers\" {\n    platform \"eks\" {\n      node_group \"general\" {\n        max = 4\n      }\n    }\n  }",
+    );
+    let after = terraform(&parse("webank", &edited), &modular());
+    let changed = differing(&before, &after);
+    assert_eq!(
+        changed,
+        BTreeSet::from(["terraform/integration-ledgers/main.tf".to_owned()])
+    );
+    let lines = |t: &str| t.lines().map(str::to_owned).collect::<BTreeSet<_>>();
+    let path = "terraform/integration-ledgers/main.tf";
+    let (old, new) = (
+        lines(before.get(path).unwrap()),
+        lines(after.get(path).unwrap()),
+    );
+    let diff: Vec<&String> = old.symmetric_difference(&new).collect();
+    assert_eq!(diff.len(), 2, "one line changed: {diff:?}");
+    assert!(diff.iter().any(|l| l.contains("= 4")), "{diff:?}");
 }

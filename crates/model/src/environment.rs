@@ -1,6 +1,7 @@
 //! A resolved environment: one tier (times one tenant or instance) with every value concrete.
 //! This is what the emitters consume.
 
+use crate::date::Date;
 use serde::Serialize;
 
 use crate::account::Account;
@@ -55,6 +56,11 @@ pub struct Environment {
     pub production: bool,
     /// Whether the environment is a temporary copy (bug-fix environments).
     pub ephemeral: bool,
+    /// The declared environment an ephemeral copy copies (`production-vb-rheinaue`).
+    pub copy_of: Option<String>,
+    /// When an ephemeral copy should be torn down: the day it was built plus its tier's
+    /// `ttl_days` (the day is an input, like the version lifecycle's).
+    pub expires: Option<Date>,
     /// Every value of the application, resolved.
     pub app: App,
     /// The AWS account the environment's tier runs in (its identity, like its name).
@@ -66,6 +72,13 @@ impl Environment {
     /// tierform emits manifests for.
     pub fn runs_kubernetes(&self) -> bool {
         self.runtime == Runtime::Cloud && matches!(self.app.platform, Platform::Eks(_))
+    }
+    /// The value of the `Expires` tag every resource carries: the teardown date of an
+    /// ephemeral copy, `never` for a declared environment. Always present, so that a copy and
+    /// the environment it copies differ in its value only, which parity reads as identity.
+    pub fn expiry_tag(&self) -> String {
+        self.expires
+            .map_or_else(|| "never".to_owned(), |d| d.to_string())
     }
     /// `<app>-<env>`: the prefix of every resource name of this environment.
     pub fn prefix(&self) -> String {

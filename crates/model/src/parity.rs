@@ -24,7 +24,7 @@
 //! (tenants, instances) may differ by knobs only; two with no mirror relation are compared
 //! without a verdict.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -36,6 +36,7 @@ use crate::knob::{knob_for, KnobKind};
 use crate::resolve::{EnvironmentId, Model};
 
 mod emitted;
+mod fast;
 mod identity;
 mod relation;
 mod twin;
@@ -242,20 +243,100 @@ pub fn compare(
     y: &EnvironmentId,
     emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
 ) -> Result<ParityReport, Diagnostics> {
+    compare_with(model, x, y, emit, &Sides::default(), &mut Sides::default())
+}
+
+/// One environment as parity compares it: resolved, its model values as JSON, and what it
+/// emits.
+#[derive(Debug)]
+pub struct Side {
+    env: Environment,
+    json: Value,
+    objs: Arc<Emitted>,
+}
+
+/// Environments already resolved and emitted, for comparisons that share them: the first
+/// environment of a tier is one side of a pair with every other, and an environment is a side
+/// of a pair with its tier's first and with the environments its tier mirrors and is mirrored
+/// by. Emitters are functions of the environment, so a side emitted once serves every pair.
+#[derive(Debug, Default)]
+pub struct Sides(fast::FastMap<EnvironmentId, Arc<Side>>);
+
+impl Sides {
+    /// Resolves (validating it) and emits the environment `id`, unless it is here already.
+    ///
+    /// # Errors
+    /// The environment does not resolve.
+    pub fn add(
+        &mut self,
+        model: &Model,
+        id: &EnvironmentId,
+        emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+    ) -> Result<(), Diagnostics> {
+        self.side(model, id, emit, &Sides::default()).map(|_| ())
+    }
+
+    /// How many environments are here.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no environment is here.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The side of `id`: from `shared`, from here, or resolved, emitted and kept here.
+    fn side(
+        &mut self,
+        model: &Model,
+        id: &EnvironmentId,
+        emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+        shared: &Sides,
+    ) -> Result<Arc<Side>, Diagnostics> {
+        if let Some(s) = shared.0.get(id).or_else(|| self.0.get(id)) {
+            return Ok(Arc::clone(s));
+        }
+        let env = model.resolve(id)?;
+        let side = Arc::new(Side {
+            json: app_json(&env),
+            objs: Arc::new(Emitted::new(emit(&env))),
+            env,
+        });
+        self.0.insert(id.clone(), Arc::clone(&side));
+        Ok(side)
+    }
+}
+
+/// An environment's model values as JSON, as twins graft them.
+fn app_json(e: &Environment) -> Value {
+    serde_json::to_value(&e.app).expect("the model serialises")
+}
+
+/// [`compare`], taking each environment from `shared` or `local` when it is there and keeping
+/// it in `local` otherwise (the report is the same either way).
+///
+/// # Errors
+/// Either environment does not resolve.
+pub fn compare_with(
+    model: &Model,
+    x: &EnvironmentId,
+    y: &EnvironmentId,
+    emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+    shared: &Sides,
+    local: &mut Sides,
+) -> Result<ParityReport, Diagnostics> {
     let (a, b, rules) = relation::orient(model, x, y);
-    let c = Comparison::new(
-        model.resolve(&a)?,
-        model.resolve_as(&a, &b)?,
-        model.resolve(&b)?,
-        rules,
-        emit,
-    );
-    let raw = emitted::diff(&c.objs_i, &c.objs_b);
+    let side_a = local.side(model, &a, emit, shared)?;
+    let env_i = model.resolve_as(&a, &b)?;
+    let side_b = local.side(model, &b, emit, shared)?;
+    let c = Comparison::new(side_a, env_i, side_b, rules, emit);
+    let raw = emitted::diff(&c.objs_i, &c.side_b.objs);
     let mut ids: Vec<String> = raw.iter().map(|d| d.0 .0.clone()).collect();
     ids.dedup();
-    let objs_a = Emitted::new(emit(&c.env_a));
-    let probe_a = Probe::new(&objs_a, ids.iter().map(String::as_str));
-    let drift = identity::drift(&c.env_a, &c.env_i, &objs_a, &c.objs_i);
+    let objs_a = &c.side_a.objs;
+    let probe_a = Probe::new(objs_a, ids.iter().map(String::as_str));
+    let drift = identity::drift(&c.side_a.env, &c.env_i, objs_a, &c.objs_i);
     let mut judge = Judge::new(&c, &ids);
     let mut differences = Vec::with_capacity(raw.len() + drift.len());
     for (key, component, vi, vb) in raw {
@@ -277,7 +358,12 @@ pub fn compare(
             b: vb,
         });
     }
-    differences.extend(identity_violations(drift, &differences, &objs_a, &c.objs_b));
+    differences.extend(identity_violations(
+        drift,
+        &differences,
+        objs_a,
+        &c.side_b.objs,
+    ));
     differences.sort_by(|x, y| {
         (&x.class, &x.component, &x.object, &x.path).cmp(&(
             &y.class,
@@ -286,7 +372,7 @@ pub fn compare(
             &y.path,
         ))
     });
-    let knobs = twin::knob_differences(&c.json_a, &c.json_i, &c.json_b);
+    let knobs = twin::knob_differences(&c.side_a.json, &c.json_i, &c.side_b.json);
     let exceptions = c
         .rules
         .exceptions
@@ -359,9 +445,9 @@ fn report(
     ParityReport {
         verdict,
         relation: c.rules.relation,
-        objects: (c.objs_i.objects.len(), c.objs_b.objects.len()),
-        a: c.env_a.name,
-        b: c.env_b.name,
+        objects: (c.objs_i.objects.len(), c.side_b.objs.objects.len()),
+        a: c.side_a.env.name.clone(),
+        b: c.side_b.env.name.clone(),
         counts,
         exceptions,
         knobs,
@@ -404,45 +490,37 @@ fn identity_violations(
 /// The three environments of a comparison and what they emit: A, A's values under B's identity
 /// (I), and B.
 struct Comparison<'m> {
-    env_a: Environment,
+    side_a: Arc<Side>,
     env_i: Environment,
-    env_b: Environment,
-    json_a: Value,
+    side_b: Arc<Side>,
     json_i: Value,
-    json_b: Value,
-    objs_i: Rc<Emitted>,
-    objs_b: Rc<Emitted>,
+    objs_i: Arc<Emitted>,
     rules: relation::Rules<'m>,
     emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
 }
 
 impl<'m> Comparison<'m> {
     fn new(
-        env_a: Environment,
+        side_a: Arc<Side>,
         env_i: Environment,
-        env_b: Environment,
+        side_b: Arc<Side>,
         rules: relation::Rules<'m>,
         emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
     ) -> Comparison<'m> {
-        let json = |e: &Environment| serde_json::to_value(&e.app).expect("the model serialises");
-        let (json_a, json_i, json_b) = (json(&env_a), json(&env_i), json(&env_b));
-        let objs_b = Rc::new(Emitted::new(emit(&env_b)));
+        let json_i = app_json(&env_i);
         // Emitters are functions of the environment: I and B carry one identity, so equal
         // values emit equal objects.
-        let objs_i = if json_i == json_b {
-            Rc::clone(&objs_b)
+        let objs_i = if json_i == side_b.json {
+            Arc::clone(&side_b.objs)
         } else {
-            Rc::new(Emitted::new(emit(&env_i)))
+            Arc::new(Emitted::new(emit(&env_i)))
         };
         Comparison {
-            env_a,
+            side_a,
             env_i,
-            env_b,
-            json_a,
+            side_b,
             json_i,
-            json_b,
             objs_i,
-            objs_b,
             rules,
             emit,
         }
@@ -450,14 +528,14 @@ impl<'m> Comparison<'m> {
 
     /// What I emits with B's values wherever `take` says so (the same objects as I or B when
     /// the grafted values equal theirs, without emitting again).
-    fn twin(&self, take: &dyn Fn(&FieldPath) -> bool) -> Rc<Emitted> {
-        let json = twin::graft_values(&self.json_i, &self.json_b, take);
-        if json == self.json_b {
-            Rc::clone(&self.objs_b)
+    fn twin(&self, take: &dyn Fn(&FieldPath) -> bool) -> Arc<Emitted> {
+        let json = twin::graft_values(&self.json_i, &self.side_b.json, take);
+        if json == self.side_b.json {
+            Arc::clone(&self.side_b.objs)
         } else if json == self.json_i {
-            Rc::clone(&self.objs_i)
+            Arc::clone(&self.objs_i)
         } else {
-            Rc::new(Emitted::new((self.emit)(&twin::environment(
+            Arc::new(Emitted::new((self.emit)(&twin::environment(
                 &self.env_i,
                 json,
             ))))

@@ -17,6 +17,7 @@ use crate::date::Date;
 use crate::de::from_node;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::environment::Environment;
+use crate::knob::KnobKind;
 use crate::node::Node;
 use crate::source::Source;
 use crate::spec::App;
@@ -100,6 +101,9 @@ impl Model {
         let extra = match &id.member {
             Member::Instance(i) => Some(&t.instances[*i].overrides),
             Member::Tenant(i) => Some(&self.tenants[*i].overrides),
+            Member::Ephemeral(_, copied) if **copied != Member::Whole => {
+                return std::borrow::Cow::Owned(self.copy_tree(t, copied));
+            }
             _ => None,
         };
         match extra {
@@ -110,6 +114,27 @@ impl Model {
             }
             _ => std::borrow::Cow::Borrowed(&self.tier_trees[id.tier]),
         }
+    }
+
+    /// The tree of an ephemeral copy of one tenant's or instance's environment: that
+    /// environment's layers, then the copy's defaults, then the ephemeral tier's own.
+    fn copy_tree(&self, t: &Tier, copied: &Member) -> Node {
+        let m = t
+            .mirrors
+            .as_deref()
+            .and_then(|m| self.tiers.iter().position(|x| x.name == m))
+            .expect("a copy of a member has a mirrored tier");
+        let mut tree = self.tier_trees[m].clone();
+        match copied {
+            Member::Instance(i) => tree.merge(&self.tiers[m].instances[*i].overrides),
+            Member::Tenant(i) => tree.merge(&self.tenants[*i].overrides),
+            _ => {}
+        }
+        if t.may_differ.contains(&KnobKind::Protection) {
+            tree.merge(&tiers::ephemeral_defaults(&tree, &t.name));
+        }
+        tree.merge(&t.overrides);
+        tree
     }
 
     /// Resolves one environment: merges its layers, applies defaults, derives subnets and
@@ -173,7 +198,7 @@ impl Model {
             Member::Whole => None,
             Member::Instance(i) => Some(t.instances[*i].name.clone()),
             Member::Tenant(i) => Some(self.tenants[*i].name.clone()),
-            Member::Ephemeral(s) => Some(s.clone()),
+            Member::Ephemeral(..) => Some(self.copy_instance(identity)),
         };
         let mut diags = Vec::new();
         validate::derive_subnets(&mut app.network);
@@ -213,6 +238,10 @@ impl Model {
             runtime: t.runtime,
             production: t.production,
             ephemeral: t.ephemeral,
+            copy_of: self.copy_of(identity).map(|e| e.name),
+            expires: t
+                .ephemeral
+                .then(|| self.today.plus_days(i64::from(t.ttl_days))),
             app,
             account: account.cloned(),
         };

@@ -21,7 +21,8 @@ pub fn spec_schema() -> Value {
             "mirrors": { "type": "string", "description": "The tier this one promises to mirror: it starts from that tier and may change knobs only." },
             "runtime": { "enum": ["cloud", "local"], "description": "cloud (Terraform, Kubernetes) or local (docker-compose)." },
             "production": { "type": "boolean", "description": "Production rules apply; defaults to true for tiers named production or prod." },
-            "ephemeral": { "type": "boolean", "description": "Environments are temporary copies named <tier>-<id>, created on demand." },
+            "ephemeral": { "type": "boolean", "description": "Environments are temporary copies named <tier>-<id> (or <tier>-<tenant>-<id> where the mirrored tier fans out), created on demand, without deletion protection, tagged with their expiry date." },
+            "ttl_days": { "type": "integer", "minimum": 1, "maximum": 90, "description": "Days an ephemeral copy lives after it is built (default 7): its Expires tag." },
             "per_tenant": { "type": "boolean", "description": "One environment per declared tenant." },
             "may_differ": { "type": "array", "items": { "enum": kinds }, "description": "Knob kinds this tier may change (default: all)." },
             "exception": {

@@ -123,29 +123,46 @@ fn webank_fans_out_per_backend_and_per_bank() {
 
 #[test]
 fn webank_bugfix_environment_is_a_copy_of_production() {
-    let model = load("webank.hcl");
+    let model = load("webank.hcl").with_today(tierform_model::Date::new(2026, 12, 1).unwrap());
     assert!(
         !env_names(&model).iter().any(|n| n.starts_with("bugfix")),
         "ephemeral: none until named"
     );
-    let bugfix = resolve(&model, "bugfix-1234");
+    // A bug-fix copy is a copy of one bank's production: `bugfix-<tenant>-<ticket>`.
+    let bugfix = resolve(&model, "bugfix-vb-rheinaue-1234");
     assert_eq!(bugfix.tier, "bugfix");
-    assert_eq!(bugfix.instance.as_deref(), Some("1234"));
+    assert_eq!(bugfix.instance.as_deref(), Some("vb-rheinaue-1234"));
+    assert_eq!(bugfix.copy_of.as_deref(), Some("production-vb-rheinaue"));
     assert_eq!(bugfix.mirrors.as_deref(), Some("production"));
     assert!(bugfix.ephemeral);
-    // Every value is production's: the tier only promises the copy and changes nothing, but
-    // for what names the tenant: its variables and its host (`{instance}.banking…`), which the
-    // copy gets for itself so that it never answers on a bank's production address.
-    let tenant = &model.tenants()[0].name;
-    let production = resolve(&model, &format!("production-{tenant}"));
-    let mut tenant_free = production.app.clone();
-    for (name, s) in &mut tenant_free.services {
-        s.env = bugfix.app.services[name].env.clone();
+    assert_eq!(
+        bugfix.expiry_tag(),
+        "2026-12-11",
+        "built on 2026-12-01, ten days to live"
+    );
+    // Every value is that bank's production's (its bank code, BIC and core-banking backend
+    // included), but for deletion protection, off so that the copy tears down in one step,
+    // and its host (`{instance}.banking…`), its own so that it never answers on the bank's
+    // production address.
+    let production = resolve(&model, "production-vb-rheinaue");
+    let banking = |e: &tierform_model::Environment, k: &str| {
+        e.app.services["banking-api"].env.get(k).cloned()
+    };
+    assert_eq!(banking(&bugfix, "BANK_CODE").as_deref(), Some("37069101"));
+    assert_eq!(
+        banking(&bugfix, "CORE_BANKING_BACKEND").as_deref(),
+        Some("mambu")
+    );
+    let mut expected = production.app.clone();
+    for db in expected.databases.values_mut() {
+        db.deletion_protection = false;
+    }
+    for (name, s) in &mut expected.services {
         s.public = bugfix.app.services[name].public.clone();
     }
-    assert_eq!(bugfix.app, tenant_free);
+    assert_eq!(bugfix.app, expected);
     let web = bugfix.app.services["banking-web"].public.as_ref().unwrap();
-    assert_eq!(web.host, "1234.banking.webank.example");
+    assert_eq!(web.host, "vb-rheinaue-1234.banking.webank.example");
 }
 
 #[test]

@@ -171,9 +171,9 @@ fn instance(cx: &Cx, name: &str, db: &Database) -> B {
         .attr("auto_minor_version_upgrade", true)
         .attr("deletion_protection", db.deletion_protection)
         .attr("skip_final_snapshot", !final_snapshot)
-        .when(final_snapshot, |b| {
-            b.attr("final_snapshot_identifier", format!("{identifier}-final"))
-        })
+        // Named whatever the knob (AWS ignores it when the snapshot is skipped): one set of
+        // attributes for every value, so an ephemeral copy shares its production's module.
+        .attr("final_snapshot_identifier", format!("{identifier}-final"))
         .gap()
         .with(|b| observed(b, cx, db))
         .attr("tags", tags(identifier))

@@ -84,6 +84,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             Expression::from(env.instance.as_deref().unwrap_or("none")),
         ),
         ("ManagedBy", Expression::from("tierform")),
+        // The teardown date of an ephemeral copy (`never` otherwise): what a reaper and
+        // `tierform envs` find expired copies by.
+        ("Expires", Expression::from(env.expiry_tag())),
     ]);
     m.push(
         TfFile::Providers,

@@ -28,9 +28,13 @@ fn fixture_envs() -> Vec<(String, Environment, ModuleLayout)> {
         let mut ids = model.environments();
         let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
         // An ephemeral copy too, where the fixture has an ephemeral tier.
-        if let Ok(id) = model.environment("bugfix-42") {
-            ids.push(id);
-        }
+        ids.extend(
+            model
+                .tiers()
+                .iter()
+                .filter(|t| t.ephemeral)
+                .filter_map(|t| model.sample_copy(t, "42")),
+        );
         for id in ids {
             let env = model.resolve(&id).expect("fixtures resolve");
             if env.runtime == Runtime::Cloud {
@@ -242,7 +246,7 @@ fn environments_of_one_tier_share_a_module() {
     for tenant in [
         "production-rb-alpenvorland",
         "production-vr-nordheide",
-        "bugfix-42",
+        "bugfix-vb-rheinaue-42",
     ] {
         assert!(production.iter().any(|n| n == tenant), "{webank:#?}");
     }

@@ -2,21 +2,27 @@
 //! field by field only where they differ (most objects of two environments are equal, and
 //! flattening every one of them was most of parity's cost).
 
-use indexmap::IndexMap;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
+use super::fast::FastMap;
 use super::EmittedObject;
 
 /// (object id, field path): the field path is empty for the object's presence.
 pub(super) type Key = (String, String);
 
 /// An object's fields: path -> value, lists of named entries keyed by name.
-pub(super) type Leaves = IndexMap<String, Value>;
+pub(super) type Leaves = FastMap<String, Value>;
 
 /// The objects of one side, by id: (component, data).
 #[derive(Debug, Default)]
 pub(super) struct Emitted {
-    pub(super) objects: IndexMap<String, (String, Value)>,
+    pub(super) objects: FastMap<String, (String, Value)>,
+    /// Each object's data as compact JSON, in the order of `objects`, written the first time
+    /// it is asked for: a reference environment's texts serve every pair it is part of.
+    texts: OnceLock<Vec<String>>,
 }
 
 impl Emitted {
@@ -26,7 +32,19 @@ impl Emitted {
                 .into_iter()
                 .map(|o| (o.id, (o.component, o.data)))
                 .collect(),
+            texts: OnceLock::new(),
         }
+    }
+
+    /// The data of the object at `index` as compact JSON.
+    pub(super) fn text(&self, index: usize) -> &str {
+        let texts = self.texts.get_or_init(|| {
+            self.objects
+                .values()
+                .map(|(_, data)| serde_json::to_string(data).expect("JSON values serialise"))
+                .collect()
+        });
+        &texts[index]
     }
 
     /// The fields of one object, if present.
@@ -50,15 +68,24 @@ impl Emitted {
 
 /// The fields of one object.
 pub(super) fn leaves_of(data: &Value) -> Leaves {
-    let mut out = Leaves::new();
+    let mut out = Leaves::default();
     walk(data, &mut String::new(), &mut |p, v| {
         out.insert(p.to_owned(), v.clone());
     });
     out
 }
 
+/// The fields of one object, borrowing its values (as [`leaves_of`]).
+fn borrowed_leaves(data: &Value) -> FastMap<String, &Value> {
+    let mut out = FastMap::default();
+    walk(data, &mut String::new(), &mut |p, v| {
+        out.insert(p.to_owned(), v);
+    });
+    out
+}
+
 /// Calls `f` with every leaf of `v` and its path.
-pub(super) fn walk(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)) {
+pub(super) fn walk<'v>(v: &'v Value, path: &mut String, f: &mut dyn FnMut(&str, &'v Value)) {
     match v {
         Value::Object(o) if !o.is_empty() => {
             for (k, x) in o {
@@ -81,8 +108,12 @@ pub(super) fn walk(v: &Value, path: &mut String, f: &mut dyn FnMut(&str, &Value)
             for (i, x) in a.iter().enumerate() {
                 let len = path.len();
                 match &keys[i] {
-                    Some(k) if unique => path.push_str(&format!("[{k}]")),
-                    _ => path.push_str(&format!("[{i}]")),
+                    Some(k) if unique => {
+                        let _ = write!(path, "[{k}]");
+                    }
+                    _ => {
+                        let _ = write!(path, "[{i}]");
+                    }
                 }
                 walk(x, path, f);
                 path.truncate(len);
@@ -109,15 +140,29 @@ pub(super) fn diff(a: &Emitted, b: &Emitted) -> Vec<RawDifference> {
             )),
             Some((_, db)) if da == db => {}
             Some((_, db)) => {
-                let (la, mut lb) = (leaves_of(da), leaves_of(db));
+                let (la, lb) = (borrowed_leaves(da), borrowed_leaves(db));
+                let mut matched = vec![false; lb.len()];
                 for (path, va) in la {
-                    let vb = lb.shift_remove(&path);
-                    if vb.as_ref() != Some(&va) {
-                        out.push(((id.clone(), path), component.clone(), Some(va), vb));
+                    let vb = lb.get_full(&path).map(|(i, _, vb)| {
+                        matched[i] = true;
+                        *vb
+                    });
+                    if vb != Some(va) {
+                        out.push((
+                            (id.clone(), path),
+                            component.clone(),
+                            Some(va.clone()),
+                            vb.cloned(),
+                        ));
                     }
                 }
-                for (path, vb) in lb {
-                    out.push(((id.clone(), path), component.clone(), None, Some(vb)));
+                for ((path, vb), _) in lb.into_iter().zip(matched).filter(|(_, m)| !m) {
+                    out.push((
+                        (id.clone(), path),
+                        component.clone(),
+                        None,
+                        Some(vb.clone()),
+                    ));
                 }
             }
         }
@@ -138,12 +183,12 @@ pub(super) fn diff(a: &Emitted, b: &Emitted) -> Vec<RawDifference> {
 /// The fields of the objects named by `ids`, for answering many questions about one twin.
 #[derive(Debug, Default)]
 pub(super) struct Probe {
-    present: IndexMap<String, Leaves>,
+    present: FastMap<String, Leaves>,
 }
 
 impl Probe {
     pub(super) fn new<'k>(side: &Emitted, ids: impl IntoIterator<Item = &'k str>) -> Probe {
-        let mut present = IndexMap::new();
+        let mut present = FastMap::default();
         for id in ids {
             if !present.contains_key(id) {
                 if let Some(l) = side.leaves(id) {

@@ -30,36 +30,39 @@ pub(super) fn drift(
     objs_i: &Emitted,
 ) -> Vec<Drift> {
     let tokens = identity_tokens(a, twin);
-    let index = |side: &Emitted| -> BTreeMap<String, String> {
+    let index = |side: &Emitted| -> BTreeMap<String, usize> {
         side.objects
             .keys()
-            .map(|id| (normalise(id, &tokens), id.clone()))
+            .enumerate()
+            .map(|(i, id)| (normalise(id, &tokens), i))
             .collect()
     };
     let (in_a, in_i) = (index(objs_a), index(objs_i));
     let mut out = Vec::new();
-    for (nid, ida) in &in_a {
-        let Some(idi) = in_i.get(nid) else {
+    for (nid, &ia) in &in_a {
+        let (ida, (_, da)) = objs_a.objects.get_index(ia).expect("indexed above");
+        let Some(&ii) = in_i.get(nid) else {
             out.push((Some((ida.clone(), String::new())), None));
             continue;
         };
-        let (da, di) = (&objs_a.objects[ida].1, &objs_i.objects[idi].1);
-        if da == di || same_text(da, di, &tokens) {
+        let (idi, (_, di)) = objs_i.objects.get_index(ii).expect("indexed above");
+        if da == di || same_text(objs_a.text(ia), objs_i.text(ii), &tokens) {
             continue;
         }
         out.extend(field_drift(ida, idi, da, di, &tokens));
     }
-    for (nid, idi) in &in_i {
+    for (nid, &ii) in &in_i {
         if !in_a.contains_key(nid) {
+            let idi = objs_i.objects.get_index(ii).expect("indexed above").0;
             out.push((None, Some((idi.clone(), String::new()))));
         }
     }
     out
 }
 
-/// Whether two objects read the same once both identities are placeholders.
-fn same_text(a: &Value, b: &Value, tokens: &[(String, &str)]) -> bool {
-    normalise(&a.to_string(), tokens) == normalise(&b.to_string(), tokens)
+/// Whether two objects' JSON texts read the same once both identities are placeholders.
+fn same_text(a: &str, b: &str, tokens: &[(String, &str)]) -> bool {
+    normalise(a, tokens) == normalise(b, tokens)
 }
 
 /// The fields of one object that differ beyond names.
@@ -108,6 +111,7 @@ fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static st
         if let Some(i) = &env.instance {
             tokens.push((i.clone(), "{instance}"));
         }
+        tokens.push((env.expiry_tag(), "{expires}"));
         // The account is identity too: its id names registries (`{account}` in images). Its
         // role and state bucket are in the provider and backend, which parity does not compare
         // (and which may contain the environment's name: no token of theirs may overlap it).

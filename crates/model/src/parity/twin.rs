@@ -51,6 +51,11 @@ pub(super) fn environment(like: &Environment, app: Value) -> Environment {
 }
 
 fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&FieldPath) -> bool) {
+    // Equal values graft to themselves: most of the model is the same on both sides, and
+    // asking `take` (the knob table) about every field of it was most of a twin's cost.
+    if dst == src {
+        return;
+    }
     if !path.is_empty() && take(path) {
         *dst = src.clone();
         return;
@@ -86,9 +91,13 @@ fn get<'a>(v: &'a Value, p: &FieldPath) -> Option<&'a Value> {
     Some(cur)
 }
 
-/// Leaf paths of the spec model, stopping at knob boundaries (a knob is compared whole).
-fn leaf_paths(v: &Value) -> Vec<FieldPath> {
-    fn walk(v: &Value, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
+/// Leaf paths of the spec model `v`, stopping at knob boundaries (a knob is compared whole),
+/// leaving out every subtree equal to `other`'s at the same path: no knob there differs.
+fn leaf_paths(v: &Value, other: Option<&Value>) -> Vec<FieldPath> {
+    fn walk(v: &Value, other: Option<&Value>, path: &mut FieldPath, out: &mut Vec<FieldPath>) {
+        if other == Some(v) {
+            return;
+        }
         if !path.is_empty() && knob_for(path).is_some() {
             out.push(path.clone());
             return;
@@ -97,7 +106,11 @@ fn leaf_paths(v: &Value) -> Vec<FieldPath> {
             Value::Object(o) if !o.is_empty() => {
                 for (k, x) in o {
                     path.0.push(k.clone());
-                    walk(x, path, out);
+                    let theirs = match other {
+                        Some(Value::Object(t)) => t.get(k),
+                        _ => None,
+                    };
+                    walk(x, theirs, path, out);
                     path.0.pop();
                 }
             }
@@ -105,14 +118,15 @@ fn leaf_paths(v: &Value) -> Vec<FieldPath> {
         }
     }
     let mut out = Vec::new();
-    walk(v, &mut FieldPath::default(), &mut out);
+    walk(v, other, &mut FieldPath::default(), &mut out);
     out
 }
 
+/// The leaf paths of `a` then those of `b` not seen yet, where the two differ.
 fn union_leaf_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
-    let mut out = leaf_paths(a);
+    let mut out = leaf_paths(a, Some(b));
     let mut seen: std::collections::BTreeSet<FieldPath> = out.iter().cloned().collect();
-    for p in leaf_paths(b) {
+    for p in leaf_paths(b, Some(a)) {
         if seen.insert(p.clone()) {
             out.push(p);
         }

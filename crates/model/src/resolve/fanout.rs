@@ -3,6 +3,7 @@
 
 use indexmap::IndexMap;
 
+use super::tiers::Tier;
 use super::Model;
 use crate::diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Span};
 use crate::validate;
@@ -21,7 +22,9 @@ pub(super) enum Member {
     Whole,
     Instance(usize),
     Tenant(usize),
-    Ephemeral(String),
+    /// A copy named on demand: its id (`1234`) and which environment of the mirrored tier it
+    /// copies (`Whole`, or one of that tier's instances or tenants).
+    Ephemeral(String, Box<Member>),
 }
 
 impl EnvironmentId {
@@ -139,17 +142,32 @@ impl Model {
         if let Some(id) = declared.iter().find(|e| e.name == name) {
             return Ok(id.clone());
         }
-        let ephemeral = self.tiers.iter().enumerate().find_map(|(ti, t)| {
-            let id = name.strip_prefix(t.name.as_str())?.strip_prefix('-')?;
-            (t.ephemeral && !id.is_empty() && validate::is_name(name) && name.len() <= 40).then(
-                || EnvironmentId {
-                    name: name.to_owned(),
-                    tier: ti,
-                    member: Member::Ephemeral(id.to_owned()),
-                },
-            )
-        });
-        ephemeral.ok_or_else(|| {
+        let mut refused = None;
+        for (ti, t) in self.tiers.iter().enumerate() {
+            let Some(rest) = name
+                .strip_prefix(t.name.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+            else {
+                continue;
+            };
+            if !t.ephemeral || rest.is_empty() || !validate::is_name(name) || name.len() > 40 {
+                continue;
+            }
+            match self.copied_member(t, rest) {
+                Ok((id, of)) => {
+                    return Ok(EnvironmentId {
+                        name: name.to_owned(),
+                        tier: ti,
+                        member: Member::Ephemeral(id, Box::new(of)),
+                    })
+                }
+                Err(d) => refused = Some(d),
+            }
+        }
+        if let Some(d) = refused {
+            return Err(self.source.locate(*d).into());
+        }
+        Err({
             let names = declared.iter().map(|e| e.name.as_str());
             let help = match did_you_mean(name, names) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -170,7 +188,7 @@ impl Model {
                         .tiers
                         .iter()
                         .filter(|t| t.ephemeral)
-                        .map(|t| format!("`{}-<id>`", t.name))
+                        .map(|t| format!("`{}`", self.copy_template(t)))
                         .collect();
                     if !templates.is_empty() {
                         help.push_str(&format!(
@@ -189,6 +207,90 @@ impl Model {
             .with_help(help)
             .into()
         })
+    }
+
+    /// What an ephemeral copy named `<tier>-<rest>` copies: the whole mirrored environment
+    /// (`rest` is the id), or, where the mirrored tier fans out, the instance or tenant that
+    /// `rest` starts with (`vb-rheinaue-1234`: tenant `vb-rheinaue`, id `1234`; the longest
+    /// matching name wins, so `a-b-1` copies `a-b` even when `a` exists too).
+    fn copied_member(&self, t: &Tier, rest: &str) -> Result<(String, Member), Box<Diagnostic>> {
+        let Some(m) = t.mirrors.as_deref().and_then(|m| self.tier(m)) else {
+            return Ok((rest.to_owned(), Member::Whole));
+        };
+        let members: Vec<(&str, Member)> = if m.per_tenant {
+            let tenants = self.tenants.iter().enumerate();
+            tenants
+                .map(|(i, tn)| (tn.name.as_str(), Member::Tenant(i)))
+                .collect()
+        } else {
+            let instances = m.instances.iter().enumerate();
+            instances
+                .map(|(i, x)| (x.name.as_str(), Member::Instance(i)))
+                .collect()
+        };
+        if members.is_empty() {
+            return Ok((rest.to_owned(), Member::Whole));
+        }
+        let copied = members
+            .into_iter()
+            .filter_map(|(name, member)| {
+                let id = rest.strip_prefix(name)?.strip_prefix('-')?;
+                (!id.is_empty()).then(|| (name.len(), id.to_owned(), member))
+            })
+            .max_by_key(|(len, _, _)| *len);
+        copied.map(|(_, id, member)| (id, member)).ok_or_else(|| {
+            Box::new(
+                Diagnostic::error(
+                    "ephemeral-copy-of-what",
+                    FieldPath(vec!["tier".into(), t.name.clone()]),
+                    format!(
+                        "`{}-{rest}` does not say which environment of `{}` it copies",
+                        t.name, m.name
+                    ),
+                )
+                .with_span(t.span)
+                .with_help(format!(
+                    "`{}` has one environment per {}; name the copy `{}`, such as `{}-{}-{rest}`",
+                    m.name,
+                    if m.per_tenant { "tenant" } else { "instance" },
+                    self.copy_template(t),
+                    t.name,
+                    self.first_member_name(m).unwrap_or_default()
+                )),
+            )
+        })
+    }
+
+    /// The copy `id` of the first environment an ephemeral tier can copy: `bugfix-<id>`, or
+    /// `bugfix-<first tenant>-<id>` where the mirrored tier fans out. What parity and tests
+    /// stand a tier's copies by.
+    pub fn sample_copy(&self, t: &Tier, id: &str) -> Option<EnvironmentId> {
+        let m = t.mirrors.as_deref().and_then(|m| self.tier(m));
+        let name = match m.and_then(|m| self.first_member_name(m)) {
+            Some(member) => format!("{}-{member}-{id}", t.name),
+            None => format!("{}-{id}", t.name),
+        };
+        self.environment(&name).ok()
+    }
+
+    /// How copies of an ephemeral tier are named: `bugfix-<id>`, or `bugfix-<tenant>-<id>`
+    /// (`<instance>`) where the tier it mirrors fans out.
+    pub fn copy_template(&self, t: &Tier) -> String {
+        match t.mirrors.as_deref().and_then(|m| self.tier(m)) {
+            Some(m) if m.per_tenant && !self.tenants.is_empty() => {
+                format!("{}-<tenant>-<id>", t.name)
+            }
+            Some(m) if !m.instances.is_empty() => format!("{}-<instance>-<id>", t.name),
+            _ => format!("{}-<id>", t.name),
+        }
+    }
+
+    fn first_member_name<'a>(&'a self, m: &'a Tier) -> Option<&'a str> {
+        if m.per_tenant {
+            self.tenants.first().map(|t| t.name.as_str())
+        } else {
+            m.instances.first().map(|i| i.name.as_str())
+        }
     }
 
     /// Every pair parity must hold for, as (mirrored, mirroring): each environment of a tier that
@@ -218,11 +320,10 @@ impl Model {
                     .map(|e| (*e).clone())
             };
             if t.ephemeral {
-                if let (Some(p), Some(id)) = (
-                    partner(None),
-                    self.environment(&format!("{}-sample", t.name)).ok(),
-                ) {
-                    pairs.push((p, id));
+                if let Some(id) = self.sample_copy(t, "sample") {
+                    if let Some(p) = theirs.iter().find(|e| self.copies(&id, e)) {
+                        pairs.push(((*p).clone(), id));
+                    }
                 }
                 continue;
             }
@@ -239,8 +340,43 @@ impl Model {
         match &id.member {
             Member::Instance(i) => Some(self.tiers[id.tier].instances[*i].name.clone()),
             Member::Tenant(i) => Some(self.tenants[*i].name.clone()),
-            Member::Ephemeral(s) => Some(s.clone()),
+            Member::Ephemeral(..) => Some(self.copy_instance(id)),
             Member::Whole => None,
         }
+    }
+
+    /// The instance of an ephemeral copy: what its name adds to its tier's (`1234`, or
+    /// `vb-rheinaue-1234`), unique per copy, for `{instance}` in host patterns and tags.
+    pub(super) fn copy_instance(&self, id: &EnvironmentId) -> String {
+        let tier = &self.tiers[id.tier].name;
+        id.name
+            .strip_prefix(tier.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+            .unwrap_or(&id.name)
+            .to_owned()
+    }
+
+    /// Whether `copy` (an ephemeral copy) copies the declared environment `of`.
+    pub fn copies(&self, copy: &EnvironmentId, of: &EnvironmentId) -> bool {
+        let Member::Ephemeral(_, member) = &copy.member else {
+            return false;
+        };
+        let mirrored = self.tiers[copy.tier].mirrors.as_deref();
+        mirrored == Some(self.tiers[of.tier].name.as_str())
+            && match (member.as_ref(), &of.member) {
+                (Member::Whole, _) => true,
+                (a, b) => a == b,
+            }
+    }
+
+    /// The declared environment an ephemeral copy copies (`production-vb-rheinaue` for
+    /// `bugfix-vb-rheinaue-1234`); `None` for any other environment.
+    pub fn copy_of(&self, copy: &EnvironmentId) -> Option<EnvironmentId> {
+        if !matches!(copy.member, Member::Ephemeral(..)) {
+            return None;
+        }
+        self.environments()
+            .into_iter()
+            .find(|e| self.copies(copy, e))
     }
 }

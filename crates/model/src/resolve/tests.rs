@@ -185,13 +185,77 @@ tier "bugfix" {
         (a.instance.as_deref(), a.app.services["api"].replicas),
         (Some("bank-a"), 2)
     );
-    let bug = m.resolve(&m.environment("bugfix-1234").unwrap()).unwrap();
+    // A copy of a per-tenant tier names the tenant it copies, and keeps its values.
+    let bug = m
+        .resolve(&m.environment("bugfix-bank-a-1234").unwrap())
+        .unwrap();
     assert_eq!(
         (bug.tier.as_str(), bug.mirrors.as_deref(), bug.ephemeral),
         ("bugfix", Some("production"), true)
     );
+    assert_eq!(bug.copy_of.as_deref(), Some("production-bank-a"));
+    assert_eq!(bug.instance.as_deref(), Some("bank-a-1234"));
+    assert_eq!(
+        bug.app.services["api"].replicas,
+        a.app.services["api"].replicas
+    );
+    let b = m
+        .resolve(&m.environment("bugfix-bank-b-7").unwrap())
+        .unwrap();
+    assert_eq!(b.copy_of.as_deref(), Some("production-bank-b"));
+    // Without a tenant the copy would be of no bank at all: refused, with the form to use.
+    let d = &m.environment("bugfix-1234").unwrap_err().0[0];
+    assert_eq!(d.code, "ephemeral-copy-of-what");
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .contains("`bugfix-<tenant>-<id>`, such as `bugfix-bank-a-1234`"),
+        "{d:?}"
+    );
+    assert!(m.environment("bugfix-bank-a-").is_err());
     assert!(m.environment("bugfix-").is_err());
     assert!(m.environment("nothing-1").is_err());
+}
+
+#[test]
+fn ephemeral_copies_expire_and_tear_down_in_one_step() {
+    let m = model(
+        r#"
+tier "production" {}
+tier "bugfix" {
+  mirrors   = "production"
+  ephemeral = true
+  ttl_days  = 3
+}
+"#,
+    )
+    .unwrap()
+    .with_today(crate::Date::new(2026, 12, 30).unwrap());
+    let prod = m.resolve(&m.environment("production").unwrap()).unwrap();
+    let bug = m.resolve(&m.environment("bugfix-1234").unwrap()).unwrap();
+    assert_eq!(
+        (prod.expiry_tag().as_str(), prod.copy_of.as_deref()),
+        ("never", None)
+    );
+    assert_eq!(bug.expiry_tag(), "2027-01-02");
+    assert_eq!(bug.copy_of.as_deref(), Some("production"));
+    assert!(prod.app.databases["main"].deletion_protection);
+    assert!(!bug.app.databases["main"].deletion_protection);
+    // The relaxation is a layer of the tier: a tier that keeps protection on wins.
+    let kept = model(
+        "tier \"production\" {}\ntier \"bugfix\" {\n  mirrors = \"production\"\n  ephemeral = true\n  database \"main\" {\n    deletion_protection = true\n  }\n}\n",
+    )
+    .unwrap();
+    let bug = kept
+        .resolve(&kept.environment("bugfix-1").unwrap())
+        .unwrap();
+    assert!(bug.app.databases["main"].deletion_protection);
+    // `ttl_days` only on ephemeral tiers, and in range.
+    let e = model("tier \"production\" {\n  ttl_days = 3\n}\n").unwrap_err();
+    assert_eq!(e.0[0].code, "ttl-without-ephemeral");
+    let e = model("tier \"production\" {}\ntier \"b\" {\n  mirrors = \"production\"\n  ephemeral = true\n  ttl_days = 365\n}\n").unwrap_err();
+    assert_eq!(e.0[0].code, "ttl-out-of-range");
 }
 
 #[test]
@@ -282,7 +346,7 @@ tier "bugfix" {
         [
             p("production-a", "staging"),
             p("production-a", "production-b"),
-            p("production-a", "bugfix-sample")
+            p("production-a", "bugfix-a-sample")
         ]
     );
 }

@@ -14,7 +14,7 @@ use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath, Span};
 use crate::environment::Runtime;
 use crate::knob::{covers, knob_for, KnobKind};
-use crate::node::{Layer, Node};
+use crate::node::{Field, Layer, Node, Value};
 
 /// Keys of a `tier` block that describe the tier rather than override the base.
 const TIER_KEYS: &[&str] = &[
@@ -23,12 +23,18 @@ const TIER_KEYS: &[&str] = &[
     "runtime",
     "production",
     "ephemeral",
+    "ttl_days",
     "per_tenant",
     "may_differ",
     "exception",
     "instance",
     "account",
 ];
+
+/// How long an ephemeral copy lives when its tier does not say: a working week and a weekend.
+pub const DEFAULT_TTL_DAYS: u16 = 7;
+/// The longest an ephemeral copy may live.
+pub const MAX_TTL_DAYS: u16 = 90;
 
 /// The top-level keys of a spec besides `tier` and `tenant`: what a tier may override.
 pub(crate) const APP_KEYS: &[&str] = &[
@@ -66,6 +72,8 @@ struct TierMeta {
     production: Option<bool>,
     #[serde(default)]
     ephemeral: bool,
+    #[serde(default)]
+    ttl_days: Option<u16>,
     #[serde(default)]
     per_tenant: bool,
     #[serde(default)]
@@ -132,6 +140,9 @@ pub struct Tier {
     pub production: bool,
     /// Environments of this tier are temporary copies, named `<tier>-<id>` on demand.
     pub ephemeral: bool,
+    /// How long an ephemeral copy lives after it was built: its resources carry the date
+    /// (`Expires` tag) that `tierform envs` lists copies for teardown by.
+    pub ttl_days: u16,
     /// One environment per tenant.
     pub per_tenant: bool,
     /// The knob kinds this tier may change relative to the one it mirrors.
@@ -286,9 +297,52 @@ impl Model {
             Some(m) => self.tier_tree(m),
             None => self.base.clone(),
         };
+        if t.ephemeral && t.may_differ.contains(&KnobKind::Protection) {
+            tree.merge(&ephemeral_defaults(&tree, &t.name));
+        }
         tree.merge(&t.overrides);
         tree
     }
+}
+
+/// What an ephemeral copy changes before its tier's own overrides: every database's deletion
+/// protection off (and with it the final snapshot), so that a copy tears down without a manual
+/// step. It is a knob (`protection`), so parity reports it like any other; a tier that sets
+/// it itself wins.
+pub(super) fn ephemeral_defaults(tree: &Node, tier: &str) -> Node {
+    let layer = Layer::Tier(Arc::from(tier));
+    let field = |node: Node| Field {
+        key_span: None,
+        node,
+    };
+    let off = || {
+        field(Node {
+            value: Value::Bool(false),
+            span: None,
+            layer: layer.clone(),
+        })
+    };
+    let databases: IndexMap<String, Field> = tree
+        .get("database")
+        .and_then(|f| f.node.as_object())
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .map(|name| {
+            let fields = IndexMap::from([("deletion_protection".to_owned(), off())]);
+            (
+                name.clone(),
+                field(Node::object(fields, None, layer.clone())),
+            )
+        })
+        .collect();
+    let mut fields = IndexMap::new();
+    if !databases.is_empty() {
+        fields.insert(
+            "database".to_owned(),
+            field(Node::object(databases, None, layer.clone())),
+        );
+    }
+    Node::object(fields, None, layer)
 }
 
 impl Tier {
@@ -340,6 +394,29 @@ impl Tier {
                 return None;
             }
         };
+        if let Some(ttl) = meta.ttl_days {
+            let at = FieldPath(vec!["tier".into(), name.clone(), "ttl_days".into()]);
+            let span = meta_fields.get("ttl_days").and_then(|f| f.node.span);
+            if !meta.ephemeral {
+                errors.push(
+                    Diagnostic::error(
+                        "ttl-without-ephemeral",
+                        at,
+                        format!("tier `{name}` sets `ttl_days` but its environments do not expire"),
+                    )
+                    .with_span(span)
+                    .with_help(
+                        "`ttl_days` belongs to an ephemeral tier (`ephemeral = true`); remove it",
+                    ),
+                );
+            } else if !(1..=MAX_TTL_DAYS).contains(&ttl) {
+                errors.push(
+                    Diagnostic::error("ttl-out-of-range", at, format!("`ttl_days = {ttl}` is outside 1..={MAX_TTL_DAYS}"))
+                        .with_span(span)
+                        .with_help("an ephemeral copy lives for days, not months: a copy needed longer is a tier of its own"),
+                );
+            }
+        }
         let instances = match instance_field {
             Some(f) => named_blocks(&f, "instance", errors)
                 .into_iter()
@@ -468,6 +545,7 @@ impl Tier {
             runtime: meta.runtime,
             production,
             ephemeral: meta.ephemeral,
+            ttl_days: meta.ttl_days.unwrap_or(DEFAULT_TTL_DAYS),
             per_tenant: meta.per_tenant,
             may_differ: meta.may_differ.unwrap_or_else(|| KnobKind::ALL.to_vec()),
             exceptions,
@@ -551,6 +629,20 @@ pub fn is_judgeable_reason(reason: &str) -> bool {
 
 /// What is wrong with an exception's path on its face, before looking at the spec: a
 /// wildcard, a whole category or collection, or a knob. (code, message, help) each.
+/// Whether an exception path names a whole top-level block that every environment has
+/// (`network`, `observability`, a block a later version adds) or the whole platform
+/// (`platform.eks`): everything in it would be excused. A top-level scalar (`region`) is one
+/// field, and an optional block one tier alone declares (`data_refresh`: staging's weekly
+/// copy of production) is one object.
+fn whole_block(segments: &[&str]) -> bool {
+    const ONE_FIELD_OR_OBJECT: &[&str] = &["app", "region", "data_refresh"];
+    match segments {
+        [one] => !ONE_FIELD_OR_OBJECT.contains(one),
+        ["platform", _] => true,
+        _ => false,
+    }
+}
+
 fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
     let segments: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
@@ -571,6 +663,12 @@ fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
             "exception-too-broad",
             format!("the exception `{path}` names a whole category, which would excuse any difference in any of its entries"),
             format!("name the one entry or field that differs, such as `{path}.<name>.<field>`"),
+        ));
+    } else if whole_block(&segments) {
+        out.push((
+            "exception-too-broad",
+            format!("the exception `{path}` names a whole block, which would excuse any difference inside it"),
+            format!("name the one field that differs, such as `{path}.<field>`"),
         ));
     } else if let Some(k) = knob_for(&FieldPath::parse(path)) {
         out.push((
