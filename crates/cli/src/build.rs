@@ -70,6 +70,7 @@ pub fn build(
         None => Changes::default(),
     };
     changes.absorb(put(std::mem::take(&mut plan.delivery))?);
+    changes.absorb(put(std::mem::take(&mut plan.state))?);
     changes.absorb(put(runbooks.index(&model)?)?);
     // Each worker emits an environment and stages its files at once, so both cores share
     // the file-system work too, and only one environment per worker is held in memory.
@@ -116,6 +117,10 @@ struct Plan {
     /// The same environments, by id, for their runbooks.
     ids: Vec<EnvironmentId>,
     base: Option<FileSet>,
+    /// The root modules of the shared state buckets of these environments.
+    state: FileSet,
+    /// Their folders, for a partial build's scope.
+    state_folders: Vec<String>,
     modules: Option<TerraformModules>,
     layout: tierform_engine::K8sLayout,
     /// The delivery files (`--delivery`): workflows, atlantis.yaml, ApplicationSets.
@@ -141,6 +146,11 @@ impl Plan {
                 .map_err(invalid)?
         };
         let base = kustomize_base(model, &envs, layout).map_err(invalid)?;
+        let state = tierform_engine::state_buckets(model, &envs).map_err(invalid)?;
+        let state_folders: BTreeSet<String> = state
+            .iter()
+            .filter_map(|(p, _)| p.as_str().rsplit_once('/').map(|(d, _)| format!("{d}/")))
+            .collect();
         let modules = match tf_layout {
             TfLayout::Env => None,
             TfLayout::Module => Some(terraform_modules(model, &envs).map_err(invalid)?),
@@ -149,6 +159,8 @@ impl Plan {
             envs,
             ids,
             base,
+            state,
+            state_folders: state_folders.into_iter().collect(),
             modules,
             layout,
             delivery: FileSet::new(),
@@ -190,6 +202,7 @@ impl Plan {
             .collect();
         planned.extend(crate::runbook::Runbooks::paths(&self.envs));
         planned.extend(self.delivery.iter().map(|(p, _)| p.to_string()));
+        planned.extend(self.state.iter().map(|(p, _)| p.to_string()));
         // An environment's files, and a module's with those of the environment writing it.
         let writes_module = |e: &Environment| {
             self.modules
@@ -245,6 +258,7 @@ impl Plan {
             })
             .collect();
         s.push("docs/README.md".into());
+        s.extend(self.state_folders.iter().cloned());
         // The modules this build writes, whole: a file a module no longer has is removed.
         if let Some(m) = &self.modules {
             for st in m.structures().iter().filter(|st| st.writer.is_some()) {

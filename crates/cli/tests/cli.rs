@@ -379,6 +379,7 @@ fn check_passes_on_every_fixture() {
         "globepay.hcl",
         "ecommerce.hcl",
         "togetherhood.hcl",
+        "govuk-forms.hcl",
     ] {
         let o = tierform(&["check", fixture(f).to_str().unwrap()]);
         assert_eq!(

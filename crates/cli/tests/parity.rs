@@ -18,9 +18,10 @@ use tierform_engine::emitted_objects;
 use tierform_model::parity::{self, compare, Class, Difference, EmittedObject, ParityReport};
 use tierform_model::{Environment, EnvironmentId, Model};
 
-const FIXTURES: [&str; 6] = [
+const FIXTURES: [&str; 7] = [
     "ecommerce",
     "globepay",
+    "govuk-forms",
     "servio",
     "thumbnails",
     "togetherhood",
@@ -277,6 +278,11 @@ fn shape_thumbnails() {
 #[test]
 fn shape_togetherhood() {
     shapes_hold("togetherhood");
+}
+
+#[test]
+fn shape_govuk_forms() {
+    shapes_hold("govuk-forms");
 }
 
 #[test]

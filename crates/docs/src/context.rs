@@ -68,6 +68,12 @@ pub struct ServiceDoc {
     pub caches: Vec<String>,
     /// Services it calls.
     pub calls: Vec<String>,
+    /// Buckets it reads and writes.
+    pub buckets: Vec<String>,
+    /// Queues it sends to and receives from.
+    pub queues: Vec<String>,
+    /// Topics it publishes to.
+    pub topics: Vec<String>,
 }
 
 /// A database.
@@ -533,6 +539,9 @@ fn services(st: &Setting) -> Vec<ServiceDoc> {
             databases: s.databases.clone(),
             caches: s.caches.clone(),
             calls: s.calls.clone(),
+            buckets: s.buckets.clone(),
+            queues: s.queues.clone(),
+            topics: s.topics.clone(),
         })
         .collect()
 }

@@ -155,8 +155,16 @@ impl Overlay {
             };
             by_repo.entry(s.image.as_str()).or_default().push((name, o));
         }
+        // A repository in the environment's own account (`{account}` in the spec) is named
+        // differently in the base, which kustomize's `images` matches by name: it is replaced
+        // whole, per Deployment.
+        let own_registry = |repo: &str| {
+            env.account
+                .as_ref()
+                .is_some_and(|a| repo.split('/').next().is_some_and(|r| r.contains(&a.id)))
+        };
         for (repo, uses) in by_repo {
-            if uses.iter().all(|(_, o)| *o == uses[0].1) {
+            if !own_registry(repo) && uses.iter().all(|(_, o)| *o == uses[0].1) {
                 overlay.images.push(uses[0].1.clone());
             } else {
                 for (name, o) in uses {

@@ -172,6 +172,27 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
             env.push(form);
         }
     }
+    // Buckets, queues and topics: names, URLs and ARNs the environment's Terraform knows.
+    let storage = (service
+        .buckets
+        .iter()
+        .filter(|b| app.buckets.contains_key(*b)))
+    .map(|b| tierform_model::bucket_var(b))
+    .chain(
+        (service
+            .queues
+            .iter()
+            .filter(|q| app.queues.contains_key(*q)))
+        .map(|q| tierform_model::queue_var(q)),
+    )
+    .chain(
+        (service
+            .topics
+            .iter()
+            .filter(|t| app.topics.contains_key(*t)))
+        .map(|t| tierform_model::topic_var(t)),
+    );
+    env.extend(storage.map(|var| from_endpoints(&var)));
     env
 }
 

@@ -319,3 +319,42 @@ fn environments_off_kubernetes_are_refused() {
     let d = tierform_emit_k8s::flat(&fargate).unwrap_err().0.remove(0);
     assert!(d.message.contains("does not run on EKS"), "{d}");
 }
+
+/// A registry that follows the account (`{account}`) is named differently in the base
+/// (production's account) and in a staging overlay: kustomize's `images` matches by name, so
+/// the overlay must replace the image whole, or staging would run production's image.
+#[test]
+fn an_image_in_the_tiers_own_account_is_replaced_in_its_overlay() {
+    let spec = SPEC
+        .replace(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api",
+            "{account}.dkr.ecr.us-east-1.amazonaws.com/shop-api",
+        )
+        .replace(
+            "tier \"local\" {\n  runtime = \"local\"\n}",
+            "tier \"local\" {\n  runtime = \"local\"\n  account { id = \"333333333333\" }\n}",
+        )
+        .replace(
+            "tier \"staging\" {\n  mirrors = \"production\"",
+            "tier \"staging\" {\n  mirrors = \"production\"\n  account { id = \"111111111111\" }",
+        )
+        .replace(
+            "tier \"production\" {",
+            "tier \"production\" {\n  account { id = \"222222222222\" }",
+        );
+    let model = Model::parse(Source::new("tierform.hcl", spec), Format::Hcl).unwrap();
+    let envs: Vec<Environment> = model
+        .environments()
+        .iter()
+        .map(|id| model.resolve(id).unwrap())
+        .collect();
+    let (production, staging) = (env(&envs, "production"), env(&envs, "staging"));
+    let rendered =
+        support::by_id(tierform_emit_k8s::rendered_overlay(production, staging).unwrap());
+    let flat = support::by_id(tierform_emit_k8s::flat_values(staging).unwrap());
+    assert_eq!(rendered, flat);
+    assert_eq!(
+        flat["Deployment/api"]["spec"]["template"]["spec"]["containers"][0]["image"],
+        "111111111111.dkr.ecr.us-east-1.amazonaws.com/shop-api:1.1.0-rc1"
+    );
+}

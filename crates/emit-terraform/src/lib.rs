@@ -39,6 +39,15 @@ pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     Ok(m.files())
 }
 
+/// The root module of a Terraform state bucket that several environments share: the bucket,
+/// versioned, encrypted, private and TLS-only, and a policy that keeps each environment's roles
+/// to its own key prefix. Files named relative to its folder (`terraform/state/<bucket>/`).
+/// `envs` are every environment whose state the bucket holds (at least one, cloud, each with
+/// that bucket).
+pub fn state_bucket(envs: &[&Environment]) -> FileSet {
+    lower::state_bucket::module(envs).files()
+}
+
 /// The same resources as data, for parity: one [`EmittedObject`] per resource or data block,
 /// with id `terraform:<address>` (`terraform:aws_db_instance.main`,
 /// `terraform:data.aws_availability_zones.available`), the component it belongs to

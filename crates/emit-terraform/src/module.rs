@@ -31,6 +31,8 @@ pub(crate) enum TfFile {
     Dns,
     /// Raw resources, data sources and modules the spec declares (the escape hatch).
     Raw,
+    /// Buckets, queues and topics.
+    Storage,
     Outputs,
     /// A shared module's inputs (module layout).
     Variables,
@@ -42,7 +44,7 @@ pub(crate) enum TfFile {
 
 impl TfFile {
     /// Every file, in order.
-    pub(crate) const ALL: [TfFile; 20] = [
+    pub(crate) const ALL: [TfFile; 21] = [
         TfFile::Versions,
         TfFile::Backend,
         TfFile::Providers,
@@ -59,6 +61,7 @@ impl TfFile {
         TfFile::Observability,
         TfFile::Dns,
         TfFile::Raw,
+        TfFile::Storage,
         TfFile::Outputs,
         TfFile::Variables,
         TfFile::Main,
@@ -84,6 +87,7 @@ impl TfFile {
             TfFile::Observability => "observability.tf",
             TfFile::Dns => "dns.tf",
             TfFile::Raw => "raw.tf",
+            TfFile::Storage => "storage.tf",
             TfFile::Outputs => "outputs.tf",
             TfFile::Variables => "variables.tf",
             TfFile::Main => "main.tf",

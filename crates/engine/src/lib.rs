@@ -37,14 +37,17 @@
 //! assert!(build.get("k8s/base/kustomization.yaml").is_some());
 //! assert!(build.get("k8s/overlays/staging/kustomization.yaml").is_some());
 //!
-//! // Staging alone, its manifests fully rendered.
+//! // Staging alone, its manifests fully rendered, and the state bucket it shares with
+//! // production (whose policy keeps each environment's roles to its own state).
 //! let options = Options::default()
 //!     .with_environments(["staging"])
 //!     .with_k8s_layout(K8sLayout::Flat);
 //! let staging = generate(&model, &options)?;
 //! assert!(staging.iter().all(|(path, _)| {
 //!     let path = path.as_str();
-//!     path.starts_with("terraform/staging/") || path.starts_with("k8s/staging/")
+//!     path.starts_with("terraform/staging/")
+//!         || path.starts_with("k8s/staging/")
+//!         || path.starts_with("terraform/state/ecommerce-terraform-state/")
 //! }));
 //!
 //! // Parity: staging keeps production's structure.
@@ -75,10 +78,12 @@ use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Ru
 mod affected;
 mod fleet;
 mod modules;
+mod state;
 
 pub use affected::{affected, AffectedEnvironment, Change};
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
+pub use state::{state_buckets, STATE_BUCKETS};
 pub use tierform_emit_compose as compose;
 pub use tierform_emit_delivery as delivery;
 pub use tierform_emit_k8s as k8s;
@@ -169,6 +174,7 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
     let envs = resolve(model, &options.environments)?;
     let layout = options.k8s_layout;
     let mut files = kustomize_base(model, &envs, layout)?.unwrap_or_default();
+    files.extend(state_buckets(model, &envs)?);
     let modules = match options.tf_layout {
         TfLayout::PerEnvironment => None,
         TfLayout::Module => Some(terraform_modules(model, &envs)?),

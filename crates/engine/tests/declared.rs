@@ -190,6 +190,19 @@ const FIELDS: &[Row] = &[
     row!("module.*.checkov_skip", "module.queue.checkov_skip", {"CKV_TF_1": "the registry version is pinned exactly here"}, [E, E, E, Cloud]),
     row!("module.*.inputs", "module.queue.inputs", {"name": "demo-other"}, [E, E, E, Cloud]),
     row!("manifest.*.object", "manifest.extra.object", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"MODE": "strict"}}, [R, R, E, Cloud]),
+    // The tier's account (identity): allowed_account_ids and assume_role of the provider and
+    // the state backend, the account's state bucket; a local tier's only fills `{account}`.
+    // Buckets, queues and topics: cloud resources; a local tier refuses a service that lists one.
+    row!("bucket.*.expiration_days", "bucket.files.expiration_days", 30, [E, E, E, Cloud]),
+    row!("queue.*.retention_days", "queue.jobs.retention_days", 14, [E, E, E, Cloud]),
+    row!("queue.*.visibility_timeout", "queue.jobs.visibility_timeout", 120, [E, E, E, Cloud]),
+    row!("queue.*.max_receive_count", "queue.jobs.max_receive_count", 10, [E, E, E, Cloud]),
+    // A topic has no settings: declaring one is the row.
+    row!("topic", "topic.alerts", {}, [E, E, E, Cloud]),
+    row!("service.*.buckets", "service.worker.buckets", ["files"], [E, E, E, R]),
+    row!("service.*.queues", "service.worker.queues", ["jobs"], [E, E, E, R]),
+    row!("service.*.topics", "service.worker.topics", ["events"], [E, E, E, R]),
+    row!("tier.*.account", "tier.qa.account", {"id": "123456789012", "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/deploy"}}, [E, E, E, Cloud]),
 ];
 
 /// Fields the local baseline's cloud tier (ECS Fargate) refuses: local development settings
@@ -258,6 +271,9 @@ fn baseline(platform: &str) -> Value {
         },
         "external_service": {"stripe": {"mode": "sandbox"}},
         "module": {"queue": {"source": "terraform-aws-modules/sqs/aws", "version": "4.2.1", "inputs": {"name": "demo-queue"}}},
+        "bucket": {"files": {}},
+        "queue": {"jobs": {}},
+        "topic": {"events": {}},
         "tier": tiers
     })
 }

@@ -40,6 +40,8 @@ fn a_whole_build_lays_out_every_environment() {
             "k8s/overlays/staging",
             "terraform/production",
             "terraform/staging",
+            // Both keep their state in one bucket: its module fences each to its prefix.
+            "terraform/state/ecommerce-terraform-state",
         ]
     );
     let flat = paths(&model, &Options::default().with_k8s_layout(K8sLayout::Flat));
@@ -51,6 +53,7 @@ fn a_whole_build_lays_out_every_environment() {
             "k8s/staging",
             "terraform/production",
             "terraform/staging",
+            "terraform/state/ecommerce-terraform-state",
         ]
     );
 }
@@ -61,7 +64,12 @@ fn a_partial_build_holds_the_selected_environments_and_the_base_they_need() {
     let staging = paths(&model, &Options::default().with_environments(["staging"]));
     assert_eq!(
         folders(&staging),
-        ["k8s/base", "k8s/overlays/staging", "terraform/staging"]
+        [
+            "k8s/base",
+            "k8s/overlays/staging",
+            "terraform/staging",
+            "terraform/state/ecommerce-terraform-state"
+        ]
     );
     // A local environment needs no base; an ephemeral copy is built on demand.
     let dev = paths(&model, &Options::default().with_environments(["dev"]));
@@ -76,7 +84,9 @@ fn a_partial_build_holds_the_selected_environments_and_the_base_they_need() {
         [
             "k8s/base",
             "k8s/overlays/bugfix-vb-rheinaue-42",
-            "terraform/bugfix-vb-rheinaue-42"
+            "terraform/bugfix-vb-rheinaue-42",
+            // The same module a whole build writes (the copy shares the declared bucket).
+            "terraform/state/webank-terraform-state"
         ]
     );
 }
@@ -97,7 +107,14 @@ fn unknown_environments_are_all_reported_with_a_hint() {
 
 #[test]
 fn parity_holds_for_every_fixture_and_local_environments_emit_no_objects() {
-    for name in ["ecommerce", "globepay", "servio", "togetherhood", "webank"] {
+    for name in [
+        "ecommerce",
+        "globepay",
+        "govuk-forms",
+        "servio",
+        "togetherhood",
+        "webank",
+    ] {
         let model = fixture(name);
         let checked = check(&model).unwrap_or_else(|ds| panic!("{name}: {ds}"));
         assert!(checked.holds(), "{name}");

@@ -51,7 +51,7 @@ fn edit(text: &str, from: &str, to: &str) -> String {
 fn every_fixture_has_its_structures_named_after_the_tier_the_others_mirror() {
     // Per fixture: each structure's name and environments.
     type Structures<'a> = &'a [(&'a str, &'a [&'a str])];
-    let expect: [(&str, Structures); 5] = [
+    let expect: [(&str, Structures); 6] = [
         (
             "servio",
             &[("staging", &["staging"]), ("production", &["production"])],
@@ -67,6 +67,15 @@ fn every_fixture_has_its_structures_named_after_the_tier_the_others_mirror() {
         (
             "togetherhood",
             &[("staging", &["staging"]), ("production", &["production"])],
+        ),
+        // Each tier in its own account: dev and staging share one module (one cache node, no
+        // failover: knobs that remove objects), production has its own.
+        (
+            "govuk-forms",
+            &[
+                ("dev", &["dev", "staging"]),
+                ("production", &["production"]),
+            ],
         ),
         (
             "webank",

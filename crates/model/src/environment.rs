@@ -4,6 +4,7 @@
 use crate::date::Date;
 use serde::Serialize;
 
+use crate::account::Account;
 use crate::spec::{App, Platform};
 
 /// Where an environment runs.
@@ -62,6 +63,8 @@ pub struct Environment {
     pub expires: Option<Date>,
     /// Every value of the application, resolved.
     pub app: App,
+    /// The AWS account the environment's tier runs in (its identity, like its name).
+    pub account: Option<Account>,
 }
 
 impl Environment {
@@ -81,13 +84,23 @@ impl Environment {
     pub fn prefix(&self) -> String {
         format!("{}-{}", self.app.app, self.name)
     }
-    /// The S3 bucket of the Terraform state.
+    /// The S3 bucket of the Terraform state: the account's own when the tier declares an
+    /// account (its `state_bucket`, or the spec's bucket suffixed with the account id), else the
+    /// spec's `state.bucket`, or `<app>-terraform-state`.
     pub fn state_bucket(&self) -> String {
-        self.app
+        let shared = self
+            .app
             .state
             .bucket
             .clone()
-            .unwrap_or_else(|| format!("{}-terraform-state", self.app.app))
+            .unwrap_or_else(|| format!("{}-terraform-state", self.app.app));
+        match &self.account {
+            Some(a) => a
+                .state_bucket
+                .clone()
+                .unwrap_or_else(|| format!("{shared}-{}", a.id)),
+            None => shared,
+        }
     }
     /// The S3 key of this environment's state: unique per environment.
     pub fn state_key(&self) -> String {

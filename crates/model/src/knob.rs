@@ -175,6 +175,10 @@ pub const KNOBS: &[Knob] = &[
     shaping("access.write", KnobKind::Access),
     knob("data_refresh.schedule", KnobKind::Config),
     knob("data_refresh.tag", KnobKind::Release),
+    knob("bucket.*.expiration_days", KnobKind::Retention),
+    knob("queue.*.retention_days", KnobKind::Retention),
+    knob("queue.*.visibility_timeout", KnobKind::Config),
+    knob("queue.*.max_receive_count", KnobKind::Config),
 ];
 
 /// The knob covering a field, if any: the first entry whose pattern matches the path or one of

@@ -55,6 +55,7 @@
 //! fall into a wildcard arm that emits nothing.
 #![warn(missing_docs)]
 
+mod account;
 mod aws;
 mod date;
 mod de;
@@ -74,10 +75,12 @@ mod resolve;
 pub mod schema;
 mod source;
 mod spec;
+mod storage;
 mod strings;
 mod validate;
 pub mod wiring;
 
+pub use account::{is_account_id, Account, AssumeRole, ACCOUNT_PLACEHOLDER};
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
 pub use date::Date;
 pub use delivery::{
@@ -95,3 +98,4 @@ pub use resolve::{
 };
 pub use source::{Format, Source};
 pub use spec::*;
+pub use storage::{bucket_var, queue_var, topic_var, Bucket, Queue, Topic};

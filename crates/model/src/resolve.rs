@@ -217,6 +217,24 @@ impl Model {
                     .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
             }
         }
+        // The identity's account: its instance's own, else its tier's.
+        let account = match &identity.member {
+            Member::Instance(i) => t.instances[*i].account.as_ref(),
+            _ => None,
+        }
+        .or(t.account.as_ref());
+        // An image repository follows the account: `{account}.dkr.ecr.<region>.amazonaws.com/x`.
+        if let Some(a) = account {
+            let place = |image: &mut String| {
+                if image.contains(crate::account::ACCOUNT_PLACEHOLDER) {
+                    *image = image.replace(crate::account::ACCOUNT_PLACEHOLDER, &a.id);
+                }
+            };
+            app.services.values_mut().for_each(|s| place(&mut s.image));
+            if let Some(r) = app.data_refresh.as_mut() {
+                place(&mut r.image);
+            }
+        }
         let env = Environment {
             name: identity.name.clone(),
             tier: t.name.clone(),
@@ -230,6 +248,7 @@ impl Model {
                 .ephemeral
                 .then(|| self.today.plus_days(i64::from(t.ttl_days))),
             app,
+            account: account.cloned(),
         };
         if !validated {
             return Ok((env, Diagnostics::default()));

@@ -36,7 +36,8 @@ pub fn spec_schema() -> Value {
                     "additionalProperties": false
                 }
             },
-            "instance": { "type": "object", "additionalProperties": overrides, "description": "Named instances of the tier, each with its own overrides." }
+            "instance": { "type": "object", "additionalProperties": { "allOf": [overrides], "properties": { "account": account_schema() } }, "description": "Named instances of the tier, each with its own overrides, and optionally an AWS account of its own." },
+            "account": account_schema()
         }
     });
     let obj = schema.as_object_mut().expect("object schema");
@@ -77,6 +78,32 @@ fn delivery_schema(root: &mut serde_json::Map<String, Value>) -> Value {
         json!("How each tier's environments go out: CI workflows, Atlantis, Argo CD (`tierform build --delivery`). Top level only."),
     );
     d
+}
+
+/// The tier's `account` block: identity (like the tier's name), so it is a tier key, not an
+/// override of the base.
+fn account_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "The AWS account every environment of the tier runs in: the provider's and the state backend's allowed_account_ids, the role Terraform assumes, the account's state bucket, and {account} in image repositories. Identity, not structure: parity never compares it.",
+        "required": ["id"],
+        "additionalProperties": false,
+        "properties": {
+            "id": { "type": "string", "pattern": "^[0-9]{12}$", "description": "The 12-digit account id." },
+            "assume_role": {
+                "type": "object",
+                "required": ["role_arn"],
+                "additionalProperties": false,
+                "description": "The role Terraform assumes in the account (provider, state backend, EKS tokens). Cloud tiers only.",
+                "properties": {
+                    "role_arn": { "type": "string", "description": "arn:aws:iam::<id>:role/<name>, in the tier's account." },
+                    "session_name": { "type": "string", "description": "The session name CloudTrail records (tierform when not given)." },
+                    "external_id": { "type": "string", "description": "The external id the role's trust policy requires." }
+                }
+            },
+            "state_bucket": { "type": "string", "description": "The account's Terraform state bucket; <state bucket>-<id> when not given. Cloud tiers only." }
+        }
+    })
 }
 
 #[cfg(test)]

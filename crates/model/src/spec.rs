@@ -83,6 +83,15 @@ pub struct App {
         skip_serializing_if = "IndexMap::is_empty"
     )]
     pub manifests: IndexMap<Name, crate::raw::RawManifest>,
+    /// S3 buckets by name (`bucket "uploads" { … }`): private, versioned, encrypted.
+    #[serde(default, rename = "bucket", skip_serializing_if = "IndexMap::is_empty")]
+    pub buckets: IndexMap<Name, crate::storage::Bucket>,
+    /// SQS queues by name (`queue "jobs" { … }`), each with a dead-letter queue.
+    #[serde(default, rename = "queue", skip_serializing_if = "IndexMap::is_empty")]
+    pub queues: IndexMap<Name, crate::storage::Queue>,
+    /// SNS topics by name (`topic "events" {}`).
+    #[serde(default, rename = "topic", skip_serializing_if = "IndexMap::is_empty")]
+    pub topics: IndexMap<Name, crate::storage::Topic>,
 }
 
 impl App {
@@ -521,6 +530,15 @@ pub struct Service {
     /// Exposure on the internet through the load balancer or ingress, with TLS.
     #[serde(default)]
     pub public: Option<Public>,
+    /// Buckets this service reads and writes objects in, wired in as `<NAME>_BUCKET`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<Name>,
+    /// Queues this service sends to and receives from, wired in as `<NAME>_QUEUE_URL`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<Name>,
+    /// Topics this service publishes to, wired in as `<NAME>_TOPIC_ARN`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<Name>,
 }
 
 /// CPU-based autoscaling.

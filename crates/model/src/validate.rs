@@ -7,6 +7,7 @@
 //! secrets pasted as literals. What AWS offers (versions, sizes, quotas) is in `crate::aws`.
 
 mod access;
+mod account;
 mod cache;
 mod credentials;
 mod data_refresh;
@@ -21,12 +22,14 @@ mod platform;
 mod production;
 mod raw;
 mod service;
+mod storage;
 
 use crate::date::Date;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath};
 use crate::environment::{Environment, Runtime};
 use crate::resolve::Tier;
 
+pub(crate) use names::is_bucket_name;
 use names::quoted;
 pub use names::{check_name, is_name};
 pub use network::derive_subnets;
@@ -153,4 +156,6 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     access::rules(&mut r, app);
     data_refresh::rules(&mut r, env, tiers);
     raw::rules(&mut r, env);
+    account::rules(&mut r, env, tiers);
+    storage::rules(&mut r, env);
 }

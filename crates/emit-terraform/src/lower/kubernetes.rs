@@ -87,8 +87,20 @@ fn cluster(attr: &str) -> Expression {
 
 /// How the kubernetes and helm providers reach the cluster: its endpoint and CA, with a
 /// short-lived token from `aws eks get-token` (the caller's credentials, an access entry of
-/// the cluster; with a private endpoint, from inside the VPC).
-fn connection(b: B, region: &str) -> B {
+/// the cluster; with a private endpoint, from inside the VPC). With a tier's account role, the
+/// token is the role's, as the AWS provider's is (the role created the cluster).
+fn connection(b: B, region: &str, role: Option<&str>) -> B {
+    let mut args: Vec<Expression> = vec![
+        "eks".into(),
+        "get-token".into(),
+        "--cluster-name".into(),
+        cluster("name"),
+        "--region".into(),
+        region.into(),
+    ];
+    if let Some(role) = role {
+        args.extend(["--role-arn".into(), role.into()]);
+    }
     b.attr("host", cluster("endpoint"))
         .attr(
             "cluster_ca_certificate",
@@ -106,34 +118,30 @@ fn connection(b: B, region: &str) -> B {
             B::new("exec")
                 .attr("api_version", "client.authentication.k8s.io/v1beta1")
                 .attr("command", "aws")
-                .attr(
-                    "args",
-                    list([
-                        "eks".into(),
-                        "get-token".into(),
-                        "--cluster-name".into(),
-                        cluster("name"),
-                        "--region".into(),
-                        region.into(),
-                    ]),
-                ),
+                .attr("args", list(args)),
         )
 }
 
 /// `provider "kubernetes"` and `provider "helm"`.
 pub(crate) fn providers(cx: &Cx, m: &mut Module) {
     let region = cx.app.region.as_str();
+    let role = cx
+        .env
+        .account
+        .as_ref()
+        .and_then(|a| a.assume_role.as_ref())
+        .map(|r| r.role_arn.as_str());
     m.push(
         TfFile::Providers,
         "settings",
-        connection(B::new("provider").label("kubernetes"), region),
+        connection(B::new("provider").label("kubernetes"), region, role),
     );
     m.push(
         TfFile::Providers,
         "settings",
         B::new("provider")
             .label("helm")
-            .block(connection(B::new("kubernetes"), region)),
+            .block(connection(B::new("kubernetes"), region, role)),
     );
 }
 
@@ -396,6 +404,7 @@ fn endpoints(cx: &Cx) -> Expression {
             }
         }
     }
+    items.extend(super::storage::endpoints(cx.app));
     object(items)
 }
 

@@ -16,6 +16,8 @@ mod secrets;
 mod security;
 mod services;
 mod settings;
+pub(crate) mod state_bucket;
+mod storage;
 
 use hcl::Expression;
 use tierform_model::{App, Environment, Platform, Service};
@@ -40,6 +42,7 @@ pub(crate) fn module(env: &Environment) -> Module {
     loadbalancer::lower(&cx, &mut m);
     secrets::lower(&cx, &mut m);
     iam::lower(&cx, &mut m);
+    storage::lower(&cx, &mut m);
     observability::lower(&cx, &mut m);
     dns::lower(&cx, &mut m);
     raw::lower(&cx, &mut m);

@@ -129,6 +129,7 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
             res("aws_secretsmanager_secret", &label(s), "arn"),
         ));
     }
+    env.extend(super::storage::wiring(app, svc));
     // The application's own names (`env_names`); validation keeps them unique.
     let rename = |(k, v): (String, Expression)| (svc.env_name(&k), v);
     Wiring {

@@ -3,8 +3,10 @@
 
 use hcl::Expression;
 
+use tierform_model::{Account, AssumeRole};
+
 use super::Cx;
-use crate::expr::object;
+use crate::expr::{object, strings};
 use crate::module::{Module, TfFile, B};
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
@@ -50,6 +52,8 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     }),
             ),
     );
+    let account = env.account.as_ref();
+    let role = account.and_then(|a| a.assume_role.as_ref());
     m.push(
         TfFile::Backend,
         "settings",
@@ -61,7 +65,14 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 .attr("region", env.state_region())
                 .attr("encrypt", true)
                 // S3-native state locking (Terraform 1.10+), no DynamoDB table to manage.
-                .attr("use_lockfile", true),
+                .attr("use_lockfile", true)
+                // The state of the tier's account, read and written as the tier's role only.
+                .when(account.is_some(), |b| {
+                    b.attr("allowed_account_ids", allowed(account))
+                })
+                .when(role.is_some(), |b| {
+                    b.attr("assume_role", object(assume_role_args(role)))
+                }),
         ),
     );
     let tags = object([
@@ -83,6 +94,17 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         B::new("provider")
             .label("aws")
             .attr("region", cx.app.region.as_str())
+            // Applying one tier's Terraform with another account's credentials fails at plan.
+            .when(account.is_some(), |b| {
+                b.attr("allowed_account_ids", allowed(account))
+            })
+            .when(role.is_some(), |b| {
+                b.block(
+                    assume_role_args(role)
+                        .into_iter()
+                        .fold(B::new("assume_role"), |b, (k, v)| b.attr(k, v)),
+                )
+            })
             .block(B::new("default_tags").attr("tags", tags)),
     );
     if cx.eks() {
@@ -99,4 +121,24 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         "settings",
         B::data("aws_partition", "current"),
     );
+}
+
+/// `["<id>"]`: the one account the tier's Terraform may act in.
+fn allowed(account: Option<&Account>) -> Expression {
+    strings(account.map(|a| a.id.as_str()))
+}
+
+/// The role Terraform assumes in the tier's account: ARN, session name, external id.
+fn assume_role_args(role: Option<&AssumeRole>) -> Vec<(&'static str, Expression)> {
+    let Some(role) = role else {
+        return Vec::new();
+    };
+    let mut args = vec![
+        ("role_arn", Expression::from(role.role_arn.as_str())),
+        ("session_name", Expression::from(role.session_name())),
+    ];
+    if let Some(e) = &role.external_id {
+        args.push(("external_id", Expression::from(e.as_str())));
+    }
+    args
 }

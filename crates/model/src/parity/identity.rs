@@ -112,6 +112,12 @@ fn identity_tokens(a: &Environment, b: &Environment) -> Vec<(String, &'static st
             tokens.push((i.clone(), "{instance}"));
         }
         tokens.push((env.expiry_tag(), "{expires}"));
+        // The account is identity too: its id names registries (`{account}` in images). Its
+        // role and state bucket are in the provider and backend, which parity does not compare
+        // (and which may contain the environment's name: no token of theirs may overlap it).
+        if let Some(a) = &env.account {
+            tokens.push((a.id.clone(), "{account}"));
+        }
     }
     tokens.retain(|(t, _)| !t.is_empty());
     tokens.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));

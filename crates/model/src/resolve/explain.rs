@@ -35,7 +35,13 @@ impl Model {
             });
         }
         let env = self.resolve(id)?;
-        let json = serde_json::to_value(&env.app).expect("the model serialises");
+        // The account is the tier's identity, declared in its `tier` block, not in the base.
+        let from_account = path.segments().next() == Some("account");
+        let json = if from_account {
+            serde_json::json!({ "account": env.account })
+        } else {
+            serde_json::to_value(&env.app).expect("the model serialises")
+        };
         let mut cur = &json;
         for seg in path.segments() {
             cur = match cur {
@@ -55,6 +61,27 @@ impl Model {
                     ),
                 )
             })?;
+        }
+        if from_account {
+            let t = &self.tiers[id.tier];
+            let (layer, span) = match &id.member {
+                super::fanout::Member::Instance(i) if t.instances[*i].account.is_some() => (
+                    Layer::Instance(
+                        std::sync::Arc::from(t.name.as_str()),
+                        std::sync::Arc::from(t.instances[*i].name.as_str()),
+                    ),
+                    t.instances[*i].account_span,
+                ),
+                _ => (
+                    Layer::Tier(std::sync::Arc::from(t.name.as_str())),
+                    t.account_span,
+                ),
+            };
+            return Ok(Provenance {
+                value: cur.clone(),
+                layer: Some(layer),
+                location: span.map(|s| self.source.location(s.start as usize)),
+            });
         }
         Ok(Provenance {
             value: cur.clone(),

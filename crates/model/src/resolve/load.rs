@@ -157,10 +157,14 @@ impl Model {
                 .into_iter()
                 .map(|(name, span, mut node)| {
                     node.set_layer(&Layer::Tenant(name.as_str().into()));
+                    // A tenant spans tiers (staging and production of one bank), so it has
+                    // no account of its own: a tier's or an instance's is the account.
                     Variant {
                         name,
                         span,
+                        account: None,
                         overrides: node,
+                        account_span: None,
                     }
                 })
                 .collect(),

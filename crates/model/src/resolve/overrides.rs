@@ -19,6 +19,9 @@ pub(super) const COLLECTIONS: &[&str] = &[
     "external_service",
     "platform",
     "platform.eks.node_group",
+    "bucket",
+    "queue",
+    "topic",
 ];
 
 /// Whether a dotted path names a collection of named things: one of [`COLLECTIONS`], or the

@@ -453,3 +453,39 @@ fn parse_reports_a_misspelt_attribute_of_the_base_spec() {
     let at = d.location.as_ref().expect("located");
     assert_eq!((at.line, at.column), (12, 3), "{d}");
 }
+
+#[test]
+fn an_instance_account_overrides_its_tiers_and_follows_the_identity() {
+    let m = model(
+        r#"
+tier "integration" {
+  account { id = "111111111111" }
+  instance "ledgers" {}
+  instance "mambu" {
+    account { id = "333333333333" }
+  }
+}
+tier "production" {
+  account { id = "222222222222" }
+}
+"#,
+    )
+    .unwrap();
+    let id = |n: &str| m.environment(n).unwrap();
+    let account = |e: &Environment| e.account.as_ref().map(|a| a.id.clone());
+    let mambu = m.resolve(&id("integration-mambu")).unwrap();
+    let ledgers = m.resolve(&id("integration-ledgers")).unwrap();
+    assert_eq!(account(&mambu).as_deref(), Some("333333333333"));
+    assert_eq!(account(&ledgers).as_deref(), Some("111111111111"));
+    assert_eq!(mambu.state_bucket(), "shop-terraform-state-333333333333");
+    // Resolved as another identity, the values take that identity's account: parity never
+    // sees the account as a difference.
+    let as_ledgers = m
+        .resolve_as(&id("integration-mambu"), &id("integration-ledgers"))
+        .unwrap();
+    assert_eq!(account(&as_ledgers).as_deref(), Some("111111111111"));
+    let p = m
+        .explain(&id("integration-mambu"), &FieldPath::parse("account.id"))
+        .unwrap();
+    assert!(matches!(p.layer, Some(Layer::Instance(..))), "{p:?}");
+}

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::load::named_blocks;
 use super::overrides::is_collection;
 use super::Model;
+use crate::account::{self, Account};
 use crate::de::from_node;
 use crate::diagnostic::{did_you_mean, Diagnostic, FieldPath, Span};
 use crate::environment::Runtime;
@@ -27,6 +28,7 @@ const TIER_KEYS: &[&str] = &[
     "may_differ",
     "exception",
     "instance",
+    "account",
 ];
 
 /// How long an ephemeral copy lives when its tier does not say: a working week and a weekend.
@@ -54,6 +56,9 @@ pub(crate) const APP_KEYS: &[&str] = &[
     "data",
     "module",
     "manifest",
+    "bucket",
+    "queue",
+    "topic",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +84,8 @@ struct TierMeta {
     may_differ: Option<Vec<KnobKind>>,
     #[serde(default)]
     exception: IndexMap<String, ExceptionMeta>,
+    #[serde(default)]
+    account: Option<Account>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,7 +122,10 @@ pub struct Variant {
     pub name: String,
     /// Where it is declared.
     pub span: Option<Span>,
+    /// An instance's own AWS account (`instance "x" { account { … } }`), instead of its tier's.
+    pub account: Option<Account>,
     pub(super) overrides: Node,
+    pub(super) account_span: Option<Span>,
 }
 
 /// A tier of the promotion chain.
@@ -145,13 +155,17 @@ pub struct Tier {
     pub exceptions: Vec<Exception>,
     /// Named instances (`instance "ledgers" { … }`).
     pub instances: Vec<Variant>,
+    /// The AWS account every environment of the tier runs in: identity, not structure.
+    pub account: Option<Account>,
     pub(super) overrides: Node,
     mirrors_span: Option<Span>,
     per_tenant_span: Option<Span>,
+    pub(super) account_span: Option<Span>,
 }
 
 impl Model {
     pub(super) fn check_tier_graph(&self, errors: &mut Vec<Diagnostic>) {
+        self.check_state_buckets_per_account(errors);
         let names: Vec<&str> = self.tiers.iter().map(|t| t.name.as_str()).collect();
         for t in &self.tiers {
             let path = FieldPath(vec!["tier".into(), t.name.clone(), "mirrors".into()]);
@@ -242,6 +256,36 @@ impl Model {
                     )
                     .with_span(t.span)
                     .with_help("choose one way to fan the tier out"),
+                );
+            }
+        }
+    }
+
+    /// Bucket names are global: a state bucket is one account's. A tier naming the state
+    /// bucket of a tier in another account would keep its state where its role cannot write.
+    fn check_state_buckets_per_account(&self, errors: &mut Vec<Diagnostic>) {
+        for (j, t) in self.tiers.iter().enumerate() {
+            let Some((a, bucket)) = t
+                .account
+                .as_ref()
+                .and_then(|a| a.state_bucket.as_deref().map(|b| (a, b)))
+            else {
+                continue;
+            };
+            let earlier = self.tiers[..j].iter().find(|o| {
+                o.account
+                    .as_ref()
+                    .is_some_and(|oa| oa.id != a.id && oa.state_bucket.as_deref() == Some(bucket))
+            });
+            if let Some(o) = earlier {
+                errors.push(
+                    Diagnostic::error(
+                        "state-bucket-of-another-account",
+                        FieldPath(vec!["tier".into(), t.name.clone(), "account".into(), "state_bucket".into()]),
+                        format!("tier `{}` keeps its state in `{bucket}`, the state bucket of tier `{}`, which runs in another account", t.name, o.name),
+                    )
+                    .with_span(t.account_span)
+                    .with_help("give each account its own state bucket (bucket names are global: one account owns a bucket)"),
                 );
             }
         }
@@ -385,10 +429,42 @@ impl Tier {
                         Arc::from(name.as_str()),
                         Arc::from(iname.as_str()),
                     ));
+                    // An instance may run in an account of its own: identity, like the tier's.
+                    let field = n.as_object_mut().and_then(|o| o.shift_remove("account"));
+                    let account =
+                        field
+                            .as_ref()
+                            .and_then(|f| match from_node::<Account>(&f.node) {
+                                Ok(a) => {
+                                    account::check(
+                                        &["tier", &name, "instance", &iname],
+                                        &a,
+                                        Some(&f.node),
+                                        meta.runtime == Runtime::Local,
+                                        errors,
+                                    );
+                                    Some(a)
+                                }
+                                Err(e) => {
+                                    let mut d = e.into_diagnostic();
+                                    d.path = FieldPath(vec![
+                                        "tier".into(),
+                                        name.clone(),
+                                        "instance".into(),
+                                        iname.clone(),
+                                        "account".into(),
+                                    ])
+                                    .join(d.path.to_string());
+                                    errors.push(d);
+                                    None
+                                }
+                            });
                     Variant {
                         name: iname,
                         span: ispan,
+                        account,
                         overrides: n,
+                        account_span: field.and_then(|f| f.key_span.or(f.node.span)),
                     }
                 })
                 .collect(),
@@ -448,11 +524,24 @@ impl Tier {
                 );
             }
         }
+        if let Some(a) = &meta.account {
+            let node = meta_fields.get("account").map(|f| &f.node);
+            account::check(
+                &["tier", &name],
+                a,
+                node,
+                meta.runtime == Runtime::Local,
+                errors,
+            );
+        }
         let production = meta
             .production
             .unwrap_or(matches!(name.as_str(), "production" | "prod"));
         let mirrors_span = meta_fields.get("mirrors").and_then(|f| f.node.span);
         let per_tenant_span = meta_fields.get("per_tenant").and_then(|f| f.node.span);
+        let account_span = meta_fields
+            .get("account")
+            .and_then(|f| f.key_span.or(f.node.span));
         let tier = Tier {
             name,
             span,
@@ -465,9 +554,11 @@ impl Tier {
             may_differ: meta.may_differ.unwrap_or_else(|| KnobKind::ALL.to_vec()),
             exceptions,
             instances,
+            account: meta.account,
             overrides: node,
             mirrors_span,
             per_tenant_span,
+            account_span,
         };
         Some(tier)
     }
@@ -559,7 +650,13 @@ fn whole_block(segments: &[&str]) -> bool {
 fn exception_path_problems(path: &str) -> Vec<(&'static str, String, String)> {
     let segments: Vec<&str> = path.split('.').collect();
     let mut out = Vec::new();
-    if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
+    if segments[0] == "account" {
+        out.push((
+            "exception-on-identity",
+            format!("`{path}` is the tier's account, part of its identity; no exception is needed"),
+            "remove the exception: parity compares each tier under its own account, as under its own name".to_owned(),
+        ));
+    } else if segments.iter().any(|s| s.contains('*') || s.is_empty()) {
         out.push((
             "exception-wildcard",
             format!("the exception `{path}` is a pattern; an exception names one field or object"),

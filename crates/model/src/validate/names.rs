@@ -75,7 +75,7 @@ fn is_region(s: &str) -> bool {
 }
 
 /// An S3 bucket name (the rules for new general-purpose buckets).
-fn is_bucket_name(s: &str) -> bool {
+pub(crate) fn is_bucket_name(s: &str) -> bool {
     let b = s.as_bytes();
     (3..=63).contains(&b.len())
         && b.iter()

@@ -1,0 +1,80 @@
+//! Object storage and messaging: S3 buckets, SQS queues (each with its dead-letter queue) and
+//! SNS topics, declared once like databases and caches and listed by the services that use
+//! them (`buckets = ["uploads"]`, `queues = [...]`, `topics = [...]`).
+//!
+//! Every one is private and encrypted with the environment's KMS key, and its policy refuses
+//! requests without TLS; buckets are versioned, public access blocked and owner-enforced. A
+//! service that lists one gets exactly the actions it needs on that one resource, and the
+//! variables to find it: `<NAME>_BUCKET`, `<NAME>_QUEUE_URL`, `<NAME>_TOPIC_ARN`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::spec::env_var_name;
+
+/// An S3 bucket (`bucket "uploads" { … }`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Days after which objects expire (0: never). Earlier versions expire 30 days after they
+    /// are replaced either way, and unfinished multipart uploads after 7.
+    #[serde(default)]
+    pub expiration_days: u32,
+}
+
+/// An SQS queue and its dead-letter queue (`queue "jobs" { … }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Days a message is kept (1-14; 4 when not given). The dead-letter queue keeps its
+    /// messages 14 days, the most SQS allows, to leave time to look at them.
+    #[serde(default = "four")]
+    pub retention_days: u32,
+    /// Seconds a received message stays hidden from other consumers (0-43200; 30 when not
+    /// given): longer than the consumer takes to handle one.
+    #[serde(default = "thirty")]
+    pub visibility_timeout: u32,
+    /// Receives after which a message moves to the dead-letter queue (1-1000; 5 when not given).
+    #[serde(default = "five")]
+    pub max_receive_count: u32,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            retention_days: 4,
+            visibility_timeout: 30,
+            max_receive_count: 5,
+        }
+    }
+}
+
+/// An SNS topic (`topic "events" {}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {}
+
+/// The variable holding a bucket's name: `<NAME>_BUCKET`.
+pub fn bucket_var(name: &str) -> String {
+    format!("{}_BUCKET", env_var_name(name))
+}
+
+/// The variable holding a queue's URL: `<NAME>_QUEUE_URL`.
+pub fn queue_var(name: &str) -> String {
+    format!("{}_QUEUE_URL", env_var_name(name))
+}
+
+/// The variable holding a topic's ARN: `<NAME>_TOPIC_ARN`.
+pub fn topic_var(name: &str) -> String {
+    format!("{}_TOPIC_ARN", env_var_name(name))
+}
+
+fn four() -> u32 {
+    4
+}
+fn five() -> u32 {
+    5
+}
+fn thirty() -> u32 {
+    30
+}

@@ -1,0 +1,116 @@
+//! Buckets, queues and topics, and the services that list them.
+
+use super::Rules;
+use crate::environment::{Environment, Runtime};
+use crate::spec::{env_var_name, Service};
+use crate::storage::{bucket_var, queue_var, topic_var};
+
+/// SQS keeps a message at most 14 days.
+const MAX_RETENTION_DAYS: u32 = 14;
+/// SQS hides a received message at most 12 hours.
+const MAX_VISIBILITY_TIMEOUT: u32 = 43_200;
+/// SQS's largest `maxReceiveCount`.
+const MAX_RECEIVE_COUNT: u32 = 1_000;
+
+pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
+    let app = &env.app;
+    // Bucket names carry the environment and the account id (13 characters), queue names a
+    // `-dlq` suffix: short names keep them whole.
+    for name in app.buckets.keys() {
+        r.name(&["bucket", name], name, 24);
+    }
+    for (name, q) in &app.queues {
+        r.name(&["queue", name], name, 40);
+        if !(1..=MAX_RETENTION_DAYS).contains(&q.retention_days) {
+            r.err(
+                "invalid-retention",
+                &["queue", name, "retention_days"],
+                format!(
+                    "SQS keeps messages 1 to {MAX_RETENTION_DAYS} days, not {}",
+                    q.retention_days
+                ),
+                "such as 4 (the default) or 14",
+            );
+        }
+        if q.visibility_timeout > MAX_VISIBILITY_TIMEOUT {
+            r.err(
+                "invalid-visibility-timeout",
+                &["queue", name, "visibility_timeout"],
+                format!("SQS hides a received message at most {MAX_VISIBILITY_TIMEOUT} seconds (12 hours), not {}", q.visibility_timeout),
+                "give seconds a consumer needs to handle one message, such as 30 (the default)",
+            );
+        }
+        if !(1..=MAX_RECEIVE_COUNT).contains(&q.max_receive_count) {
+            r.err(
+                "invalid-max-receive-count",
+                &["queue", name, "max_receive_count"],
+                format!("a message moves to the dead-letter queue after 1 to {MAX_RECEIVE_COUNT} receives, not {}", q.max_receive_count),
+                "such as 5 (the default)",
+            );
+        }
+    }
+    for name in app.topics.keys() {
+        r.name(&["topic", name], name, 40);
+    }
+    let buckets: Vec<&str> = app.buckets.keys().map(String::as_str).collect();
+    let queues: Vec<&str> = app.queues.keys().map(String::as_str).collect();
+    let topics: Vec<&str> = app.topics.keys().map(String::as_str).collect();
+    for (name, s) in &app.services {
+        let lists: [Listed<'_>; 3] = [
+            ("buckets", "bucket", &s.buckets, &buckets, bucket_var),
+            ("queues", "queue", &s.queues, &queues, queue_var),
+            ("topics", "topic", &s.topics, &topics, topic_var),
+        ];
+        for (field, what, listed, known, var) in lists {
+            r.unique(&["service", name, field], what, listed);
+            for (i, item) in listed.iter().enumerate() {
+                let at = ["service", name.as_str(), field, &i.to_string()].map(str::to_owned);
+                let at: Vec<&str> = at.iter().map(String::as_str).collect();
+                r.reference(&at, what, item, known);
+                if env.runtime == Runtime::Local {
+                    r.err(
+                        "storage-in-local-tier",
+                        &at,
+                        format!("service `{name}` uses {what} `{item}`, which a local tier (docker-compose) has no stand-in for"),
+                        format!("in the local tier, override `service \"{name}\" {{ {field} = [] }}` and point the service at a stand-in of your own (LocalStack, MinIO) through `env`"),
+                    );
+                }
+                collisions(r, name, s, &var(item));
+            }
+        }
+    }
+}
+
+/// One of a service's lists: its field, what it lists, the names listed, the declared names,
+/// and the variable each is wired as.
+type Listed<'a> = (
+    &'a str,
+    &'a str,
+    &'a [String],
+    &'a [&'a str],
+    fn(&str) -> String,
+);
+
+/// A wired variable must not be set by the service's `env` nor be a secret's variable.
+fn collisions(r: &mut Rules<'_>, name: &str, s: &Service, var: &str) {
+    if s.env.contains_key(var) {
+        r.err(
+            "env-collision",
+            &["service", name, "env", var],
+            format!(
+                "`{var}` is set by tierform's wiring of this service's buckets, queues and topics"
+            ),
+            "remove it: tierform sets it from the bucket, queue or topic",
+        );
+    }
+    if let Some(sec) = s.secrets.iter().find(|sec| env_var_name(sec) == var) {
+        r.err(
+            "env-collision",
+            &["service", name, "secrets"],
+            format!(
+                "secret `{sec}` and a bucket, queue or topic of service `{name}` both set `{var}`"
+            ),
+            "rename the secret or the bucket, queue or topic",
+        );
+    }
+}
