@@ -33,6 +33,11 @@ pub struct Args {
     /// A file holding the spec to compare with, instead of a git revision.
     #[arg(long, value_name = "PATH")]
     base_file: Option<PathBuf>,
+    /// The output folder as generated at the base revision (a checkout of it, such as
+    /// `../base/out`): head's files are also compared with these, so that a change of tierform
+    /// itself (a new version) is caught where the spec did not change.
+    #[arg(long, value_name = "DIR")]
+    base_out: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AffectedFormat::Text)]
     format: AffectedFormat,
@@ -64,8 +69,23 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         (None, Some(file)) => (file.display().to_string(), load_base(file, &head)?),
         (None, None) => unreachable!("clap requires one"),
     };
-    let envs = tierform_engine::affected(&base, &head, tierform_engine::K8sLayout::Overlays)
-        .map_err(|ds| input_error(&head, ds))?;
+    let layout = tierform_engine::K8sLayout::Overlays;
+    let mut envs =
+        tierform_engine::affected(&base, &head, layout).map_err(|ds| input_error(&head, ds))?;
+    if let Some(dir) = &args.base_out {
+        if !dir.is_dir() {
+            return Err(Failure::Io(format!(
+                "--base-out {}: no such folder (the output folder generated at the base revision)",
+                dir.display()
+            )));
+        }
+        // Files are read as the base revision wrote them; one that is missing or unreadable
+        // differs. Only paths tierform emits are read: nothing else in the folder counts.
+        let read = |path: &str| std::fs::read_to_string(dir.join(path)).ok();
+        let drift = tierform_engine::generator_changes(&head, layout, &read, &envs)
+            .map_err(|ds| input_error(&head, ds))?;
+        envs.extend(drift);
+    }
     let roles = plan_roles(&head);
     out(&match args.format {
         AffectedFormat::Json => json_report(&label, &envs, &roles),

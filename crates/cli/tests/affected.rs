@@ -170,6 +170,69 @@ fn a_base_file_works_like_a_revision() {
     assert_eq!(v["environments"][0]["change"], "added");
 }
 
+/// A change of tierform itself, with the spec unchanged: the files generated at the base
+/// revision (`--base-out`) differ from what this tierform emits, in one environment's file as
+/// an older version would have written it. Only that environment is affected, caused by
+/// tierform; with the output as this version writes it, none is.
+#[test]
+fn a_generator_change_is_caught_against_the_base_output() {
+    let dir = repo("generator", TENANTS);
+    let build = command()
+        .current_dir(&dir)
+        .args(["build", "tierform.hcl", "--out", "out"])
+        .output()
+        .expect("the binary runs");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let json = |o: Output| -> serde_json::Value {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let same = json(affected(
+        &dir,
+        &["--base", "HEAD", "--base-out", "out", "--format", "json"],
+    ));
+    assert_eq!(same["count"], 0, "{same}");
+    // The base revision's tierform wrote staging's providers.tf differently.
+    let file = dir.join("out/terraform/staging/providers.tf");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("ManagedBy", "Managed")).unwrap();
+    let v = json(affected(
+        &dir,
+        &["--base", "HEAD", "--base-out", "out", "--format", "json"],
+    ));
+    let envs = v["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 1, "{v}");
+    assert_eq!(envs[0]["environment"], "staging");
+    assert_eq!(
+        envs[0]["files"],
+        serde_json::json!(["terraform/staging/providers.tf"])
+    );
+    assert!(
+        envs[0]["causes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("tierform"),
+        "{v}"
+    );
+    // Without --base-out the spec alone is compared: nothing changed.
+    assert_eq!(
+        json(affected(&dir, &["--base", "HEAD", "--format", "json"]))["count"],
+        0
+    );
+    // A folder that is not there is refused.
+    let o = affected(&dir, &["--base", "HEAD", "--base-out", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
 #[test]
 fn bad_input_exits_2_and_says_why() {
     let dir = repo("bad", TENANTS);

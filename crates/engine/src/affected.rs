@@ -95,6 +95,54 @@ pub fn affected(
     Ok(out)
 }
 
+/// The environments of `head` whose files, emitted now, differ from the files generated at the
+/// base revision (`committed`, by path relative to the output folder): what [`affected`] cannot
+/// see when the spec is unchanged and tierform itself changed (a new version, a fix). Each is
+/// `changed`, caused by `tierform`, except those already in `known` (they are reported there,
+/// with their spec causes). Every environment is emitted: this costs about one build.
+///
+/// # Errors
+/// Any problem of `head`'s environments.
+pub fn generator_changes(
+    head: &Model,
+    layout: K8sLayout,
+    committed: &(dyn Fn(&str) -> Option<String> + Sync),
+    known: &[AffectedEnvironment],
+) -> Result<Vec<AffectedEnvironment>, Diagnostics> {
+    let envs = resolve(head, &[])?;
+    let stale = |files: &FileSet| -> Vec<String> {
+        files
+            .iter()
+            .filter(|(p, c)| committed(p.as_str()).as_deref() != Some(&**c))
+            .map(|(p, _)| p.as_str().to_owned())
+            .collect()
+    };
+    let base_files = stale(&kustomize_base(head, &envs, layout)?.unwrap_or_default());
+    Ok(envs
+        .par_iter()
+        .filter(|e| !known.iter().any(|k| k.name == e.name))
+        .filter_map(|e| {
+            let mut files = stale(&environment_files(e, layout));
+            if e.runs_kubernetes() {
+                files.extend(base_files.iter().cloned());
+            }
+            (!files.is_empty()).then(|| AffectedEnvironment {
+                name: e.name.clone(),
+                tier: e.tier.clone(),
+                cloud: e.runtime == Runtime::Cloud,
+                region: e.app.region.clone(),
+                change: Change::Changed,
+                files,
+                causes: vec![GENERATOR.to_owned()],
+            })
+        })
+        .collect())
+}
+
+/// The cause of a change that comes from tierform rather than from the spec.
+pub const GENERATOR: &str =
+    "tierform (its output for an unchanged spec differs from the base revision's files)";
+
 fn names(files: &FileSet) -> Vec<String> {
     files.iter().map(|(p, _)| p.as_str().to_owned()).collect()
 }

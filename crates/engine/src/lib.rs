@@ -80,7 +80,7 @@ mod fleet;
 mod modules;
 mod state;
 
-pub use affected::{affected, AffectedEnvironment, Change};
+pub use affected::{affected, generator_changes, AffectedEnvironment, Change, GENERATOR};
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use state::{state_buckets, STATE_BUCKETS};
