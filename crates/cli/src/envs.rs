@@ -54,25 +54,16 @@ pub fn list(model: &Model, only: &[String], json: bool) -> Result<String, Failur
 }
 
 fn declared(model: &Model, id: &EnvironmentId) -> Row {
-    let t = &model.tiers()[id.tier_index()];
-    let instance = id
-        .name
-        .strip_prefix(&t.name)
-        .and_then(|r| r.strip_prefix('-'))
-        .map(str::to_owned);
-    Row {
-        name: id.name.clone(),
-        tier: t.name.clone(),
-        instance,
-        runtime: t.runtime.as_str(),
-        mirrors: t.mirrors.clone(),
-        ephemeral: t.ephemeral,
-        copy: None,
-    }
+    row(&model.tiers()[id.tier_index()], id.name.clone())
 }
 
 fn template(model: &Model, t: &Tier) -> Row {
-    let name = model.copy_template(t);
+    row(t, model.copy_template(t))
+}
+
+/// The row of an environment (or a naming template) of tier `t`: its instance is what its
+/// name adds to the tier's.
+fn row(t: &Tier, name: String) -> Row {
     let instance = name
         .strip_prefix(&t.name)
         .and_then(|r| r.strip_prefix('-'))
@@ -83,7 +74,7 @@ fn template(model: &Model, t: &Tier) -> Row {
         instance,
         runtime: t.runtime.as_str(),
         mirrors: t.mirrors.clone(),
-        ephemeral: true,
+        ephemeral: t.ephemeral,
         copy: None,
     }
 }

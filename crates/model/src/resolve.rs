@@ -17,7 +17,6 @@ use crate::date::Date;
 use crate::de::from_node;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::environment::Environment;
-use crate::knob::KnobKind;
 use crate::node::Node;
 use crate::source::Source;
 use crate::spec::App;
@@ -134,10 +133,7 @@ impl Model {
             Member::Tenant(i) => tree.merge(&self.tenants[*i].overrides),
             _ => {}
         }
-        if t.may_differ.contains(&KnobKind::Protection) {
-            tree.merge(&tiers::ephemeral_defaults(&tree, &t.name));
-        }
-        tree.merge(&t.overrides);
+        t.layer_onto(&mut tree);
         tree
     }
 

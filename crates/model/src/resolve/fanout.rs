@@ -217,17 +217,7 @@ impl Model {
         let Some(m) = t.mirrors.as_deref().and_then(|m| self.tier(m)) else {
             return Ok((rest.to_owned(), Member::Whole));
         };
-        let members: Vec<(&str, Member)> = if m.per_tenant {
-            let tenants = self.tenants.iter().enumerate();
-            tenants
-                .map(|(i, tn)| (tn.name.as_str(), Member::Tenant(i)))
-                .collect()
-        } else {
-            let instances = m.instances.iter().enumerate();
-            instances
-                .map(|(i, x)| (x.name.as_str(), Member::Instance(i)))
-                .collect()
-        };
+        let members = self.members(m);
         if members.is_empty() {
             return Ok((rest.to_owned(), Member::Whole));
         }
@@ -276,31 +266,41 @@ impl Model {
     /// The tenants or instances a copy of an ephemeral tier names (`vb-rheinaue`, …): those of
     /// the tier it mirrors; empty when that tier does not fan out and a copy is of the whole.
     pub fn copy_members(&self, t: &Tier) -> Vec<String> {
-        match t.mirrors.as_deref().and_then(|m| self.tier(m)) {
-            Some(m) if m.per_tenant => self.tenants.iter().map(|x| x.name.clone()).collect(),
-            Some(m) => m.instances.iter().map(|x| x.name.clone()).collect(),
-            None => Vec::new(),
-        }
+        let m = t.mirrors.as_deref().and_then(|m| self.tier(m));
+        let members = m.map(|m| self.members(m)).unwrap_or_default();
+        members.into_iter().map(|(n, _)| n.to_owned()).collect()
     }
 
     /// How copies of an ephemeral tier are named: `bugfix-<id>`, or `bugfix-<tenant>-<id>`
     /// (`<instance>`) where the tier it mirrors fans out.
     pub fn copy_template(&self, t: &Tier) -> String {
         match t.mirrors.as_deref().and_then(|m| self.tier(m)) {
-            Some(m) if m.per_tenant && !self.tenants.is_empty() => {
-                format!("{}-<tenant>-<id>", t.name)
+            Some(m) if !self.members(m).is_empty() => {
+                let kind = if m.per_tenant { "tenant" } else { "instance" };
+                format!("{}-<{kind}>-<id>", t.name)
             }
-            Some(m) if !m.instances.is_empty() => format!("{}-<instance>-<id>", t.name),
             _ => format!("{}-<id>", t.name),
         }
     }
 
-    fn first_member_name<'a>(&'a self, m: &'a Tier) -> Option<&'a str> {
+    /// The environments a tier fans out to, by name: its tenants or its instances (none when
+    /// it is one environment).
+    fn members<'a>(&'a self, m: &'a Tier) -> Vec<(&'a str, Member)> {
         if m.per_tenant {
-            self.tenants.first().map(|t| t.name.as_str())
+            let tenants = self.tenants.iter().enumerate();
+            tenants
+                .map(|(i, tn)| (tn.name.as_str(), Member::Tenant(i)))
+                .collect()
         } else {
-            m.instances.first().map(|i| i.name.as_str())
+            let instances = m.instances.iter().enumerate();
+            instances
+                .map(|(i, x)| (x.name.as_str(), Member::Instance(i)))
+                .collect()
         }
+    }
+
+    fn first_member_name<'a>(&'a self, m: &'a Tier) -> Option<&'a str> {
+        self.members(m).first().map(|(name, _)| *name)
     }
 
     /// Every pair parity must hold for, as (mirrored, mirroring): each environment of a tier that

@@ -301,10 +301,7 @@ impl Model {
             Some(m) => self.tier_tree(m),
             None => self.base.clone(),
         };
-        if t.ephemeral && t.may_differ.contains(&KnobKind::Protection) {
-            tree.merge(&ephemeral_defaults(&tree, &t.name));
-        }
-        tree.merge(&t.overrides);
+        t.layer_onto(&mut tree);
         tree
     }
 }
@@ -313,7 +310,7 @@ impl Model {
 /// protection off (and with it the final snapshot), so that a copy tears down without a manual
 /// step. It is a knob (`protection`), so parity reports it like any other; a tier that sets
 /// it itself wins.
-pub(super) fn ephemeral_defaults(tree: &Node, tier: &str) -> Node {
+fn ephemeral_defaults(tree: &Node, tier: &str) -> Node {
     let layer = Layer::Tier(Arc::from(tier));
     let field = |node: Node| Field {
         key_span: None,
@@ -350,6 +347,17 @@ pub(super) fn ephemeral_defaults(tree: &Node, tier: &str) -> Node {
 }
 
 impl Tier {
+    /// Merges this tier's layers onto the tree of what it starts from (the tier it mirrors,
+    /// or, for an ephemeral copy, the environment it copies): an ephemeral tier's defaults
+    /// ([`ephemeral_defaults`]), then the tier's own overrides, which win.
+    pub(super) fn layer_onto(&self, tree: &mut Node) {
+        if self.ephemeral && self.may_differ.contains(&KnobKind::Protection) {
+            let defaults = ephemeral_defaults(tree, &self.name);
+            tree.merge(&defaults);
+        }
+        tree.merge(&self.overrides);
+    }
+
     pub(super) fn from_node(
         name: String,
         span: Option<Span>,
