@@ -69,23 +69,27 @@ pub fn run(args: &Args) -> Result<ExitCode, Failure> {
         (None, Some(file)) => (file.display().to_string(), load_base(file, &head)?),
         (None, None) => unreachable!("clap requires one"),
     };
-    let layout = tierform_engine::K8sLayout::Overlays;
-    let mut envs =
-        tierform_engine::affected(&base, &head, layout).map_err(|ds| input_error(&head, ds))?;
-    if let Some(dir) = &args.base_out {
-        if !dir.is_dir() {
-            return Err(Failure::Io(format!(
-                "--base-out {}: no such folder (the output folder generated at the base revision)",
-                dir.display()
-            )));
-        }
-        // Files are read as the base revision wrote them; one that is missing or unreadable
-        // differs. Only paths tierform emits are read: nothing else in the folder counts.
-        let read = |path: &str| std::fs::read_to_string(dir.join(path)).ok();
-        let drift = tierform_engine::generator_changes(&head, layout, &read, &envs)
-            .map_err(|ds| input_error(&head, ds))?;
-        envs.extend(drift);
+    if let Some(dir) = args.base_out.as_ref().filter(|d| !d.is_dir()) {
+        return Err(Failure::Io(format!(
+            "--base-out {}: no such folder (the output folder generated at the base revision)",
+            dir.display()
+        )));
     }
+    // Files are read as the base revision wrote them; one that is missing or unreadable
+    // differs. Only paths tierform emits are read: nothing else in the folder counts.
+    let read = |path: &str| {
+        let dir = args.base_out.as_ref()?;
+        std::fs::read_to_string(dir.join(path)).ok()
+    };
+    let committed: Option<&tierform_engine::Committed<'_>> =
+        args.base_out.as_ref().map(|_| &read as _);
+    let envs = tierform_engine::affected(
+        &base,
+        &head,
+        tierform_engine::K8sLayout::Overlays,
+        committed,
+    )
+    .map_err(|ds| input_error(&head, ds))?;
     let roles = plan_roles(&head);
     out(&match args.format {
         AffectedFormat::Json => json_report(&label, &envs, &roles),

@@ -324,7 +324,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let model = load(&spec)?;
             // The same gate as `check`: a spec with an invalid environment anywhere is refused,
             // so `diff` never blesses what `check` rejects.
-            let (_, ds) = tierform_engine::validate(&model);
+            let ds = tierform_engine::validate(&model);
             if ds.has_errors() {
                 return Err(input_error(&model, ds));
             }

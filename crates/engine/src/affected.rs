@@ -57,8 +57,15 @@ pub struct AffectedEnvironment {
     pub causes: Vec<String>,
 }
 
+/// The files generated at the base revision, by path relative to the output folder (`None`:
+/// no such file).
+pub type Committed<'a> = dyn Fn(&str) -> Option<String> + Sync + 'a;
+
 /// Every environment of `head` whose generated files differ from `base`'s, in `head`'s order
-/// (removed ones last, in `base`'s order).
+/// (removed ones last, in `base`'s order). With `committed`, the files as generated at the base
+/// revision, also every other environment whose files head emits differently from those: a
+/// change of tierform itself (a new version, a fix), which the spec cannot show. Those come
+/// last, each `changed`, caused by [`GENERATOR`]; it costs about one build.
 ///
 /// # Errors
 /// Any problem of either revision's environments.
@@ -66,6 +73,7 @@ pub fn affected(
     base: &Model,
     head: &Model,
     layout: K8sLayout,
+    committed: Option<&Committed<'_>>,
 ) -> Result<Vec<AffectedEnvironment>, Diagnostics> {
     let (old, new) = rayon::join(|| resolve(base, &[]), || resolve(head, &[]));
     let (old, new) = (old?, new?);
@@ -92,24 +100,22 @@ pub fn affected(
                 causes: Vec::new(),
             }),
     );
+    if let Some(committed) = committed {
+        let drift = generator_changes(&new, &new_base, layout, committed, &out);
+        out.extend(drift);
+    }
     Ok(out)
 }
 
-/// The environments of `head` whose files, emitted now, differ from the files generated at the
-/// base revision (`committed`, by path relative to the output folder): what [`affected`] cannot
-/// see when the spec is unchanged and tierform itself changed (a new version, a fix). Each is
-/// `changed`, caused by `tierform`, except those already in `known` (they are reported there,
-/// with their spec causes). Every environment is emitted: this costs about one build.
-///
-/// # Errors
-/// Any problem of `head`'s environments.
-pub fn generator_changes(
-    head: &Model,
+/// The environments of `envs` (head's, with `kustomize` its base) not already in `known` whose
+/// files differ from `committed`.
+fn generator_changes(
+    envs: &[Environment],
+    kustomize: &FileSet,
     layout: K8sLayout,
-    committed: &(dyn Fn(&str) -> Option<String> + Sync),
+    committed: &Committed<'_>,
     known: &[AffectedEnvironment],
-) -> Result<Vec<AffectedEnvironment>, Diagnostics> {
-    let envs = resolve(head, &[])?;
+) -> Vec<AffectedEnvironment> {
     let stale = |files: &FileSet| -> Vec<String> {
         files
             .iter()
@@ -117,9 +123,8 @@ pub fn generator_changes(
             .map(|(p, _)| p.as_str().to_owned())
             .collect()
     };
-    let base_files = stale(&kustomize_base(head, &envs, layout)?.unwrap_or_default());
-    Ok(envs
-        .par_iter()
+    let base_files = stale(kustomize);
+    envs.par_iter()
         .filter(|e| !known.iter().any(|k| k.name == e.name))
         .filter_map(|e| {
             let mut files = stale(&environment_files(e, layout));
@@ -136,7 +141,7 @@ pub fn generator_changes(
                 causes: vec![GENERATOR.to_owned()],
             })
         })
-        .collect())
+        .collect()
 }
 
 /// The cause of a change that comes from tierform rather than from the spec.

@@ -148,33 +148,36 @@ pub(crate) fn compare_group(
         .collect()
 }
 
-/// What [`Model::check`] finds, without keeping the environments: how many resolve, and the
-/// spec's warnings with every environment's warnings and errors, in the same order. Each is
-/// resolved on any core and dropped at once, so a fleet is never in memory whole.
-pub(crate) fn validate(model: &Model) -> (usize, Diagnostics) {
+/// What [`Model::check`] finds, plus raw blocks taking tierform's own addresses: how many
+/// environments resolve, and the spec's warnings with every environment's warnings and
+/// errors, in the same order. Each is resolved on any core and, unless `keep`, dropped at once,
+/// so a fleet is never in memory whole; with `keep`, the environments that resolved, in order.
+pub(crate) fn validate(model: &Model, keep: bool) -> (usize, Diagnostics, Vec<Environment>) {
     use rayon::prelude::*;
-    let found: Vec<Result<Diagnostics, Diagnostics>> = model
+    let found: Vec<Result<(Diagnostics, Option<Environment>), Diagnostics>> = model
         .environments()
         .par_iter()
         .map(|id| {
-            model.resolve_with_warnings(id).and_then(|(env, warnings)| {
-                crate::raw_addresses_free(model, id, env).map(|_| warnings)
-            })
+            let (env, warnings) = model.resolve_with_warnings(id)?;
+            let env = crate::raw_addresses_free(model, id, env)?;
+            Ok((warnings, keep.then_some(env)))
         })
         .collect();
     let mut all = model.warnings().clone();
+    let mut kept = Vec::new();
     let mut resolved = 0;
     for f in found {
         match f {
-            Ok(warnings) => {
+            Ok((warnings, env)) => {
                 resolved += 1;
                 all.0.extend(warnings.0);
+                kept.extend(env);
             }
             Err(errors) => all.0.extend(errors.0),
         }
     }
     all.normalize();
-    (resolved, all)
+    (resolved, all, kept)
 }
 
 #[cfg(test)]
@@ -253,7 +256,7 @@ mod tests {
     fn validate_finds_what_model_check_finds() {
         let model = webstack();
         let (envs, warnings) = model.check();
-        assert_eq!(validate(&model), (envs.len(), warnings));
+        assert_eq!(validate(&model, true), (envs.len(), warnings, envs));
         // An environment error, in every dev environment: the same diagnostics, merged alike.
         let broken = include_str!("../../../fixtures/bench/webstack.hcl").replacen(
             "replicas     = 1\n",
@@ -263,6 +266,6 @@ mod tests {
         let model = Model::parse(Source::new("webstack.hcl", broken), Format::Hcl).unwrap();
         let (envs, errors) = model.check();
         assert!(errors.has_errors());
-        assert_eq!(validate(&model), (envs.len(), errors));
+        assert_eq!(validate(&model, false), (envs.len(), errors, Vec::new()));
     }
 }

@@ -80,7 +80,7 @@ mod fleet;
 mod modules;
 mod state;
 
-pub use affected::{affected, generator_changes, AffectedEnvironment, Change, GENERATOR};
+pub use affected::{affected, AffectedEnvironment, Change, Committed, GENERATOR};
 
 pub use modules::{terraform_modules, Structure, TerraformModules};
 pub use state::{state_buckets, STATE_BUCKETS};
@@ -375,19 +375,10 @@ pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
 }
 
 /// [`Model::check`], plus what only an emitter knows: a raw block taking the Terraform
-/// address of one of tierform's own objects. The gate of `check` and `diff`.
-pub fn validate(model: &Model) -> (Vec<Environment>, Diagnostics) {
-    let (envs, mut ds) = model.check();
-    if ds.has_errors() {
-        return (envs, ds);
-    }
-    for (id, env) in model.environments().iter().zip(envs.iter().cloned()) {
-        if let Err(taken) = raw_addresses_free(model, id, env) {
-            ds.0.extend(taken.0);
-        }
-    }
-    ds.normalize();
-    (envs, ds)
+/// address of one of tierform's own objects. The gate of `check` and `diff`: every problem of
+/// every environment, and their warnings.
+pub fn validate(model: &Model) -> Diagnostics {
+    fleet::validate(model, false).1
 }
 
 /// `env` when none of its raw blocks takes a Terraform address tierform's own objects use.
@@ -464,18 +455,14 @@ pub fn check_each<T: Send>(
     model: &Model,
     each: impl Fn(ParityReport) -> T + Sync,
 ) -> Result<CheckedEach<T>, Diagnostics> {
-    let (environments, warnings) = fleet::validate(model);
+    // The delivery's rules need every resolved environment (smoke-tested services, Argo CD):
+    // only a spec with a `delivery` block pays for holding them all.
+    let delivery = model.delivery().is_some();
+    let (environments, warnings, envs) = fleet::validate(model, delivery);
     if warnings.has_errors() {
         return Err(warnings);
     }
-    // The delivery's rules that need resolved environments (smoke-tested services, Argo CD);
-    // only a spec with a `delivery` block pays for holding them all.
-    if model.delivery().is_some() {
-        let envs: Vec<Environment> = model
-            .environments()
-            .par_iter()
-            .filter_map(|id| model.resolve(id).ok())
-            .collect();
+    if delivery {
         delivery_plan(model, &envs, &Options::default())?;
     }
     // Pairs are independent: compared on every core, a group of pairs that share environments
