@@ -173,26 +173,9 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
         }
     }
     // Buckets, queues and topics: names, URLs and ARNs the environment's Terraform knows.
-    let storage = (service
-        .buckets
-        .iter()
-        .filter(|b| app.buckets.contains_key(*b)))
-    .map(|b| tierform_model::bucket_var(b))
-    .chain(
-        (service
-            .queues
-            .iter()
-            .filter(|q| app.queues.contains_key(*q)))
-        .map(|q| tierform_model::queue_var(q)),
-    )
-    .chain(
-        (service
-            .topics
-            .iter()
-            .filter(|t| app.topics.contains_key(*t)))
-        .map(|t| tierform_model::topic_var(t)),
-    );
-    env.extend(storage.map(|var| from_endpoints(&var)));
+    let storage =
+        tierform_model::storage_variables(app, &service.buckets, &service.queues, &service.topics);
+    env.extend(storage.iter().map(|(_, _, var)| from_endpoints(var)));
     env
 }
 

@@ -98,4 +98,6 @@ pub use resolve::{
 };
 pub use source::{Format, Source};
 pub use spec::*;
-pub use storage::{bucket_var, queue_var, topic_var, Bucket, Queue, Topic};
+pub use storage::{
+    bucket_var, queue_var, storage_variables, topic_var, Bucket, Queue, StorageKind, Topic,
+};

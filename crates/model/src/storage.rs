@@ -10,7 +10,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::spec::env_var_name;
+use crate::spec::{env_var_name, App};
 
 /// An S3 bucket (`bucket "uploads" { … }`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -67,6 +67,41 @@ pub fn queue_var(name: &str) -> String {
 /// The variable holding a topic's ARN: `<NAME>_TOPIC_ARN`.
 pub fn topic_var(name: &str) -> String {
     format!("{}_TOPIC_ARN", env_var_name(name))
+}
+
+/// A kind of storage a service lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    /// A `bucket`.
+    Bucket,
+    /// A `queue`.
+    Queue,
+    /// A `topic`.
+    Topic,
+}
+
+/// The buckets, queues and topics among those named that `app` declares, in that order, each
+/// with its kind and the variable a service finds it by (`<NAME>_BUCKET`, `_QUEUE_URL`,
+/// `_TOPIC_ARN`): what every emitter wires, from the same list.
+pub fn storage_variables<'a>(
+    app: &App,
+    buckets: &'a [String],
+    queues: &'a [String],
+    topics: &'a [String],
+) -> Vec<(StorageKind, &'a str, String)> {
+    let declared = buckets
+        .iter()
+        .filter(|b| app.buckets.contains_key(*b))
+        .map(|b| (StorageKind::Bucket, b.as_str(), bucket_var(b)));
+    let queues = queues
+        .iter()
+        .filter(|q| app.queues.contains_key(*q))
+        .map(|q| (StorageKind::Queue, q.as_str(), queue_var(q)));
+    let topics = topics
+        .iter()
+        .filter(|t| app.topics.contains_key(*t))
+        .map(|t| (StorageKind::Topic, t.as_str(), topic_var(t)));
+    declared.chain(queues).chain(topics).collect()
 }
 
 fn four() -> u32 {

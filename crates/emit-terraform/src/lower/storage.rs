@@ -8,7 +8,7 @@
 //! its variables: `<NAME>_BUCKET`, `<NAME>_QUEUE_URL`, `<NAME>_TOPIC_ARN`.
 
 use hcl::Expression;
-use tierform_model::{bucket_var, queue_var, topic_var, App, Service};
+use tierform_model::{storage_variables, App, Service, StorageKind};
 
 use super::iam::{inline, policy, workload_role, Stmt};
 use super::{tags, Cx};
@@ -63,20 +63,17 @@ fn variables(
     queues: &[String],
     topics: &[String],
 ) -> Vec<(String, Expression)> {
-    let mut env = Vec::new();
-    for b in buckets.iter().filter(|b| app.buckets.contains_key(*b)) {
-        env.push((
-            bucket_var(b),
-            res("aws_s3_bucket", &bucket_label(b), "bucket"),
-        ));
-    }
-    for q in queues.iter().filter(|q| app.queues.contains_key(*q)) {
-        env.push((queue_var(q), res("aws_sqs_queue", &queue_label(q), "url")));
-    }
-    for t in topics.iter().filter(|t| app.topics.contains_key(*t)) {
-        env.push((topic_var(t), res("aws_sns_topic", &topic_label(t), "arn")));
-    }
-    env
+    storage_variables(app, buckets, queues, topics)
+        .into_iter()
+        .map(|(kind, name, var)| {
+            let value = match kind {
+                StorageKind::Bucket => res("aws_s3_bucket", &bucket_label(name), "bucket"),
+                StorageKind::Queue => res("aws_sqs_queue", &queue_label(name), "url"),
+                StorageKind::Topic => res("aws_sns_topic", &topic_label(name), "arn"),
+            };
+            (var, value)
+        })
+        .collect()
 }
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
