@@ -49,6 +49,7 @@ pub fn build(
     let model = crate::load(spec)?;
     let layout = tierform_engine::K8sLayout::from(layout);
     let mut plan = Plan::new(&model, names, layout, tf_layout)?;
+    crate::warn(&model, &plan.warnings);
     if delivery {
         plan.delivery_files(&model, tf_layout)?;
     }
@@ -125,6 +126,8 @@ struct Plan {
     layout: tierform_engine::K8sLayout,
     /// The delivery files (`--delivery`): workflows, atlantis.yaml, ApplicationSets.
     delivery: FileSet,
+    /// What `check` would warn about in these environments: a build says it too.
+    warnings: tierform_model::Diagnostics,
 }
 
 impl Plan {
@@ -135,7 +138,8 @@ impl Plan {
         tf_layout: TfLayout,
     ) -> Result<Plan, Failure> {
         let invalid = |ds| input_error(model, ds);
-        let envs = tierform_engine::resolve(model, names).map_err(invalid)?;
+        let (envs, warnings) =
+            tierform_engine::resolve_with_warnings(model, names).map_err(invalid)?;
         let ids: Vec<EnvironmentId> = if names.is_empty() {
             model.environments()
         } else {
@@ -164,6 +168,7 @@ impl Plan {
             modules,
             layout,
             delivery: FileSet::new(),
+            warnings,
         })
     }
 

@@ -226,6 +226,14 @@ fn load(spec: &Path) -> Result<Model, Failure> {
     manifests::read(spec, model)
 }
 
+/// Prints warnings to stderr, located in the spec; nothing when there are none.
+pub fn warn(model: &Model, ds: &Diagnostics) {
+    if !ds.0.is_empty() {
+        let style = Style::detect(std::io::stderr().is_terminal());
+        eprint!("{}", render::diagnostics(ds, Some(model.source()), style));
+    }
+}
+
 fn input_error(model: &Model, ds: Diagnostics) -> Failure {
     Failure::Input(ds, Some(model.source().clone()))
 }
@@ -252,17 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let checked =
                 tierform_engine::check_each(&model, |r| (r.holds(), report::text(&r, style, true)))
                     .map_err(|ds| input_error(&model, ds))?;
-            let ds = checked.warnings;
-            if !ds.0.is_empty() {
-                eprint!(
-                    "{}",
-                    render::diagnostics(
-                        &ds,
-                        Some(model.source()),
-                        Style::detect(std::io::stderr().is_terminal())
-                    )
-                );
-            }
+            warn(&model, &checked.warnings);
             let mut violated = false;
             let mut text = format!(
                 "{}: {} environments resolve cleanly\n",

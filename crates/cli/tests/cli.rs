@@ -467,3 +467,37 @@ fn the_module_layout_writes_each_module_once_and_switches_back_cleanly() {
         let _ = fs::remove_dir_all(d);
     }
 }
+
+/// A build says what `check` would warn about: a weak production setting is not refused, but
+/// it is named, located, on stderr, and the build still succeeds (with `--check` too).
+#[test]
+fn build_prints_the_warnings_check_prints() {
+    let text_of = |s: &str| fs::read_to_string(fixture(s)).unwrap();
+    let servio = text_of("servio.hcl");
+    let at = servio.find("tier \"production\" {\n").expect("servio has a production tier");
+    let at = at + "tier \"production\" {\n".len();
+    let weak = format!(
+        "{}  database \"main\" {{\n    multi_az = false\n  }}\n{}",
+        &servio[..at],
+        &servio[at..]
+    );
+    let dir = tmp("warn");
+    fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("weak.hcl");
+    fs::write(&spec, weak).unwrap();
+    let out = dir.join("out");
+    for extra in [&[][..], &["--check"][..]] {
+        let o = build(&spec, &out, extra);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("warning[production-single-az]") && err.contains("weak.hcl:"),
+            "{extra:?}: {err}"
+        );
+    }
+    let o = tierform(&["check", spec.to_str().unwrap()]);
+    assert!(text(&o.stderr).contains("warning[production-single-az]"));
+    // A spec without warnings prints none.
+    let o = build(&fixture("servio.hcl"), &dir.join("clean"), &[]);
+    assert!(!text(&o.stderr).contains("warning"), "{}", text(&o.stderr));
+}

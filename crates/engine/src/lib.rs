@@ -202,35 +202,35 @@ pub fn generate(model: &Model, options: &Options) -> Result<FileSet, Diagnostics
 /// Every unknown name (with a "did you mean"), else every problem of every environment, each
 /// once with the environments it affects.
 pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diagnostics> {
-    let ids: Vec<EnvironmentId> = if names.is_empty() {
-        model.environments()
-    } else {
-        let mut ids = Vec::with_capacity(names.len());
-        let mut unknown = Diagnostics::default();
-        for n in names {
-            match model.environment(n) {
-                Ok(id) => ids.push(id),
-                Err(ds) => unknown.0.extend(ds.0),
-            }
-        }
-        if unknown.has_errors() {
-            return Err(unknown);
-        }
-        ids
-    };
-    let resolved: Vec<Result<Environment, Diagnostics>> = ids
+    resolve_with_warnings(model, names).map(|(envs, _)| envs)
+}
+
+/// [`resolve`], and the warnings of the spec and of those environments (what `check` would
+/// report for them), so a build says what it was not asked to refuse.
+///
+/// # Errors
+/// As [`resolve`].
+pub fn resolve_with_warnings(
+    model: &Model,
+    names: &[String],
+) -> Result<(Vec<Environment>, Diagnostics), Diagnostics> {
+    let ids = named(model, names)?;
+    let resolved: Vec<Result<(Environment, Diagnostics), Diagnostics>> = ids
         .par_iter()
         .map(|id| {
-            model
-                .resolve(id)
-                .and_then(|env| raw_addresses_free(model, id, env))
+            let (env, warnings) = model.resolve_with_warnings(id)?;
+            Ok((raw_addresses_free(model, id, env)?, warnings))
         })
         .collect();
     let mut errors = Diagnostics::default();
+    let mut warnings = model.warnings().clone();
     let mut envs = Vec::with_capacity(resolved.len());
     for r in resolved {
         match r {
-            Ok(e) => envs.push(e),
+            Ok((e, w)) => {
+                envs.push(e);
+                warnings.0.extend(w.0);
+            }
             Err(ds) => errors.0.extend(ds.0),
         }
     }
@@ -238,7 +238,27 @@ pub fn resolve(model: &Model, names: &[String]) -> Result<Vec<Environment>, Diag
         errors.normalize();
         return Err(errors);
     }
-    Ok(envs)
+    warnings.normalize();
+    Ok((envs, warnings))
+}
+
+/// The ids of the environments named, or of every declared one when `names` is empty.
+fn named(model: &Model, names: &[String]) -> Result<Vec<EnvironmentId>, Diagnostics> {
+    if names.is_empty() {
+        return Ok(model.environments());
+    }
+    let mut ids = Vec::with_capacity(names.len());
+    let mut unknown = Diagnostics::default();
+    for n in names {
+        match model.environment(n) {
+            Ok(id) => ids.push(id),
+            Err(ds) => unknown.0.extend(ds.0),
+        }
+    }
+    if unknown.has_errors() {
+        return Err(unknown);
+    }
+    Ok(ids)
 }
 
 /// The kustomize base the overlays of `envs` refer to, under [`KUSTOMIZE_BASE`]: `None` when
