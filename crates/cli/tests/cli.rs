@@ -474,7 +474,9 @@ fn the_module_layout_writes_each_module_once_and_switches_back_cleanly() {
 fn build_prints_the_warnings_check_prints() {
     let text_of = |s: &str| fs::read_to_string(fixture(s)).unwrap();
     let servio = text_of("servio.hcl");
-    let at = servio.find("tier \"production\" {\n").expect("servio has a production tier");
+    let at = servio
+        .find("tier \"production\" {\n")
+        .expect("servio has a production tier");
     let at = at + "tier \"production\" {\n".len();
     let weak = format!(
         "{}  database \"main\" {{\n    multi_az = false\n  }}\n{}",

@@ -197,8 +197,8 @@ const FIELDS: &[Row] = &[
     row!("queue.*.retention_days", "queue.jobs.retention_days", 14, [E, E, E, Cloud]),
     row!("queue.*.visibility_timeout", "queue.jobs.visibility_timeout", 120, [E, E, E, Cloud]),
     row!("queue.*.max_receive_count", "queue.jobs.max_receive_count", 10, [E, E, E, Cloud]),
-    // A topic has no settings: declaring one is the row.
-    row!("topic", "topic.alerts", {}, [E, E, E, Cloud]),
+    row!("queue.*.subscribes", "queue.jobs.subscribes", ["events"], [E, E, E, Cloud]),
+    row!("topic.*.publishers", "topic.events.publishers", ["ses.amazonaws.com"], [E, E, E, Cloud]),
     row!("service.*.buckets", "service.worker.buckets", ["files"], [E, E, E, R]),
     row!("service.*.queues", "service.worker.queues", ["jobs"], [E, E, E, R]),
     row!("service.*.topics", "service.worker.topics", ["events"], [E, E, E, R]),

@@ -37,6 +37,11 @@ pub struct Queue {
     /// Receives after which a message moves to the dead-letter queue (1-1000; 5 when not given).
     #[serde(default = "five")]
     pub max_receive_count: u32,
+    /// Topics this queue receives every message of: an SNS subscription with raw message
+    /// delivery, the queue's policy letting exactly those topics send, and the key letting SNS
+    /// encrypt for this queue on those topics' behalf only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribes: Vec<String>,
 }
 
 impl Default for Queue {
@@ -45,6 +50,7 @@ impl Default for Queue {
             retention_days: 4,
             visibility_timeout: 30,
             max_receive_count: 5,
+            subscribes: Vec::new(),
         }
     }
 }
@@ -52,7 +58,15 @@ impl Default for Queue {
 /// An SNS topic (`topic "events" {}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Topic {}
+pub struct Topic {
+    /// AWS services allowed to publish to this topic, by service principal, such as
+    /// `ses.amazonaws.com` (email notifications) or `s3.amazonaws.com` (bucket events): the
+    /// topic's policy lets them publish and the key lets them encrypt, for this account's
+    /// resources only (`aws:SourceAccount`). The services of this spec publish through their
+    /// `topics` list instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publishers: Vec<String>,
+}
 
 /// The variable holding a bucket's name: `<NAME>_BUCKET`.
 pub fn bucket_var(name: &str) -> String {

@@ -409,7 +409,8 @@ fn kms(cx: &Cx, m: &mut Module) {
                     .principal("Service", Expression::from("cloudwatch.amazonaws.com"))
                     .on([Expression::from("*")])
             }),
-        ),
+        )
+        .chain(super::storage::key_statements(cx)),
     );
     m.push(
         TfFile::Security,

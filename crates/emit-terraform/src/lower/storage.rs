@@ -83,8 +83,8 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     for (name, q) in &cx.app.queues {
         queue(cx, m, name, q);
     }
-    for name in cx.app.topics.keys() {
-        topic(cx, m, name);
+    for (name, t) in &cx.app.topics {
+        topic(cx, m, name, t);
     }
     for (name, svc) in &cx.app.services {
         if let Some(p) = access_policy(cx, svc) {
@@ -267,23 +267,168 @@ fn queue(cx: &Cx, m: &mut Module, name: &str, q: &tierform_model::Queue) {
             ),
     );
     for ql in [&l, &dlq] {
+        let arn = res("aws_sqs_queue", ql, "arn");
+        let mut stmts = vec![tls_only("sqs:*", vec![arn.clone()])];
+        let topics = subscribed(cx.app, q);
+        if ql == &l && !topics.is_empty() {
+            stmts.push(from_topics(arn, &topics));
+        }
         m.push(
             TfFile::Storage,
             &component,
             B::resource("aws_sqs_queue_policy", ql)
                 .attr("queue_url", res("aws_sqs_queue", ql, "id"))
-                .attr(
-                    "policy",
-                    policy([tls_only("sqs:*", vec![res("aws_sqs_queue", ql, "arn")])]),
-                ),
+                .attr("policy", policy(stmts)),
+        );
+    }
+    for topic in subscribed(cx.app, q) {
+        m.push(
+            TfFile::Storage,
+            &component,
+            B::resource(
+                "aws_sns_topic_subscription",
+                &format!("{l}_from_{}", label(topic)),
+            )
+            .attr(
+                "topic_arn",
+                res("aws_sns_topic", &topic_label(topic), "arn"),
+            )
+            .attr("protocol", "sqs")
+            .attr("endpoint", res("aws_sqs_queue", &l, "arn"))
+            // The queue receives what was published, not SNS's JSON envelope around it.
+            .attr("raw_message_delivery", true),
         );
     }
 }
 
-fn topic(cx: &Cx, m: &mut Module, name: &str) {
+/// The declared topics a queue subscribes to.
+fn subscribed<'a>(app: &App, q: &'a tierform_model::Queue) -> Vec<&'a str> {
+    q.subscribes
+        .iter()
+        .filter(|t| app.topics.contains_key(*t))
+        .map(String::as_str)
+        .collect()
+}
+
+/// SNS may send to the queue on behalf of exactly the topics it subscribes to.
+fn from_topics(queue_arn: Expression, topics: &[&str]) -> Stmt {
+    Stmt::allow("SubscribedTopicsSend", &["sqs:SendMessage"])
+        .principal("Service", Expression::from("sns.amazonaws.com"))
+        .on([queue_arn])
+        .condition(object([(
+            "ArnEquals",
+            object([(
+                "aws:SourceArn",
+                Expression::Array(
+                    topics
+                        .iter()
+                        .map(|t| res("aws_sns_topic", &topic_label(t), "arn"))
+                        .collect(),
+                ),
+            )]),
+        )]))
+}
+
+/// The key policy's statements for messaging: SNS encrypting for the queues subscribed to
+/// topics (on those topics' behalf only), and the AWS services that publish to topics
+/// (for this account's resources only). Topic ARNs are built from their names: the topics
+/// are encrypted with this key, so naming their resources here would be a cycle.
+pub(crate) fn key_statements(cx: &Cx) -> Vec<Stmt> {
+    let app = cx.app;
+    let region = &app.region;
+    let mut out = Vec::new();
+    let mut sources: Vec<&str> = app
+        .queues
+        .values()
+        .flat_map(|q| subscribed(app, q))
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    if !sources.is_empty() {
+        let arns = sources
+            .iter()
+            .map(|t| super::arn("sns", region, &topic_name(cx, t)))
+            .collect();
+        out.push(
+            Stmt::allow(
+                "SnsToSubscribedQueues",
+                &["kms:Decrypt", "kms:GenerateDataKey*"],
+            )
+            .principal("Service", Expression::from("sns.amazonaws.com"))
+            .on([Expression::from("*")])
+            .condition(object([(
+                "ArnEquals",
+                object([("aws:SourceArn", Expression::Array(arns))]),
+            )])),
+        );
+    }
+    let publishers = topic_publishers(app);
+    if !publishers.is_empty() {
+        out.push(
+            Stmt::allow(
+                "ServicesPublishToTopics",
+                &["kms:Decrypt", "kms:GenerateDataKey*"],
+            )
+            .principal("Service", principals(&publishers))
+            .on([Expression::from("*")])
+            .condition(this_account()),
+        );
+    }
+    out
+}
+
+/// Every topic's publishers, once each, sorted.
+fn topic_publishers(app: &App) -> Vec<&str> {
+    let mut all: Vec<&str> = app
+        .topics
+        .values()
+        .flat_map(|t| t.publishers.iter().map(String::as_str))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// One service principal as a string, several as a list.
+fn principals(services: &[&str]) -> Expression {
+    match services {
+        [one] => Expression::from(*one),
+        many => Expression::Array(many.iter().map(|s| Expression::from(*s)).collect()),
+    }
+}
+
+/// `{ StringEquals = { "aws:SourceAccount" = <this account> } }`.
+fn this_account() -> Expression {
+    object([(
+        "StringEquals",
+        object([(
+            "aws:SourceAccount",
+            data("aws_caller_identity", "current", "account_id"),
+        )]),
+    )])
+}
+
+/// A topic's name in AWS.
+fn topic_name(cx: &Cx, name: &str) -> String {
+    cx.name(name, 256)
+}
+
+fn topic(cx: &Cx, m: &mut Module, name: &str, t: &tierform_model::Topic) {
     let l = topic_label(name);
     let component = format!("topic {name}");
-    let topic_name = cx.name(name, 256);
+    let topic_name = topic_name(cx, name);
+    let arn = res("aws_sns_topic", &l, "arn");
+    let mut stmts = vec![tls_only("sns:*", vec![arn.clone()])];
+    if !t.publishers.is_empty() {
+        let mut publishers: Vec<&str> = t.publishers.iter().map(String::as_str).collect();
+        publishers.sort_unstable();
+        stmts.push(
+            Stmt::allow("ServicesPublish", &["sns:Publish"])
+                .principal("Service", principals(&publishers))
+                .on([arn])
+                .condition(this_account()),
+        );
+    }
     m.push(
         TfFile::Storage,
         &component,
@@ -297,10 +442,7 @@ fn topic(cx: &Cx, m: &mut Module, name: &str) {
         &component,
         B::resource("aws_sns_topic_policy", &l)
             .attr("arn", res("aws_sns_topic", &l, "arn"))
-            .attr(
-                "policy",
-                policy([tls_only("sns:*", vec![res("aws_sns_topic", &l, "arn")])]),
-            ),
+            .attr("policy", policy(stmts)),
     );
 }
 

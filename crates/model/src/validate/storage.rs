@@ -49,12 +49,20 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
             );
         }
     }
-    for name in app.topics.keys() {
+    for (name, t) in &app.topics {
         r.name(&["topic", name], name, 40);
+        publishers(r, name, &t.publishers);
     }
     let buckets: Vec<&str> = app.buckets.keys().map(String::as_str).collect();
     let queues: Vec<&str> = app.queues.keys().map(String::as_str).collect();
     let topics: Vec<&str> = app.topics.keys().map(String::as_str).collect();
+    for (name, q) in &app.queues {
+        r.unique(&["queue", name, "subscribes"], "topic", &q.subscribes);
+        for (i, topic) in q.subscribes.iter().enumerate() {
+            let i = i.to_string();
+            r.reference(&["queue", name, "subscribes", &i], "topic", topic, &topics);
+        }
+    }
     for (name, s) in &app.services {
         let lists: [Listed<'_>; 3] = [
             ("buckets", "bucket", &s.buckets, &buckets, bucket_var),
@@ -79,6 +87,37 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
             }
         }
     }
+}
+
+/// A topic's publishers are AWS service principals (`ses.amazonaws.com`): a topic policy
+/// names services, never accounts or `*`, so nothing outside the account can publish.
+fn publishers(r: &mut Rules<'_>, topic: &str, publishers: &[String]) {
+    r.unique(&["topic", topic, "publishers"], "publisher", publishers);
+    for (i, p) in publishers.iter().enumerate() {
+        if !is_service_principal(p) {
+            let i = i.to_string();
+            r.err(
+                "invalid-publisher",
+                &["topic", topic, "publishers", &i],
+                format!("`{p}` is not an AWS service principal"),
+                "name the AWS service that publishes, such as `ses.amazonaws.com` or `s3.amazonaws.com`; a service of this spec publishes by listing the topic in its `topics`",
+            );
+        }
+    }
+}
+
+/// `<service>.amazonaws.com`, the service lower case (`ses`, `events`, `s3`, `cloudwatch`).
+fn is_service_principal(p: &str) -> bool {
+    p.strip_suffix(".amazonaws.com").is_some_and(|service| {
+        !service.is_empty()
+            && service.split('.').all(|part| {
+                !part.is_empty()
+                    && !part.starts_with('-')
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+    })
 }
 
 /// One of a service's lists: its field, what it lists, the names listed, the declared names,
@@ -112,5 +151,34 @@ fn collisions(r: &mut Rules<'_>, name: &str, s: &Service, var: &str) {
             ),
             "rename the secret or the bucket, queue or topic",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_service_principal;
+
+    #[test]
+    fn service_principals() {
+        for ok in [
+            "ses.amazonaws.com",
+            "s3.amazonaws.com",
+            "events.amazonaws.com",
+            "delivery.logs.amazonaws.com",
+        ] {
+            assert!(is_service_principal(ok), "{ok}");
+        }
+        for bad in [
+            "*",
+            "amazonaws.com",
+            ".amazonaws.com",
+            "SES.amazonaws.com",
+            "arn:aws:iam::123456789012:root",
+            "ses.amazonaws.com.evil.example",
+            "a..b.amazonaws.com",
+            "-x.amazonaws.com",
+        ] {
+            assert!(!is_service_principal(bad), "{bad}");
+        }
     }
 }
