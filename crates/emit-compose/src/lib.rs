@@ -7,9 +7,11 @@
 //!
 //! [`emit`] writes `docker-compose.yml` and `.env.example`. Secrets and database passwords come
 //! from a `.env` file beside the compose file that tierform never writes: `.env.example` lists
-//! the names to fill in, and the compose file only refers to them.
+//! the names to fill in, and the compose file only refers to them. Buckets, queues and topics
+//! run in a local stand-in (moto), created before the services that use them start.
 #![warn(missing_docs)]
 
+mod aws_local;
 mod model;
 mod services;
 
@@ -18,7 +20,8 @@ use tierform_model::{
 };
 
 /// The compose output of a local environment, relative to `compose/<env.name>/`:
-/// `docker-compose.yml` and `.env.example`.
+/// `docker-compose.yml`, `.env.example`, and `aws-local/init.py` when the environment has
+/// buckets, queues or topics (their local stand-in's creation script).
 ///
 /// # Errors
 /// `unsupported-environment` for a [`Runtime::Cloud`] environment, which compiles to
@@ -42,5 +45,11 @@ pub fn emit(env: &Environment) -> Result<FileSet, Diagnostics> {
     let yaml = serde_norway::to_string(&project).expect("compose data serialises to YAML");
     files.insert("docker-compose.yml", format!("{GENERATED_MARKER}\n{yaml}"));
     files.insert(".env.example", services::env_example(env));
+    if aws_local::needed(&env.app) {
+        files.insert(
+            format!("{}/init.py", aws_local::FOLDER),
+            format!("{GENERATED_MARKER}\n{}", aws_local::SCRIPT),
+        );
+    }
     Ok(files)
 }

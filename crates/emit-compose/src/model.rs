@@ -25,6 +25,8 @@ pub(crate) struct ComposeService {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -46,6 +48,8 @@ pub(crate) struct ComposeService {
     pub healthcheck: Option<Healthcheck>,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub depends_on: IndexMap<String, Dependency>,
+    /// Empty for compose's default, `"no"` (a one-shot container).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub restart: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
@@ -96,6 +100,12 @@ impl Dependency {
     pub fn healthy() -> Dependency {
         Dependency {
             condition: "service_healthy".to_owned(),
+        }
+    }
+    /// A one-shot service that must have exited with status 0.
+    pub fn completed() -> Dependency {
+        Dependency {
+            condition: "service_completed_successfully".to_owned(),
         }
     }
 }

@@ -37,7 +37,10 @@ pub(crate) fn project(env: &Environment) -> Project {
     let mut volumes = IndexMap::new();
     let mut taken_ports = IndexSet::new();
     for (name, s) in &app.services {
-        services.insert(name.clone(), app_service(app, s, &mut taken_ports));
+        services.insert(name.clone(), app_service(env, s, &mut taken_ports));
+    }
+    if crate::aws_local::needed(app) {
+        services.extend(crate::aws_local::services(env));
     }
     for (name, db) in &app.databases {
         let volume = format!("{}-data", db_host(name));
@@ -61,7 +64,8 @@ fn config(app: &App, s: &Service) -> IndexMap<String, String> {
     app.service_config(s)
 }
 
-fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> ComposeService {
+fn app_service(env: &Environment, s: &Service, taken_ports: &mut IndexSet<u16>) -> ComposeService {
+    let app = &env.app;
     let mut environment = config(app, s);
     let mut wired: IndexMap<String, String> = IndexMap::new();
     let mut depends_on = IndexMap::new();
@@ -99,6 +103,12 @@ fn app_service(app: &App, s: &Service, taken_ports: &mut IndexSet<u16>) -> Compo
         );
         depends_on.insert(cache_host(c), Dependency::healthy());
     }
+    // Buckets, queues and topics: the stand-in's, once it has created them.
+    let storage = crate::aws_local::variables(env, s);
+    if !storage.is_empty() {
+        depends_on.insert(crate::aws_local::INIT.to_owned(), Dependency::completed());
+    }
+    wired.extend(storage);
     // Each service reads the secrets it lists, and no other, interpolated from `.env`.
     for secret in &s.secrets {
         let var = env_var_name(secret);

@@ -168,3 +168,138 @@ fn a_cloud_environment_is_refused() {
     assert_eq!(d.code, "unsupported-environment");
     assert!(d.message.contains("runs in the cloud"), "{d}");
 }
+
+/// A local tier with a bucket, a queue subscribed to a topic and a service that uses them.
+const STORAGE_SPEC: &str = r#"
+app    = "shop"
+region = "eu-west-1"
+network { cidr = "10.1.0.0/16" }
+platform "ecs_fargate" {}
+
+bucket "uploads" {
+  expiration_days = 30
+}
+topic "orders" {}
+queue "fulfilment" {
+  retention_days     = 2
+  visibility_timeout = 120
+  max_receive_count  = 3
+  subscribes         = ["orders"]
+}
+
+service "api" {
+  image     = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-api"
+  tag       = "1.4.2"
+  port      = 8080
+  buckets   = ["uploads"]
+  queues    = ["fulfilment"]
+  topics    = ["orders"]
+  env_names = { UPLOADS_BUCKET = "Storage__Bucket" }
+  health_check { path = "/health" }
+}
+
+service "web" {
+  image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-web"
+  tag   = "1.4.2"
+  port  = 3000
+  health_check { path = "/" }
+}
+
+tier "local" { runtime = "local" }
+tier "production" {}
+"#;
+
+/// Buckets, queues and topics run in the local stand-in: created (with the cloud's settings,
+/// dead-letter queue and subscription) before the services that list them start, which get
+/// the cloud's variables pointing at it, under the application's names.
+#[test]
+fn storage_runs_in_the_local_stand_in() {
+    let model = Model::parse(Source::new("tierform.hcl", STORAGE_SPEC), Format::Hcl).unwrap();
+    let env = local_envs(&model).remove(0);
+    let files = tierform_emit_compose::emit(&env).unwrap();
+    let script = files.get("aws-local/init.py").expect("the creation script");
+    assert!(script.starts_with(tierform_model::GENERATED_MARKER));
+    let compose: serde_json::Value =
+        serde_norway::from_str(files.get("docker-compose.yml").unwrap()).unwrap();
+    let services = &compose["services"];
+    let api = &services["api"];
+    assert_eq!(
+        api["depends_on"]["aws-local-init"]["condition"],
+        "service_completed_successfully"
+    );
+    let env_of = |k: &str| {
+        api["environment"][k]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        env_of("Storage__Bucket"),
+        "shop-local-uploads",
+        "renamed by env_names"
+    );
+    assert!(api["environment"].get("UPLOADS_BUCKET").is_none());
+    assert_eq!(
+        env_of("FULFILMENT_QUEUE_URL"),
+        "http://aws-local:5000/123456789012/shop-local-fulfilment"
+    );
+    assert_eq!(
+        env_of("ORDERS_TOPIC_ARN"),
+        "arn:aws:sns:eu-west-1:123456789012:shop-local-orders"
+    );
+    assert_eq!(env_of("AWS_ENDPOINT_URL"), "http://aws-local:5000");
+    // A service that lists none gets no AWS variables and does not wait for the stand-in.
+    let web = &services["web"];
+    assert!(web["environment"].get("AWS_ENDPOINT_URL").is_none());
+    assert!(web["depends_on"].get("aws-local-init").is_none());
+    // What the init container creates, as it reads it.
+    let init = &services["aws-local-init"];
+    assert_eq!(
+        init["depends_on"]["aws-local"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(init["volumes"][0], "./aws-local:/tierform:ro");
+    let plan: serde_json::Value =
+        serde_json::from_str(init["environment"]["TIERFORM_PLAN"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        plan,
+        serde_json::json!({
+            "endpoint": "http://aws-local:5000",
+            "region": "eu-west-1",
+            "buckets": [{"name": "shop-local-uploads", "expiration_days": 30}],
+            "topics": ["shop-local-orders"],
+            "queues": [{
+                "name": "shop-local-fulfilment",
+                "retention_seconds": 172_800,
+                "visibility_timeout": 120,
+                "max_receive_count": 3,
+                "dlq_retention_seconds": 1_209_600,
+                "subscribes": ["shop-local-orders"]
+            }]
+        })
+    );
+    for s in ["aws-local", "aws-local-init"] {
+        assert_eq!(services[s]["cap_drop"][0], "ALL", "{s} is hardened");
+        assert_eq!(services[s]["read_only"], true, "{s} is hardened");
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../../snapshots/compose");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "storage-stand-in@local@docker-compose.yml",
+            files.get("docker-compose.yml").unwrap()
+        );
+    });
+}
+
+/// Without buckets, queues or topics there is no stand-in.
+#[test]
+fn no_stand_in_without_storage() {
+    let files = tierform_emit_compose::emit(&local()).unwrap();
+    assert!(files.get("aws-local/init.py").is_none());
+    assert!(!files
+        .get("docker-compose.yml")
+        .unwrap()
+        .contains("aws-local"));
+}

@@ -172,10 +172,15 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
             env.push(form);
         }
     }
-    // Buckets, queues and topics: names, URLs and ARNs the environment's Terraform knows.
+    // Buckets, queues and topics: names, URLs and ARNs the environment's Terraform knows, under
+    // the application's names for them.
     let storage =
         tierform_model::storage_variables(app, &service.buckets, &service.queues, &service.topics);
-    env.extend(storage.iter().map(|(_, _, var)| from_endpoints(var)));
+    env.extend(
+        storage
+            .iter()
+            .map(|(_, _, var)| from_endpoints_key(&service.env_name(var), var)),
+    );
     env
 }
 

@@ -192,16 +192,17 @@ const FIELDS: &[Row] = &[
     row!("manifest.*.object", "manifest.extra.object", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}, "data": {"MODE": "strict"}}, [R, R, E, Cloud]),
     // The tier's account (identity): allowed_account_ids and assume_role of the provider and
     // the state backend, the account's state bucket; a local tier's only fills `{account}`.
-    // Buckets, queues and topics: cloud resources; a local tier refuses a service that lists one.
-    row!("bucket.*.expiration_days", "bucket.files.expiration_days", 30, [E, E, E, Cloud]),
-    row!("queue.*.retention_days", "queue.jobs.retention_days", 14, [E, E, E, Cloud]),
-    row!("queue.*.visibility_timeout", "queue.jobs.visibility_timeout", 120, [E, E, E, Cloud]),
-    row!("queue.*.max_receive_count", "queue.jobs.max_receive_count", 10, [E, E, E, Cloud]),
-    row!("queue.*.subscribes", "queue.jobs.subscribes", ["events"], [E, E, E, Cloud]),
+    // Buckets, queues and topics: cloud resources; a local tier runs them in its stand-in (moto),
+    // with their settings; a topic's AWS publishers exist only in the cloud.
+    row!("bucket.*.expiration_days", "bucket.files.expiration_days", 30, [E, E, E, E]),
+    row!("queue.*.retention_days", "queue.jobs.retention_days", 14, [E, E, E, E]),
+    row!("queue.*.visibility_timeout", "queue.jobs.visibility_timeout", 120, [E, E, E, E]),
+    row!("queue.*.max_receive_count", "queue.jobs.max_receive_count", 10, [E, E, E, E]),
+    row!("queue.*.subscribes", "queue.jobs.subscribes", ["events"], [E, E, E, E]),
     row!("topic.*.publishers", "topic.events.publishers", ["ses.amazonaws.com"], [E, E, E, Cloud]),
-    row!("service.*.buckets", "service.worker.buckets", ["files"], [E, E, E, R]),
-    row!("service.*.queues", "service.worker.queues", ["jobs"], [E, E, E, R]),
-    row!("service.*.topics", "service.worker.topics", ["events"], [E, E, E, R]),
+    row!("service.*.buckets", "service.worker.buckets", ["files"], [E, E, E, E]),
+    row!("service.*.queues", "service.worker.queues", ["jobs"], [E, E, E, E]),
+    row!("service.*.topics", "service.worker.topics", ["events"], [E, E, E, E]),
     row!("tier.*.account", "tier.qa.account", {"id": "123456789012", "assume_role": {"role_arn": "arn:aws:iam::123456789012:role/deploy"}}, [E, E, E, Cloud]),
 ];
 

@@ -1,7 +1,7 @@
-//! The variables tierform wires into a service from its databases, caches and secrets, and the
-//! application's own names for them (`service.env_names`). Every emitter names a wired
-//! variable with [`Service::env_name`], so a rename reads the same on ECS Fargate, App Runner,
-//! EKS and docker-compose; validation refuses a rename of a variable this environment does not
+//! The variables tierform wires into a service from its databases, caches, secrets, buckets,
+//! queues and topics, and the application's own names for them (`service.env_names`). Every
+//! emitter names a wired variable with [`Service::env_name`], so a rename reads the same on ECS
+//! Fargate, App Runner, EKS and docker-compose; validation refuses a rename of a variable this environment does not
 //! wire, and any two variables that would end up with one name.
 //!
 //! Two forms are wired only on request, by naming them in `env_names`: a database's URL
@@ -21,7 +21,8 @@ pub const DB_CONNECTION_STRING: &str = "CONNECTION_STRING";
 /// tierform's names of the variables wired into `service` in one environment: for each
 /// database `HOST`, `PORT`, `NAME`, `USER`, then `AUTH` (IAM authentication, cloud tiers) or
 /// `PASSWORD`; for each cache `URL` (and, in cloud tiers, `NAME`, `USER`, `AUTH`); each secret
-/// by its name. The on-request forms are in [`on_request`].
+/// by its name; each bucket, queue and topic (`<NAME>_BUCKET`, `_QUEUE_URL`, `_TOPIC_ARN`). The
+/// on-request forms are in [`on_request`].
 pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
     let mut out = Vec::new();
     for d in &service.databases {
@@ -44,6 +45,12 @@ pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
         }
     }
     out.extend(service.secrets.iter().map(|s| env_var_name(s)));
+    // Buckets, queues and topics, in the cloud and in a local tier's stand-in alike.
+    out.extend(
+        crate::storage::storage_variables(app, &service.buckets, &service.queues, &service.topics)
+            .into_iter()
+            .map(|(_, _, var)| var),
+    );
     out
 }
 

@@ -1,7 +1,7 @@
 //! Buckets, queues and topics, and the services that list them.
 
 use super::Rules;
-use crate::environment::{Environment, Runtime};
+use crate::environment::Environment;
 use crate::spec::{env_var_name, Service};
 use crate::storage::{bucket_var, queue_var, topic_var};
 
@@ -75,14 +75,6 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment) {
                 let at = ["service", name.as_str(), field, &i.to_string()].map(str::to_owned);
                 let at: Vec<&str> = at.iter().map(String::as_str).collect();
                 r.reference(&at, what, item, known);
-                if env.runtime == Runtime::Local {
-                    r.err(
-                        "storage-in-local-tier",
-                        &at,
-                        format!("service `{name}` uses {what} `{item}`, which a local tier (docker-compose) has no stand-in for"),
-                        format!("in the local tier, override `service \"{name}\" {{ {field} = [] }}` and point the service at a stand-in of your own (LocalStack, MinIO) through `env`"),
-                    );
-                }
                 collisions(r, name, s, &var(item));
             }
         }
