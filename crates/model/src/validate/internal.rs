@@ -8,6 +8,9 @@ use super::Rules;
 use crate::internal::{parse_arn, Internal};
 use crate::spec::{App, Name, Platform};
 
+/// Values an ALB listener rule's condition takes at most (`source_ip`).
+const MAX_RULE_RANGES: usize = 3;
+
 pub(super) fn rules(r: &mut Rules<'_>, app: &App, local: bool) {
     for (name, s) in &app.services {
         let Some(internal) = &s.internal else {
@@ -104,6 +107,17 @@ fn platform(r: &mut Rules<'_>, app: &App, name: &Name, i: &Internal) {
                         "such as `host = \"api.{env}.corp.internal\"` and `zone = \"corp.internal\"`",
                     );
                 }
+            }
+            // Each host's listener rule admits only its service's ranges, and an ALB rule's
+            // condition takes at most three values.
+            if i.allowed_cidrs.len() > MAX_RULE_RANGES {
+                let idx = MAX_RULE_RANGES.to_string();
+                r.err(
+                    "too-many-ranges",
+                    &["service", name, "internal", "allowed_cidrs", &idx],
+                    format!("{} ranges: on ECS Fargate the internal load balancer's rule for the host matches at most {MAX_RULE_RANGES} source ranges", i.allowed_cidrs.len()),
+                    "join neighbouring ranges into a wider block (such as `10.0.0.0/8` for the VPC and its peers)",
+                );
             }
             match (&i.certificate_authority_arn, &i.certificate_arn) {
                 (None, None) => r.err(
