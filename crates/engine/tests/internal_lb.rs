@@ -96,11 +96,10 @@ fn ecs_builds_an_internal_load_balancer_beside_the_public_one() {
     assert!(!dns.contains("aws_acm_certificate\" \"admin\""));
     // One private zone created (corp.internal), associated with the VPC; ops.internal exists.
     assert_eq!(dns.matches("resource \"aws_route53_zone\"").count(), 1);
-    assert!(block(
-        dns,
-        "resource \"aws_route53_zone\" \"private_corp_internal\""
-    )
-    .contains("vpc_id = aws_vpc.main.id"));
+    assert!(
+        block(dns, "resource \"aws_route53_zone\" \"api_private_zone\"")
+            .contains("vpc_id = aws_vpc.main.id")
+    );
     assert!(block(dns, "resource \"aws_route53_record\" \"admin\"")
         .contains("\"Z0123456789ABCDEFGHIJ\""));
     assert!(
@@ -171,4 +170,26 @@ fn app_runner_answers_an_internal_service_at_its_private_endpoint_only() {
     // No custom domain, no certificate: App Runner's own TLS.
     assert!(!files.iter().any(|(p, _)| p.to_string().ends_with("dns.tf")));
     snapshot("app-runner", &files, &["services.tf", "security.tf"]);
+}
+
+/// Every internal value a tier changes (names, zone ids, CA and certificate ARNs, ranges) is a
+/// module input: staging and production share one module in the module layout.
+#[test]
+fn internal_knobs_are_module_inputs() {
+    for spec in ["internal-ecs.hcl", "internal-app-runner.hcl"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(spec);
+        let model = Model::load(&path)
+            .unwrap_or_else(|ds| panic!("{ds}"))
+            .with_today(Date::parse("2026-12-01").unwrap());
+        let envs = tierform_engine::resolve(&model, &[]).unwrap_or_else(|ds| panic!("{ds}"));
+        let modules = tierform_engine::terraform_modules(&model, &envs).unwrap();
+        let structures: Vec<Vec<&str>> = modules
+            .structures()
+            .iter()
+            .map(|s| s.environments.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(structures, [["staging", "production"]], "{spec}");
+    }
 }

@@ -127,16 +127,12 @@ fn endpoint_group(cx: &Cx, m: &mut Module, name: &str, internal: &Internal) {
 /// `dns.tf` (ECS) and `services.tf` (App Runner): what makes each internal service answer.
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     if cx.ecs() {
-        let mut zones: Vec<&str> = Vec::new();
         for (name, _, internal) in internal_services(cx) {
-            if internal.zone_id.is_none() {
-                if let Some(zone) = internal.zone.as_deref().filter(|z| !zones.contains(z)) {
-                    zones.push(zone);
-                    private_zone(cx, m, name, zone);
-                }
+            if zone_owner(cx, internal) == Some(name.as_str()) {
+                private_zone(cx, m, name, internal);
             }
             certificate(cx, m, name, internal);
-            alias(m, name, internal);
+            alias(cx, m, name, internal);
         }
     } else if cx.app_runner() {
         for (name, _, _) in internal_services(cx) {
@@ -145,36 +141,55 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     }
 }
 
-/// The label of the private hosted zone created for a zone name.
-fn zone_label(zone: &str) -> String {
-    format!("private_{}", zone.replace(['.', '-'], "_"))
+/// The service a created private zone is listed under and labelled after: the first one
+/// naming the zone without a `zone_id` (one zone per name: a VPC takes one of a name). The
+/// label does not carry the zone's name, a knob, so that tiers with other zone names keep
+/// the same addresses.
+fn zone_owner<'a>(cx: &Cx<'a>, internal: &Internal) -> Option<&'a str> {
+    if internal.zone_id.is_some() {
+        return None;
+    }
+    let zone = internal.zone.as_deref()?;
+    internal_services(cx)
+        .into_iter()
+        .find(|(_, _, i)| i.zone_id.is_none() && i.zone.as_deref() == Some(zone))
+        .map(|(n, _, _)| n.as_str())
+}
+
+/// The label of the private zone a service created.
+fn zone_label(owner: &str) -> String {
+    format!("{}_private_zone", label(owner))
 }
 
 /// The private hosted zone's id: the declared existing zone's, or the created one's.
-fn zone_id(internal: &Internal) -> Expression {
-    match (&internal.zone_id, &internal.zone) {
+fn zone_id(cx: &Cx, internal: &Internal) -> Expression {
+    match (&internal.zone_id, zone_owner(cx, internal)) {
         (Some(id), _) => id.as_str().into(),
-        (None, zone) => res(
+        (None, owner) => res(
             "aws_route53_zone",
-            &zone_label(zone.as_deref().unwrap_or_default()),
+            &zone_label(owner.unwrap_or_default()),
             "zone_id",
         ),
     }
 }
 
-/// A private hosted zone that only the VPC resolves, listed under the first service in it.
-fn private_zone(cx: &Cx, m: &mut Module, service: &str, zone: &str) {
+/// A private hosted zone that only the VPC resolves.
+fn private_zone(cx: &Cx, m: &mut Module, service: &str, internal: &Internal) {
+    let Some(zone) = &internal.zone else { return };
     m.push(
         TfFile::Dns,
         format!("service {service}"),
-        B::resource("aws_route53_zone", &zone_label(zone))
-            .attr("name", zone)
+        B::resource("aws_route53_zone", &zone_label(service))
+            .attr("name", zone.as_str())
             .attr(
                 "comment",
                 format!("{}: private names of the internal services", cx.prefix),
             )
             .block(B::new("vpc").attr("vpc_id", cx.vpc_id()))
-            .attr("tags", tags(cx.name(&format!("zone-{zone}"), 255))),
+            .attr(
+                "tags",
+                tags(cx.name(&format!("{service}-private-zone"), 255)),
+            ),
     );
 }
 
@@ -197,14 +212,14 @@ fn certificate(cx: &Cx, m: &mut Module, name: &str, internal: &Internal) {
 }
 
 /// The host, an alias of the internal load balancer in the private zone.
-fn alias(m: &mut Module, name: &str, internal: &Internal) {
+fn alias(cx: &Cx, m: &mut Module, name: &str, internal: &Internal) {
     let Some(host) = &internal.host else { return };
     let lb = Facing::Internal.lb();
     m.push(
         TfFile::Dns,
         format!("service {name}"),
         B::resource("aws_route53_record", &label(name))
-            .attr("zone_id", zone_id(internal))
+            .attr("zone_id", zone_id(cx, internal))
             .attr("name", host.as_str())
             .attr("type", "A")
             .block(
