@@ -65,27 +65,26 @@ fn zones(r: &mut Rules<'_>, app: &App) {
     }
 }
 
-/// No internal host that another service already answers at, publicly or internally.
+/// No host that two services answer at, where one of them is internal (two public ones are
+/// `service`'s rule).
 fn hosts(r: &mut Rules<'_>, app: &App) {
-    fn host_of(s: &crate::spec::Service) -> Option<&str> {
+    fn host_of(s: &crate::spec::Service) -> Option<(&str, &'static str)> {
         s.public
             .as_ref()
-            .map(|p| p.host.as_str())
-            .or_else(|| s.internal.as_ref().and_then(|i| i.host.as_deref()))
+            .map(|p| (p.host.as_str(), "public"))
+            .or_else(|| Some((s.internal.as_ref()?.host.as_deref()?, "internal")))
     }
     for (k, (name, s)) in app.services.iter().enumerate() {
-        let Some(host) = s.internal.as_ref().and_then(|i| i.host.as_deref()) else {
+        let Some((host, block)) = host_of(s) else {
             continue;
         };
-        let earlier = app
-            .services
-            .iter()
-            .take(k)
-            .find(|(_, o)| host_of(o) == Some(host));
+        let earlier = app.services.iter().take(k).find(|(_, o)| {
+            host_of(o).is_some_and(|(h, b)| h == host && (b == "internal" || block == "internal"))
+        });
         if let Some((first, _)) = earlier {
             r.err(
                 "duplicate-host",
-                &["service", name, "internal", "host"],
+                &["service", name, block, "host"],
                 format!("services `{first}` and `{name}` are both published at `{host}`"),
                 "give each service its own host name under the zone",
             );
