@@ -145,8 +145,13 @@ fn teardown(env: &Environment) -> Value {
 /// environment (a tier flag would be a structural difference from production): a teardown
 /// turns that off first.
 fn load_balancer(env: &Environment) -> Option<String> {
+    // Either load balancer, the internet-facing or the internal one.
     let alb = matches!(env.app.platform, Platform::EcsFargate(_))
-        && env.app.services.values().any(|s| s.public.is_some());
+        && env
+            .app
+            .services
+            .values()
+            .any(|s| s.public.is_some() || s.internal.is_some());
     alb.then(|| {
         "the load balancer: deletion protection is always on; turn it off first (`aws elbv2 modify-load-balancer-attributes --attributes Key=deletion_protection.enabled,Value=false`)".to_owned()
     })

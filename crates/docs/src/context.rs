@@ -56,7 +56,7 @@ pub struct ServiceDoc {
     pub memory: u32,
     /// How many copies: `2` or `3-10 (CPU 70 %)`.
     pub copies: String,
-    /// Its public URL, when exposed.
+    /// Its URL, when exposed: public, or internal (marked as reachable inside the VPC only).
     pub url: Option<String>,
     /// The health check: an HTTP path or a command.
     pub health: String,
@@ -528,8 +528,12 @@ fn services(st: &Setting) -> Vec<ServiceDoc> {
             url: s
                 .public
                 .as_ref()
-                .filter(|_| st.cloud)
-                .map(|p| format!("https://{}", p.host)),
+                .map(|p| format!("https://{}", p.host))
+                .or_else(|| {
+                    let host = s.internal.as_ref()?.host.as_ref()?;
+                    Some(format!("https://{host} (inside the VPC only)"))
+                })
+                .filter(|_| st.cloud),
             health: match (&s.health_check.path, &s.health_check.command) {
                 (Some(p), _) => format!("HTTP GET {p}"),
                 (None, Some(c)) => c.join(" "),
@@ -683,7 +687,7 @@ fn alarms(s: &Setting) -> Vec<String> {
         (platform, true) => {
             let ecs = matches!(platform, Platform::EcsFargate(_));
             for (name, svc) in &app.services {
-                let balanced = ecs && svc.public.is_some();
+                let balanced = ecs && (svc.public.is_some() || svc.internal.is_some());
                 if balanced && a.unhealthy_hosts {
                     alarms.push(format!(
                         "{name}: unhealthy targets behind the load balancer"
@@ -918,11 +922,56 @@ fn cloud_first_apply(s: &Setting, c: &Commands) -> Vec<Step> {
             Vec::new(),
         ));
     }
+    first_apply.extend(internal_prerequisites(env));
     first_apply.push(step("Initialise the module", vec![tfc(s, "init")]));
     for stage in tierform_model::first_apply(env) {
         first_apply.extend(first_apply_stage(s, c, stage));
     }
     first_apply
+}
+
+/// What internal services need before the apply: the Private CAs issuing their certificates
+/// (ACM must be allowed to renew from them), the existing private zones (associated with the
+/// VPC) and the existing certificates they name.
+fn internal_prerequisites(env: &Environment) -> Vec<Step> {
+    let mut cas = std::collections::BTreeSet::new();
+    let mut zones = std::collections::BTreeSet::new();
+    let mut certificates = std::collections::BTreeSet::new();
+    for i in env
+        .app
+        .services
+        .values()
+        .filter_map(|s| s.internal.as_ref())
+    {
+        cas.extend(i.certificate_authority_arn.as_deref());
+        zones.extend(i.zone_id.as_deref());
+        certificates.extend(i.certificate_arn.as_deref());
+    }
+    let list =
+        |set: &std::collections::BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+    let mut steps = Vec::new();
+    if !cas.is_empty() {
+        steps.push(step(
+            format!("The AWS Private CA(s) {} must be active, shared with this account if another owns them, and allow ACM to renew (`aws acm-pca create-permission --certificate-authority-arn <CA> --principal acm.amazonaws.com --actions IssueCertificate GetCertificate ListPermissions`)", list(&cas)),
+            Vec::new(),
+        ));
+    }
+    if !zones.is_empty() {
+        steps.push(step(
+            format!("The private hosted zone(s) {} must exist and be associated with this environment's VPC", list(&zones)),
+            Vec::new(),
+        ));
+    }
+    if !certificates.is_empty() {
+        steps.push(step(
+            format!(
+                "The ACM certificate(s) {} must be issued for the internal hosts, in this region",
+                list(&certificates)
+            ),
+            Vec::new(),
+        ));
+    }
+    steps
 }
 
 /// The steps of one stage of the first apply.

@@ -266,7 +266,9 @@ fn smoke_urls(
     };
     let not_callable = |name: &str| {
         let s = &env.app.services[name];
-        if s.public.is_none() {
+        if s.public.is_none() && s.internal.is_some() {
+            format!("service `{name}` is internal: the CI runner, outside its VPC, cannot call its health check")
+        } else if s.public.is_none() {
             format!("service `{name}` is not public: nothing outside can call its health check")
         } else {
             format!("service `{name}` has no health-check path (its check is a command)")

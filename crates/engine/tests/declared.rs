@@ -45,6 +45,19 @@ struct Row {
     at: &'static str,
     value: fn() -> Value,
     does: [Does; 4],
+    /// The value written on App Runner instead, where a field takes effect only without the
+    /// others its value carries elsewhere (`internal.allowed_cidrs`: ECS Fargate needs a host,
+    /// App Runner refuses one).
+    app_runner: Option<fn() -> Value>,
+}
+
+impl Row {
+    fn value_on(&self, platform: &str) -> Value {
+        match (platform, self.app_runner) {
+            ("app_runner", Some(v)) => v(),
+            _ => (self.value)(),
+        }
+    }
 }
 
 macro_rules! row {
@@ -54,6 +67,16 @@ macro_rules! row {
             at: $at,
             value: || json!($value),
             does: [$a, $b, $c, $d],
+            app_runner: None,
+        }
+    };
+    ($field:literal, $at:literal, $value:tt, [$a:ident, $b:ident, $c:ident, $d:ident], app_runner: $ar:tt) => {
+        Row {
+            field: $field,
+            at: $at,
+            value: || json!($value),
+            does: [$a, $b, $c, $d],
+            app_runner: Some(|| json!($ar)),
         }
     };
 }
@@ -160,6 +183,16 @@ const FIELDS: &[Row] = &[
     row!("service.*.external_services", "service.worker.external_services", ["stripe"], [E, E, E, E]),
     row!("service.*.public.host", "service.api.public.host", "www.demo.example", [E, E, E, Cloud]),
     row!("service.*.public.zone", "service.api.public", {"host": "api.other.example", "zone": "other.example"}, [E, E, E, Cloud]),
+    // Internal exposure (issue 17): ECS Fargate builds an internal load balancer, a private
+    // zone and a certificate; App Runner's private endpoint takes no host, zone or certificate
+    // (it answers at its own domain); EKS refuses the block for now; compose publishes every
+    // service on a loopback port either way.
+    row!("service.*.internal.host", "service.worker.internal", {"host": "worker.demo.internal", "zone": "demo.internal", "certificate_authority_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555"}, [E, R, R, Cloud]),
+    row!("service.*.internal.zone", "service.worker.internal", {"host": "worker.other.internal", "zone": "other.internal", "certificate_authority_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555"}, [E, R, R, Cloud]),
+    row!("service.*.internal.zone_id", "service.worker.internal", {"host": "worker.demo.internal", "zone": "demo.internal", "zone_id": "Z0123456789ABCDEFGHIJ", "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"}, [E, R, R, Cloud]),
+    row!("service.*.internal.certificate_authority_arn", "service.worker.internal", {"host": "worker.demo.internal", "zone": "demo.internal", "certificate_authority_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}, [E, R, R, Cloud]),
+    row!("service.*.internal.certificate_arn", "service.worker.internal", {"host": "worker.demo.internal", "zone": "demo.internal", "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000"}, [E, R, R, Cloud]),
+    row!("service.*.internal.allowed_cidrs", "service.worker.internal", {"host": "worker.demo.internal", "zone": "demo.internal", "certificate_authority_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555", "allowed_cidrs": ["10.0.0.0/16", "172.20.0.0/16"]}, [E, E, R, Cloud], app_runner: {"allowed_cidrs": ["172.20.0.0/16"]}),
     row!("observability.log_retention_days", "observability.log_retention_days", 90, [E, E, E, Cloud]),
     row!("observability.metrics_retention_days", "observability.metrics_retention_days", 30, [E, R, E, Cloud]),
     row!("observability.trace_retention_days", "observability.trace_retention_days", 14, [R, R, R, Cloud]),
@@ -350,9 +383,13 @@ fn observe(row: &Row, platform: &str) -> Result<Does, String> {
         .map_err(|e| format!("the {platform} baseline is refused:\n{e}"))?;
     let mut spec = base;
     if platform == "local" && LOCAL_TIER.contains(&row.field) {
-        set(&mut spec, &format!("tier.local.{}", row.at), (row.value)());
+        set(
+            &mut spec,
+            &format!("tier.local.{}", row.at),
+            row.value_on(platform),
+        );
     } else {
-        set(&mut spec, row.at, (row.value)());
+        set(&mut spec, row.at, row.value_on(platform));
     }
     match emitted(&spec, platform) {
         Ok(after) if after != before => Ok(E),

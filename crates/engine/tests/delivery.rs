@@ -200,3 +200,24 @@ delivery {
     // Every name a preview deploys is one the model builds.
     assert!(m.environment("bugfix-vb-rheinaue-17").is_ok());
 }
+
+/// A smoke test of an internal service (issue 17) is refused, located, saying why: the CI
+/// runner is outside the VPC the service answers in.
+#[test]
+fn an_internal_service_is_not_smoke_tested() {
+    let path = format!(
+        "{}/../../fixtures/thumbnails.hcl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "tier \"staging\" {",
+        "delivery {\n  aws_account_id = \"123456789012\"\n  tier \"staging\" {\n    deploy      = \"automatic\"\n    branch      = \"main\"\n    smoke_tests = [\"upload-api\"]\n  }\n}\n\ntier \"staging\" {",
+    );
+    let m = Model::parse(Source::new("thumbnails.hcl", text), Format::Hcl).unwrap();
+    let ds = tierform_engine::check(&m).map(|_| ()).unwrap_err();
+    let d = &ds.0[0];
+    assert_eq!(d.code, "smoke-test");
+    assert!(d.message.contains("is internal"), "{}", d.message);
+    assert!(d.location.is_some());
+    assert_eq!(d.path.to_string(), "delivery.tier.staging.smoke_tests.0");
+}

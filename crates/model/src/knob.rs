@@ -163,6 +163,18 @@ pub const KNOBS: &[Knob] = &[
     knob("service.*.not_secret", KnobKind::Config),
     knob("service.*.public.host", KnobKind::Hostname),
     knob("service.*.public.zone", KnobKind::Hostname),
+    // The internal exposure's names and certificate source are per tier (each tier its own
+    // zone, CA or account); which of the sources is used is structure (parity sees a created
+    // zone or certificate on one side only).
+    knob("service.*.internal.host", KnobKind::Hostname),
+    knob("service.*.internal.zone", KnobKind::Hostname),
+    knob("service.*.internal.zone_id", KnobKind::Hostname),
+    knob(
+        "service.*.internal.certificate_authority_arn",
+        KnobKind::Hostname,
+    ),
+    knob("service.*.internal.certificate_arn", KnobKind::Hostname),
+    knob("service.*.internal.allowed_cidrs", KnobKind::Addressing),
     knob("observability.log_retention_days", KnobKind::Retention),
     knob("observability.metrics_retention_days", KnobKind::Retention),
     knob("observability.trace_retention_days", KnobKind::Retention),

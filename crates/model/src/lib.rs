@@ -66,6 +66,7 @@ pub mod engine_versions;
 mod environment;
 mod files;
 mod first_apply;
+mod internal;
 mod json;
 mod knob;
 mod node;
@@ -90,6 +91,7 @@ pub use diagnostic::{did_you_mean, Diagnostic, Diagnostics, FieldPath, Location,
 pub use environment::{Environment, Runtime};
 pub use files::{BadPath, FileSet, RelPath, GENERATED_MARKER};
 pub use first_apply::{db_app_secret, first_apply, tf_label, ApplyStage, DatabaseUser};
+pub use internal::Internal;
 pub use knob::{Declared, Knob, KnobKind, DECLARED_KNOBS, KNOBS};
 pub use node::{hcl_to_json, Layer};
 pub use resolve::{

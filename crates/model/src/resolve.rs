@@ -205,12 +205,16 @@ impl Model {
         validate::derive_subnets(&mut app.network);
         // One host pattern serves a whole fan-out: `{instance}.bank.example` per tenant.
         for svc in app.services.values_mut() {
-            if let Some(p) = svc.public.as_mut() {
-                p.host = p
-                    .host
-                    .replace("{env}", &identity.name)
+            let fill = |host: &str| {
+                host.replace("{env}", &identity.name)
                     .replace("{tier}", &t.name)
-                    .replace("{instance}", instance.as_deref().unwrap_or(&t.name));
+                    .replace("{instance}", instance.as_deref().unwrap_or(&t.name))
+            };
+            if let Some(p) = svc.public.as_mut() {
+                p.host = fill(&p.host);
+            }
+            if let Some(host) = svc.internal.as_mut().and_then(|i| i.host.as_mut()) {
+                *host = fill(host);
             }
         }
         // The identity's account: its instance's own, else its tier's.

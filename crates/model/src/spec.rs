@@ -539,6 +539,10 @@ pub struct Service {
     /// Topics this service publishes to, wired in as `<NAME>_TOPIC_ARN`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<Name>,
+    /// Exposure inside the VPC only (an internal load balancer, a private endpoint), with TLS;
+    /// instead of `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<crate::internal::Internal>,
 }
 
 /// CPU-based autoscaling.

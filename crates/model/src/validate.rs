@@ -14,6 +14,7 @@ mod data_refresh;
 mod database;
 mod env_names;
 mod existing_network;
+mod internal;
 mod lifecycle;
 mod names;
 mod network;
@@ -150,6 +151,7 @@ fn rules(env: &Environment, tiers: &[Tier], out: &mut Vec<Diagnostic>) {
     cache::rules(&mut r, app, local);
     names::secrets(&mut r, app);
     service::rules(&mut r, env, local);
+    internal::rules(&mut r, app, local);
     env_names::rules(&mut r, app, local);
     observability::rules(&mut r, app, local);
     names::external_services_and_flags(&mut r, app);

@@ -1,7 +1,13 @@
-//! `loadbalancer.tf` (ECS only): the internet-facing ALB, a target group per public service
-//! with the service's health check, an HTTPS listener (TLS 1.3 policy, ACM certificates from
-//! `dns.tf`) routing by host name, an HTTP listener that only redirects, and a WAF web ACL.
-//! On EKS the ingress controller makes the load balancer; App Runner has its own.
+//! `loadbalancer.tf` (ECS only): per [`Facing`], an ALB with a target group per service behind
+//! it (the service's health check) and an HTTPS listener (TLS 1.3 policy) routing by host name.
+//! The internet-facing one (public services, public subnets) adds an HTTP listener that only
+//! redirects and a WAF web ACL, its certificates validated in public zones (`dns.tf`); the
+//! internal one (internal services, private subnets) has no port 80, and certificates from a
+//! Private CA or declared by ARN (`internal.rs`). On EKS the ingress controller makes the load
+//! balancer; App Runner has its own.
+
+use hcl::Expression;
+use tierform_model::Service;
 
 use super::{tags, Cx};
 use crate::expr::{list, res, strings};
@@ -9,25 +15,140 @@ use crate::module::{Module, TfFile, B};
 use crate::names::{label, limit};
 
 const C: &str = "load balancer";
+const C_INTERNAL: &str = "internal load balancer";
 
 /// A TLS 1.3 policy that still accepts TLS 1.2 clients (CKV_AWS_103).
 pub(crate) const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/// Which load balancer a service is behind: the internet-facing one of `public` services, or
+/// the internal one of `internal` services (an environment with both has both). The platform
+/// decides who registers targets; this decides where the balancer lives and who reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Facing {
+    /// Public subnets, HTTPS from anywhere (HTTP only to redirect), a WAF in front.
+    Internet,
+    /// Private subnets, HTTPS from the VPC or the declared ranges only, no public name.
+    Internal,
+}
+
+impl Facing {
+    /// Both, in the order their blocks are written.
+    pub(crate) const ALL: [Facing; 2] = [Facing::Internet, Facing::Internal];
+
+    /// The load balancer of a service, if it is exposed.
+    pub(crate) fn of(svc: &Service) -> Option<Facing> {
+        if svc.public.is_some() {
+            Some(Facing::Internet)
+        } else if svc.internal.is_some() {
+            Some(Facing::Internal)
+        } else {
+            None
+        }
+    }
+
+    /// The label of its `aws_lb` (the internet-facing one keeps `main`).
+    pub(crate) fn lb(self) -> &'static str {
+        match self {
+            Facing::Internet => "main",
+            Facing::Internal => "internal",
+        }
+    }
+
+    /// The label of its security group.
+    pub(crate) fn sg(self) -> &'static str {
+        match self {
+            Facing::Internet => "alb",
+            Facing::Internal => "alb_internal",
+        }
+    }
+
+    /// The label of its HTTPS listener.
+    pub(crate) fn listener(self) -> &'static str {
+        match self {
+            Facing::Internet => "https",
+            Facing::Internal => "internal_https",
+        }
+    }
+
+    /// The component its shared blocks are listed under.
+    fn component(self) -> &'static str {
+        match self {
+            Facing::Internet => C,
+            Facing::Internal => C_INTERNAL,
+        }
+    }
+
+    /// The part of its name after the environment's prefix.
+    fn name(self) -> &'static str {
+        match self {
+            Facing::Internet => "alb",
+            Facing::Internal => "internal",
+        }
+    }
+}
+
+/// The services behind one load balancer, in spec order.
+pub(crate) fn behind<'a>(cx: &Cx<'a>, facing: Facing) -> Vec<(&'a String, &'a Service)> {
+    cx.app
+        .services
+        .iter()
+        .filter(|(_, s)| Facing::of(s) == Some(facing))
+        .collect()
+}
+
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    let public: Vec<_> = cx.public_services().collect();
-    if !cx.ecs() || public.is_empty() {
+    if !cx.ecs() {
         return;
     }
-    let alb_name = cx.name("alb", limit::LB);
+    for facing in Facing::ALL {
+        let services = behind(cx, facing);
+        if !services.is_empty() {
+            alb(cx, m, facing, &services);
+        }
+    }
+}
+
+/// One load balancer with a target group and a host rule per service behind it.
+fn alb(cx: &Cx, m: &mut Module, facing: Facing, services: &[(&String, &Service)]) {
+    balancer(cx, m, facing);
+    for (name, svc) in services {
+        target_group(cx, m, name, svc);
+    }
+    https_listener(m, facing, services);
+    for (i, (name, svc)) in services.iter().enumerate() {
+        host_rule(cx, m, facing, i, name, svc);
+    }
+    if facing == Facing::Internet {
+        http_redirect(m);
+        waf(cx, m);
+    }
+}
+
+fn balancer(cx: &Cx, m: &mut Module, facing: Facing) {
+    let alb_name = cx.name(facing.name(), limit::LB);
+    let internal = facing == Facing::Internal;
+    let subnets = if internal {
+        cx.private_subnets()
+    } else {
+        cx.public_subnets()
+    };
+    let logs = if internal {
+        "access logs need an S3 bucket encrypted with SSE-S3 (load balancers cannot write with the environment's KMS key), outside this module's scope; this internal load balancer takes HTTPS only from the VPC or the declared ranges"
+    } else {
+        "access logs need an S3 bucket outside this module's scope; requests are logged by the WAF (aws_wafv2_web_acl_logging_configuration) to CloudWatch"
+    };
     m.push(
         TfFile::LoadBalancer,
-        C,
-        B::resource("aws_lb", "main")
+        facing.component(),
+        B::resource("aws_lb", facing.lb())
             .attr("name", alb_name.clone())
-            .attr("internal", false)
+            .attr("internal", internal)
             .attr("load_balancer_type", "application")
-            .attr("security_groups", list([res("aws_security_group", "alb", "id")]))
-            .attr("subnets", cx.public_subnets())
+            .attr(
+                "security_groups",
+                list([res("aws_security_group", facing.sg(), "id")]),
+            )
+            .attr("subnets", subnets)
             .gap()
             .attr("drop_invalid_header_fields", true)
             .attr("desync_mitigation_mode", "defensive")
@@ -35,57 +156,77 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             // between staging and the production it mirrors. Tearing down needs one explicit step.
             .attr("enable_deletion_protection", true)
             .attr("enable_http2", true)
-            .skip("CKV_AWS_91", "access logs need an S3 bucket outside this module's scope; requests are logged by the WAF (aws_wafv2_web_acl_logging_configuration) to CloudWatch")
+            .skip("CKV_AWS_91", logs)
             .attr("tags", tags(alb_name)),
     );
-    for (name, svc) in &public {
-        let l = label(name);
-        let hc = &svc.health_check;
-        m.push(
-            TfFile::LoadBalancer,
-            format!("service {name}"),
-            B::resource("aws_lb_target_group", &l)
-                .attr("name", cx.name(name, limit::LB))
-                .attr("port", svc.port)
-                .attr("protocol", "HTTP")
-                .attr("target_type", "ip")
-                .attr("vpc_id", cx.vpc_id())
-                .attr("deregistration_delay", 30)
-                .skip("CKV_AWS_378", "TLS ends at the load balancer; targets listen in private subnets and accept traffic from the load balancer's security group only")
-                .block(
-                    B::new("health_check")
-                        .attr("enabled", true)
-                        // A command-only health check runs in the container; the balancer
-                        // then checks that the port answers.
-                        .attr("path", hc.path.as_deref().unwrap_or("/"))
-                        .attr("port", "traffic-port")
-                        .attr("protocol", "HTTP")
-                        .attr("matcher", if hc.path.is_some() { "200" } else { "200-499" })
-                        .attr("interval", hc.interval())
-                        .attr("timeout", hc.timeout)
-                        .attr("healthy_threshold", hc.healthy_threshold)
-                        .attr("unhealthy_threshold", hc.unhealthy_threshold),
-                )
-                .attr("tags", tags(cx.name(name, limit::LB))),
-        );
-    }
-    let (first, _) = public[0];
+}
+
+fn target_group(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
+    let l = label(name);
+    let hc = &svc.health_check;
     m.push(
         TfFile::LoadBalancer,
-        C,
-        B::resource("aws_lb_listener", "https")
-            .attr("load_balancer_arn", res("aws_lb", "main", "arn"))
+        format!("service {name}"),
+        B::resource("aws_lb_target_group", &l)
+            .attr("name", cx.name(name, limit::LB))
+            .attr("port", svc.port)
+            .attr("protocol", "HTTP")
+            .attr("target_type", "ip")
+            .attr("vpc_id", cx.vpc_id())
+            .attr("deregistration_delay", 30)
+            .skip("CKV_AWS_378", "TLS ends at the load balancer; targets listen in private subnets and accept traffic from the load balancer's security group only")
+            .block(
+                B::new("health_check")
+                    .attr("enabled", true)
+                    // A command-only health check runs in the container; the balancer
+                    // then checks that the port answers.
+                    .attr("path", hc.path.as_deref().unwrap_or("/"))
+                    .attr("port", "traffic-port")
+                    .attr("protocol", "HTTP")
+                    .attr("matcher", if hc.path.is_some() { "200" } else { "200-499" })
+                    .attr("interval", hc.interval())
+                    .attr("timeout", hc.timeout)
+                    .attr("healthy_threshold", hc.healthy_threshold)
+                    .attr("unhealthy_threshold", hc.unhealthy_threshold),
+            )
+            .attr("tags", tags(cx.name(name, limit::LB))),
+    );
+}
+
+/// The certificate a service's host is served with: the DNS-validated ACM certificate of a
+/// public host, the Private CA's certificate of an internal one, or the declared existing one.
+pub(crate) fn certificate_arn(name: &str, svc: &Service) -> Expression {
+    let l = label(name);
+    match svc.internal.as_ref() {
+        Some(i) => match &i.certificate_arn {
+            Some(arn) => arn.as_str().into(),
+            None => res("aws_acm_certificate", &l, "arn"),
+        },
+        None => res("aws_acm_certificate_validation", &l, "certificate_arn"),
+    }
+}
+
+/// The service's host name on its load balancer.
+pub(crate) fn host(svc: &Service) -> &str {
+    match (&svc.public, &svc.internal) {
+        (Some(p), _) => &p.host,
+        (None, Some(i)) => i.host.as_deref().unwrap_or_default(),
+        (None, None) => "",
+    }
+}
+
+/// HTTPS with the first service's certificate; requests for unknown hosts get a 404.
+fn https_listener(m: &mut Module, facing: Facing, services: &[(&String, &Service)]) {
+    let (first, svc) = services[0];
+    m.push(
+        TfFile::LoadBalancer,
+        facing.component(),
+        B::resource("aws_lb_listener", facing.listener())
+            .attr("load_balancer_arn", res("aws_lb", facing.lb(), "arn"))
             .attr("port", 443)
             .attr("protocol", "HTTPS")
             .attr("ssl_policy", TLS_POLICY)
-            .attr(
-                "certificate_arn",
-                res(
-                    "aws_acm_certificate_validation",
-                    &label(first),
-                    "certificate_arn",
-                ),
-            )
+            .attr("certificate_arn", certificate_arn(first, svc))
             // Requests for unknown hosts get a 404; each service has a rule for its host.
             .block(
                 B::new("default_action")
@@ -98,43 +239,53 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     ),
             ),
     );
-    for (i, (name, svc)) in public.iter().enumerate() {
-        let l = label(name);
-        let c = format!("service {name}");
-        if i > 0 {
-            m.push(
-                TfFile::LoadBalancer,
-                &c,
-                B::resource("aws_lb_listener_certificate", &l)
-                    .attr("listener_arn", res("aws_lb_listener", "https", "arn"))
-                    .attr(
-                        "certificate_arn",
-                        res("aws_acm_certificate_validation", &l, "certificate_arn"),
-                    ),
-            );
-        }
-        let host = svc
-            .public
-            .as_ref()
-            .map(|p| p.host.as_str())
-            .unwrap_or_default();
+}
+
+/// The service's certificate on the listener (after the first) and its host's rule.
+fn host_rule(cx: &Cx, m: &mut Module, facing: Facing, i: usize, name: &str, svc: &Service) {
+    let l = label(name);
+    let c = format!("service {name}");
+    let listener = res("aws_lb_listener", facing.listener(), "arn");
+    if i > 0 {
         m.push(
             TfFile::LoadBalancer,
             &c,
-            B::resource("aws_lb_listener_rule", &l)
-                .attr("listener_arn", res("aws_lb_listener", "https", "arn"))
-                .attr("priority", 100 + i as u32)
-                .block(
-                    B::new("action")
-                        .attr("type", "forward")
-                        .attr("target_group_arn", res("aws_lb_target_group", &l, "arn")),
-                )
-                .block(
-                    B::new("condition")
-                        .block(B::new("host_header").attr("values", strings([host]))),
-                ),
+            B::resource("aws_lb_listener_certificate", &l)
+                .attr("listener_arn", listener.clone())
+                .attr("certificate_arn", certificate_arn(name, svc)),
         );
     }
+    m.push(
+        TfFile::LoadBalancer,
+        &c,
+        B::resource("aws_lb_listener_rule", &l)
+            .attr("listener_arn", listener)
+            .attr("priority", 100 + i as u32)
+            .block(
+                B::new("action")
+                    .attr("type", "forward")
+                    .attr("target_group_arn", res("aws_lb_target_group", &l, "arn")),
+            )
+            .block(
+                B::new("condition")
+                    .block(B::new("host_header").attr("values", strings([host(svc)]))),
+            )
+            // The internal balancer admits every internal service's ranges; each host only
+            // its own service's.
+            .when(facing == Facing::Internal, |b| {
+                b.block(
+                    B::new("condition").block(
+                        B::new("source_ip")
+                            .attr("values", strings(super::internal::source_ranges(cx, svc))),
+                    ),
+                )
+            }),
+    );
+}
+
+/// Port 80 of the internet-facing balancer: a permanent redirect to HTTPS, nothing else. The
+/// internal one has no port 80 at all.
+fn http_redirect(m: &mut Module) {
     m.push(
         TfFile::LoadBalancer,
         C,
@@ -159,7 +310,6 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 ),
             ),
     );
-    waf(cx, m);
 }
 
 /// AWS managed rules in front of the load balancer (CKV2_AWS_28), including the

@@ -4,6 +4,7 @@ mod cache;
 mod database;
 mod dns;
 mod iam;
+mod internal;
 mod kubernetes;
 mod loadbalancer;
 mod network;
@@ -45,6 +46,7 @@ pub(crate) fn module(env: &Environment) -> Module {
     storage::lower(&cx, &mut m);
     observability::lower(&cx, &mut m);
     dns::lower(&cx, &mut m);
+    internal::lower(&cx, &mut m);
     raw::lower(&cx, &mut m);
     outputs::lower(&cx, &mut m);
     m

@@ -221,7 +221,7 @@ fn dashboard(cx: &Cx, m: &mut Module) {
                     "saturation",
                     vec![ecs("CPUUtilization"), ecs("MemoryUtilization")],
                 )];
-                if svc.public.is_some() {
+                if let Some(facing) = super::loadbalancer::Facing::of(svc) {
                     let alb = |metric_name: &str| {
                         metric(vec![
                             "AWS/ApplicationELB".into(),
@@ -232,7 +232,7 @@ fn dashboard(cx: &Cx, m: &mut Module) {
                                 .attr("arn_suffix")
                                 .into(),
                             "LoadBalancer".into(),
-                            var("aws_lb").attr("main").attr("arn_suffix").into(),
+                            var("aws_lb").attr(facing.lb()).attr("arn_suffix").into(),
                         ])
                     };
                     s.insert(0, ("traffic", vec![alb("RequestCount")]));
@@ -414,17 +414,18 @@ fn service_alarm(
     m.push(TfFile::Observability, format!("service {name}"), b);
 }
 
-/// Per ECS service: the target group's unhealthy hosts and 5xx when public, and CPU.
+/// Per ECS service: the target group's unhealthy hosts and 5xx when behind a load balancer
+/// (public or internal), and CPU.
 fn ecs_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
     let arn_suffix =
         |ty: &str, l: &str| -> Expression { var(ty).attr(l).attr("arn_suffix").into() };
     for (name, svc) in &cx.app.services {
         let l = label(name);
-        if svc.public.is_some() {
+        if let Some(facing) = super::loadbalancer::Facing::of(svc) {
             let tg = object([
                 ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
-                ("LoadBalancer", arn_suffix("aws_lb", "main")),
+                ("LoadBalancer", arn_suffix("aws_lb", facing.lb())),
             ]);
             if a.unhealthy_hosts {
                 let metric = ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum");

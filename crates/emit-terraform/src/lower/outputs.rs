@@ -102,6 +102,15 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     res("aws_lb", "main", "dns_name"),
                 );
             }
+            let internal = super::loadbalancer::Facing::Internal;
+            if !super::loadbalancer::behind(cx, internal).is_empty() {
+                output(
+                    m,
+                    "internal_alb_dns_name",
+                    "The internal load balancer's DNS name (private addresses: reachable from the VPC and the declared ranges only)",
+                    res("aws_lb", internal.lb(), "dns_name"),
+                );
+            }
         }
         Platform::Eks(_) => {
             output(
@@ -142,13 +151,20 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
             }
         }
         Platform::AppRunner(_) => {
-            for name in cx.app.services.keys() {
+            for (name, svc) in &cx.app.services {
                 let l = label(name);
+                let private = svc.internal.is_some() && svc.public.is_none();
                 output(
                     m,
                     &format!("service_{l}_url"),
-                    &format!("Service {name}: App Runner URL"),
-                    res("aws_apprunner_service", &l, "service_url"),
+                    &if private {
+                        format!(
+                            "Service {name}: its private endpoint's domain (inside the VPC only)"
+                        )
+                    } else {
+                        format!("Service {name}: App Runner URL")
+                    },
+                    super::internal::app_runner_url_host(name, svc),
                 );
             }
         }

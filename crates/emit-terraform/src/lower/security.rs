@@ -5,6 +5,7 @@
 use hcl::Expression;
 
 use super::iam::{policy, Stmt};
+use super::loadbalancer::Facing;
 use super::{account_root, service_sg, tags, Cx};
 use crate::expr::{object, res};
 use crate::module::{Module, TfFile, B};
@@ -19,6 +20,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     if ecs_alb {
         load_balancer(cx, m);
     }
+    super::internal::security(cx, m);
     if !cx.eks() {
         for (name, svc) in &cx.app.services {
             service(cx, m, name, svc);
@@ -71,10 +73,11 @@ fn service(cx: &Cx, m: &mut Module, name: &str, svc: &tierform_model::Service) {
         &format!("svc-{name}"),
         &format!("Service {name} ({what})"),
     );
-    if cx.ecs() && svc.public.is_some() {
+    // A service is behind one load balancer at most; the rules keep their labels either way.
+    if let Some(facing) = Facing::of(svc).filter(|_| cx.ecs()) {
         Rule::egress(
             &format!("alb_to_{}", label(name)),
-            "alb",
+            facing.sg(),
             svc.port,
             &format!("To service {name}"),
         )
@@ -86,7 +89,7 @@ fn service(cx: &Cx, m: &mut Module, name: &str, svc: &tierform_model::Service) {
             svc.port,
             "From the load balancer",
         )
-        .peer(res("aws_security_group", "alb", "id"))
+        .peer(res("aws_security_group", facing.sg(), "id"))
         .push(m, &c);
     }
     // Calls between services: App Runner services call each other through their public
@@ -300,7 +303,14 @@ pub(crate) fn cache_sg(cache: &str) -> String {
     format!("cache_{}", label(cache))
 }
 
-fn group(cx: &Cx, m: &mut Module, component: &str, l: &str, suffix: &str, description: &str) {
+pub(super) fn group(
+    cx: &Cx,
+    m: &mut Module,
+    component: &str,
+    l: &str,
+    suffix: &str,
+    description: &str,
+) {
     m.push(
         TfFile::Security,
         component,
@@ -313,12 +323,12 @@ fn group(cx: &Cx, m: &mut Module, component: &str, l: &str, suffix: &str, descri
 }
 
 /// One security group rule resource.
-struct Rule {
+pub(super) struct Rule {
     b: B,
 }
 
 impl Rule {
-    fn ingress(l: &str, group: &str, port: u16, description: &str) -> Rule {
+    pub(super) fn ingress(l: &str, group: &str, port: u16, description: &str) -> Rule {
         Rule::new(
             "aws_vpc_security_group_ingress_rule",
             l,
@@ -327,7 +337,7 @@ impl Rule {
             description,
         )
     }
-    fn egress(l: &str, group: &str, port: u16, description: &str) -> Rule {
+    pub(super) fn egress(l: &str, group: &str, port: u16, description: &str) -> Rule {
         Rule::new(
             "aws_vpc_security_group_egress_rule",
             l,
@@ -337,9 +347,11 @@ impl Rule {
         )
     }
     fn new(ty: &str, l: &str, group: &str, port: u16, description: &str) -> Rule {
+        Rule::with(B::resource(ty, l), group, port, description)
+    }
+    fn with(b: B, group: &str, port: u16, description: &str) -> Rule {
         Rule {
-            b: B::resource(ty, l)
-                .attr("security_group_id", res("aws_security_group", group, "id"))
+            b: b.attr("security_group_id", res("aws_security_group", group, "id"))
                 .attr("description", description)
                 .attr("ip_protocol", "tcp")
                 .attr("from_port", port)
@@ -347,23 +359,41 @@ impl Rule {
         }
     }
     /// The peer is another security group.
-    fn peer(self, sg: Expression) -> Rule {
+    pub(super) fn peer(self, sg: Expression) -> Rule {
         Rule {
             b: self.b.attr("referenced_security_group_id", sg),
         }
     }
     /// The peer is an address range.
-    fn cidr(self, cidr: &str) -> Rule {
+    pub(super) fn cidr(self, cidr: &str) -> Rule {
         Rule {
             b: self.b.attr("cidr_ipv4", cidr),
         }
     }
-    fn skip(self, id: &'static str, reason: &str) -> Rule {
+    /// Ingress from address ranges, one rule each (`for_each` over the set, so their number
+    /// is a value, not structure).
+    pub(super) fn ingress_from_ranges(
+        l: &str,
+        group: &str,
+        port: u16,
+        description: &str,
+        cidrs: &[&str],
+    ) -> Rule {
+        let (set, each) = super::internal::cidr_set(cidrs);
+        let b = B::resource("aws_vpc_security_group_ingress_rule", l).attr("for_each", set);
+        Rule::with(b, group, port, description).attr("cidr_ipv4", each)
+    }
+    fn attr(self, key: &str, value: Expression) -> Rule {
+        Rule {
+            b: self.b.attr(key, value),
+        }
+    }
+    pub(super) fn skip(self, id: &'static str, reason: &str) -> Rule {
         Rule {
             b: self.b.skip(id, reason),
         }
     }
-    fn push(self, m: &mut Module, component: &str) {
+    pub(super) fn push(self, m: &mut Module, component: &str) {
         m.push(TfFile::Security, component, self.b);
     }
 }

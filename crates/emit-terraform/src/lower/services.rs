@@ -336,7 +336,8 @@ fn service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
                 .attr("enable", true)
                 .attr("rollback", true),
         );
-    if svc.public.is_some() {
+    let facing = super::loadbalancer::Facing::of(svc);
+    if facing.is_some() {
         service = service.block(
             B::new("load_balancer")
                 .attr("target_group_arn", res("aws_lb_target_group", &l, "arn"))
@@ -350,10 +351,10 @@ fn service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
             .block(B::new("lifecycle").attr("ignore_changes", list([var("desired_count").into()])));
     }
     service = service.attr("tags", tags(cx.name(name, 255)));
-    if svc.public.is_some() {
+    if let Some(facing) = facing {
         service = service.attr(
             "depends_on",
-            list([var("aws_lb_listener").attr("https").into()]),
+            list([var("aws_lb_listener").attr(facing.listener()).into()]),
         );
     }
     m.push(TfFile::Services, &c, service);
@@ -437,13 +438,14 @@ fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_d
     let mut w = wiring(cx, name, svc);
     // App Runner services call each other at their HTTPS endpoints, which App Runner names:
     // the caller learns each callee's as `<CALLEE>_SERVICE_URL` (validation refuses cycles).
+    // A private callee answers at its private endpoint's domain, inside the VPC.
     for callee in &svc.calls {
-        if cx.app.services.contains_key(callee) {
+        if let Some(target) = cx.app.services.get(callee) {
             w.env.push((
                 format!("{}_SERVICE_URL", env_var_name(callee)),
                 template([
                     lit("https://"),
-                    interp(res("aws_apprunner_service", &label(callee), "service_url")),
+                    interp(super::internal::app_runner_url_host(callee, target)),
                 ]),
             ));
         }
@@ -543,7 +545,11 @@ fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_d
                                 res("aws_apprunner_vpc_connector", &l, "arn"),
                             ),
                     )
-                    .block(B::new("ingress_configuration").attr("is_publicly_accessible", true)),
+                    // An internal service answers only at its private endpoint.
+                    .block(B::new("ingress_configuration").attr(
+                        "is_publicly_accessible",
+                        svc.public.is_some() || svc.internal.is_none(),
+                    )),
             )
             .block(B::new("encryption_configuration").attr("kms_key", cx.kms_arn()))
             .attr("tags", tags(cx.name(name, limit::CACHE))),
