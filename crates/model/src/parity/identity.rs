@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::emitted::{leaves_of, Emitted, Key};
+use super::fast::FastMap;
 use crate::environment::Environment;
 
 /// One place where A's values emitted under A's identity and under B's differ beyond names:
@@ -41,6 +42,7 @@ pub(super) fn drift(
     };
     let (in_a, in_i) = (index(objs_a), index(objs_i));
     let mut out = Vec::new();
+    let mut seen = Seen::default();
     for (nid, &ia) in &in_a {
         let (ida, (_, da)) = objs_a.objects.get_index(ia).expect("indexed above");
         let Some(&ii) = in_i.get(nid) else {
@@ -49,7 +51,7 @@ pub(super) fn drift(
         };
         let (idi, (_, di)) = objs_i.objects.get_index(ii).expect("indexed above");
         let alike = if plain {
-            same_shape(da, di, &tokens)
+            same_shape(da, di, &tokens, &mut seen)
         } else {
             da == di
         };
@@ -85,25 +87,38 @@ fn plain_token(t: &str) -> bool {
 /// every list is keyed the same way (by name or by index) on both sides, so `field_drift`
 /// would find nothing. When it does not hold, the object is compared as before (its text,
 /// then its fields), so the outcome is the same either way.
-fn same_shape(a: &Value, b: &Value, tokens: &Tokens) -> bool {
+fn same_shape<'v>(a: &'v Value, b: &'v Value, tokens: &Tokens, seen: &mut Seen<'v>) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => {
-            x == y || normalised(x, tokens) == normalised(y, tokens)
-        }
+        (Value::String(x), Value::String(y)) => same_string(x, y, tokens, seen),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
                 && x.iter().zip(y).all(|((kx, vx), (ky, vy))| {
-                    (kx == ky || normalised(kx, tokens) == normalised(ky, tokens))
-                        && same_shape(vx, vy, tokens)
+                    same_string(kx, ky, tokens, seen) && same_shape(vx, vy, tokens, seen)
                 })
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len()
                 && keyed_by_name(x) == keyed_by_name(y)
-                && x.iter().zip(y).all(|(vx, vy)| same_shape(vx, vy, tokens))
+                && x.iter()
+                    .zip(y)
+                    .all(|(vx, vy)| same_shape(vx, vy, tokens, seen))
         }
         (x, y) => x == y,
     }
+}
+
+/// Pairs of strings already normalised, with the outcome: the same names recur in most
+/// objects of an environment (tags, prefixes, ARNs).
+type Seen<'v> = FastMap<(&'v str, &'v str), bool>;
+
+/// Whether two strings are equal once both identities are placeholders.
+fn same_string<'v>(x: &'v str, y: &'v str, tokens: &Tokens, seen: &mut Seen<'v>) -> bool {
+    if x == y {
+        return true;
+    }
+    *seen
+        .entry((x, y))
+        .or_insert_with(|| normalised(x, tokens) == normalised(y, tokens))
 }
 
 /// Whether the fields of a list are keyed by its entries' names (see `emitted::walk`).
@@ -461,7 +476,11 @@ mod tests {
             (json!({"a": "xproduction"}), json!({"a": "xstaging"}), false),
         ];
         for (a, b, alike) in cases {
-            assert_eq!(same_shape(&a, &b, &tokens), alike, "{a} {b}");
+            assert_eq!(
+                same_shape(&a, &b, &tokens, &mut Seen::default()),
+                alike,
+                "{a} {b}"
+            );
             if alike {
                 assert!(field_drift("x", "x", &a, &b, &tokens).is_empty(), "{a} {b}");
             }
