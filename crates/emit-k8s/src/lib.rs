@@ -315,7 +315,7 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
         .into_iter()
         .map(|o| EmittedObject {
             id: format!("k8s:{}/{}", o.kind(), o.name()),
-            component: o.component.clone(),
+            component: o.component,
             data: o.value,
         })
         .collect())

@@ -58,7 +58,7 @@ pub fn state_bucket(envs: &[&Environment]) -> FileSet {
 /// `unsupported-environment` for a [`Runtime::Local`] environment.
 pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
     cloud(env)?;
-    Ok(lower::module(env).objects())
+    Ok(lower::module(env).into_objects())
 }
 
 /// Terraform is emitted for cloud environments only.

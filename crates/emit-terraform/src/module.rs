@@ -162,16 +162,17 @@ impl Module {
     }
 
     /// One [`EmittedObject`] per resource and data block (and the `locals` block: subnet
-    /// layouts live there).
-    pub(crate) fn objects(&self) -> Vec<EmittedObject> {
+    /// layouts live there). Consumes the module: its strings move into the objects instead of
+    /// being copied (parity emits a module only to read it as data).
+    pub(crate) fn into_objects(self) -> Vec<EmittedObject> {
         self.blocks
-            .iter()
+            .into_iter()
             .filter_map(|b| {
                 let address = b.address()?;
                 Some(EmittedObject {
                     id: format!("terraform:{address}"),
-                    component: b.component.clone(),
-                    data: body_json(&b.block.body),
+                    component: b.component,
+                    data: body_json(b.block.body),
                 })
             })
             .collect()
@@ -181,25 +182,31 @@ impl Module {
 /// A block's arguments and nested blocks as JSON. Nested blocks are always lists (a block type
 /// may repeat); references and other expressions are their HCL text; `jsonencode(x)` is the
 /// JSON of `x`, so that parity sees into task definitions and policies field by field.
-pub(crate) fn body_json(body: &Body) -> Value {
-    let mut m = Map::new();
-    for s in body.iter() {
+pub(crate) fn body_json(body: Body) -> Value {
+    let body = body.into_inner();
+    let mut m = Map::with_capacity(body.len());
+    for s in body {
         match s {
             Structure::Attribute(a) => {
-                m.insert(a.key.to_string(), expr_json(&a.expr));
+                m.insert(a.key.into_inner(), expr_json(a.expr));
             }
             Structure::Block(b) => {
                 let entry = m
-                    .entry(b.identifier.to_string())
+                    .entry(b.identifier.into_inner())
                     .or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(list) = entry {
-                    let mut inner = body_json(&b.body);
+                    let mut inner = body_json(b.body);
                     if !b.labels.is_empty() {
                         if let Value::Object(o) = &mut inner {
                             let labels = b
                                 .labels
-                                .iter()
-                                .map(|l| Value::String(l.as_str().to_owned()))
+                                .into_iter()
+                                .map(|l| {
+                                    Value::String(match l {
+                                        BlockLabel::Identifier(i) => i.into_inner(),
+                                        BlockLabel::String(s) => s,
+                                    })
+                                })
                                 .collect();
                             o.insert("@labels".into(), Value::Array(labels));
                         }
@@ -212,22 +219,20 @@ pub(crate) fn body_json(body: &Body) -> Value {
     Value::Object(m)
 }
 
-fn expr_json(e: &Expression) -> Value {
+fn expr_json(e: Expression) -> Value {
     match e {
         Expression::Null => Value::Null,
-        Expression::Bool(b) => Value::Bool(*b),
-        Expression::Number(n) => {
-            serde_json::to_value(n).unwrap_or_else(|_| Value::String(n.to_string()))
-        }
-        Expression::String(s) => Value::String(s.clone()),
-        Expression::Array(items) => Value::Array(items.iter().map(expr_json).collect()),
+        Expression::Bool(b) => Value::Bool(b),
+        Expression::Number(n) => number_json(&n),
+        Expression::String(s) => Value::String(s),
+        Expression::Array(items) => Value::Array(items.into_iter().map(expr_json).collect()),
         Expression::Object(o) => {
-            let mut m = Map::new();
+            let mut m = Map::with_capacity(o.len());
             for (k, v) in o {
                 let key = match k {
-                    hcl::ObjectKey::Identifier(i) => i.to_string(),
-                    hcl::ObjectKey::Expression(Expression::String(s)) => s.clone(),
-                    hcl::ObjectKey::Expression(other) => one_line(other),
+                    hcl::ObjectKey::Identifier(i) => i.into_inner(),
+                    hcl::ObjectKey::Expression(Expression::String(s)) => s,
+                    hcl::ObjectKey::Expression(other) => one_line(&other),
                     _ => String::new(),
                 };
                 m.insert(key, expr_json(v));
@@ -235,9 +240,22 @@ fn expr_json(e: &Expression) -> Value {
             Value::Object(m)
         }
         Expression::FuncCall(f) if f.name.name.as_str() == "jsonencode" && f.args.len() == 1 => {
-            expr_json(&f.args[0])
+            expr_json(f.args.into_iter().next().expect("one argument"))
         }
-        other => Value::String(one_line(other)),
+        other => Value::String(one_line(&other)),
+    }
+}
+
+/// A number as `serde_json` serialises it (hcl-rs serialises whole numbers as `u64` or `i64`
+/// and others as `f64`, which JSON has no room for when not finite: `null`).
+fn number_json(n: &hcl::Number) -> Value {
+    if n.is_f64() {
+        n.as_f64().map_or(Value::Null, Value::from)
+    } else if let Some(u) = n.as_u64() {
+        Value::from(u)
+    } else {
+        n.as_i64()
+            .map_or_else(|| Value::String(n.to_string()), Value::from)
     }
 }
 
@@ -362,7 +380,7 @@ mod tests {
                 )
                 .block(B::new("timeouts").attr("create", "10m")),
         );
-        let o = &m.objects()[0];
+        let o = &m.clone().into_objects()[0];
         assert_eq!(o.id, "terraform:aws_subnet.public");
         assert_eq!(
             o.data,

@@ -2,7 +2,6 @@
 //! field by field only where they differ (most objects of two environments are equal, and
 //! flattening every one of them was most of parity's cost).
 
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -101,26 +100,43 @@ pub(super) fn walk<'v>(v: &'v Value, path: &mut String, f: &mut dyn FnMut(&str, 
         Value::Array(a) if !a.is_empty() => {
             // Lists of named entries (container environments, ports) are keyed by name, so one
             // inserted entry is one difference rather than a shift of every later index.
-            let named = |x: &Value| x.get("name").and_then(Value::as_str).map(str::to_owned);
-            let keys: Vec<Option<String>> = a.iter().map(named).collect();
-            let unique = keys.iter().all(Option::is_some)
-                && keys.iter().collect::<std::collections::BTreeSet<_>>().len() == keys.len();
+            let names: Option<Vec<&str>> = a
+                .iter()
+                .map(|x| x.get("name").and_then(Value::as_str))
+                .collect();
+            let names = names
+                .filter(|n| n.iter().collect::<std::collections::BTreeSet<_>>().len() == n.len());
             for (i, x) in a.iter().enumerate() {
                 let len = path.len();
-                match &keys[i] {
-                    Some(k) if unique => {
-                        let _ = write!(path, "[{k}]");
-                    }
-                    _ => {
-                        let _ = write!(path, "[{i}]");
-                    }
+                path.push('[');
+                match &names {
+                    Some(n) => path.push_str(n[i]),
+                    None => push_index(path, i),
                 }
+                path.push(']');
                 walk(x, path, f);
                 path.truncate(len);
             }
         }
         other => f(path, other),
     }
+}
+
+/// Appends `i` in decimal (as `write!` would, without its formatting machinery: paths are
+/// built for every leaf of every object parity walks).
+fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    path.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// One raw difference: where, the component, and the value on each side.
@@ -233,6 +249,13 @@ mod tests {
     fn named_list_entries_are_keyed_by_name() {
         let l = leaves_of(&json!({ "env": [{ "name": "A", "value": 1 }] }));
         assert!(l.contains_key("env[A].value"));
+        // Unnamed or repeated names: by index.
+        let l = leaves_of(
+            &json!({ "p": [{ "name": "A" }, { "name": "A" }], "q": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }),
+        );
+        let paths: Vec<&str> = l.keys().map(String::as_str).collect();
+        assert_eq!(paths[..2], ["p[0].name", "p[1].name"]);
+        assert_eq!(paths[12], "q[10]");
     }
 
     #[test]

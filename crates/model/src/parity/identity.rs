@@ -9,11 +9,13 @@
 //! values, so the replacement cannot hide a difference the author wrote: whatever still
 //! differs came from the identity, and is a violation.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::emitted::{leaves_of, Emitted, Key};
+use super::fast::FastMap;
 use crate::environment::Environment;
 
 /// One place where A's values emitted under A's identity and under B's differ beyond names:
@@ -29,7 +31,8 @@ pub(super) fn drift(
     objs_a: &Emitted,
     objs_i: &Emitted,
 ) -> Vec<Drift> {
-    let tokens = identity_tokens(a, twin);
+    let tokens = Tokens::new(identity_tokens(a, twin));
+    let plain = tokens.list.iter().all(|(t, _)| plain_token(t));
     let index = |side: &Emitted| -> BTreeMap<String, usize> {
         side.objects
             .keys()
@@ -39,6 +42,7 @@ pub(super) fn drift(
     };
     let (in_a, in_i) = (index(objs_a), index(objs_i));
     let mut out = Vec::new();
+    let mut seen = Seen::default();
     for (nid, &ia) in &in_a {
         let (ida, (_, da)) = objs_a.objects.get_index(ia).expect("indexed above");
         let Some(&ii) = in_i.get(nid) else {
@@ -46,7 +50,12 @@ pub(super) fn drift(
             continue;
         };
         let (idi, (_, di)) = objs_i.objects.get_index(ii).expect("indexed above");
-        if da == di || same_text(objs_a.text(ia), objs_i.text(ii), &tokens) {
+        let alike = if plain {
+            same_shape(da, di, &tokens, &mut seen)
+        } else {
+            da == di
+        };
+        if alike || same_text(objs_a.text(ia), objs_i.text(ii), &tokens) {
             continue;
         }
         out.extend(field_drift(ida, idi, da, di, &tokens));
@@ -60,19 +69,75 @@ pub(super) fn drift(
     out
 }
 
+/// Whether an identity token is made of letters, digits, `-` and `_` only (the names the
+/// spec allows): such a token never spans the separators of a field path (`.`, `[`, `]`) nor
+/// a placeholder's braces, which is what [`same_shape`] relies on.
+fn plain_token(t: &str) -> bool {
+    t.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether two objects have one shape and the same values once both identities are
+/// placeholders, compared value by value: strings and keys are normalised only where they
+/// differ (most of A's and I's objects differ in a few names only), no text is written.
+///
+/// Sound as a shortcut for [`field_drift`] (the tokens being [`plain_token`]s): when it holds,
+/// both objects have the same leaves in the same order, each leaf's path and value normalise
+/// alike (a token lies inside one path segment, so a path normalises segment by segment), and
+/// every list is keyed the same way (by name or by index) on both sides, so `field_drift`
+/// would find nothing. When it does not hold, the object is compared as before (its text,
+/// then its fields), so the outcome is the same either way.
+fn same_shape<'v>(a: &'v Value, b: &'v Value, tokens: &Tokens, seen: &mut Seen<'v>) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => same_string(x, y, tokens, seen),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().zip(y).all(|((kx, vx), (ky, vy))| {
+                    same_string(kx, ky, tokens, seen) && same_shape(vx, vy, tokens, seen)
+                })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len()
+                && keyed_by_name(x) == keyed_by_name(y)
+                && x.iter()
+                    .zip(y)
+                    .all(|(vx, vy)| same_shape(vx, vy, tokens, seen))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// Pairs of strings already normalised, with the outcome: the same names recur in most
+/// objects of an environment (tags, prefixes, ARNs).
+type Seen<'v> = FastMap<(&'v str, &'v str), bool>;
+
+/// Whether two strings are equal once both identities are placeholders.
+fn same_string<'v>(x: &'v str, y: &'v str, tokens: &Tokens, seen: &mut Seen<'v>) -> bool {
+    if x == y {
+        return true;
+    }
+    *seen
+        .entry((x, y))
+        .or_insert_with(|| normalised(x, tokens) == normalised(y, tokens))
+}
+
+/// Whether the fields of a list are keyed by its entries' names (see `emitted::walk`).
+fn keyed_by_name(list: &[Value]) -> bool {
+    let mut names = std::collections::BTreeSet::new();
+    list.iter().all(|x| {
+        x.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| names.insert(n))
+    })
+}
+
 /// Whether two objects' JSON texts read the same once both identities are placeholders.
-fn same_text(a: &str, b: &str, tokens: &[(String, &str)]) -> bool {
-    normalise(a, tokens) == normalise(b, tokens)
+fn same_text(a: &str, b: &str, tokens: &Tokens) -> bool {
+    normalised(a, tokens) == normalised(b, tokens)
 }
 
 /// The fields of one object that differ beyond names.
-fn field_drift(
-    ida: &str,
-    idi: &str,
-    da: &Value,
-    di: &Value,
-    tokens: &[(String, &str)],
-) -> Vec<Drift> {
+fn field_drift(ida: &str, idi: &str, da: &Value, di: &Value, tokens: &Tokens) -> Vec<Drift> {
     let key = |id: &str, p: &str| (id.to_owned(), p.to_owned());
     let la: BTreeMap<String, (String, Value)> = leaves_of(da)
         .into_iter()
@@ -94,7 +159,7 @@ fn field_drift(
     out
 }
 
-fn normalise_value(v: &Value, tokens: &[(String, &str)]) -> Value {
+fn normalise_value(v: &Value, tokens: &Tokens) -> Value {
     match v {
         Value::String(s) => Value::String(normalise(s, tokens)),
         other => other.clone(),
@@ -151,18 +216,87 @@ fn same(x: &Value, y: &Value) -> bool {
     }
 }
 
+/// The identity tokens of a comparison, with what finds the ones a text contains in one pass.
+pub(super) struct Tokens {
+    /// Longest first (see [`identity_tokens`]), with their placeholders.
+    list: Vec<(String, &'static str)>,
+    /// For each byte, the tokens (bits, by index in `list`) that start with it.
+    first: [u64; 256],
+    /// Tokens searched in every text: those an earlier replacement could create (a token
+    /// inside a placeholder such as `{env}`, or one that is not [`plain_token`]), and all of
+    /// them when there are more than 64.
+    always: u64,
+}
+
+impl Tokens {
+    fn new(list: Vec<(String, &'static str)>) -> Tokens {
+        let mut first = [0u64; 256];
+        let mut always = 0u64;
+        for (i, (token, _)) in list.iter().enumerate() {
+            if i >= 64 {
+                always = u64::MAX;
+                break;
+            }
+            let bit = 1u64 << i;
+            first[usize::from(token.as_bytes()[0])] |= bit;
+            if !plain_token(token) || list.iter().any(|(_, with)| with.contains(token.as_str())) {
+                always |= bit;
+            }
+        }
+        Tokens {
+            list,
+            first,
+            always,
+        }
+    }
+
+    /// The tokens (bits) that occur in `s` as it is. A pass of [`normalise`] only changes a
+    /// text where its token occurs; a token absent from `s` can occur after earlier passes
+    /// only inside the placeholder they wrote (a plain token cannot span its braces), and
+    /// those tokens are in `always`. So passes for the other absent tokens change nothing.
+    fn present(&self, s: &str) -> u64 {
+        let bytes = s.as_bytes();
+        let mut found = 0u64;
+        for (i, &b) in bytes.iter().enumerate() {
+            let mut m = self.first[usize::from(b)] & !found;
+            while m != 0 {
+                let t = m.trailing_zeros() as usize;
+                m &= m - 1;
+                if bytes[i..].starts_with(self.list[t].0.as_bytes()) {
+                    found |= 1 << t;
+                }
+            }
+        }
+        found
+    }
+}
+
 /// Replaces whole-word occurrences of identity tokens, in the order given (longest first, see
 /// [`identity_tokens`]).
-fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
+fn normalise(s: &str, tokens: &Tokens) -> String {
+    normalised(s, tokens).into_owned()
+}
+
+/// [`normalise`], borrowing `s` when it contains no token.
+fn normalised<'s>(s: &'s str, tokens: &Tokens) -> Cow<'s, str> {
+    let run = tokens.present(s) | tokens.always;
+    if run == 0 {
+        return Cow::Borrowed(s);
+    }
     let mut out = s.to_owned();
-    for (token, with) in tokens {
-        if !out.contains(token.as_str()) {
+    for (i, (token, with)) in tokens.list.iter().enumerate() {
+        // Beyond 64 tokens every one is in `always`.
+        if i < 64 && run & (1 << i) == 0 {
             continue;
         }
-        let mut result = String::with_capacity(out.len());
+        let Some(first) = find(&out, token) else {
+            continue;
+        };
+        let mut at = Some(first);
+        let mut result = String::with_capacity(out.len() + 8);
         let mut rest = out.as_str();
         let mut prev: Option<char> = None;
-        while let Some(i) = rest.find(token.as_str()) {
+        while let Some(i) = at {
             let before = rest[..i].chars().last().or(prev);
             let after = rest[i + token.len()..].chars().next();
             let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
@@ -174,16 +308,26 @@ fn normalise(s: &str, tokens: &[(String, &str)]) -> String {
             }
             prev = token.chars().last();
             rest = &rest[i + token.len()..];
+            at = find(rest, token);
         }
         result.push_str(rest);
         out = result;
     }
-    out
+    Cow::Owned(out)
+}
+
+/// Where `needle` first occurs in `hay`: a plain scan, as texts and tokens are short (a
+/// general searcher costs more to set up than this costs to run).
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let (&first, last) = (n.first()?, h.len().checked_sub(n.len())?);
+    (0..=last).find(|&i| h[i] == first && h[i..i + n.len()] == *n)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn shortened_names_match_their_full_form() {
@@ -205,9 +349,152 @@ mod tests {
         assert_eq!(
             normalise(
                 "shop-staging-db staging.x prestaging",
-                &[("staging".into(), "{env}")]
+                &Tokens::new(vec![("staging".into(), "{env}")])
             ),
             "shop-{env}-db {env}.x prestaging"
         );
+    }
+
+    /// The normalisation as it was written first: every token searched in every text.
+    fn reference(s: &str, tokens: &[(String, &str)]) -> String {
+        let mut out = s.to_owned();
+        for (token, with) in tokens {
+            let mut result = String::new();
+            let mut rest = out.as_str();
+            let mut prev: Option<char> = None;
+            while let Some(i) = rest.find(token.as_str()) {
+                let before = rest[..i].chars().last().or(prev);
+                let after = rest[i + token.len()..].chars().next();
+                let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+                result.push_str(&rest[..i]);
+                result.push_str(if boundary(before) && boundary(after) {
+                    with
+                } else {
+                    token
+                });
+                prev = token.chars().last();
+                rest = &rest[i + token.len()..];
+            }
+            result.push_str(rest);
+            out = result;
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_absent_tokens_changes_nothing() {
+        // Tokens that a placeholder contains (a tier named `env`, an instance `tier`), tokens
+        // that overlap, repeat, or are not plain, against texts built from their pieces.
+        let token_sets: Vec<Vec<(String, &str)>> = vec![
+            vec![
+                ("production-t001".into(), "{env}"),
+                ("staging-t001".into(), "{env}"),
+                ("production".into(), "{tier}"),
+                ("staging".into(), "{tier}"),
+                ("never".into(), "{expires}"),
+                ("never".into(), "{expires}"),
+                ("t001".into(), "{instance}"),
+            ],
+            vec![
+                ("env-x".into(), "{env}"),
+                ("tier".into(), "{tier}"),
+                ("env".into(), "{tier}"),
+                ("x".into(), "{instance}"),
+            ],
+            vec![
+                ("a{b".into(), "{env}"),
+                ("b".into(), "{tier}"),
+                ("{".into(), "{x}"),
+            ],
+        ];
+        let pieces = [
+            "production-t001",
+            "staging-t001",
+            "production",
+            "staging",
+            "t001",
+            "never",
+            "env",
+            "env-x",
+            "tier",
+            "x",
+            "a{b",
+            "b",
+            "{",
+            "}",
+            "-",
+            ".",
+            " ",
+            "\\n",
+            "\"",
+            "q",
+            "1",
+        ];
+        for tokens in &token_sets {
+            let fast = Tokens::new(tokens.clone());
+            // Every text of up to three pieces.
+            for a in pieces {
+                for b in pieces {
+                    for c in pieces {
+                        let text = format!("{a}{b}{c}");
+                        assert_eq!(
+                            normalise(&text, &fast),
+                            reference(&text, tokens),
+                            "{text:?} {tokens:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn objects_alike_in_shape_have_no_field_drift() {
+        let tokens = Tokens::new(identity_tokens_of(
+            &["production-t001", "production", "t001"],
+            &["staging-t001", "staging", "t001"],
+        ));
+        let cases = [
+            (
+                json!({"name": "w-production-t001-api", "tags": {"Environment": "production-t001"}, "n": [1, 2]}),
+                json!({"name": "w-staging-t001-api", "tags": {"Environment": "staging-t001"}, "n": [1, 2]}),
+                true,
+            ),
+            // Lists keyed by name on one side and by index on the other are not alike.
+            (
+                json!({"env": [{"name": "production"}, {"name": "staging"}]}),
+                json!({"env": [{"name": "staging"}, {"name": "staging"}]}),
+                false,
+            ),
+            (
+                json!({"a": "production"}),
+                json!({"a": "staging", "b": 1}),
+                false,
+            ),
+            (json!({"production": 1}), json!({"staging": 1}), true),
+            (json!({"a": 1}), json!({"a": 1.0}), false),
+            (json!({"a": "xproduction"}), json!({"a": "xstaging"}), false),
+        ];
+        for (a, b, alike) in cases {
+            assert_eq!(
+                same_shape(&a, &b, &tokens, &mut Seen::default()),
+                alike,
+                "{a} {b}"
+            );
+            if alike {
+                assert!(field_drift("x", "x", &a, &b, &tokens).is_empty(), "{a} {b}");
+            }
+        }
+    }
+
+    fn identity_tokens_of(a: &[&str; 3], b: &[&str; 3]) -> Vec<(String, &'static str)> {
+        let mut t: Vec<(String, &'static str)> = Vec::new();
+        for x in [a, b] {
+            t.push((x[0].into(), "{env}"));
+            t.push((x[1].into(), "{tier}"));
+            t.push((x[2].into(), "{instance}"));
+        }
+        t.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+        t
     }
 }
