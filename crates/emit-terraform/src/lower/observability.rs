@@ -5,6 +5,12 @@
 //! hosts, 5xx, CPU) on every platform, notifying `observability.alarms.notify` (an SNS topic
 //! ARN, or a channel name for which an encrypted topic is created here); and one dashboard with
 //! the services' golden signals.
+//!
+//! A public service on ECS Fargate or EKS is watched on its target group of the load balancer
+//! `loadbalancer.tf` creates (`UnHealthyHostCount`, `HTTPCode_Target_5XX_Count`; dimensions
+//! `TargetGroup` and `LoadBalancer` of those very resources), by one builder for both
+//! platforms; App Runner by its service's metrics; an EKS service without a public host by
+//! Container Insights (no running pod).
 
 use hcl::Expression;
 use tierform_model::Platform;
