@@ -224,6 +224,14 @@ fn namespace(env: &Environment) -> k8s_openapi::api::core::v1::Namespace {
             "restricted".to_owned(),
         );
     }
+    // Public services' pods carry the AWS Load Balancer Controller's readiness gate: a new pod
+    // counts as ready, and a rollout goes on, only once its target group finds it healthy.
+    if env.app.services.values().any(|s| s.public.is_some()) {
+        labels.insert(
+            network::READINESS_GATE_LABEL.to_owned(),
+            "enabled".to_owned(),
+        );
+    }
     k8s_openapi::api::core::v1::Namespace {
         metadata: meta::object_meta(&meta::namespace(env), labels, Default::default()),
         ..Default::default()

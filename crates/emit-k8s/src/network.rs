@@ -79,6 +79,10 @@ pub(crate) fn target_group_binding(
     }))
 }
 
+/// The namespace label under which the AWS Load Balancer Controller injects its readiness gate
+/// into the pods of services a `TargetGroupBinding` binds.
+pub(crate) const READINESS_GATE_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
+
 /// The kind of [`target_group_binding`]'s objects.
 pub(crate) const TARGET_GROUP_BINDING: &str = "TargetGroupBinding";
 

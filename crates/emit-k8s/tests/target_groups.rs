@@ -16,6 +16,16 @@ fn public_services_bind_their_pods_to_terraforms_target_group() {
                 "{name} {}: an Ingress would make a second load balancer",
                 env.name
             );
+            // The controller's readiness gate: a rollout waits for the target group's health.
+            let namespace = &objects[&format!("Namespace/{}", env.prefix())];
+            let gate = &namespace["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"];
+            let public = env.app.services.values().any(|s| s.public.is_some());
+            assert_eq!(
+                gate.as_str() == Some("enabled"),
+                public,
+                "{name} {}",
+                env.name
+            );
             for (service, s) in &env.app.services {
                 let binding = objects.get(&format!("TargetGroupBinding/{service}"));
                 let Some(b) = binding else {

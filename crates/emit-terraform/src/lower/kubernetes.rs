@@ -271,28 +271,43 @@ fn namespace(cx: &Cx, eks: &Eks, m: &mut Module) {
         TfFile::Kubernetes,
         C,
         B::resource("kubernetes_namespace_v1", "app")
-            .block(B::new("metadata").attr("name", cx.prefix.as_str()).attr(
-                "labels",
-                object([
-                    (
-                        "app.kubernetes.io/part-of",
-                        Expression::from(cx.app.app.as_str()),
+            .block(
+                B::new("metadata").attr("name", cx.prefix.as_str()).attr(
+                    "labels",
+                    object(
+                        [
+                            (
+                                "app.kubernetes.io/part-of",
+                                Expression::from(cx.app.app.as_str()),
+                            ),
+                            ("app.kubernetes.io/managed-by", Expression::from("tierform")),
+                            (
+                                "pod-security.kubernetes.io/enforce",
+                                Expression::from("restricted"),
+                            ),
+                            (
+                                "pod-security.kubernetes.io/audit",
+                                Expression::from("restricted"),
+                            ),
+                            (
+                                "pod-security.kubernetes.io/warn",
+                                Expression::from("restricted"),
+                            ),
+                        ]
+                        .into_iter()
+                        .chain(
+                            // As the manifests' Namespace: the controller's readiness gate for the
+                            // pods of public services.
+                            cx.public_services().next().map(|_| {
+                                (
+                                    "elbv2.k8s.aws/pod-readiness-gate-inject",
+                                    Expression::from("enabled"),
+                                )
+                            }),
+                        ),
                     ),
-                    ("app.kubernetes.io/managed-by", Expression::from("tierform")),
-                    (
-                        "pod-security.kubernetes.io/enforce",
-                        Expression::from("restricted"),
-                    ),
-                    (
-                        "pod-security.kubernetes.io/audit",
-                        Expression::from("restricted"),
-                    ),
-                    (
-                        "pod-security.kubernetes.io/warn",
-                        Expression::from("restricted"),
-                    ),
-                ]),
-            ))
+                ),
+            )
             // The manifests apply the same Namespace with their own labels on top.
             .block(B::new("lifecycle").attr(
                 "ignore_changes",
