@@ -27,7 +27,9 @@ variable .tier.: secret: unknown argument'
 expect[k8s.sh]="spec.template.spec: Additional properties are not allowed \('ports' was unexpected\)
 policy/v1beta1
 overlays/broken \(kubectl kustomize\)
-overlays/dev \(rendered\): Deployment/api \(apps/v1\): spec: Additional properties are not allowed \('replica' was unexpected\)"
+overlays/dev \(rendered\): Deployment/api \(apps/v1\): spec: Additional properties are not allowed \('replica' was unexpected\)
+TargetGroupBinding/web \(elbv2.k8s.aws/v1beta1\): spec: Additional properties are not allowed \('targetGroupNme' was unexpected\)
+TargetGroupBinding/web \(elbv2.k8s.aws/v1beta1\): spec.targetType: 'pod' is not one of"
 expect[compose.sh]="'port' was unexpected
 depends on undefined service \"database\""
 expect[ci.sh]='job "deploy-production" needs job "deploy-stagin" which does not exist

@@ -4,8 +4,8 @@
 //!
 //! - **kustomize**: one [`base`] rendered from the reference environment (the root of the mirror
 //!   chain, usually production) and one [`overlay`] per environment. An overlay is built from the
-//!   environment's *knob values only* (namespace, identity labels, image tags and digests,
-//!   replicas, resources, hostnames, network ranges, ConfigMap values) plus the objects knobs
+//!   environment's *knob values only* (namespace, identity labels and names, image tags and
+//!   digests, replicas, resources, network ranges, ConfigMap values) plus the objects knobs
 //!   switch on (autoscaler, disruption budget) and the data refresh job. It has no way to say
 //!   anything structural, so a structural difference between overlays cannot be emitted.
 //! - **flat**: [`flat`] renders every object of one environment, fully resolved. It is what
@@ -127,8 +127,8 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             file,
             network::service_policy(app, name, s),
         ));
-        if let Some(i) = network::ingress(app, name, s) {
-            shared.push(Object::new(&component, file, i));
+        if let Some(b) = network::target_group_binding(env, name, s) {
+            shared.push(Object::new(&component, file, b));
         }
     }
     // Raw manifests (the escape hatch), as the spec gives them: structure of the base.
@@ -224,6 +224,14 @@ fn namespace(env: &Environment) -> k8s_openapi::api::core::v1::Namespace {
             "restricted".to_owned(),
         );
     }
+    // Public services' pods carry the AWS Load Balancer Controller's readiness gate: a new pod
+    // counts as ready, and a rollout goes on, only once its target group finds it healthy.
+    if env.app.services.values().any(|s| s.public.is_some()) {
+        labels.insert(
+            network::READINESS_GATE_LABEL.to_owned(),
+            "enabled".to_owned(),
+        );
+    }
     k8s_openapi::api::core::v1::Namespace {
         metadata: meta::object_meta(&meta::namespace(env), labels, Default::default()),
         ..Default::default()
@@ -244,7 +252,7 @@ pub(crate) fn files_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Fil
 }
 
 /// The kustomize base, relative to `k8s/base/`: `namespace.yaml`, one `<service>.yaml` per
-/// service (ServiceAccount, ConfigMap, Deployment, Service, NetworkPolicy, Ingress) and
+/// service (ConfigMap, ExternalSecret, Deployment, Service, NetworkPolicy, TargetGroupBinding) and
 /// `kustomization.yaml`. Rendered from `reference`, the root of the mirror chain, whose
 /// namespace the base keeps so that it is deployable (and scannable) on its own.
 ///

@@ -1,10 +1,11 @@
-//! Traffic: the Service of each workload, the Ingress of public services, and a NetworkPolicy
-//! per workload that allows only the traffic the model declares.
+//! Traffic: the Service of each workload, the `TargetGroupBinding` of public services (their
+//! pods in the target group of the load balancer Terraform owns), and a NetworkPolicy per
+//! workload that allows only the traffic the model declares.
 //!
 //! Allowed traffic, and nothing else:
-//! - into a public service from the load balancer: the AWS Load Balancer Controller's ALB sends
-//!   traffic from its own addresses inside the VPC (target type `ip`), so the peer is the VPC
-//!   range;
+//! - into a public service from the load balancer: Terraform's ALB, in the public subnets,
+//!   sends traffic from its own addresses there straight to the pods (target type `ip`), so
+//!   the peer is the VPC range but the private subnets;
 //! - into a service from the services that list it in `calls`;
 //! - out of a workload: DNS to the cluster's resolver, the services it `calls`, the ports of its
 //!   databases and caches inside the VPC, and HTTPS to the internet only when the application
@@ -14,14 +15,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Service as KService, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyEgressRule,
-    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-    ServiceBackendPort,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use tierform_model::{App, Service};
+use tierform_model::{App, Environment, Service};
 
 use crate::meta::{self, Labels};
 use crate::workload::{COMPONENT, PORT_NAME};
@@ -50,76 +49,46 @@ pub(crate) fn service(app: &App, name: &str, s: &Service) -> KService {
     }
 }
 
-/// The TLS policy of the ALB's HTTPS listener: TLS 1.2 and 1.3 only.
-const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
-
-/// The Ingress of a public service, for the AWS Load Balancer Controller (`ingressClassName:
-/// alb`): HTTPS with the certificate ACM holds for the host (the controller discovers it from
-/// the TLS host), HTTP redirected to HTTPS. The host is the only per-environment value.
-pub(crate) fn ingress(app: &App, name: &str, s: &Service) -> Option<Ingress> {
-    let public = s.public.as_ref()?;
-    let mut annotations = BTreeMap::from([
-        (
-            "alb.ingress.kubernetes.io/scheme",
-            "internet-facing".to_owned(),
-        ),
-        ("alb.ingress.kubernetes.io/target-type", "ip".to_owned()),
-        (
-            "alb.ingress.kubernetes.io/listen-ports",
-            r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.to_owned(),
-        ),
-        ("alb.ingress.kubernetes.io/ssl-redirect", "443".to_owned()),
-        (
-            "alb.ingress.kubernetes.io/ssl-policy",
-            SSL_POLICY.to_owned(),
-        ),
-    ]);
-    if let Some(path) = &s.health_check.path {
-        annotations.insert("alb.ingress.kubernetes.io/healthcheck-path", path.clone());
-    }
-    let annotations = annotations
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    Some(Ingress {
-        metadata: meta::object_meta(
-            name,
-            meta::structural(&app.app, name, COMPONENT),
-            annotations,
-        ),
-        spec: Some(IngressSpec {
-            ingress_class_name: Some("alb".to_owned()),
-            tls: Some(vec![IngressTLS {
-                hosts: Some(vec![public.host.clone()]),
-                ..Default::default()
-            }]),
-            rules: Some(vec![IngressRule {
-                host: Some(public.host.clone()),
-                http: Some(HTTPIngressRuleValue {
-                    paths: vec![HTTPIngressPath {
-                        path: Some("/".to_owned()),
-                        path_type: "Prefix".to_owned(),
-                        backend: IngressBackend {
-                            service: Some(IngressServiceBackend {
-                                name: name.to_owned(),
-                                port: Some(ServiceBackendPort {
-                                    name: Some(PORT_NAME.to_owned()),
-                                    ..Default::default()
-                                }),
-                            }),
-                            ..Default::default()
-                        },
-                    }],
-                }),
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+/// The `TargetGroupBinding` of a public service, for the AWS Load Balancer Controller
+/// (`elbv2.k8s.aws/v1beta1`; `targetGroupName` needs controller v2.11 or later): it registers
+/// the addresses of the pods behind the service's Service (`ip` targets) in the target group
+/// Terraform made for it on the environment's load balancer (`loadbalancer.tf`, which also
+/// holds the listener, certificate, host rule and health check). The target group's name is
+/// the only per-environment value. No `spec.networking`: the load balancer's security group
+/// rules are Terraform's, so the controller changes no security group.
+pub(crate) fn target_group_binding(
+    env: &Environment,
+    name: &str,
+    s: &Service,
+) -> Option<serde_json::Value> {
+    s.public.as_ref()?;
+    let meta = meta::object_meta(
+        name,
+        meta::structural(&env.app.app, name, COMPONENT),
+        BTreeMap::new(),
+    );
+    Some(serde_json::json!({
+        "apiVersion": "elbv2.k8s.aws/v1beta1",
+        "kind": TARGET_GROUP_BINDING,
+        "metadata": meta,
+        "spec": {
+            "serviceRef": {"name": name, "port": PORT_NAME},
+            "targetGroupName": env.target_group_name(name),
+            "targetType": "ip"
+        }
+    }))
 }
 
-/// JSON pointers of the per-environment host inside [`ingress`]'s output.
-pub(crate) const INGRESS_HOST_PATHS: [&str; 2] = ["/spec/rules/0/host", "/spec/tls/0/hosts/0"];
+/// The namespace label under which the AWS Load Balancer Controller injects its readiness gate
+/// into the pods of services a `TargetGroupBinding` binds.
+pub(crate) const READINESS_GATE_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
+
+/// The kind of [`target_group_binding`]'s objects.
+pub(crate) const TARGET_GROUP_BINDING: &str = "TargetGroupBinding";
+
+/// JSON pointer of the per-environment target group name inside [`target_group_binding`]'s
+/// output.
+pub(crate) const TARGET_GROUP_NAME_PATH: &str = "/spec/targetGroupName";
 
 /// The NetworkPolicy of a service.
 pub(crate) fn service_policy(app: &App, name: &str, s: &Service) -> NetworkPolicy {

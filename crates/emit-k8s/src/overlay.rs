@@ -1,8 +1,7 @@
 //! Kustomize overlays: one environment's knob values, and nothing else, applied to the base.
 //!
 //! [`Overlay::of`] reads only knob fields of the environment (see `tierform_model::KNOBS`):
-//! image tags and digests, replicas and autoscaling, CPU and memory, public hosts, the VPC
-//! range, the log level, feature flags, external-service modes and `env` values. Names of
+//! image tags and digests, replicas and autoscaling, CPU and memory, the VPC range, the log level, feature flags, external-service modes and `env` values. Names of
 //! services and their image repositories are read to *address* the base's objects, never
 //! emitted as new structure. The only objects an overlay adds are those knobs switch on
 //! (autoscaler, disruption budget) and the data refresh job.
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use tierform_model::{Environment, FileSet};
 
 use crate::meta::{Identity, Labels, VERSION};
-use crate::network::INGRESS_HOST_PATHS;
+use crate::network::{TARGET_GROUP_BINDING, TARGET_GROUP_NAME_PATH};
 use crate::workload::{self, config_name};
 use crate::{meta, network, refresh, switched, yaml, Object};
 
@@ -212,15 +211,14 @@ impl Overlay {
                     }),
                 ],
             );
-            if let Some(public) = &s.public {
-                for path in INGRESS_HOST_PATHS {
-                    overlay.replaces.push(Replace {
-                        kind: "Ingress".to_owned(),
-                        name: name.clone(),
-                        path: path.to_owned(),
-                        value: Value::String(public.host.clone()),
-                    });
-                }
+            // The environment's own target group (its name is identity, like the namespace).
+            if s.public.is_some() {
+                overlay.replaces.push(Replace {
+                    kind: TARGET_GROUP_BINDING.to_owned(),
+                    name: name.clone(),
+                    path: TARGET_GROUP_NAME_PATH.to_owned(),
+                    value: Value::String(env.target_group_name(name)),
+                });
             }
             // The VPC range wherever the service's policy names it.
             let policy = network::service_policy(app, name, s);

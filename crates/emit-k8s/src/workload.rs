@@ -38,7 +38,7 @@ use crate::security;
 /// `<NAME>_CACHE_NAME`, `<service>.<NAME>_CACHE_USER`), created by the environment's Terraform
 /// (kubernetes provider), which knows the values.
 pub const ENDPOINTS: &str = "infra-endpoints";
-/// The name of the container port, used by probes, the Service and the Ingress.
+/// The name of the container port, used by probes, the Service and the TargetGroupBinding.
 pub(crate) const PORT_NAME: &str = "http";
 /// The component label of service workloads.
 pub(crate) const COMPONENT: &str = "service";

@@ -252,7 +252,7 @@ fn objects_are_identified_for_parity() {
     );
     assert!(ids.contains(&"service api k8s:HorizontalPodAutoscaler/api".to_owned()));
     assert!(ids.contains(&"service api k8s:PodDisruptionBudget/api".to_owned()));
-    assert!(ids.contains(&"service api k8s:Ingress/api".to_owned()));
+    assert!(ids.contains(&"service api k8s:TargetGroupBinding/api".to_owned()));
     let staging: Vec<String> = tierform_emit_k8s::objects(env(&envs, "staging"))
         .unwrap()
         .into_iter()
@@ -277,10 +277,12 @@ fn base_and_overlay_render_staging_in_memory() {
         d["spec"]["template"]["spec"]["containers"][0]["image"],
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api:1.1.0-rc1"
     );
-    assert_eq!(
-        flat["Ingress/api"]["spec"]["rules"][0]["host"],
-        "staging.shop.example.com"
-    );
+    // The overlay binds staging's pods to staging's own target group, the name Terraform
+    // gives it, not to the base's (production's).
+    let binding = &flat["TargetGroupBinding/api"]["spec"];
+    assert_eq!(binding["targetGroupName"], "shop-staging-api");
+    assert_eq!(binding["targetGroupName"], staging.target_group_name("api"));
+    assert_eq!(binding["serviceRef"]["name"], "api");
 }
 
 /// An environment that does not run on Kubernetes gets an error, not an empty set of

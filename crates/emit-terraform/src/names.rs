@@ -8,7 +8,7 @@
 /// Limits of the AWS names we emit.
 pub(crate) mod limit {
     /// Load balancers, target groups, App Runner auto-scaling configurations.
-    pub const LB: usize = 32;
+    pub const LB: usize = tierform_model::LB_NAME_MAX;
     /// ElastiCache replication group and user ids, App Runner services and VPC connectors.
     pub const CACHE: usize = 40;
     /// IAM roles and RDS identifiers.
@@ -18,23 +18,10 @@ pub(crate) mod limit {
 }
 
 /// `name` itself when it has at most `max` characters; otherwise its beginning, a hyphen and
-/// six hex digits of a hash of the whole name, `max` characters in all.
+/// six hex digits of a hash of the whole name (the model's [`tierform_model::fit_name`], which
+/// the Kubernetes emitter uses too).
 pub(crate) fn fit(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_owned();
-    }
-    let hash = format!("{:06x}", fnv1a(name.as_bytes()) & 0x00ff_ffff);
-    let keep = max.saturating_sub(hash.len() + 1);
-    // Names are ASCII (validated), so byte slicing is character slicing.
-    let head = name[..keep].trim_end_matches('-');
-    format!("{head}-{hash}")
-}
-
-/// FNV-1a, 32 bits: tiny, stable across platforms and Rust versions (unlike std's hasher).
-fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+    tierform_model::fit_name(name, max)
 }
 
 /// A Terraform block label for a tierform name: `-` becomes `_` (identifiers may hold

@@ -1,10 +1,11 @@
 //! Referential integrity of the Kubernetes output, over every EKS environment of every
 //! fixture: every ConfigMap, Secret, ServiceAccount and volume a pod references (and every
 //! key it reads from them), every SecretStore an ExternalSecret uses, the account that store
-//! authenticates as, every Service an Ingress routes to and every workload an autoscaler
+//! authenticates as, every Service a TargetGroupBinding binds and every workload an autoscaler
 //! scales exists in the same rendered overlay (and in the flat rendering) or is created by
 //! the environment's own Terraform (the kubernetes provider's namespace, ServiceAccounts and
-//! `infra-endpoints`). A Secret exists when an ExternalSecret targets it: tierform emits no
+//! `infra-endpoints`); and every target group a TargetGroupBinding names, by name, is one the
+//! environment's Terraform creates (`aws_lb_target_group`, `target_type = "ip"`). A Secret exists when an ExternalSecret targets it: tierform emits no
 //! Secret.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +82,13 @@ fn from_terraform(env: &Environment, into: &mut Existing) {
                 env.name
             );
             into.add("ServiceAccount", name, []);
+        } else if address.starts_with("aws_lb_target_group.") && o.data["target_type"] == "ip" {
+            // Outside the cluster, but what a TargetGroupBinding names.
+            into.add(
+                "TargetGroup",
+                o.data["name"].as_str().unwrap_or_default(),
+                [],
+            );
         }
     }
     assert!(namespaced, "{}: Terraform creates no namespace", env.name);
@@ -193,14 +201,20 @@ fn dangling(objects: &[Value], existing: &Existing) -> Vec<String> {
                     need("ServiceAccount", sa, None, &from);
                 }
             }
-            "Ingress" => {
-                for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
-                    for p in rule["http"]["paths"].as_array().into_iter().flatten() {
-                        if let Some(s) = p["backend"]["service"]["name"].as_str() {
-                            need("Service", s, None, &from);
-                        }
-                    }
-                }
+            "TargetGroupBinding" => {
+                let spec = &o["spec"];
+                need(
+                    "Service",
+                    spec["serviceRef"]["name"].as_str().unwrap_or_default(),
+                    None,
+                    &from,
+                );
+                need(
+                    "TargetGroup",
+                    spec["targetGroupName"].as_str().unwrap_or_default(),
+                    None,
+                    &from,
+                );
             }
             "HorizontalPodAutoscaler" => {
                 let t = &o["spec"]["scaleTargetRef"];

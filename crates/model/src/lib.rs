@@ -57,6 +57,7 @@
 
 mod account;
 mod aws;
+mod aws_names;
 mod date;
 mod de;
 mod delivery;
@@ -83,6 +84,7 @@ pub mod wiring;
 
 pub use account::{is_account_id, Account, AssumeRole, ACCOUNT_PLACEHOLDER};
 pub use aws::{standard_support, Product, Support, CHECKED as LIFECYCLE_CHECKED, LIFECYCLE};
+pub use aws_names::{fit_name, LB_NAME_MAX};
 pub use date::Date;
 pub use delivery::{
     github_repo, CiSystem, Delivery, DeliverySettings, DeployMode, TierDelivery, TierPlan,

@@ -11,6 +11,10 @@
   overlay);
 * docker-compose / compose files and YAML documents that are not Kubernetes objects are
   skipped (reported as such);
+* custom resources whose CRD is vendored under schemas/crds/ (pinned to the operator version
+  the generated Terraform installs; today the AWS Load Balancer Controller's
+  TargetGroupBinding) are validated against the CRD's openAPIV3Schema, made strict like
+  kubernetes-validate's (unknown fields are errors, except where the CRD preserves them);
 * an apiVersion/kind for which the pinned version has no schema (e.g. policy/v1beta1
   PodDisruptionBudget, removed in 1.25, or a CRD) is an error unless
   --allow-missing-schema is given.
@@ -46,6 +50,47 @@ KNOWN_CRDS = {
     # tierform build --delivery: validated against Argo CD's CRD schema by ci.sh.
     ("argoproj.io/v1alpha1", "ApplicationSet"): "Argo CD (validated by ci.sh)",
 }
+# Vendored CRDs, validated here rather than skipped: file under schemas/crds/ by the
+# (apiVersion, kind)s it serves. Each file names its source and version.
+CRD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas", "crds")
+VENDORED_CRDS = ["elbv2.k8s.aws_targetgroupbindings.yaml"]
+
+
+def strict_schema(schema):
+    """The CRD schema with unknown fields refused wherever it lists properties (what the API
+    server would prune silently), except where it preserves unknown fields."""
+    if isinstance(schema, dict):
+        out = {k: strict_schema(v) for k, v in schema.items()}
+        if ("properties" in out and "additionalProperties" not in out
+                and not out.get("x-kubernetes-preserve-unknown-fields")):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict_schema(x) for x in schema]
+    return schema
+
+
+def load_crd_schemas():
+    """(apiVersion, kind) -> strict JSON schema, for every served version of each vendored CRD."""
+    out = {}
+    for f in VENDORED_CRDS:
+        with open(os.path.join(CRD_DIR, f), encoding="utf-8") as fh:
+            crd = next(d for d in yaml.safe_load_all(fh) if d)
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for v in crd["spec"]["versions"]:
+            if v.get("served"):
+                schema = strict_schema(v["schema"]["openAPIV3Schema"])
+                out[("%s/%s" % (group, v["name"]), kind)] = (schema, f)
+    return out
+
+
+CRD_SCHEMAS = load_crd_schemas()
+
+
+def crd_errors(doc, schema):
+    validator = jsonschema.validators.Draft7Validator(schema)
+    errs = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.path])
+    return ["%s: %s" % (".".join(str(p) for p in e.path) or "(root)", e.message) for e in errs]
 
 
 def all_errors(data, version, strict):
@@ -113,6 +158,12 @@ class Checker:
             n_obj += 1
             self.objects += 1
             name = obj_name(doc)
+            crd = CRD_SCHEMAS.get((doc.get("apiVersion"), doc.get("kind")))
+            if crd:
+                errs = crd_errors(doc, crd[0])
+                for m in errs[:MAX_ERRORS_PER_OBJECT]:
+                    self.error("%s: %s (%s)" % (where, name, doc["apiVersion"]), m)
+                continue
             try:
                 kubernetes_validate.validate(doc, self.version, strict=True)
             except kv.ValidationError as e:
@@ -196,8 +247,8 @@ def main():
             d = os.path.dirname(d)
 
     n_files = 0
-    print("kubernetes-validate %s, strict, Kubernetes %s, %s" % (
-        KV_VERSION, a.kubernetes_version, kubectl_version(a.kubectl)))
+    print("kubernetes-validate %s, strict, Kubernetes %s, %s; CRDs: %s" % (
+        KV_VERSION, a.kubernetes_version, kubectl_version(a.kubectl), ", ".join(VENDORED_CRDS)))
     for p in yaml_files:
         rp = chk.rel(p)
         base = os.path.basename(p)

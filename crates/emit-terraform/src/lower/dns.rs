@@ -1,7 +1,7 @@
 //! `dns.tf`, where services are public: the hosted zones (looked up, not created), an ACM
 //! certificate per public host validated through DNS, and the records that point each host at
-//! its service (the ALB on ECS, App Runner's custom domain). On EKS the ingress controller
-//! uses the certificates and its ALB gets its records from the cluster (external-dns).
+//! its service: an alias of the ALB on ECS and EKS (`loadbalancer.tf`; Terraform owns it on
+//! both), App Runner's custom domain. Nothing in the cluster writes records.
 
 use hcl::expr::ForExpr;
 use hcl::{Expression, Identifier};
@@ -28,22 +28,20 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         match &cx.app.platform {
             Platform::EcsFargate(_) | Platform::Eks(_) => {
                 certificate(cx, m, name, &public.host, zone_id.clone());
-                if cx.ecs() {
-                    m.push(
-                        TfFile::Dns,
-                        &c,
-                        B::resource("aws_route53_record", &l)
-                            .attr("zone_id", zone_id)
-                            .attr("name", public.host.as_str())
-                            .attr("type", "A")
-                            .block(
-                                B::new("alias")
-                                    .attr("name", res("aws_lb", "main", "dns_name"))
-                                    .attr("zone_id", res("aws_lb", "main", "zone_id"))
-                                    .attr("evaluate_target_health", true),
-                            ),
-                    );
-                }
+                m.push(
+                    TfFile::Dns,
+                    &c,
+                    B::resource("aws_route53_record", &l)
+                        .attr("zone_id", zone_id)
+                        .attr("name", public.host.as_str())
+                        .attr("type", "A")
+                        .block(
+                            B::new("alias")
+                                .attr("name", res("aws_lb", "main", "dns_name"))
+                                .attr("zone_id", res("aws_lb", "main", "zone_id"))
+                                .attr("evaluate_target_health", true),
+                        ),
+                );
             }
             Platform::AppRunner(_) => {
                 m.push(

@@ -2,10 +2,11 @@
 //! (`kubectl apply -k` comes after this module, see the `first_apply` output).
 //!
 //! - Add-ons, versions pinned: the VPC CNI with network policy enforcement (the manifests emit
-//!   a NetworkPolicy per workload), and through Helm the AWS Load Balancer Controller (the
-//!   ingresses' ALBs), metrics-server (the autoscalers' metrics), the External Secrets Operator
-//!   (the workloads' Secrets from Secrets Manager) and, when services are public, external-dns
-//!   (the public hosts' records in their Route 53 zones).
+//!   a NetworkPolicy per workload), and through Helm the AWS Load Balancer Controller (it
+//!   registers the public services' pods in the target groups of `loadbalancer.tf`, which the
+//!   manifests' `TargetGroupBinding`s name; it creates no load balancer), metrics-server (the
+//!   autoscalers' metrics) and the External Secrets Operator (the workloads' Secrets from
+//!   Secrets Manager). The public hosts' records are Terraform's (`dns.tf`), so no external-dns.
 //! - The objects that carry values only Terraform knows into the namespace, with the
 //!   kubernetes provider: the namespace itself, each service's ServiceAccount with the IRSA
 //!   annotation of its role, the `SecretStore`'s ServiceAccount, and the ConfigMap
@@ -23,7 +24,7 @@ use super::cache::user_label;
 use super::iam::{inline, policy, role, secret_arns, service_account_trust, Stmt};
 use super::security::CACHE_PORT;
 use super::Cx;
-use crate::expr::{call, interp, jsonencode, list, lit, object, res, strings, template, var};
+use crate::expr::{call, interp, jsonencode, list, lit, object, res, template, var};
 use crate::module::{Module, TfFile, B};
 use crate::names::{label, limit};
 
@@ -41,7 +42,8 @@ pub(crate) struct Chart {
     pub namespace: &'static str,
 }
 
-/// The AWS Load Balancer Controller (chart 1.17.0: controller v2.17.0).
+/// The AWS Load Balancer Controller (chart 1.17.0: controller v2.17.0). `TargetGroupBinding`'s
+/// `spec.targetGroupName`, which the manifests use, needs v2.11 or later.
 pub(crate) const LB_CONTROLLER: Chart = Chart {
     release: "aws-load-balancer-controller",
     repository: "https://aws.github.io/eks-charts",
@@ -65,15 +67,6 @@ pub(crate) const EXTERNAL_SECRETS: Chart = Chart {
     version: "1.3.2",
     namespace: "external-secrets",
 };
-/// external-dns (chart 1.15.0: external-dns v0.15.0), for the public hosts' records.
-pub(crate) const EXTERNAL_DNS: Chart = Chart {
-    release: "external-dns",
-    repository: "https://kubernetes-sigs.github.io/external-dns/",
-    chart: "external-dns",
-    version: "1.15.0",
-    namespace: "kube-system",
-};
-
 /// The ServiceAccount of the namespace's `SecretStore`, as the Kubernetes emitter names it.
 const SECRET_STORE_ACCOUNT: &str = "external-secrets";
 /// The ConfigMap of endpoints, as the Kubernetes emitter names it.
@@ -175,7 +168,6 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     };
     vpc_cni(m);
     charts(cx, eks, m);
-    external_dns(cx, eks, m);
     // The namespace and what carries AWS values into it.
     namespace(cx, eks, m);
     let namespace = app_namespace();
@@ -279,28 +271,43 @@ fn namespace(cx: &Cx, eks: &Eks, m: &mut Module) {
         TfFile::Kubernetes,
         C,
         B::resource("kubernetes_namespace_v1", "app")
-            .block(B::new("metadata").attr("name", cx.prefix.as_str()).attr(
-                "labels",
-                object([
-                    (
-                        "app.kubernetes.io/part-of",
-                        Expression::from(cx.app.app.as_str()),
+            .block(
+                B::new("metadata").attr("name", cx.prefix.as_str()).attr(
+                    "labels",
+                    object(
+                        [
+                            (
+                                "app.kubernetes.io/part-of",
+                                Expression::from(cx.app.app.as_str()),
+                            ),
+                            ("app.kubernetes.io/managed-by", Expression::from("tierform")),
+                            (
+                                "pod-security.kubernetes.io/enforce",
+                                Expression::from("restricted"),
+                            ),
+                            (
+                                "pod-security.kubernetes.io/audit",
+                                Expression::from("restricted"),
+                            ),
+                            (
+                                "pod-security.kubernetes.io/warn",
+                                Expression::from("restricted"),
+                            ),
+                        ]
+                        .into_iter()
+                        .chain(
+                            // As the manifests' Namespace: the controller's readiness gate for the
+                            // pods of public services.
+                            cx.public_services().next().map(|_| {
+                                (
+                                    "elbv2.k8s.aws/pod-readiness-gate-inject",
+                                    Expression::from("enabled"),
+                                )
+                            }),
+                        ),
                     ),
-                    ("app.kubernetes.io/managed-by", Expression::from("tierform")),
-                    (
-                        "pod-security.kubernetes.io/enforce",
-                        Expression::from("restricted"),
-                    ),
-                    (
-                        "pod-security.kubernetes.io/audit",
-                        Expression::from("restricted"),
-                    ),
-                    (
-                        "pod-security.kubernetes.io/warn",
-                        Expression::from("restricted"),
-                    ),
-                ]),
-            ))
+                ),
+            )
             // The manifests apply the same Namespace with their own labels on top.
             .block(B::new("lifecycle").attr(
                 "ignore_changes",
@@ -465,82 +472,5 @@ fn secret_store_account(cx: &Cx, m: &mut Module, namespace: &Expression) {
                     ),
             )
             .attr("automount_service_account_token", false),
-    );
-}
-
-/// external-dns, when services are public: it writes each ingress host's record, pointing at
-/// the ALB the controller made, into the host's zone and no other.
-fn external_dns(cx: &Cx, eks: &Eks, m: &mut Module) {
-    let zones: Vec<String> = cx.public_services().map(|(n, _)| label(n)).collect();
-    if zones.is_empty() {
-        return;
-    }
-    let mut zone_names: Vec<&str> = cx
-        .public_services()
-        .filter_map(|(_, s)| s.public.as_ref().map(|p| p.zone.as_str()))
-        .collect();
-    zone_names.sort_unstable();
-    zone_names.dedup();
-    m.push(
-        TfFile::Kubernetes,
-        C,
-        role(
-            "external_dns",
-            cx.name("external-dns", limit::ROLE),
-            service_account_trust("kube-system:external-dns"),
-        ),
-    );
-    let zone_arns = || {
-        zones
-            .iter()
-            .map(|l| crate::expr::data("aws_route53_zone", l, "arn"))
-    };
-    let doc = policy([
-        Stmt::allow(
-            "ManageOwnZones",
-            &[
-                "route53:ChangeResourceRecordSets",
-                "route53:ListResourceRecordSets",
-                "route53:ListTagsForResource",
-            ],
-        )
-        .on(zone_arns()),
-        // Listing zones takes no resource.
-        Stmt::allow("ListZones", &["route53:ListHostedZones"]).on([Expression::from("*")]),
-    ]);
-    m.push(
-        TfFile::Kubernetes,
-        C,
-        inline("external_dns", "external_dns", "own-zones", doc),
-    );
-    m.push(
-        TfFile::Kubernetes,
-        C,
-        helm(
-            &EXTERNAL_DNS,
-            "external_dns",
-            Some(jsonencode(object([
-                ("provider", object([("name", Expression::from("aws"))])),
-                ("sources", strings(["ingress"])),
-                ("domainFilters", strings(&zone_names)),
-                // Never deletes a record it did not write; records carry this owner id.
-                ("policy", Expression::from("upsert-only")),
-                ("txtOwnerId", Expression::from(cx.prefix.as_str())),
-                (
-                    "serviceAccount",
-                    object([
-                        ("name", Expression::from("external-dns")),
-                        (
-                            "annotations",
-                            object([(
-                                "eks.amazonaws.com/role-arn",
-                                res("aws_iam_role", "external_dns", "arn"),
-                            )]),
-                        ),
-                    ]),
-                ),
-            ]))),
-            after_nodes(eks, []),
-        ),
     );
 }

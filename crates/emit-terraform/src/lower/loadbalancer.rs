@@ -1,10 +1,18 @@
-//! `loadbalancer.tf` (ECS only): per [`Facing`], an ALB with a target group per service behind
-//! it (the service's health check) and an HTTPS listener (TLS 1.3 policy) routing by host name.
-//! The internet-facing one (public services, public subnets) adds an HTTP listener that only
-//! redirects and a WAF web ACL, its certificates validated in public zones (`dns.tf`); the
-//! internal one (internal services, private subnets) has no port 80, and certificates from a
-//! Private CA or declared by ARN (`internal.rs`). On EKS the ingress controller makes the load
-//! balancer; App Runner has its own.
+//! `loadbalancer.tf`, on ECS Fargate and EKS alike: per [`Facing`], an ALB with a target group
+//! per service behind it (`target_type = "ip"`, the service's health check) and an HTTPS
+//! listener (TLS 1.3 policy) routing by host name. The internet-facing one (public services,
+//! public subnets) adds an HTTP listener that only redirects and a WAF web ACL, its
+//! certificates validated in public zones (`dns.tf`); the internal one (internal services,
+//! private subnets) has no port 80, and certificates from a Private CA or declared by ARN
+//! (`internal.rs`). App Runner has its own load balancer.
+//!
+//! On ECS the services register their tasks in the target groups; on EKS the Kubernetes
+//! manifests bind each public service's pods to its target group with the AWS Load Balancer
+//! Controller's `TargetGroupBinding`, by the name [`Environment::target_group_name`] gives both
+//! emitters. Terraform owning the load balancer on both platforms is what lets the alarms and
+//! the dashboard (`observability.tf`) name its `LoadBalancer` and `TargetGroup` dimensions.
+//!
+//! [`Environment::target_group_name`]: tierform_model::Environment::target_group_name
 
 use hcl::Expression;
 use tierform_model::Service;
@@ -96,8 +104,23 @@ pub(crate) fn behind<'a>(cx: &Cx<'a>, facing: Facing) -> Vec<(&'a String, &'a Se
         .collect()
 }
 
+/// Whether the environment has load balancers: exposed services on ECS or EKS.
+pub(crate) fn has_alb(cx: &Cx) -> bool {
+    Facing::ALL.into_iter().any(|facing| has(cx, facing))
+}
+
+/// Whether the environment has this load balancer: services behind it on ECS or EKS.
+pub(crate) fn has(cx: &Cx, facing: Facing) -> bool {
+    (cx.ecs() || cx.eks())
+        && cx
+            .app
+            .services
+            .values()
+            .any(|s| Facing::of(s) == Some(facing))
+}
+
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    if !cx.ecs() {
+    if !has_alb(cx) {
         return;
     }
     for facing in Facing::ALL {
@@ -125,7 +148,10 @@ fn alb(cx: &Cx, m: &mut Module, facing: Facing, services: &[(&String, &Service)]
 }
 
 fn balancer(cx: &Cx, m: &mut Module, facing: Facing) {
-    let alb_name = cx.name(facing.name(), limit::LB);
+    let alb_name = match facing {
+        Facing::Internet => cx.env.load_balancer_name(),
+        Facing::Internal => cx.name(facing.name(), limit::LB),
+    };
     let internal = facing == Facing::Internal;
     let subnets = if internal {
         cx.private_subnets()
@@ -161,14 +187,17 @@ fn balancer(cx: &Cx, m: &mut Module, facing: Facing) {
     );
 }
 
+/// A service's target group: pod or task IPs (`ip`), the service's health check. Its name is
+/// the one the EKS manifests bind to.
 fn target_group(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
     let l = label(name);
     let hc = &svc.health_check;
+    let tg_name = cx.env.target_group_name(name);
     m.push(
         TfFile::LoadBalancer,
         format!("service {name}"),
         B::resource("aws_lb_target_group", &l)
-            .attr("name", cx.name(name, limit::LB))
+            .attr("name", tg_name.clone())
             .attr("port", svc.port)
             .attr("protocol", "HTTP")
             .attr("target_type", "ip")
@@ -189,7 +218,7 @@ fn target_group(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
                     .attr("healthy_threshold", hc.healthy_threshold)
                     .attr("unhealthy_threshold", hc.unhealthy_threshold),
             )
-            .attr("tags", tags(cx.name(name, limit::LB))),
+            .attr("tags", tags(tg_name)),
     );
 }
 

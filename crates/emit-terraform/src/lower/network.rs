@@ -16,8 +16,8 @@ use crate::names::limit;
 const C: &str = "network";
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    if let Some(ex) = &cx.app.network.existing {
-        existing_subnet_roles(cx, m, ex);
+    // An existing network is someone else's: nothing of it is created or tagged.
+    if cx.app.network.existing.is_some() {
         return;
     }
     zones(cx, m);
@@ -97,22 +97,15 @@ fn subnets(cx: &Cx, m: &mut Module) {
                         .attr("names")
                         .index(count_index()),
                 )
-                .attr("tags", {
-                    let name =
-                        template([lit(format!("{}-{tier}-", cx.prefix)), interp(count_index())]);
-                    if cx.eks() {
-                        // Where the AWS Load Balancer Controller places internet-facing and
-                        // internal load balancers.
-                        let role = if tier == "public" {
-                            "kubernetes.io/role/elb"
-                        } else {
-                            "kubernetes.io/role/internal-elb"
-                        };
-                        crate::expr::object([("Name", name), (role, Expression::from("1"))])
-                    } else {
-                        tags_expr(name)
-                    }
-                }),
+                // No `kubernetes.io/role/elb` tags on EKS: the load balancer is Terraform's
+                // (`loadbalancer.tf`), with its subnets named; the controller places none.
+                .attr(
+                    "tags",
+                    tags_expr(template([
+                        lit(format!("{}-{tier}-", cx.prefix)),
+                        interp(count_index()),
+                    ])),
+                ),
         );
     }
 }
@@ -299,38 +292,4 @@ fn vpc_id() -> Expression {
 
 fn local(name: &str) -> Expression {
     var("local").attr(name).into()
-}
-
-/// An existing network is someone else's: nothing of it is created. On EKS its subnets get
-/// the role tags the AWS Load Balancer Controller places load balancers by (`aws_ec2_tag`, one
-/// tag each, so the rest of the subnets' tags stay their owner's).
-fn existing_subnet_roles(cx: &Cx, m: &mut Module, ex: &tierform_model::ExistingNetwork) {
-    if !cx.eks() {
-        return;
-    }
-    for (label, ids, role) in [
-        (
-            "public_subnet_role",
-            &ex.public_subnet_ids,
-            "kubernetes.io/role/elb",
-        ),
-        (
-            "private_subnet_role",
-            &ex.private_subnet_ids,
-            "kubernetes.io/role/internal-elb",
-        ),
-    ] {
-        if ids.is_empty() {
-            continue;
-        }
-        m.push(
-            TfFile::Network,
-            C,
-            B::resource("aws_ec2_tag", label)
-                .attr("for_each", call("toset", [strings(ids)]))
-                .attr("resource_id", var("each").attr("value"))
-                .attr("key", role)
-                .attr("value", "1"),
-        );
-    }
 }

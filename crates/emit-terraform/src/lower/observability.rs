@@ -5,10 +5,17 @@
 //! hosts, 5xx, CPU) on every platform, notifying `observability.alarms.notify` (an SNS topic
 //! ARN, or a channel name for which an encrypted topic is created here); and one dashboard with
 //! the services' golden signals.
+//!
+//! A public service on ECS Fargate or EKS is watched on its target group of the load balancer
+//! `loadbalancer.tf` creates (`UnHealthyHostCount`, `HTTPCode_Target_5XX_Count`; dimensions
+//! `TargetGroup` and `LoadBalancer` of those very resources), by one builder for both
+//! platforms; App Runner by its service's metrics; an EKS service without a public host by
+//! Container Insights (no running pod).
 
 use hcl::Expression;
 use tierform_model::Platform;
 
+use super::loadbalancer::Facing;
 use super::{tags, Cx};
 use crate::expr::{call, jsonencode, list, object, res, var};
 use crate::module::{Module, TfFile, B};
@@ -46,25 +53,19 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                     format!("/ecs/{}/{name}", cx.prefix),
                 );
             }
-            if cx.public_services().next().is_some() {
-                // WAF only logs to groups whose names start with `aws-waf-logs-`.
-                log_group(
-                    cx,
-                    m,
-                    "load balancer",
-                    "waf",
-                    format!("aws-waf-logs-{}", cx.prefix),
-                );
-            }
+            waf_log_group(cx, m);
         }
-        // EKS writes here; creating it first gives it retention and encryption.
-        Platform::Eks(_) => log_group(
-            cx,
-            m,
-            "platform",
-            "eks",
-            format!("/aws/eks/{}/cluster", cx.prefix),
-        ),
+        Platform::Eks(_) => {
+            // EKS writes here; creating it first gives it retention and encryption.
+            log_group(
+                cx,
+                m,
+                "platform",
+                "eks",
+                format!("/aws/eks/{}/cluster", cx.prefix),
+            );
+            waf_log_group(cx, m);
+        }
         // App Runner creates its own log groups, named after the service's generated id.
         Platform::AppRunner(_) => {}
     }
@@ -73,6 +74,21 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     topic(cx, m);
     alarms(cx, m);
     dashboard(cx, m);
+}
+
+/// The WAF's request log, where the internet-facing load balancer has one (ECS and EKS with
+/// public services).
+fn waf_log_group(cx: &Cx, m: &mut Module) {
+    if super::loadbalancer::has(cx, Facing::Internet) {
+        // WAF only logs to groups whose names start with `aws-waf-logs-`.
+        log_group(
+            cx,
+            m,
+            "load balancer",
+            "waf",
+            format!("aws-waf-logs-{}", cx.prefix),
+        );
+    }
 }
 
 /// Container Insights writes its performance events (the metrics' source) to a log group per
@@ -221,23 +237,8 @@ fn dashboard(cx: &Cx, m: &mut Module) {
                     "saturation",
                     vec![ecs("CPUUtilization"), ecs("MemoryUtilization")],
                 )];
-                if let Some(facing) = super::loadbalancer::Facing::of(svc) {
-                    let alb = |metric_name: &str| {
-                        metric(vec![
-                            "AWS/ApplicationELB".into(),
-                            metric_name.into(),
-                            "TargetGroup".into(),
-                            var("aws_lb_target_group")
-                                .attr(&l)
-                                .attr("arn_suffix")
-                                .into(),
-                            "LoadBalancer".into(),
-                            var("aws_lb").attr(facing.lb()).attr("arn_suffix").into(),
-                        ])
-                    };
-                    s.insert(0, ("traffic", vec![alb("RequestCount")]));
-                    s.insert(1, ("errors", vec![alb("HTTPCode_Target_5XX_Count")]));
-                    s.insert(2, ("latency", vec![alb("TargetResponseTime")]));
+                if let Some(facing) = Facing::of(svc) {
+                    s.splice(0..0, alb_signals(&l, facing));
                 }
                 s
             }
@@ -275,15 +276,24 @@ fn dashboard(cx: &Cx, m: &mut Module) {
                         name.as_str().into(),
                     ])
                 };
-                vec![
-                    ("traffic", vec![ci("pod_network_rx_bytes")]),
-                    ("errors", vec![ci("pod_number_of_container_restarts")]),
-                    ("availability", vec![ci("service_number_of_running_pods")]),
-                    (
-                        "saturation",
-                        vec![ci("pod_cpu_utilization"), ci("pod_memory_utilization")],
-                    ),
-                ]
+                let saturation = (
+                    "saturation",
+                    vec![ci("pod_cpu_utilization"), ci("pod_memory_utilization")],
+                );
+                if let Some(facing) = Facing::of(svc) {
+                    // The golden signals of a load-balanced service are its target group's, on
+                    // the load balancer Terraform owns.
+                    let mut s = alb_signals(&l, facing);
+                    s.push(saturation);
+                    s
+                } else {
+                    vec![
+                        ("traffic", vec![ci("pod_network_rx_bytes")]),
+                        ("errors", vec![ci("pod_number_of_container_restarts")]),
+                        ("availability", vec![ci("service_number_of_running_pods")]),
+                        saturation,
+                    ]
+                }
             }
         };
         for (col, (signal, metrics)) in signals.into_iter().enumerate() {
@@ -305,6 +315,38 @@ fn dashboard(cx: &Cx, m: &mut Module) {
                 jsonencode(object([("widgets", list(widgets))])),
             ),
     );
+}
+
+/// A load-balanced service's target group metric on its load balancer: `(namespace, metric,
+/// dimensions...)` as a dashboard widget lists it.
+fn alb_metric(l: &str, facing: Facing, metric_name: &str) -> Expression {
+    list(vec![
+        Expression::from("AWS/ApplicationELB"),
+        metric_name.into(),
+        "TargetGroup".into(),
+        arn_suffix("aws_lb_target_group", l),
+        "LoadBalancer".into(),
+        arn_suffix("aws_lb", facing.lb()),
+    ])
+}
+
+/// Traffic, errors and latency of a load-balanced service, from its target group (ECS and
+/// EKS).
+fn alb_signals(l: &str, facing: Facing) -> Vec<(&'static str, Vec<Expression>)> {
+    vec![
+        ("traffic", vec![alb_metric(l, facing, "RequestCount")]),
+        (
+            "errors",
+            vec![alb_metric(l, facing, "HTTPCode_Target_5XX_Count")],
+        ),
+        ("latency", vec![alb_metric(l, facing, "TargetResponseTime")]),
+    ]
+}
+
+/// `<type>.<label>.arn_suffix`: what CloudWatch's `LoadBalancer` and `TargetGroup` dimensions
+/// take.
+fn arn_suffix(ty: &str, l: &str) -> Expression {
+    var(ty).attr(l).attr("arn_suffix").into()
 }
 
 fn log_group(cx: &Cx, m: &mut Module, component: &str, l: &str, name: String) {
@@ -414,28 +456,35 @@ fn service_alarm(
     m.push(TfFile::Observability, format!("service {name}"), b);
 }
 
+/// A load-balanced service's alarms on its target group (ECS and EKS): unhealthy hosts
+/// (`UnHealthyHostCount`) and 5xx (`HTTPCode_Target_5XX_Count`), with the `TargetGroup` and
+/// `LoadBalancer` dimensions of the resources `loadbalancer.tf` creates.
+fn target_group_alarms(cx: &Cx, m: &mut Module, name: &str, facing: Facing) {
+    let a = &cx.app.observability.alarms;
+    let l = label(name);
+    let tg = object([
+        ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
+        ("LoadBalancer", arn_suffix("aws_lb", facing.lb())),
+    ]);
+    if a.unhealthy_hosts {
+        let metric = ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum");
+        let signal = ("unhealthy_hosts", "unhealthy hosts");
+        service_alarm(cx, m, name, signal, metric, 0, tg.clone(), false);
+    }
+    if a.http_5xx {
+        let metric = ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum");
+        service_alarm(cx, m, name, ("5xx", "5xx"), metric, 5, tg, false);
+    }
+}
+
 /// Per ECS service: the target group's unhealthy hosts and 5xx when behind a load balancer
 /// (public or internal), and CPU.
 fn ecs_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
-    let arn_suffix =
-        |ty: &str, l: &str| -> Expression { var(ty).attr(l).attr("arn_suffix").into() };
     for (name, svc) in &cx.app.services {
         let l = label(name);
-        if let Some(facing) = super::loadbalancer::Facing::of(svc) {
-            let tg = object([
-                ("TargetGroup", arn_suffix("aws_lb_target_group", &l)),
-                ("LoadBalancer", arn_suffix("aws_lb", facing.lb())),
-            ]);
-            if a.unhealthy_hosts {
-                let metric = ("AWS/ApplicationELB", "UnHealthyHostCount", "Maximum");
-                let signal = ("unhealthy_hosts", "unhealthy hosts");
-                service_alarm(cx, m, name, signal, metric, 0, tg.clone(), false);
-            }
-            if a.http_5xx {
-                let metric = ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum");
-                service_alarm(cx, m, name, ("5xx", "5xx"), metric, 5, tg, false);
-            }
+        if let Some(facing) = Facing::of(svc) {
+            target_group_alarms(cx, m, name, facing);
         }
         if a.cpu {
             let dims = object([
@@ -495,35 +544,28 @@ fn app_runner_alarms(cx: &Cx, m: &mut Module) {
     }
 }
 
-/// On EKS, from Container Insights.
+/// On EKS: a public service's unhealthy hosts and 5xx on its target group, as on ECS (the
+/// load balancer is Terraform's on both). A service without a target group has no hosts a
+/// balancer checks and answers no HTTP the platform counts: its unhealthy-hosts alarm is no
+/// running pod (Container Insights), and it has no 5xx alarm, as on ECS. CPU: the nodes'.
 fn eks_alarms(cx: &Cx, m: &mut Module) {
     let a = &cx.app.observability.alarms;
-    // Per service, from Container Insights: no running pod is the unhealthy-hosts
-    // signal, and restarting containers the error signal the cluster sees (the ALB of
-    // an ingress belongs to the load balancer controller, not to this module).
-    for name in cx.app.services.keys() {
-        let dims = object([
-            ("ClusterName", res("aws_eks_cluster", "main", "name")),
-            ("Namespace", Expression::from(cx.prefix.as_str())),
-            ("Service", Expression::from(name.as_str())),
-        ]);
-        if a.unhealthy_hosts {
+    for (name, svc) in &cx.app.services {
+        if let Some(facing) = Facing::of(svc) {
+            target_group_alarms(cx, m, name, facing);
+        } else if a.unhealthy_hosts {
+            let dims = object([
+                ("ClusterName", res("aws_eks_cluster", "main", "name")),
+                ("Namespace", Expression::from(cx.prefix.as_str())),
+                ("Service", Expression::from(name.as_str())),
+            ]);
             let metric = (
                 "ContainerInsights",
                 "service_number_of_running_pods",
                 "Minimum",
             );
             let signal = ("unhealthy_hosts", "unhealthy hosts");
-            service_alarm(cx, m, name, signal, metric, 1, dims.clone(), true);
-        }
-        if a.http_5xx {
-            let metric = (
-                "ContainerInsights",
-                "pod_number_of_container_restarts",
-                "Sum",
-            );
-            let signal = ("5xx", "errors container restarts");
-            service_alarm(cx, m, name, signal, metric, 0, dims, false);
+            service_alarm(cx, m, name, signal, metric, 1, dims, true);
         }
     }
     if a.cpu {

@@ -94,23 +94,7 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 "The ECS cluster",
                 res("aws_ecs_cluster", "main", "name"),
             );
-            if cx.public_services().next().is_some() {
-                output(
-                    m,
-                    "alb_dns_name",
-                    "The load balancer's DNS name",
-                    res("aws_lb", "main", "dns_name"),
-                );
-            }
-            let internal = super::loadbalancer::Facing::Internal;
-            if !super::loadbalancer::behind(cx, internal).is_empty() {
-                output(
-                    m,
-                    "internal_alb_dns_name",
-                    "The internal load balancer's DNS name (private addresses: reachable from the VPC and the declared ranges only)",
-                    res("aws_lb", internal.lb(), "dns_name"),
-                );
-            }
+            alb_dns_name(cx, m);
         }
         Platform::Eks(_) => {
             output(
@@ -131,12 +115,13 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                 "Role of the AWS Load Balancer Controller's service account",
                 res("aws_iam_role", "lb_controller", "arn"),
             );
+            alb_dns_name(cx, m);
             for (name, _) in cx.public_services() {
                 let l = label(name);
                 output(
                     m,
                     &format!("service_{l}_certificate_arn"),
-                    &format!("Service {name}: certificate for its ingress"),
+                    &format!("Service {name}: certificate on the load balancer's HTTPS listener"),
                     res("aws_acm_certificate_validation", &l, "certificate_arn"),
                 );
             }
@@ -206,4 +191,25 @@ pub(crate) fn first_apply_commands(cx: &Cx) -> Vec<String> {
         }
     }
     out
+}
+
+/// The load balancer's DNS name, on ECS and EKS when services are public.
+fn alb_dns_name(cx: &Cx, m: &mut Module) {
+    use super::loadbalancer::{has, Facing};
+    if has(cx, Facing::Internet) {
+        output(
+            m,
+            "alb_dns_name",
+            "The load balancer's DNS name",
+            res("aws_lb", "main", "dns_name"),
+        );
+    }
+    if has(cx, Facing::Internal) {
+        output(
+            m,
+            "internal_alb_dns_name",
+            "The internal load balancer's DNS name (private addresses: reachable from the VPC and the declared ranges only)",
+            res("aws_lb", Facing::Internal.lb(), "dns_name"),
+        );
+    }
 }

@@ -8,7 +8,7 @@ use tierform_model::{Capacity, Eks, NodeGroup, Platform};
 
 use super::iam::{attach_managed, policy, role, trust, Stmt};
 use super::{tags, Cx};
-use crate::expr::{list, object, res, strings, var};
+use crate::expr::{list, res, strings, var};
 use crate::module::{Module, TfFile, B};
 use crate::names::{label, limit};
 
@@ -305,8 +305,9 @@ fn cloudwatch_agent(cx: &Cx, eks: &Eks, m: &mut Module) {
     );
 }
 
-/// The AWS Load Balancer Controller makes the ALBs of the Kubernetes ingresses; it runs as the
-/// service account `kube-system/aws-load-balancer-controller` with this role.
+/// The AWS Load Balancer Controller registers the public services' pods in the target groups
+/// Terraform made (`loadbalancer.tf`), as the manifests' `TargetGroupBinding`s say; it runs as
+/// the service account `kube-system/aws-load-balancer-controller` with this role.
 fn load_balancer_controller(cx: &Cx, m: &mut Module) {
     let trust = super::iam::service_account_trust("kube-system:aws-load-balancer-controller");
     m.push(
@@ -318,7 +319,6 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
             trust,
         ),
     );
-    let reason = "the AWS Load Balancer Controller creates load balancers, target groups and security groups whose ARNs do not exist before it runs; creation and changes are fenced by the cluster tag";
     m.push(
         TfFile::Platform,
         C,
@@ -326,10 +326,8 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
             .attr("name", cx.name("lb-controller", 128))
             .attr(
                 "description",
-                "AWS Load Balancer Controller: load balancers of this cluster only",
+                "AWS Load Balancer Controller: registers pods in this environment's target groups only",
             )
-            .skip("CKV_AWS_290", reason)
-            .skip("CKV_AWS_355", reason)
             .gap()
             .attr("policy", lb_controller_policy(cx)),
     );
@@ -342,124 +340,46 @@ fn load_balancer_controller(cx: &Cx, m: &mut Module) {
     );
 }
 
-/// `StringEquals` on the `elbv2.k8s.aws/cluster` tag of the resource or of the request.
-fn cluster_tag_condition(cx: &Cx, key: &str) -> Expression {
-    object([(
-        "StringEquals",
-        object([(key, Expression::from(cx.prefix.as_str()))]),
-    )])
-}
-
-/// The controller's policy: upstream's, with creation and changes fenced by the cluster tag.
+/// The controller's policy, for `TargetGroupBinding`s alone (v2.17.0's binding reconciler and
+/// webhooks): resolve a target group by name, read its targets' health, register and
+/// deregister pod addresses in this environment's target groups, and read the VPC, subnets,
+/// network interfaces and security groups it checks pod addresses and endpoint groups
+/// against. Nothing that creates, changes or deletes a load balancer, listener, rule, target
+/// group or security group rule: upstream's policy (for Ingresses) grants all of that, and the
+/// load balancer is Terraform's. No `spec.networking` in the bindings, so the controller opens
+/// no security group (the rules are in `security.tf`).
 fn lb_controller_policy(cx: &Cx) -> Expression {
-    let cluster_tag = cluster_tag_condition(cx, "aws:ResourceTag/elbv2.k8s.aws/cluster");
-    let request_tag = cluster_tag_condition(cx, "aws:RequestTag/elbv2.k8s.aws/cluster");
+    let target_groups: Vec<Expression> = cx
+        .public_services()
+        .map(|(name, _)| res("aws_lb_target_group", &label(name), "arn"))
+        .collect();
+    let read = Stmt::allow("Describe", LB_CONTROLLER_DESCRIBE).on([Expression::from("*")]);
+    if target_groups.is_empty() {
+        return policy([read]);
+    }
     policy([
-        Stmt::allow("Describe", LB_CONTROLLER_DESCRIBE).on([Expression::from("*")]),
-        // As upstream's policy: the service-linked role of Elastic Load Balancing, made once
-        // per account on first use.
-        Stmt::allow("ElbServiceLinkedRole", &["iam:CreateServiceLinkedRole"])
-            .on([Expression::from("*")])
-            .condition(object([(
-                "StringEquals",
-                object([(
-                    "iam:AWSServiceName",
-                    Expression::from("elasticloadbalancing.amazonaws.com"),
-                )]),
-            )])),
-        // WAF and Shield on the load balancers it made (upstream grants these on `*`).
+        read,
         Stmt::allow(
-            "ProtectLoadBalancers",
+            "RegisterPodsInOwnTargetGroups",
             &[
-                "wafv2:AssociateWebACL",
-                "wafv2:DisassociateWebACL",
-                "shield:CreateProtection",
-                "shield:DeleteProtection",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
             ],
         )
-        .on([Expression::from("*")]),
-        Stmt::allow(
-            "CreateTaggedLoadBalancers",
-            &[
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-                "ec2:CreateSecurityGroup",
-            ],
-        )
-        .on([Expression::from("*")])
-        .condition(request_tag),
-        Stmt::allow(
-            "CreateListenersAndTags",
-            &[
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:AddTags",
-                "ec2:CreateTags",
-            ],
-        )
-        .on([Expression::from("*")]),
-        Stmt::allow("ManageOwnLoadBalancers", LB_CONTROLLER_MANAGE)
-            .on([Expression::from("*")])
-            .condition(cluster_tag),
+        .on(target_groups),
     ])
 }
 
-/// What the controller reads, on `*`.
+/// What the controller reads, on `*` (these actions take no resource).
 const LB_CONTROLLER_DESCRIBE: &[&str] = &[
-    "ec2:DescribeAccountAttributes",
-    "ec2:DescribeAddresses",
     "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeInternetGateways",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
     "ec2:DescribeInstances",
     "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeTags",
-    "elasticloadbalancing:Describe*",
-    "acm:ListCertificates",
-    "acm:DescribeCertificate",
-    "ec2:DescribeVpcPeeringConnections",
-    "ec2:DescribeCoipPools",
-    "ec2:GetCoipPoolUsage",
-    "ec2:GetSecurityGroupsForVpc",
-    "ec2:DescribeIpamPools",
-    "ec2:DescribeRouteTables",
-    "cognito-idp:DescribeUserPoolClient",
-    "iam:ListServerCertificates",
-    "iam:GetServerCertificate",
-    "wafv2:GetWebACL",
-    "wafv2:GetWebACLForResource",
-    "shield:GetSubscriptionState",
-    "shield:DescribeProtection",
-];
-
-/// What the controller may change on the load balancers, target groups and security groups
-/// that carry this cluster's tag.
-const LB_CONTROLLER_MANAGE: &[&str] = &[
-    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-    "elasticloadbalancing:SetIpAddressType",
-    "elasticloadbalancing:SetSecurityGroups",
-    "elasticloadbalancing:SetSubnets",
-    "elasticloadbalancing:DeleteLoadBalancer",
-    "elasticloadbalancing:ModifyTargetGroup",
-    "elasticloadbalancing:ModifyTargetGroupAttributes",
-    "elasticloadbalancing:DeleteTargetGroup",
-    "elasticloadbalancing:RegisterTargets",
-    "elasticloadbalancing:DeregisterTargets",
-    "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:DeleteListener",
-    "elasticloadbalancing:ModifyRule",
-    "elasticloadbalancing:DeleteRule",
-    "elasticloadbalancing:AddListenerCertificates",
-    "elasticloadbalancing:RemoveListenerCertificates",
-    "elasticloadbalancing:SetWebAcl",
-    "elasticloadbalancing:ModifyListenerAttributes",
-    "elasticloadbalancing:ModifyCapacityReservation",
-    "elasticloadbalancing:ModifyIpPools",
-    "elasticloadbalancing:RemoveTags",
-    "ec2:DeleteTags",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:DeleteSecurityGroup",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
 ];

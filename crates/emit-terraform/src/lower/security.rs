@@ -16,9 +16,11 @@ pub(crate) const CACHE_PORT: u16 = 6379;
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     kms(cx, m);
-    let ecs_alb = cx.ecs() && cx.public_services().next().is_some();
-    if ecs_alb {
+    if super::loadbalancer::has(cx, super::loadbalancer::Facing::Internet) {
         load_balancer(cx, m);
+        if cx.eks() {
+            alb_to_pods(cx, m);
+        }
     }
     super::internal::security(cx, m);
     if !cx.eks() {
@@ -54,6 +56,34 @@ fn load_balancer(cx: &Cx, m: &mut Module) {
     any(Rule::ingress("alb_http_from_internet", "alb", 80, "HTTP from the internet, answered only with a redirect to HTTPS"))
         .skip("CKV_AWS_260", "port 80 only answers with a permanent redirect to HTTPS (the HTTP listener forwards nothing)")
         .push(m, "load balancer");
+}
+
+/// On EKS, the load balancer reaches the pods of the public services (target type `ip`: pod
+/// addresses on the nodes' ENIs, whose group is the cluster's, as `Cx::workload_sg` says): one
+/// pair of rules per service port, since two services on one port share the same flow.
+fn alb_to_pods(cx: &Cx, m: &mut Module) {
+    let mut ports: Vec<u16> = cx.public_services().map(|(_, s)| s.port).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    for port in ports {
+        Rule::egress(
+            &format!("alb_to_cluster_{port}"),
+            "alb",
+            port,
+            &format!("To the public services' pods on port {port}"),
+        )
+        .peer(cx.workload_sg(""))
+        .push(m, "load balancer");
+        Rule::new(
+            "aws_vpc_security_group_ingress_rule",
+            &format!("cluster_from_alb_{port}"),
+            cx.workload_sg(""),
+            port,
+            "From the load balancer to the public services' pods",
+        )
+        .peer(res("aws_security_group", "alb", "id"))
+        .push(m, "load balancer");
+    }
 }
 
 /// One service's group (ECS tasks or App Runner VPC connector) and its rules.
@@ -332,7 +362,7 @@ impl Rule {
         Rule::new(
             "aws_vpc_security_group_ingress_rule",
             l,
-            group,
+            res("aws_security_group", group, "id"),
             port,
             description,
         )
@@ -341,17 +371,18 @@ impl Rule {
         Rule::new(
             "aws_vpc_security_group_egress_rule",
             l,
-            group,
+            res("aws_security_group", group, "id"),
             port,
             description,
         )
     }
-    fn new(ty: &str, l: &str, group: &str, port: u16, description: &str) -> Rule {
+    /// A rule of `group` (a security group's id).
+    fn new(ty: &str, l: &str, group: Expression, port: u16, description: &str) -> Rule {
         Rule::with(B::resource(ty, l), group, port, description)
     }
-    fn with(b: B, group: &str, port: u16, description: &str) -> Rule {
+    fn with(b: B, group: Expression, port: u16, description: &str) -> Rule {
         Rule {
-            b: b.attr("security_group_id", res("aws_security_group", group, "id"))
+            b: b.attr("security_group_id", group)
                 .attr("description", description)
                 .attr("ip_protocol", "tcp")
                 .attr("from_port", port)
@@ -381,7 +412,8 @@ impl Rule {
     ) -> Rule {
         let (set, each) = super::internal::cidr_set(cidrs);
         let b = B::resource("aws_vpc_security_group_ingress_rule", l).attr("for_each", set);
-        Rule::with(b, group, port, description).attr("cidr_ipv4", each)
+        Rule::with(b, res("aws_security_group", group, "id"), port, description)
+            .attr("cidr_ipv4", each)
     }
     fn attr(self, key: &str, value: Expression) -> Rule {
         Rule {

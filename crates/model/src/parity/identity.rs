@@ -161,9 +161,48 @@ fn field_drift(ida: &str, idi: &str, da: &Value, di: &Value, tokens: &Tokens) ->
 
 fn normalise_value(v: &Value, tokens: &Tokens) -> Value {
     match v {
-        Value::String(s) => Value::String(normalise(s, tokens)),
+        Value::String(s) => {
+            let n = normalise(s, tokens);
+            if n.contains("{env}") {
+                return Value::String(n);
+            }
+            Value::String(cut_environment(s, tokens).unwrap_or(n))
+        }
         other => other.clone(),
     }
+}
+
+/// A name that a length limit cut inside the environment's name (`webank-production-vb-rhei-`
+/// `ddfcc4`: 32 characters for a load balancer leave no room for `production-vb-rheinaue`
+/// whole), with that cut name as `{env}`, so that [`same`] can match it by its kept prefix.
+/// Only a hashed name's head ending in at least half of an environment's name, from a word
+/// boundary, counts.
+fn cut_environment(s: &str, tokens: &Tokens) -> Option<String> {
+    let (head, hash) = s.rsplit_once('-')?;
+    if hash.len() != 6
+        || !hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    let starts = std::iter::once(0).chain(head.match_indices('-').map(|(i, _)| i + 1));
+    for start in starts {
+        let tail = &head[start..];
+        let cut = tokens.list.iter().any(|(token, with)| {
+            *with == "{env}"
+                && tail.len() < token.len()
+                && tail.len() * 2 >= token.len()
+                && token.starts_with(tail)
+        });
+        if cut {
+            return Some(format!(
+                "{}{{env}}-{hash}",
+                normalise(&head[..start], tokens)
+            ));
+        }
+    }
+    None
 }
 
 /// The identity strings of both environments and their placeholders, longest first (so
@@ -328,6 +367,29 @@ fn find(hay: &str, needle: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn names_cut_inside_the_environment_match_their_full_form() {
+        let tokens = Tokens::new(vec![
+            ("production-vb-rheinaue".to_owned(), "{env}"),
+            ("qa-vb-rheinaue".to_owned(), "{env}"),
+            ("production".to_owned(), "{tier}"),
+        ]);
+        let n = |s: &str| normalise_value(&Value::String(s.into()), &tokens);
+        assert_eq!(n("webank-production-vb-rhei-ddfcc4"), "webank-{env}-ddfcc4");
+        assert!(same(
+            &n("webank-production-vb-rhei-ddfcc4"),
+            &n("webank-qa-vb-rheinaue-alb")
+        ));
+        // A different component is still a difference.
+        assert!(!same(
+            &n("webank-production-vb-rhei-ddfcc4"),
+            &n("other-qa-vb-rheinaue-alb")
+        ));
+        // Too little of the environment's name, or no hash: not a cut name.
+        assert_eq!(n("webank-produc-ddfcc4"), "webank-produc-ddfcc4");
+        assert_eq!(n("webank-production-vb-rhei"), "webank-{tier}-vb-rhei");
+    }
 
     #[test]
     fn shortened_names_match_their_full_form() {

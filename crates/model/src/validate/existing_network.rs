@@ -66,11 +66,11 @@ pub(super) fn rules(r: &mut Rules<'_>, app: &App, local: bool) {
         );
     }
     let eks = matches!(app.platform, Platform::Eks(_));
-    let load_balancer = matches!(app.platform, Platform::EcsFargate(_))
+    // Public services on ECS Fargate and EKS sit behind the load balancer Terraform creates in
+    // the public subnets; nothing else uses them (App Runner's endpoint is AWS's).
+    let load_balancer = matches!(app.platform, Platform::EcsFargate(_) | Platform::Eks(_))
         && app.services.values().any(|s| s.public.is_some());
-    if (load_balancer || (eks && !ex.public_subnet_ids.is_empty()))
-        && ex.public_subnet_ids.len() < 2
-    {
+    if load_balancer && ex.public_subnet_ids.len() < 2 {
         r.err(
             "subnet-count",
             &at("public_subnet_ids"),
@@ -78,11 +78,11 @@ pub(super) fn rules(r: &mut Rules<'_>, app: &App, local: bool) {
             "list at least two public subnets",
         );
     }
-    if !ex.public_subnet_ids.is_empty() && !load_balancer && !eks {
+    if !ex.public_subnet_ids.is_empty() && !load_balancer {
         r.err(
             "unsupported-on-platform",
             &at("public_subnet_ids"),
-            format!("no load balancer uses public subnets on {} here (no public service on ECS Fargate; App Runner's endpoint is AWS's)", app.platform.display()),
+            format!("no load balancer uses public subnets on {} here (no public service on ECS Fargate or EKS; App Runner's endpoint is AWS's)", app.platform.display()),
             "remove `public_subnet_ids`",
         );
     }
