@@ -156,7 +156,7 @@ fn platform(r: &mut Rules<'_>, app: &App, name: &Name, i: &Internal) {
         Platform::Eks(_) => r.err(
             "unsupported-on-platform",
             &["service", name, "internal"],
-            "EKS internal load balancers: not supported yet (the EKS load balancer comes from the cluster and has no internal variant here)".into(),
+            "EKS internal load balancers: not supported yet: an internal balancer sits in the private subnets, where the pods' own addresses are, so letting it through the service's NetworkPolicy would let every pod of the cluster in as well".into(),
             "remove `internal` (pods in the VPC reach the service at its Kubernetes Service), or run the service on ECS Fargate or App Runner",
         ),
     }
