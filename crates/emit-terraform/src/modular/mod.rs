@@ -12,6 +12,14 @@
 //!
 //! Environments whose modules are byte-identical share one: [`Split::digest`] is the
 //! fingerprint of the module's files, and grouping by it is the caller's (tierform-engine's).
+//!
+//! Most environments of a build share their module with another, so a layout remembers the
+//! probes and the modules it has made (see [`ModuleLayout`]): an environment whose probe
+//! environment was seen reuses that probe's blocks, and one whose merged module equals, block
+//! for block, a module already rendered reuses its files and digest instead of rendering and
+//! hashing its own. Both are exact: a probe is a function of its environment (the key is the
+//! whole probe environment), and equal blocks render to equal bytes, so the reuse never changes
+//! a byte (tests.rs proves it against the plain path on every fixture).
 
 mod merge;
 mod probe;
@@ -39,6 +47,26 @@ pub struct ModuleLayout {
     schema: Value,
     name_width: usize,
     cache: Mutex<BTreeMap<String, Arc<Shared>>>,
+    /// The near probes already emitted, by probe environment (tenants of one tier, whose
+    /// numbers are equal, share theirs).
+    near: Mutex<BTreeMap<String, Arc<Module>>>,
+    /// Modules already rendered, by the key of their far probe: a few per key, which later
+    /// environments compare their blocks with.
+    rendered: Mutex<BTreeMap<String, Vec<Arc<Rendered>>>>,
+}
+
+/// How many probe environments, and rendered modules per probe environment, a layout keeps:
+/// beyond them (a spec whose every environment has numbers of its own) it emits and renders
+/// as if it kept none, so that memory stays bounded whatever the spec.
+const KEPT: usize = 64;
+const KEPT_PER_KEY: usize = 4;
+
+/// A module's blocks, its files and their digest.
+#[derive(Debug)]
+struct Rendered {
+    module: Module,
+    files: FileSet,
+    digest: u128,
 }
 
 /// The probes that depend only on a probe environment: the far probe and the flips.
@@ -64,6 +92,8 @@ impl ModuleLayout {
                 .max()
                 .unwrap_or(0),
             cache: Mutex::new(BTreeMap::new()),
+            near: Mutex::new(BTreeMap::new()),
+            rendered: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -74,31 +104,73 @@ impl ModuleLayout {
     /// # Errors
     /// `unsupported-environment` for a local environment.
     pub fn split(&self, env: &Environment) -> Result<Split, Diagnostics> {
-        let (module, root) = self.parts(env)?;
-        let files = module.files();
+        let (module, root, key) = self.keyed_parts(env)?;
+        let rendered = match self.same_module(&key, &module) {
+            Some(r) => r,
+            None => {
+                let files = module.files();
+                let r = Arc::new(Rendered {
+                    digest: digest(&files),
+                    files,
+                    module,
+                });
+                self.remember(key, &r);
+                r
+            }
+        };
         Ok(Split {
-            digest: digest(&files),
-            module: files,
+            digest: rendered.digest,
+            module: rendered,
             root,
         })
     }
 
+    /// A module already rendered whose blocks are these: it has the same files.
+    fn same_module(&self, key: &str, module: &Module) -> Option<Arc<Rendered>> {
+        let rendered = self.rendered.lock().expect("not poisoned");
+        rendered
+            .get(key)?
+            .iter()
+            .find(|r| r.module == *module)
+            .cloned()
+    }
+
+    fn remember(&self, key: String, r: &Arc<Rendered>) {
+        let mut rendered = self.rendered.lock().expect("not poisoned");
+        if rendered.len() >= KEPT && !rendered.contains_key(&key) {
+            return;
+        }
+        let kept = rendered.entry(key).or_default();
+        if kept.len() < KEPT_PER_KEY && !kept.iter().any(|k| k.digest == r.digest) {
+            kept.push(Arc::clone(r));
+        }
+    }
+
     /// The module's blocks and the root.
+    #[cfg(test)]
     pub(crate) fn parts(&self, env: &Environment) -> Result<(Module, Root), Diagnostics> {
+        self.keyed_parts(env).map(|(m, r, _)| (m, r))
+    }
+
+    /// The module's blocks, the root, and the key of the far probe (empty when there is none).
+    fn keyed_parts(&self, env: &Environment) -> Result<(Module, Root, String), Diagnostics> {
         crate::cloud(env)?;
         let app = serde_json::to_value(&env.app).expect("an application serialises");
         let inputs = Inputs::of(env, &app, &self.schema, self.name_width);
         let real = lower::module(env);
-        let shared = match probe_env(env, &app, &inputs, Probe::Far { flips: 0 }) {
+        let (shared, key) = match probe_env(env, &app, &inputs, Probe::Far { flips: 0 }) {
             Some(far_env) => self.shared(&far_env, env, &app, &inputs),
-            None => Arc::new(Shared {
-                far: None,
-                flips: Vec::new(),
-            }),
+            None => (
+                Arc::new(Shared {
+                    far: None,
+                    flips: Vec::new(),
+                }),
+                String::new(),
+            ),
         };
-        let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| lower::module(&e));
+        let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| self.near(&e));
 
-        let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_ref()];
+        let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_deref()];
         probes.extend(shared.flips.iter().map(Option::as_ref));
         let mut merger = Merger::new(&inputs);
         let mut module = Module::default();
@@ -195,7 +267,21 @@ impl ModuleLayout {
                 .collect(),
             outputs,
         };
-        Ok((module, root))
+        Ok((module, root, key))
+    }
+
+    /// The near probe of a probe environment, emitted once per build.
+    fn near(&self, near_env: &Environment) -> Arc<Module> {
+        let key = serde_json::to_string(near_env).expect("an environment serialises");
+        if let Some(m) = self.near.lock().expect("not poisoned").get(&key) {
+            return Arc::clone(m);
+        }
+        let module = Arc::new(lower::module(near_env));
+        let mut near = self.near.lock().expect("not poisoned");
+        if near.len() >= KEPT {
+            return module;
+        }
+        near.entry(key).or_insert(module).clone()
     }
 
     /// The far probe and the flips of a probe environment, emitted once per build.
@@ -205,10 +291,10 @@ impl ModuleLayout {
         env: &Environment,
         app: &Value,
         inputs: &Inputs,
-    ) -> Arc<Shared> {
+    ) -> (Arc<Shared>, String) {
         let key = serde_json::to_string(far_env).expect("an environment serialises");
         if let Some(s) = self.cache.lock().expect("not poisoned").get(&key) {
-            return Arc::clone(s);
+            return (Arc::clone(s), key);
         }
         let bits = usize::BITS - inputs.finite.len().leading_zeros();
         let flips = (0..bits)
@@ -220,12 +306,14 @@ impl ModuleLayout {
             far: Some(lower::module(far_env)),
             flips,
         });
-        self.cache
+        let shared = self
+            .cache
             .lock()
             .expect("not poisoned")
-            .entry(key)
+            .entry(key.clone())
             .or_insert(shared)
-            .clone()
+            .clone();
+        (shared, key)
     }
 }
 
@@ -294,7 +382,7 @@ fn digest(files: &FileSet) -> u128 {
 #[derive(Debug, Clone)]
 pub struct Split {
     digest: u128,
-    module: FileSet,
+    module: Arc<Rendered>,
     root: Root,
 }
 
@@ -307,7 +395,11 @@ impl Split {
     /// The module's files, named relative to its folder: `variables.tf`, the resources'
     /// files, `outputs.tf`.
     pub fn module_files(&self) -> &FileSet {
-        &self.module
+        &self.module.files
+    }
+    /// The module's files, shared with every split of the same module this layout made.
+    pub fn shared_module_files(&self) -> ModuleFiles {
+        ModuleFiles(Arc::clone(&self.module))
     }
     /// The root module: what the environment's own folder holds.
     pub fn root(&self) -> &Root {
@@ -316,6 +408,17 @@ impl Split {
     /// The root module alone (the module's files dropped).
     pub fn into_root(self) -> Root {
         self.root
+    }
+}
+
+/// A module's files, shared (cheap to clone and to keep).
+#[derive(Debug, Clone)]
+pub struct ModuleFiles(Arc<Rendered>);
+
+impl ModuleFiles {
+    /// The files, named relative to the module's folder.
+    pub fn files(&self) -> &FileSet {
+        &self.0.files
     }
 }
 
