@@ -45,6 +45,7 @@ pub(crate) struct Merger<'a> {
 }
 
 /// A value holding tokens.
+#[derive(PartialEq)]
 enum Tokens<'p> {
     Leaf(usize),
     /// A plain string: pieces of its text.
@@ -260,6 +261,10 @@ impl<'a> Merger<'a> {
     fn leaf(&mut self, r: &Expression, ps: &[Option<&Expression>], path: &[String]) -> Expression {
         let far = ps[FAR];
         let mut found: Option<(Expression, Vec<usize>)> = None;
+        // The tokens `found` was made of: equal tokens make an equal reference, so a probe
+        // holding the same ones needs no second instantiation or abstraction.
+        let mut found_tokens: Option<Tokens> = None;
+        let mut far_found = false;
         let mut depends = false;
         let mut broken = false;
         for (which, probe) in [(FAR, far), (NEAR, ps[NEAR])] {
@@ -267,6 +272,9 @@ impl<'a> Merger<'a> {
             match self.tokens(p, which, far) {
                 Some(t) => {
                     depends = true;
+                    if found_tokens.as_ref() == Some(&t) {
+                        continue;
+                    }
                     if self.instantiate(&t).as_ref() != Some(r) {
                         broken = true;
                         continue;
@@ -275,7 +283,11 @@ impl<'a> Merger<'a> {
                     match &found {
                         Some(f) if f.0 != a.0 => broken = true,
                         Some(_) => {}
-                        None => found = Some(a),
+                        None => {
+                            found = Some(a);
+                            found_tokens = Some(t);
+                            far_found = which == FAR;
+                        }
                     }
                 }
                 None if p != r => {
@@ -286,10 +298,16 @@ impl<'a> Merger<'a> {
             }
         }
         if let (Some((e, vars)), false) = (&found, broken) {
-            // The flip probes, which hold the far probe's tokens, must read the same inputs.
+            // The flip probes, which hold the far probe's tokens, must read the same inputs:
+            // a flip whose value is the far probe's, or whose tokens are those `e` was made
+            // of, does.
             let same = ps[2..].iter().flatten().all(|b| {
-                self.tokens(b, FAR, Some(b))
-                    .is_some_and(|t| self.abstracted(&t).0 == *e)
+                if far_found && Some(*b) == far {
+                    return true;
+                }
+                self.tokens(b, FAR, Some(b)).is_some_and(|t| {
+                    found_tokens.as_ref() == Some(&t) || self.abstracted(&t).0 == *e
+                })
             });
             if same {
                 for v in vars {
@@ -602,34 +620,54 @@ impl<'a> Merger<'a> {
     }
 }
 
-/// Whether two top-level blocks have the same file, kind and labels.
-fn same_block(a: &TopBlock, b: &TopBlock) -> bool {
-    a.file == b.file
-        && a.block.identifier == b.block.identifier
-        && a.block.labels.len() == b.block.labels.len()
-        && a.block
-            .labels
-            .iter()
-            .zip(&b.block.labels)
-            .all(|(x, y)| x.as_str() == y.as_str())
+/// The place of each block among the blocks of the same file, kind and labels before it.
+pub(crate) fn ordinals(blocks: &[TopBlock]) -> Vec<usize> {
+    let mut seen: BTreeMap<Signature, usize> = BTreeMap::new();
+    blocks
+        .iter()
+        .map(|b| {
+            let n = seen.entry(signature(b)).or_insert(0);
+            *n += 1;
+            *n - 1
+        })
+        .collect()
 }
 
-/// The counterpart in `probe` of block `i` of `real`: the block with the same file, kind and
-/// labels and as many such blocks before it. The probes come from the same lowering, so it is
-/// usually at the same place; else it is searched for.
-pub(crate) fn counterpart<'p>(
-    real: &[TopBlock],
-    i: usize,
-    probe: &'p [TopBlock],
-) -> Option<&'p TopBlock> {
-    let r = &real[i];
-    let nth = real[..i].iter().filter(|b| same_block(b, r)).count();
-    if let Some(p) = probe.get(i) {
-        if same_block(p, r) && probe[..i].iter().filter(|b| same_block(b, r)).count() == nth {
-            return Some(p);
-        }
+/// A block's file, kind and labels: what [`same_block`] compares.
+type Signature<'b> = (crate::module::TfFile, &'b str, Vec<&'b str>);
+
+fn signature(b: &TopBlock) -> Signature<'_> {
+    (
+        b.file,
+        b.block.identifier.as_str(),
+        b.block.labels.iter().map(BlockLabel::as_str).collect(),
+    )
+}
+
+/// The blocks of a probe by signature and place: where to find the counterpart of a block of
+/// the real module, the block with the same file, kind and labels and as many such blocks
+/// before it (the probes come from the same lowering, so it is usually at the same place).
+pub(crate) struct Counterparts<'p> {
+    blocks: &'p [TopBlock],
+    places: BTreeMap<(Signature<'p>, usize), usize>,
+}
+
+impl<'p> Counterparts<'p> {
+    pub(crate) fn new(blocks: &'p [TopBlock]) -> Self {
+        let places = blocks
+            .iter()
+            .zip(ordinals(blocks))
+            .enumerate()
+            .map(|(i, (b, nth))| ((signature(b), nth), i))
+            .collect();
+        Counterparts { blocks, places }
     }
-    probe.iter().filter(|b| same_block(b, r)).nth(nth)
+
+    /// The counterpart of `real`, the `nth` block of its signature in its module.
+    pub(crate) fn of(&self, real: &TopBlock, nth: usize) -> Option<&'p TopBlock> {
+        let i = *self.places.get(&(signature(real), nth))?;
+        Some(&self.blocks[i])
+    }
 }
 
 fn labels(b: &Block) -> Vec<String> {

@@ -35,7 +35,7 @@ use tierform_model::{Diagnostics, Environment, FileSet};
 use crate::expr::var;
 use crate::lower;
 use crate::module::{Module, TfFile, TopBlock, B};
-use merge::{counterpart, json_expr, Merger};
+use merge::{json_expr, ordinals, Counterparts, Merger};
 use probe::{probe_env, Inputs, Kind, Origin, Probe};
 
 /// What splitting needs across the environments of a build: the spec's JSON Schema (for the
@@ -105,6 +105,13 @@ impl ModuleLayout {
     /// `unsupported-environment` for a local environment.
     pub fn split(&self, env: &Environment) -> Result<Split, Diagnostics> {
         let (module, root, key) = self.keyed_parts(env)?;
+        Ok(self.finish(key, module, root))
+    }
+
+    /// A split from its module's blocks: the files of a module already rendered under `key`
+    /// with equal blocks, or its own, rendered (and kept under `key` for the next ones). The
+    /// key only says where to look: a module is reused only when its blocks are equal.
+    fn finish(&self, key: String, module: Module, root: Root) -> Split {
         let rendered = match self.same_module(&key, &module) {
             Some(r) => r,
             None => {
@@ -118,11 +125,11 @@ impl ModuleLayout {
                 r
             }
         };
-        Ok(Split {
+        Split {
             digest: rendered.digest,
             module: rendered,
             root,
-        })
+        }
     }
 
     /// A module already rendered whose blocks are these: it has the same files.
@@ -172,6 +179,11 @@ impl ModuleLayout {
 
         let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_deref()];
         probes.extend(shared.flips.iter().map(Option::as_ref));
+        let indexes: Vec<Option<Counterparts>> = probes
+            .iter()
+            .map(|p| p.map(|p| Counterparts::new(&p.blocks)))
+            .collect();
+        let places = ordinals(&real.blocks);
         let mut merger = Merger::new(&inputs);
         let mut module = Module::default();
         let mut root = Vec::new();
@@ -197,9 +209,9 @@ impl ModuleLayout {
                 }
                 _ => {}
             }
-            let counterparts: Vec<Option<&TopBlock>> = probes
+            let counterparts: Vec<Option<&TopBlock>> = indexes
                 .iter()
-                .map(|p| counterpart(&real.blocks, i, &p.as_ref()?.blocks))
+                .map(|p| p.as_ref()?.of(b, places[i]))
                 .collect();
             let mut merged = merger.top(b, &counterparts);
             if merged.file == TfFile::Providers {
