@@ -7,7 +7,7 @@
 //! So the module, instantiated with the environment's inputs, is the environment's own
 //! Terraform, whatever the probes show.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hcl::expr::{Operation, TemplateExpr, UnaryOp, UnaryOperator};
 use hcl::{Attribute, Block, BlockLabel, Body, Expression, ObjectKey, Structure};
@@ -620,53 +620,61 @@ impl<'a> Merger<'a> {
     }
 }
 
-/// The place of each block among the blocks of the same file, kind and labels before it.
-pub(crate) fn ordinals(blocks: &[TopBlock]) -> Vec<usize> {
-    let mut seen: BTreeMap<Signature, usize> = BTreeMap::new();
-    blocks
+/// A block's file, kind and labels, written out (lengths first, so that no two differ only
+/// in where one label ends): what makes two blocks of two modules the same block.
+pub(crate) fn signature(b: &TopBlock) -> String {
+    let mut key = format!("{}:", b.file as u32);
+    for part in std::iter::once(b.block.identifier.as_str())
+        .chain(b.block.labels.iter().map(BlockLabel::as_str))
+    {
+        key.push_str(&part.len().to_string());
+        key.push(':');
+        key.push_str(part);
+    }
+    key
+}
+
+/// The place of each block among the blocks of the same signature before it.
+pub(crate) fn ordinals(signatures: &[String]) -> Vec<usize> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    signatures
         .iter()
-        .map(|b| {
-            let n = seen.entry(signature(b)).or_insert(0);
+        .map(|s| {
+            let n = seen.entry(s.as_str()).or_insert(0);
             *n += 1;
             *n - 1
         })
         .collect()
 }
 
-/// A block's file, kind and labels: what [`same_block`] compares.
-type Signature<'b> = (crate::module::TfFile, &'b str, Vec<&'b str>);
-
-fn signature(b: &TopBlock) -> Signature<'_> {
-    (
-        b.file,
-        b.block.identifier.as_str(),
-        b.block.labels.iter().map(BlockLabel::as_str).collect(),
-    )
-}
-
-/// The blocks of a probe by signature and place: where to find the counterpart of a block of
+/// The blocks of a probe by signature, in order: where to find the counterpart of a block of
 /// the real module, the block with the same file, kind and labels and as many such blocks
 /// before it (the probes come from the same lowering, so it is usually at the same place).
-pub(crate) struct Counterparts<'p> {
-    blocks: &'p [TopBlock],
-    places: BTreeMap<(Signature<'p>, usize), usize>,
+/// Made once per probe and kept with it.
+#[derive(Debug, Default)]
+pub(crate) struct Counterparts {
+    places: HashMap<String, Vec<usize>>,
 }
 
-impl<'p> Counterparts<'p> {
-    pub(crate) fn new(blocks: &'p [TopBlock]) -> Self {
-        let places = blocks
-            .iter()
-            .zip(ordinals(blocks))
-            .enumerate()
-            .map(|(i, (b, nth))| ((signature(b), nth), i))
-            .collect();
-        Counterparts { blocks, places }
+impl Counterparts {
+    pub(crate) fn new(blocks: &[TopBlock]) -> Self {
+        let mut places: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, b) in blocks.iter().enumerate() {
+            places.entry(signature(b)).or_default().push(i);
+        }
+        Counterparts { places }
     }
 
-    /// The counterpart of `real`, the `nth` block of its signature in its module.
-    pub(crate) fn of(&self, real: &TopBlock, nth: usize) -> Option<&'p TopBlock> {
-        let i = *self.places.get(&(signature(real), nth))?;
-        Some(&self.blocks[i])
+    /// The counterpart in `blocks` (the probe's, which this index was made of) of the `nth`
+    /// block of signature `signature` in the real module.
+    pub(crate) fn of<'p>(
+        &self,
+        blocks: &'p [TopBlock],
+        signature: &str,
+        nth: usize,
+    ) -> Option<&'p TopBlock> {
+        let i = *self.places.get(signature)?.get(nth)?;
+        blocks.get(i)
     }
 }
 

@@ -35,7 +35,7 @@ use tierform_model::{Diagnostics, Environment, FileSet};
 use crate::expr::var;
 use crate::lower;
 use crate::module::{Module, TfFile, TopBlock, B};
-use merge::{json_expr, ordinals, Counterparts, Merger};
+use merge::{json_expr, ordinals, signature, Counterparts, Merger};
 use probe::{probe_env, Inputs, Kind, Origin, Probe};
 
 /// What splitting needs across the environments of a build: the spec's JSON Schema (for the
@@ -49,7 +49,7 @@ pub struct ModuleLayout {
     cache: Mutex<BTreeMap<String, Arc<Shared>>>,
     /// The near probes already emitted, by probe environment (tenants of one tier, whose
     /// numbers are equal, share theirs).
-    near: Mutex<BTreeMap<String, Arc<Module>>>,
+    near: Mutex<BTreeMap<String, Arc<Indexed>>>,
     /// Modules already rendered, by the key of their far probe: a few per key, which later
     /// environments compare their blocks with.
     rendered: Mutex<BTreeMap<String, Vec<Arc<Rendered>>>>,
@@ -72,8 +72,24 @@ struct Rendered {
 /// The probes that depend only on a probe environment: the far probe and the flips.
 #[derive(Debug)]
 struct Shared {
-    far: Option<Module>,
-    flips: Vec<Option<Module>>,
+    far: Option<Indexed>,
+    flips: Vec<Option<Indexed>>,
+}
+
+/// A probe's blocks and the index of their counterparts.
+#[derive(Debug)]
+struct Indexed {
+    module: Module,
+    index: Counterparts,
+}
+
+impl Indexed {
+    fn new(module: Module) -> Indexed {
+        Indexed {
+            index: Counterparts::new(&module.blocks),
+            module,
+        }
+    }
 }
 
 impl ModuleLayout {
@@ -177,13 +193,10 @@ impl ModuleLayout {
         };
         let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| self.near(&e));
 
-        let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_deref()];
+        let mut probes: Vec<Option<&Indexed>> = vec![shared.far.as_ref(), near_module.as_deref()];
         probes.extend(shared.flips.iter().map(Option::as_ref));
-        let indexes: Vec<Option<Counterparts>> = probes
-            .iter()
-            .map(|p| p.map(|p| Counterparts::new(&p.blocks)))
-            .collect();
-        let places = ordinals(&real.blocks);
+        let signatures: Vec<String> = real.blocks.iter().map(signature).collect();
+        let places = ordinals(&signatures);
         let mut merger = Merger::new(&inputs);
         let mut module = Module::default();
         let mut root = Vec::new();
@@ -209,9 +222,12 @@ impl ModuleLayout {
                 }
                 _ => {}
             }
-            let counterparts: Vec<Option<&TopBlock>> = indexes
+            let counterparts: Vec<Option<&TopBlock>> = probes
                 .iter()
-                .map(|p| p.as_ref()?.of(b, places[i]))
+                .map(|p| {
+                    let p = (*p)?;
+                    p.index.of(&p.module.blocks, &signatures[i], places[i])
+                })
                 .collect();
             let mut merged = merger.top(b, &counterparts);
             if merged.file == TfFile::Providers {
@@ -283,12 +299,12 @@ impl ModuleLayout {
     }
 
     /// The near probe of a probe environment, emitted once per build.
-    fn near(&self, near_env: &Environment) -> Arc<Module> {
+    fn near(&self, near_env: &Environment) -> Arc<Indexed> {
         let key = serde_json::to_string(near_env).expect("an environment serialises");
         if let Some(m) = self.near.lock().expect("not poisoned").get(&key) {
             return Arc::clone(m);
         }
-        let module = Arc::new(lower::module(near_env));
+        let module = Arc::new(Indexed::new(lower::module(near_env)));
         let mut near = self.near.lock().expect("not poisoned");
         if near.len() >= KEPT {
             return module;
@@ -311,11 +327,12 @@ impl ModuleLayout {
         let bits = usize::BITS - inputs.finite.len().leading_zeros();
         let flips = (0..bits)
             .map(|j| {
-                probe_env(env, app, inputs, Probe::Far { flips: 1 << j }).map(|e| lower::module(&e))
+                probe_env(env, app, inputs, Probe::Far { flips: 1 << j })
+                    .map(|e| Indexed::new(lower::module(&e)))
             })
             .collect();
         let shared = Arc::new(Shared {
-            far: Some(lower::module(far_env)),
+            far: Some(Indexed::new(lower::module(far_env))),
             flips,
         });
         let shared = self
