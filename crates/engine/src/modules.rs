@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use tierform_emit_terraform::{ModuleFiles, ModuleLayout, Root};
+use tierform_emit_terraform::{ModuleFiles, ModuleLayout, RenderedRoot};
 use tierform_model::{
     Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Model, Runtime, Tier,
 };
@@ -35,8 +35,9 @@ pub struct TerraformModules {
     structures: Vec<Structure>,
     /// Per structure, the module's files when an environment being built writes them.
     modules: Vec<Option<ModuleFiles>>,
-    /// Per environment being built: its structure and root module.
-    roots: BTreeMap<String, (usize, Root)>,
+    /// Per environment being built: its structure and root module, rendered but for the
+    /// module's folder (text, not blocks: a build of thousands keeps one per environment).
+    roots: BTreeMap<String, (usize, RenderedRoot)>,
 }
 
 /// The structures of the module layout for a build of `envs` (resolved with
@@ -98,7 +99,7 @@ pub fn terraform_modules(
         }
     }
     // (name, tier, digest, root and module when being built)
-    type Split = (String, String, u128, Option<(Root, ModuleFiles)>);
+    type Split = (String, String, u128, Option<(RenderedRoot, ModuleFiles)>);
     let splits: Vec<Option<Split>> = candidates
         .par_iter()
         .map(|c| {
@@ -116,7 +117,7 @@ pub fn terraform_modules(
             let split = layout.split(env).expect("cloud environments split");
             let digest = split.digest();
             let built = matches!(c, Candidate::Building(_))
-                .then(|| (split.shared_module_files(), split.into_root()));
+                .then(|| (split.shared_module_files(), split.root().rendered()));
             Some((
                 env.name.clone(),
                 env.tier.clone(),

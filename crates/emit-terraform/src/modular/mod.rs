@@ -440,6 +440,46 @@ impl Split {
     }
 }
 
+/// What [`Root::rendered`] renders the module's folder as until it is known.
+const SOURCE_MARK: &str = "tierform-module-source-0c1f8a52";
+
+/// A root module rendered but for the module's folder (see [`Root::rendered`]).
+#[derive(Debug, Clone)]
+pub struct RenderedRoot(Rendering);
+
+#[derive(Debug, Clone)]
+enum Rendering {
+    /// `main.tf` as the text before and after the quoted folder, and the other files.
+    Cut {
+        before: String,
+        after: String,
+        rest: FileSet,
+    },
+    Blocks(Root),
+}
+
+impl RenderedRoot {
+    /// The files of the root module, as [`Root::files`] renders them for this `source`.
+    pub fn files(&self, source: &str) -> FileSet {
+        match &self.0 {
+            Rendering::Cut {
+                before,
+                after,
+                rest,
+            } => {
+                let mut main = String::with_capacity(before.len() + source.len() + after.len() + 2);
+                main.push_str(before);
+                crate::expr::write_quoted(&mut main, source);
+                main.push_str(after);
+                let mut files = rest.clone();
+                files.insert(TfFile::Main.name(), main);
+                files
+            }
+            Rendering::Blocks(root) => root.files(source),
+        }
+    }
+}
+
 /// A module's files, shared (cheap to clone and to keep).
 #[derive(Debug, Clone)]
 pub struct ModuleFiles(Arc<Rendered>);
@@ -491,6 +531,40 @@ impl Root {
             );
         }
         m.files()
+    }
+
+    /// The files of the root module as text, but for the module's folder, which is written in
+    /// when it is known ([`RenderedRoot::files`]): what a build keeps of each environment
+    /// between splitting every environment and writing it, a few KiB of text instead of
+    /// the blocks.
+    pub fn rendered(&self) -> RenderedRoot {
+        let files = self.files(SOURCE_MARK);
+        let quoted = {
+            let mut q = String::new();
+            crate::expr::write_quoted(&mut q, SOURCE_MARK);
+            q
+        };
+        let main = files.get(TfFile::Main.name()).unwrap_or_default();
+        let marks = files.iter().map(|(_, t)| t.matches(SOURCE_MARK).count());
+        match main.find(&quoted) {
+            // The mark once, in the call's `source`, alone in its group (no alignment
+            // depends on its length): the text around it is the text around any folder.
+            Some(at) if marks.sum::<usize>() == 1 => {
+                let mut rest = FileSet::new();
+                for (path, text) in files.iter() {
+                    if path.as_str() != TfFile::Main.name() {
+                        rest.insert(path.as_str(), text.to_owned());
+                    }
+                }
+                RenderedRoot(Rendering::Cut {
+                    before: main[..at].to_owned(),
+                    after: main[at + quoted.len()..].to_owned(),
+                    rest,
+                })
+            }
+            // A value of the spec holds the mark: the blocks are kept.
+            _ => RenderedRoot(Rendering::Blocks(self.clone())),
+        }
     }
 
     /// The arguments of the module call, by name.

@@ -426,3 +426,31 @@ fn the_index_of_counterparts_finds_what_a_search_finds() {
     }
     assert!(found > 1000, "{found}");
 }
+
+/// A root kept as text renders the files the blocks render, whatever the module's folder.
+#[test]
+fn a_rendered_root_gives_the_files_of_its_blocks() {
+    let mut cut = 0;
+    for (spec, envs, names) in specs_with_environments() {
+        let layout = ModuleLayout::new(names.iter().map(String::as_str));
+        for env in &envs {
+            let root = layout.split(env).unwrap().into_root();
+            let rendered = root.rendered();
+            cut += usize::from(matches!(rendered.0, Rendering::Cut { .. }));
+            for source in [
+                "../modules/production",
+                "../modules/production-acme-2",
+                "../modules/a\"b${x}%{y}\\z",
+                "",
+            ] {
+                assert_eq!(
+                    rendered.files(source),
+                    root.files(source),
+                    "{spec} {} {source}",
+                    env.name
+                );
+            }
+        }
+    }
+    assert!(cut > 10, "{cut} roots cut");
+}
