@@ -42,6 +42,10 @@ pub(crate) struct Merger<'a> {
     /// Which inputs the module reads, by index.
     pub used: Vec<bool>,
     pub derived: Vec<Derived>,
+    /// Whether the flip probes' counterparts of the block being merged equal the far
+    /// probe's: then every value of a flip is the far probe's value at the same place, and
+    /// comparing the far probe's is comparing theirs.
+    flips_like_far: bool,
 }
 
 /// A value holding tokens.
@@ -66,14 +70,24 @@ impl<'a> Merger<'a> {
                 .collect(),
             used: vec![false; inputs.vars.len()],
             derived: Vec::new(),
+            flips_like_far: false,
         }
     }
 
-    /// A top-level block against its counterparts in the probes.
-    pub(crate) fn top(&mut self, r: &TopBlock, ps: &[Option<&TopBlock>]) -> TopBlock {
+    /// A top-level block against its counterparts in the probes; `flips_like_far` when the
+    /// flip probes' counterparts are equal to the far probe's (known per probe, see
+    /// `Shared::flips_like_far`).
+    pub(crate) fn top(
+        &mut self,
+        r: &TopBlock,
+        ps: &[Option<&TopBlock>],
+        flips_like_far: bool,
+    ) -> TopBlock {
         let mut path = vec![address(&r.block)];
         let bodies: Vec<Option<&Body>> = ps.iter().map(|p| p.map(|b| &b.block.body)).collect();
+        self.flips_like_far = flips_like_far;
         let body = self.body(&r.block.body, &bodies, &mut path);
+        self.flips_like_far = false;
         let skips = r
             .skips
             .iter()
@@ -95,23 +109,38 @@ impl<'a> Merger<'a> {
         }
     }
 
-    fn body(&mut self, r: &Body, ps: &[Option<&Body>], path: &mut Vec<String>) -> Body {
+    /// `find` in each probe; with `flips_like_far`, the far probe's answer is the flips'.
+    fn each_probe<'p, T: Copy>(
+        &self,
+        ps: &[Option<&'p Body>],
+        find: impl Fn(&Option<&'p Body>) -> Option<T>,
+    ) -> Vec<Option<T>> {
+        if !self.flips_like_far || ps.len() <= NEAR {
+            return ps.iter().map(find).collect();
+        }
+        let far = find(&ps[FAR]);
+        let mut out = Vec::with_capacity(ps.len());
+        out.push(far);
+        out.push(find(&ps[NEAR]));
+        out.extend(std::iter::repeat_n(far, ps.len() - 2));
+        out
+    }
+
+    fn body<'p>(&mut self, r: &Body, ps: &[Option<&'p Body>], path: &mut Vec<String>) -> Body {
         let mut seen: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
         let mut out = Vec::with_capacity(r.0.len());
         for s in r.iter() {
             match s {
                 Structure::Attribute(a) => {
                     let key = a.key.as_str();
-                    let cs: Vec<Option<&Expression>> = ps
-                        .iter()
-                        .map(|p| {
-                            p.and_then(|b| {
-                                b.attributes()
-                                    .find(|x| x.key.as_str() == key)
-                                    .map(|x| &x.expr)
-                            })
+                    let find = |p: &Option<&'p Body>| {
+                        p.and_then(|b| {
+                            b.attributes()
+                                .find(|x| x.key.as_str() == key)
+                                .map(|x| &x.expr)
                         })
-                        .collect();
+                    };
+                    let cs: Vec<Option<&Expression>> = self.each_probe(ps, find);
                     path.push(key.to_owned());
                     let expr = self.expr(&a.expr, &cs, path);
                     path.pop();
@@ -120,17 +149,15 @@ impl<'a> Merger<'a> {
                 Structure::Block(b) => {
                     let id = (b.identifier.to_string(), labels(b));
                     let n = *seen.entry(id.clone()).and_modify(|n| *n += 1).or_insert(0);
-                    let cs: Vec<Option<&Body>> = ps
-                        .iter()
-                        .map(|p| {
-                            p.and_then(|body| {
-                                body.blocks()
-                                    .filter(|x| x.identifier.as_str() == id.0 && labels(x) == id.1)
-                                    .nth(n)
-                                    .map(|x| &x.body)
-                            })
+                    let find = |p: &Option<&'p Body>| {
+                        p.and_then(|body| {
+                            body.blocks()
+                                .filter(|x| x.identifier.as_str() == id.0 && labels(x) == id.1)
+                                .nth(n)
+                                .map(|x| &x.body)
                         })
-                        .collect();
+                    };
+                    let cs: Vec<Option<&Body>> = self.each_probe(ps, find);
                     path.push(if n == 0 {
                         id.0.clone()
                     } else {
@@ -155,8 +182,14 @@ impl<'a> Merger<'a> {
         ps: &[Option<&Expression>],
         path: &mut Vec<String>,
     ) -> Expression {
-        // What no probe changes is the value itself (most of a module: a quick way out).
-        if ps.iter().all(|p| p.is_none_or(|p| p == r)) {
+        // What no probe changes is the value itself (most of a module: a quick way out). Flips
+        // equal to the far probe need no comparison of their own.
+        let compared = if self.flips_like_far && ps.len() > NEAR {
+            &ps[..=NEAR]
+        } else {
+            ps
+        };
+        if compared.iter().all(|p| p.is_none_or(|p| p == r)) {
             return r.clone();
         }
         if let Some(e) = self.whole_list(r, ps) {
@@ -667,6 +700,11 @@ impl Counterparts {
 
     /// The counterpart in `blocks` (the probe's, which this index was made of) of the `nth`
     /// block of signature `signature` in the real module.
+    /// Where in its probe the counterpart of the `nth` block of `signature` is.
+    pub(crate) fn position(&self, signature: &str, nth: usize) -> Option<usize> {
+        self.places.get(signature)?.get(nth).copied()
+    }
+
     pub(crate) fn of<'p>(
         &self,
         blocks: &'p [TopBlock],

@@ -53,6 +53,9 @@ pub struct ModuleLayout {
     /// Modules already rendered, by the key of their far probe: a few per key, which later
     /// environments compare their blocks with.
     rendered: Mutex<BTreeMap<String, Vec<Arc<Rendered>>>>,
+    /// Tests: compare every flip's values, as if no flip were known equal to the far probe.
+    #[cfg(test)]
+    compare_every_flip: bool,
 }
 
 /// How many probe environments, and rendered modules per probe environment, a layout keeps:
@@ -74,6 +77,10 @@ struct Rendered {
 struct Shared {
     far: Option<Indexed>,
     flips: Vec<Option<Indexed>>,
+    /// Per block of the far probe, whether every flip has an equal block in its place (most
+    /// blocks: a flip changes a few values). The merge of a block whose far counterpart has
+    /// it compares the far probe's values for the flips'.
+    flips_like_far: Vec<bool>,
 }
 
 /// A probe's blocks and the index of their counterparts.
@@ -110,6 +117,8 @@ impl ModuleLayout {
             cache: Mutex::new(BTreeMap::new()),
             near: Mutex::new(BTreeMap::new()),
             rendered: Mutex::new(BTreeMap::new()),
+            #[cfg(test)]
+            compare_every_flip: false,
         }
     }
 
@@ -187,6 +196,7 @@ impl ModuleLayout {
                 Arc::new(Shared {
                     far: None,
                     flips: Vec::new(),
+                    flips_like_far: Vec::new(),
                 }),
                 String::new(),
             ),
@@ -229,7 +239,14 @@ impl ModuleLayout {
                     p.index.of(&p.module.blocks, &signatures[i], places[i])
                 })
                 .collect();
-            let mut merged = merger.top(b, &counterparts);
+            let flips_like_far = shared.far.as_ref().is_some_and(|far| {
+                far.index
+                    .position(&signatures[i], places[i])
+                    .is_some_and(|j| shared.flips_like_far[j])
+            });
+            #[cfg(test)]
+            let flips_like_far = flips_like_far && !self.compare_every_flip;
+            let mut merged = merger.top(b, &counterparts, flips_like_far);
             if merged.file == TfFile::Providers {
                 merged.file = TfFile::Account;
             }
@@ -325,15 +342,18 @@ impl ModuleLayout {
             return (Arc::clone(s), key);
         }
         let bits = usize::BITS - inputs.finite.len().leading_zeros();
-        let flips = (0..bits)
+        let flips: Vec<Option<Indexed>> = (0..bits)
             .map(|j| {
                 probe_env(env, app, inputs, Probe::Far { flips: 1 << j })
                     .map(|e| Indexed::new(lower::module(&e)))
             })
             .collect();
+        let far = Indexed::new(lower::module(far_env));
+        let flips_like_far = flips_like_far(&far, &flips);
         let shared = Arc::new(Shared {
-            far: Some(Indexed::new(lower::module(far_env))),
+            far: Some(far),
             flips,
+            flips_like_far,
         });
         let shared = self
             .cache
@@ -344,6 +364,25 @@ impl ModuleLayout {
             .clone();
         (shared, key)
     }
+}
+
+/// Per block of the far probe, whether each flip has an equal block at the same signature and
+/// place (a flip that could not be emitted has none).
+fn flips_like_far(far: &Indexed, flips: &[Option<Indexed>]) -> Vec<bool> {
+    let signatures: Vec<String> = far.module.blocks.iter().map(signature).collect();
+    let places = ordinals(&signatures);
+    far.module
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(j, b)| {
+            flips.iter().all(|f| {
+                f.as_ref().is_some_and(|f| {
+                    f.index.of(&f.module.blocks, &signatures[j], places[j]) == Some(b)
+                })
+            })
+        })
+        .collect()
 }
 
 /// One input of a module, as its `variable` block declares it and its root passes it.

@@ -297,9 +297,11 @@ fn specs_with_environments() -> Vec<(String, Vec<Environment>, Vec<String>)> {
 }
 
 /// The plain path, as the layout was before it reused anything: a layout of its own for
-/// the environment (nothing emitted before to reuse), its module rendered and hashed.
+/// the environment (nothing emitted before to reuse), every flip's values compared, its module
+/// rendered and hashed.
 fn plain_split(env: &Environment, names: &[String]) -> (u128, FileSet, FileSet) {
-    let layout = ModuleLayout::new(names.iter().map(String::as_str));
+    let mut layout = ModuleLayout::new(names.iter().map(String::as_str));
+    layout.compare_every_flip = true;
     let (module, root) = layout.parts(env).unwrap();
     let files = module.files();
     (digest(&files), files, root.files("../modules/x"))
