@@ -7,7 +7,7 @@
 //! So the module, instantiated with the environment's inputs, is the environment's own
 //! Terraform, whatever the probes show.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use hcl::expr::{Operation, TemplateExpr, UnaryOp, UnaryOperator};
 use hcl::{Attribute, Block, BlockLabel, Body, Expression, ObjectKey, Structure};
@@ -669,7 +669,7 @@ pub(crate) fn signature(b: &TopBlock) -> String {
 
 /// The place of each block among the blocks of the same signature before it.
 pub(crate) fn ordinals(signatures: &[String]) -> Vec<usize> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     signatures
         .iter()
         .map(|s| {
@@ -686,12 +686,12 @@ pub(crate) fn ordinals(signatures: &[String]) -> Vec<usize> {
 /// Made once per probe and kept with it.
 #[derive(Debug, Default)]
 pub(crate) struct Counterparts {
-    places: HashMap<String, Vec<usize>>,
+    places: BTreeMap<String, Vec<usize>>,
 }
 
 impl Counterparts {
     pub(crate) fn new(blocks: &[TopBlock]) -> Self {
-        let mut places: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut places: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, b) in blocks.iter().enumerate() {
             places.entry(signature(b)).or_default().push(i);
         }
