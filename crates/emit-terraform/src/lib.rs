@@ -19,7 +19,7 @@ mod module;
 mod names;
 mod render;
 
-pub use modular::{ModuleLayout, Root, Split};
+pub use modular::{ModuleFiles, ModuleLayout, RenderedRoot, Root, Split};
 use tierform_model::parity::EmittedObject;
 use tierform_model::{Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Runtime};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use tierform_emit_terraform::{ModuleLayout, Root};
+use tierform_emit_terraform::{ModuleFiles, ModuleLayout, RenderedRoot};
 use tierform_model::{
     Diagnostic, Diagnostics, Environment, FieldPath, FileSet, Model, Runtime, Tier,
 };
@@ -32,10 +32,12 @@ pub struct Structure {
 /// environment, while the others are streamed.
 #[derive(Debug)]
 pub struct TerraformModules {
-    layout: ModuleLayout,
     structures: Vec<Structure>,
-    /// Per environment being built: its structure and root module.
-    roots: BTreeMap<String, (usize, Root)>,
+    /// Per structure, the module's files when an environment being built writes them.
+    modules: Vec<Option<ModuleFiles>>,
+    /// Per environment being built: its structure and root module, rendered but for the
+    /// module's folder (text, not blocks: a build of thousands keeps one per environment).
+    roots: BTreeMap<String, (usize, RenderedRoot)>,
 }
 
 /// The structures of the module layout for a build of `envs` (resolved with
@@ -96,8 +98,8 @@ pub fn terraform_modules(
             candidates.push(Candidate::Building(e));
         }
     }
-    // (name, tier, digest, root when being built)
-    type Split = (String, String, u128, Option<Root>);
+    // (name, tier, digest, root and module when being built)
+    type Split = (String, String, u128, Option<(RenderedRoot, ModuleFiles)>);
     let splits: Vec<Option<Split>> = candidates
         .par_iter()
         .map(|c| {
@@ -113,41 +115,53 @@ pub fn terraform_modules(
                 return None;
             }
             let split = layout.split(env).expect("cloud environments split");
-            let root = matches!(c, Candidate::Building(_)).then(|| split.root().clone());
-            Some((env.name.clone(), env.tier.clone(), split.digest(), root))
+            let digest = split.digest();
+            let built = matches!(c, Candidate::Building(_))
+                .then(|| (split.shared_module_files(), split.root().rendered()));
+            Some((
+                env.name.clone(),
+                env.tier.clone(),
+                digest,
+                built.map(|(m, r)| (r, m)),
+            ))
         })
         .collect();
 
     let mut by_digest: BTreeMap<u128, usize> = BTreeMap::new();
     let mut members: Vec<Vec<(String, String)>> = Vec::new();
-    let mut writers: Vec<Option<String>> = Vec::new();
+    let mut writers: Vec<Option<(String, ModuleFiles)>> = Vec::new();
     let mut roots = BTreeMap::new();
-    for (name, tier, digest, root) in splits.into_iter().flatten() {
+    for (name, tier, digest, built) in splits.into_iter().flatten() {
         let s = *by_digest.entry(digest).or_insert_with(|| {
             members.push(Vec::new());
             writers.push(None);
             members.len() - 1
         });
         members[s].push((name.clone(), tier));
-        if let Some(root) = root {
-            writers[s].get_or_insert_with(|| name.clone());
+        if let Some((root, module)) = built {
+            writers[s].get_or_insert_with(|| (name.clone(), module));
             roots.insert(name, (s, root));
         }
     }
     let names = structure_names(model.tiers(), &members);
+    let mut modules = Vec::with_capacity(writers.len());
     let structures = members
         .into_iter()
         .zip(names)
         .zip(writers)
-        .map(|((members, name), writer)| Structure {
-            name,
-            environments: members.into_iter().map(|(n, _)| n).collect(),
-            writer,
+        .map(|((members, name), writer)| {
+            let (writer, module) = writer.unzip();
+            modules.push(module);
+            Structure {
+                name,
+                environments: members.into_iter().map(|(n, _)| n).collect(),
+                writer,
+            }
         })
         .collect();
     Ok(TerraformModules {
-        layout,
         structures,
+        modules,
         roots,
     })
 }
@@ -256,10 +270,10 @@ impl TerraformModules {
                 root.files(&format!("../modules/{}", structure.name)),
             );
             if structure.writer.as_deref() == Some(env.name.as_str()) {
-                let split = self.layout.split(env).expect("cloud environments split");
+                let module = self.modules[*s].as_ref().expect("a writer has its module");
                 files.extend_under(
                     &format!("{TERRAFORM_MODULES}/{}", structure.name),
-                    split.module_files().clone(),
+                    module.files().clone(),
                 );
             }
         })

@@ -42,9 +42,14 @@ pub(crate) struct Merger<'a> {
     /// Which inputs the module reads, by index.
     pub used: Vec<bool>,
     pub derived: Vec<Derived>,
+    /// Whether the flip probes' counterparts of the block being merged equal the far
+    /// probe's: then every value of a flip is the far probe's value at the same place, and
+    /// comparing the far probe's is comparing theirs.
+    flips_like_far: bool,
 }
 
 /// A value holding tokens.
+#[derive(PartialEq)]
 enum Tokens<'p> {
     Leaf(usize),
     /// A plain string: pieces of its text.
@@ -65,14 +70,24 @@ impl<'a> Merger<'a> {
                 .collect(),
             used: vec![false; inputs.vars.len()],
             derived: Vec::new(),
+            flips_like_far: false,
         }
     }
 
-    /// A top-level block against its counterparts in the probes.
-    pub(crate) fn top(&mut self, r: &TopBlock, ps: &[Option<&TopBlock>]) -> TopBlock {
+    /// A top-level block against its counterparts in the probes; `flips_like_far` when the
+    /// flip probes' counterparts are equal to the far probe's (known per probe, see
+    /// `Shared::flips_like_far`).
+    pub(crate) fn top(
+        &mut self,
+        r: &TopBlock,
+        ps: &[Option<&TopBlock>],
+        flips_like_far: bool,
+    ) -> TopBlock {
         let mut path = vec![address(&r.block)];
         let bodies: Vec<Option<&Body>> = ps.iter().map(|p| p.map(|b| &b.block.body)).collect();
+        self.flips_like_far = flips_like_far;
         let body = self.body(&r.block.body, &bodies, &mut path);
+        self.flips_like_far = false;
         let skips = r
             .skips
             .iter()
@@ -94,23 +109,38 @@ impl<'a> Merger<'a> {
         }
     }
 
-    fn body(&mut self, r: &Body, ps: &[Option<&Body>], path: &mut Vec<String>) -> Body {
+    /// `find` in each probe; with `flips_like_far`, the far probe's answer is the flips'.
+    fn each_probe<'p, T: Copy>(
+        &self,
+        ps: &[Option<&'p Body>],
+        find: impl Fn(&Option<&'p Body>) -> Option<T>,
+    ) -> Vec<Option<T>> {
+        if !self.flips_like_far || ps.len() <= NEAR {
+            return ps.iter().map(find).collect();
+        }
+        let far = find(&ps[FAR]);
+        let mut out = Vec::with_capacity(ps.len());
+        out.push(far);
+        out.push(find(&ps[NEAR]));
+        out.extend(std::iter::repeat_n(far, ps.len() - 2));
+        out
+    }
+
+    fn body<'p>(&mut self, r: &Body, ps: &[Option<&'p Body>], path: &mut Vec<String>) -> Body {
         let mut seen: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
         let mut out = Vec::with_capacity(r.0.len());
         for s in r.iter() {
             match s {
                 Structure::Attribute(a) => {
                     let key = a.key.as_str();
-                    let cs: Vec<Option<&Expression>> = ps
-                        .iter()
-                        .map(|p| {
-                            p.and_then(|b| {
-                                b.attributes()
-                                    .find(|x| x.key.as_str() == key)
-                                    .map(|x| &x.expr)
-                            })
+                    let find = |p: &Option<&'p Body>| {
+                        p.and_then(|b| {
+                            b.attributes()
+                                .find(|x| x.key.as_str() == key)
+                                .map(|x| &x.expr)
                         })
-                        .collect();
+                    };
+                    let cs: Vec<Option<&Expression>> = self.each_probe(ps, find);
                     path.push(key.to_owned());
                     let expr = self.expr(&a.expr, &cs, path);
                     path.pop();
@@ -119,17 +149,15 @@ impl<'a> Merger<'a> {
                 Structure::Block(b) => {
                     let id = (b.identifier.to_string(), labels(b));
                     let n = *seen.entry(id.clone()).and_modify(|n| *n += 1).or_insert(0);
-                    let cs: Vec<Option<&Body>> = ps
-                        .iter()
-                        .map(|p| {
-                            p.and_then(|body| {
-                                body.blocks()
-                                    .filter(|x| x.identifier.as_str() == id.0 && labels(x) == id.1)
-                                    .nth(n)
-                                    .map(|x| &x.body)
-                            })
+                    let find = |p: &Option<&'p Body>| {
+                        p.and_then(|body| {
+                            body.blocks()
+                                .filter(|x| x.identifier.as_str() == id.0 && labels(x) == id.1)
+                                .nth(n)
+                                .map(|x| &x.body)
                         })
-                        .collect();
+                    };
+                    let cs: Vec<Option<&Body>> = self.each_probe(ps, find);
                     path.push(if n == 0 {
                         id.0.clone()
                     } else {
@@ -154,8 +182,14 @@ impl<'a> Merger<'a> {
         ps: &[Option<&Expression>],
         path: &mut Vec<String>,
     ) -> Expression {
-        // What no probe changes is the value itself (most of a module: a quick way out).
-        if ps.iter().all(|p| p.is_none_or(|p| p == r)) {
+        // What no probe changes is the value itself (most of a module: a quick way out). Flips
+        // equal to the far probe need no comparison of their own.
+        let compared = if self.flips_like_far && ps.len() > NEAR {
+            &ps[..=NEAR]
+        } else {
+            ps
+        };
+        if compared.iter().all(|p| p.is_none_or(|p| p == r)) {
             return r.clone();
         }
         if let Some(e) = self.whole_list(r, ps) {
@@ -260,6 +294,10 @@ impl<'a> Merger<'a> {
     fn leaf(&mut self, r: &Expression, ps: &[Option<&Expression>], path: &[String]) -> Expression {
         let far = ps[FAR];
         let mut found: Option<(Expression, Vec<usize>)> = None;
+        // The tokens `found` was made of: equal tokens make an equal reference, so a probe
+        // holding the same ones needs no second instantiation or abstraction.
+        let mut found_tokens: Option<Tokens> = None;
+        let mut far_found = false;
         let mut depends = false;
         let mut broken = false;
         for (which, probe) in [(FAR, far), (NEAR, ps[NEAR])] {
@@ -267,6 +305,9 @@ impl<'a> Merger<'a> {
             match self.tokens(p, which, far) {
                 Some(t) => {
                     depends = true;
+                    if found_tokens.as_ref() == Some(&t) {
+                        continue;
+                    }
                     if self.instantiate(&t).as_ref() != Some(r) {
                         broken = true;
                         continue;
@@ -275,7 +316,11 @@ impl<'a> Merger<'a> {
                     match &found {
                         Some(f) if f.0 != a.0 => broken = true,
                         Some(_) => {}
-                        None => found = Some(a),
+                        None => {
+                            found = Some(a);
+                            found_tokens = Some(t);
+                            far_found = which == FAR;
+                        }
                     }
                 }
                 None if p != r => {
@@ -286,10 +331,16 @@ impl<'a> Merger<'a> {
             }
         }
         if let (Some((e, vars)), false) = (&found, broken) {
-            // The flip probes, which hold the far probe's tokens, must read the same inputs.
+            // The flip probes, which hold the far probe's tokens, must read the same inputs:
+            // a flip whose value is the far probe's, or whose tokens are those `e` was made
+            // of, does.
             let same = ps[2..].iter().flatten().all(|b| {
-                self.tokens(b, FAR, Some(b))
-                    .is_some_and(|t| self.abstracted(&t).0 == *e)
+                if far_found && Some(*b) == far {
+                    return true;
+                }
+                self.tokens(b, FAR, Some(b)).is_some_and(|t| {
+                    found_tokens.as_ref() == Some(&t) || self.abstracted(&t).0 == *e
+                })
             });
             if same {
                 for v in vars {
@@ -602,34 +653,67 @@ impl<'a> Merger<'a> {
     }
 }
 
-/// Whether two top-level blocks have the same file, kind and labels.
-fn same_block(a: &TopBlock, b: &TopBlock) -> bool {
-    a.file == b.file
-        && a.block.identifier == b.block.identifier
-        && a.block.labels.len() == b.block.labels.len()
-        && a.block
-            .labels
-            .iter()
-            .zip(&b.block.labels)
-            .all(|(x, y)| x.as_str() == y.as_str())
+/// A block's file, kind and labels, written out (lengths first, so that no two differ only
+/// in where one label ends): what makes two blocks of two modules the same block.
+pub(crate) fn signature(b: &TopBlock) -> String {
+    let mut key = format!("{}:", b.file as u32);
+    for part in std::iter::once(b.block.identifier.as_str())
+        .chain(b.block.labels.iter().map(BlockLabel::as_str))
+    {
+        key.push_str(&part.len().to_string());
+        key.push(':');
+        key.push_str(part);
+    }
+    key
 }
 
-/// The counterpart in `probe` of block `i` of `real`: the block with the same file, kind and
-/// labels and as many such blocks before it. The probes come from the same lowering, so it is
-/// usually at the same place; else it is searched for.
-pub(crate) fn counterpart<'p>(
-    real: &[TopBlock],
-    i: usize,
-    probe: &'p [TopBlock],
-) -> Option<&'p TopBlock> {
-    let r = &real[i];
-    let nth = real[..i].iter().filter(|b| same_block(b, r)).count();
-    if let Some(p) = probe.get(i) {
-        if same_block(p, r) && probe[..i].iter().filter(|b| same_block(b, r)).count() == nth {
-            return Some(p);
+/// The place of each block among the blocks of the same signature before it.
+pub(crate) fn ordinals(signatures: &[String]) -> Vec<usize> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    signatures
+        .iter()
+        .map(|s| {
+            let n = seen.entry(s.as_str()).or_insert(0);
+            *n += 1;
+            *n - 1
+        })
+        .collect()
+}
+
+/// The blocks of a probe by signature, in order: where to find the counterpart of a block of
+/// the real module, the block with the same file, kind and labels and as many such blocks
+/// before it (the probes come from the same lowering, so it is usually at the same place).
+/// Made once per probe and kept with it.
+#[derive(Debug, Default)]
+pub(crate) struct Counterparts {
+    places: BTreeMap<String, Vec<usize>>,
+}
+
+impl Counterparts {
+    pub(crate) fn new(blocks: &[TopBlock]) -> Self {
+        let mut places: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, b) in blocks.iter().enumerate() {
+            places.entry(signature(b)).or_default().push(i);
         }
+        Counterparts { places }
     }
-    probe.iter().filter(|b| same_block(b, r)).nth(nth)
+
+    /// The counterpart in `blocks` (the probe's, which this index was made of) of the `nth`
+    /// block of signature `signature` in the real module.
+    /// Where in its probe the counterpart of the `nth` block of `signature` is.
+    pub(crate) fn position(&self, signature: &str, nth: usize) -> Option<usize> {
+        self.places.get(signature)?.get(nth).copied()
+    }
+
+    pub(crate) fn of<'p>(
+        &self,
+        blocks: &'p [TopBlock],
+        signature: &str,
+        nth: usize,
+    ) -> Option<&'p TopBlock> {
+        let i = *self.places.get(signature)?.get(nth)?;
+        blocks.get(i)
+    }
 }
 
 fn labels(b: &Block) -> Vec<String> {

@@ -12,6 +12,14 @@
 //!
 //! Environments whose modules are byte-identical share one: [`Split::digest`] is the
 //! fingerprint of the module's files, and grouping by it is the caller's (tierform-engine's).
+//!
+//! Most environments of a build share their module with another, so a layout remembers the
+//! probes and the modules it has made (see [`ModuleLayout`]): an environment whose probe
+//! environment was seen reuses that probe's blocks, and one whose merged module equals, block
+//! for block, a module already rendered reuses its files and digest instead of rendering and
+//! hashing its own. Both are exact: a probe is a function of its environment (the key is the
+//! whole probe environment), and equal blocks render to equal bytes, so the reuse never changes
+//! a byte (tests.rs proves it against the plain path on every fixture).
 
 mod merge;
 mod probe;
@@ -27,7 +35,7 @@ use tierform_model::{Diagnostics, Environment, FileSet};
 use crate::expr::var;
 use crate::lower;
 use crate::module::{Module, TfFile, TopBlock, B};
-use merge::{counterpart, json_expr, Merger};
+use merge::{json_expr, ordinals, signature, Counterparts, Merger};
 use probe::{probe_env, Inputs, Kind, Origin, Probe};
 
 /// What splitting needs across the environments of a build: the spec's JSON Schema (for the
@@ -39,13 +47,56 @@ pub struct ModuleLayout {
     schema: Value,
     name_width: usize,
     cache: Mutex<BTreeMap<String, Arc<Shared>>>,
+    /// The near probes already emitted, by probe environment (tenants of one tier, whose
+    /// numbers are equal, share theirs).
+    near: Mutex<BTreeMap<String, Arc<Indexed>>>,
+    /// Modules already rendered, by the key of their far probe: a few per key, which later
+    /// environments compare their blocks with.
+    rendered: Mutex<BTreeMap<String, Vec<Arc<Rendered>>>>,
+    /// Tests: compare every flip's values, as if no flip were known equal to the far probe.
+    #[cfg(test)]
+    compare_every_flip: bool,
+}
+
+/// How many probe environments, and rendered modules per probe environment, a layout keeps:
+/// beyond them (a spec whose every environment has numbers of its own) it emits and renders
+/// as if it kept none, so that memory stays bounded whatever the spec.
+const KEPT: usize = 64;
+const KEPT_PER_KEY: usize = 4;
+
+/// A module's blocks, its files and their digest.
+#[derive(Debug)]
+struct Rendered {
+    module: Module,
+    files: FileSet,
+    digest: u128,
 }
 
 /// The probes that depend only on a probe environment: the far probe and the flips.
 #[derive(Debug)]
 struct Shared {
-    far: Option<Module>,
-    flips: Vec<Option<Module>>,
+    far: Option<Indexed>,
+    flips: Vec<Option<Indexed>>,
+    /// Per block of the far probe, whether every flip has an equal block in its place (most
+    /// blocks: a flip changes a few values). The merge of a block whose far counterpart has
+    /// it compares the far probe's values for the flips'.
+    flips_like_far: Vec<bool>,
+}
+
+/// A probe's blocks and the index of their counterparts.
+#[derive(Debug)]
+struct Indexed {
+    module: Module,
+    index: Counterparts,
+}
+
+impl Indexed {
+    fn new(module: Module) -> Indexed {
+        Indexed {
+            index: Counterparts::new(&module.blocks),
+            module,
+        }
+    }
 }
 
 impl ModuleLayout {
@@ -64,6 +115,10 @@ impl ModuleLayout {
                 .max()
                 .unwrap_or(0),
             cache: Mutex::new(BTreeMap::new()),
+            near: Mutex::new(BTreeMap::new()),
+            rendered: Mutex::new(BTreeMap::new()),
+            #[cfg(test)]
+            compare_every_flip: false,
         }
     }
 
@@ -74,32 +129,84 @@ impl ModuleLayout {
     /// # Errors
     /// `unsupported-environment` for a local environment.
     pub fn split(&self, env: &Environment) -> Result<Split, Diagnostics> {
-        let (module, root) = self.parts(env)?;
-        let files = module.files();
-        Ok(Split {
-            digest: digest(&files),
-            module: files,
+        let (module, root, key) = self.keyed_parts(env)?;
+        Ok(self.finish(key, module, root))
+    }
+
+    /// A split from its module's blocks: the files of a module already rendered under `key`
+    /// with equal blocks, or its own, rendered (and kept under `key` for the next ones). The
+    /// key only says where to look: a module is reused only when its blocks are equal.
+    fn finish(&self, key: String, module: Module, root: Root) -> Split {
+        let rendered = match self.same_module(&key, &module) {
+            Some(r) => r,
+            None => {
+                let files = module.files();
+                let r = Arc::new(Rendered {
+                    digest: digest(&files),
+                    files,
+                    module,
+                });
+                self.remember(key, &r);
+                r
+            }
+        };
+        Split {
+            digest: rendered.digest,
+            module: rendered,
             root,
-        })
+        }
+    }
+
+    /// A module already rendered whose blocks are these: it has the same files.
+    fn same_module(&self, key: &str, module: &Module) -> Option<Arc<Rendered>> {
+        let rendered = self.rendered.lock().expect("not poisoned");
+        rendered
+            .get(key)?
+            .iter()
+            .find(|r| r.module == *module)
+            .cloned()
+    }
+
+    fn remember(&self, key: String, r: &Arc<Rendered>) {
+        let mut rendered = self.rendered.lock().expect("not poisoned");
+        if rendered.len() >= KEPT && !rendered.contains_key(&key) {
+            return;
+        }
+        let kept = rendered.entry(key).or_default();
+        if kept.len() < KEPT_PER_KEY && !kept.iter().any(|k| k.digest == r.digest) {
+            kept.push(Arc::clone(r));
+        }
     }
 
     /// The module's blocks and the root.
+    #[cfg(test)]
     pub(crate) fn parts(&self, env: &Environment) -> Result<(Module, Root), Diagnostics> {
+        self.keyed_parts(env).map(|(m, r, _)| (m, r))
+    }
+
+    /// The module's blocks, the root, and the key of the far probe (empty when there is none).
+    fn keyed_parts(&self, env: &Environment) -> Result<(Module, Root, String), Diagnostics> {
         crate::cloud(env)?;
         let app = serde_json::to_value(&env.app).expect("an application serialises");
         let inputs = Inputs::of(env, &app, &self.schema, self.name_width);
         let real = lower::module(env);
-        let shared = match probe_env(env, &app, &inputs, Probe::Far { flips: 0 }) {
+        let (shared, key) = match probe_env(env, &app, &inputs, Probe::Far { flips: 0 }) {
             Some(far_env) => self.shared(&far_env, env, &app, &inputs),
-            None => Arc::new(Shared {
-                far: None,
-                flips: Vec::new(),
-            }),
+            None => (
+                Arc::new(Shared {
+                    far: None,
+                    flips: Vec::new(),
+                    flips_like_far: Vec::new(),
+                }),
+                String::new(),
+            ),
         };
-        let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| lower::module(&e));
+        let near_module = probe_env(env, &app, &inputs, Probe::Near).map(|e| self.near(&e));
 
-        let mut probes: Vec<Option<&Module>> = vec![shared.far.as_ref(), near_module.as_ref()];
+        let mut probes: Vec<Option<&Indexed>> = vec![shared.far.as_ref(), near_module.as_deref()];
         probes.extend(shared.flips.iter().map(Option::as_ref));
+        let signatures: Vec<String> = real.blocks.iter().map(signature).collect();
+        let places = ordinals(&signatures);
         let mut merger = Merger::new(&inputs);
         let mut module = Module::default();
         let mut root = Vec::new();
@@ -127,9 +234,19 @@ impl ModuleLayout {
             }
             let counterparts: Vec<Option<&TopBlock>> = probes
                 .iter()
-                .map(|p| counterpart(&real.blocks, i, &p.as_ref()?.blocks))
+                .map(|p| {
+                    let p = (*p)?;
+                    p.index.of(&p.module.blocks, &signatures[i], places[i])
+                })
                 .collect();
-            let mut merged = merger.top(b, &counterparts);
+            let flips_like_far = shared.far.as_ref().is_some_and(|far| {
+                far.index
+                    .position(&signatures[i], places[i])
+                    .is_some_and(|j| shared.flips_like_far[j])
+            });
+            #[cfg(test)]
+            let flips_like_far = flips_like_far && !self.compare_every_flip;
+            let mut merged = merger.top(b, &counterparts, flips_like_far);
             if merged.file == TfFile::Providers {
                 merged.file = TfFile::Account;
             }
@@ -195,7 +312,21 @@ impl ModuleLayout {
                 .collect(),
             outputs,
         };
-        Ok((module, root))
+        Ok((module, root, key))
+    }
+
+    /// The near probe of a probe environment, emitted once per build.
+    fn near(&self, near_env: &Environment) -> Arc<Indexed> {
+        let key = serde_json::to_string(near_env).expect("an environment serialises");
+        if let Some(m) = self.near.lock().expect("not poisoned").get(&key) {
+            return Arc::clone(m);
+        }
+        let module = Arc::new(Indexed::new(lower::module(near_env)));
+        let mut near = self.near.lock().expect("not poisoned");
+        if near.len() >= KEPT {
+            return module;
+        }
+        near.entry(key).or_insert(module).clone()
     }
 
     /// The far probe and the flips of a probe environment, emitted once per build.
@@ -205,28 +336,53 @@ impl ModuleLayout {
         env: &Environment,
         app: &Value,
         inputs: &Inputs,
-    ) -> Arc<Shared> {
+    ) -> (Arc<Shared>, String) {
         let key = serde_json::to_string(far_env).expect("an environment serialises");
         if let Some(s) = self.cache.lock().expect("not poisoned").get(&key) {
-            return Arc::clone(s);
+            return (Arc::clone(s), key);
         }
         let bits = usize::BITS - inputs.finite.len().leading_zeros();
-        let flips = (0..bits)
+        let flips: Vec<Option<Indexed>> = (0..bits)
             .map(|j| {
-                probe_env(env, app, inputs, Probe::Far { flips: 1 << j }).map(|e| lower::module(&e))
+                probe_env(env, app, inputs, Probe::Far { flips: 1 << j })
+                    .map(|e| Indexed::new(lower::module(&e)))
             })
             .collect();
+        let far = Indexed::new(lower::module(far_env));
+        let flips_like_far = flips_like_far(&far, &flips);
         let shared = Arc::new(Shared {
-            far: Some(lower::module(far_env)),
+            far: Some(far),
             flips,
+            flips_like_far,
         });
-        self.cache
+        let shared = self
+            .cache
             .lock()
             .expect("not poisoned")
-            .entry(key)
+            .entry(key.clone())
             .or_insert(shared)
-            .clone()
+            .clone();
+        (shared, key)
     }
+}
+
+/// Per block of the far probe, whether each flip has an equal block at the same signature and
+/// place (a flip that could not be emitted has none).
+fn flips_like_far(far: &Indexed, flips: &[Option<Indexed>]) -> Vec<bool> {
+    let signatures: Vec<String> = far.module.blocks.iter().map(signature).collect();
+    let places = ordinals(&signatures);
+    far.module
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(j, b)| {
+            flips.iter().all(|f| {
+                f.as_ref().is_some_and(|f| {
+                    f.index.of(&f.module.blocks, &signatures[j], places[j]) == Some(b)
+                })
+            })
+        })
+        .collect()
 }
 
 /// One input of a module, as its `variable` block declares it and its root passes it.
@@ -294,7 +450,7 @@ fn digest(files: &FileSet) -> u128 {
 #[derive(Debug, Clone)]
 pub struct Split {
     digest: u128,
-    module: FileSet,
+    module: Arc<Rendered>,
     root: Root,
 }
 
@@ -307,7 +463,11 @@ impl Split {
     /// The module's files, named relative to its folder: `variables.tf`, the resources'
     /// files, `outputs.tf`.
     pub fn module_files(&self) -> &FileSet {
-        &self.module
+        &self.module.files
+    }
+    /// The module's files, shared with every split of the same module this layout made.
+    pub fn shared_module_files(&self) -> ModuleFiles {
+        ModuleFiles(Arc::clone(&self.module))
     }
     /// The root module: what the environment's own folder holds.
     pub fn root(&self) -> &Root {
@@ -316,6 +476,57 @@ impl Split {
     /// The root module alone (the module's files dropped).
     pub fn into_root(self) -> Root {
         self.root
+    }
+}
+
+/// What [`Root::rendered`] renders the module's folder as until it is known.
+const SOURCE_MARK: &str = "tierform-module-source-0c1f8a52";
+
+/// A root module rendered but for the module's folder (see [`Root::rendered`]).
+#[derive(Debug, Clone)]
+pub struct RenderedRoot(Rendering);
+
+#[derive(Debug, Clone)]
+enum Rendering {
+    /// `main.tf` as the text before and after the quoted folder, and the other files.
+    Cut {
+        before: String,
+        after: String,
+        rest: FileSet,
+    },
+    Blocks(Root),
+}
+
+impl RenderedRoot {
+    /// The files of the root module, as [`Root::files`] renders them for this `source`.
+    pub fn files(&self, source: &str) -> FileSet {
+        match &self.0 {
+            Rendering::Cut {
+                before,
+                after,
+                rest,
+            } => {
+                let mut main = String::with_capacity(before.len() + source.len() + after.len() + 2);
+                main.push_str(before);
+                crate::expr::write_quoted(&mut main, source);
+                main.push_str(after);
+                let mut files = rest.clone();
+                files.insert(TfFile::Main.name(), main);
+                files
+            }
+            Rendering::Blocks(root) => root.files(source),
+        }
+    }
+}
+
+/// A module's files, shared (cheap to clone and to keep).
+#[derive(Debug, Clone)]
+pub struct ModuleFiles(Arc<Rendered>);
+
+impl ModuleFiles {
+    /// The files, named relative to the module's folder.
+    pub fn files(&self) -> &FileSet {
+        &self.0.files
     }
 }
 
@@ -359,6 +570,40 @@ impl Root {
             );
         }
         m.files()
+    }
+
+    /// The files of the root module as text, but for the module's folder, which is written in
+    /// when it is known ([`RenderedRoot::files`]): what a build keeps of each environment
+    /// between splitting every environment and writing it, a few KiB of text instead of
+    /// the blocks.
+    pub fn rendered(&self) -> RenderedRoot {
+        let files = self.files(SOURCE_MARK);
+        let quoted = {
+            let mut q = String::new();
+            crate::expr::write_quoted(&mut q, SOURCE_MARK);
+            q
+        };
+        let main = files.get(TfFile::Main.name()).unwrap_or_default();
+        let marks = files.iter().map(|(_, t)| t.matches(SOURCE_MARK).count());
+        match main.find(&quoted) {
+            // The mark once, in the call's `source`, alone in its group (no alignment
+            // depends on its length): the text around it is the text around any folder.
+            Some(at) if marks.sum::<usize>() == 1 => {
+                let mut rest = FileSet::new();
+                for (path, text) in files.iter() {
+                    if path.as_str() != TfFile::Main.name() {
+                        rest.insert(path.as_str(), text.to_owned());
+                    }
+                }
+                RenderedRoot(Rendering::Cut {
+                    before: main[..at].to_owned(),
+                    after: main[at + quoted.len()..].to_owned(),
+                    rest,
+                })
+            }
+            // A value of the spec holds the mark: the blocks are kept.
+            _ => RenderedRoot(Rendering::Blocks(self.clone())),
+        }
     }
 
     /// The arguments of the module call, by name.

@@ -254,3 +254,205 @@ fn environments_of_one_tier_share_a_module() {
         eprintln!("{fixture}: {:?}", groups.values().collect::<Vec<_>>());
     }
 }
+
+/// Every cloud environment of every fixture and of every adversarial spec that loads, by
+/// spec: its environments share one layout, as in a build.
+fn specs_with_environments() -> Vec<(String, Vec<Environment>, Vec<String>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut paths = Vec::new();
+    for dir in [root.clone(), root.join("adversarial"), root.join("bench")] {
+        paths.extend(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "hcl")),
+        );
+    }
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let Ok(model) = tierform_model::Model::load(&path) else {
+            continue;
+        };
+        let mut ids = model.environments();
+        let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
+        ids.extend(
+            model
+                .tiers()
+                .iter()
+                .filter(|t| t.ephemeral)
+                .filter_map(|t| model.sample_copy(t, "42")),
+        );
+        let envs: Vec<Environment> = ids
+            .iter()
+            .filter_map(|id| model.resolve(id).ok())
+            .filter(|e| e.runtime == Runtime::Cloud)
+            .collect();
+        if !envs.is_empty() {
+            out.push((path.display().to_string(), envs, names));
+        }
+    }
+    out
+}
+
+/// The plain path, as the layout was before it reused anything: a layout of its own for
+/// the environment (nothing emitted before to reuse), every flip's values compared, its module
+/// rendered and hashed.
+fn plain_split(env: &Environment, names: &[String]) -> (u128, FileSet, FileSet) {
+    let mut layout = ModuleLayout::new(names.iter().map(String::as_str));
+    layout.compare_every_flip = true;
+    let (module, root) = layout.parts(env).unwrap();
+    let files = module.files();
+    (digest(&files), files, root.files("../modules/x"))
+}
+
+/// Reusing probes and rendered modules across the environments of a build changes no byte:
+/// every environment's digest, module files and root files are the plain path's, and the
+/// reuse does happen (tenants of a tier share the module's files, not copies of them).
+#[test]
+fn reuse_across_environments_gives_the_plain_paths_bytes() {
+    let mut shared_somewhere = 0;
+    for (spec, envs, names) in specs_with_environments() {
+        let layout = ModuleLayout::new(names.iter().map(String::as_str));
+        let splits: Vec<Split> = envs.iter().map(|e| layout.split(e).unwrap()).collect();
+        for (env, split) in envs.iter().zip(&splits) {
+            let (digest, module, root) = plain_split(env, &names);
+            assert_eq!(split.digest(), digest, "{spec} {}", env.name);
+            assert_eq!(split.module_files(), &module, "{spec} {}", env.name);
+            assert_eq!(
+                split.root().files("../modules/x"),
+                root,
+                "{spec} {}",
+                env.name
+            );
+        }
+        for (i, a) in splits.iter().enumerate() {
+            if splits[..i]
+                .iter()
+                .any(|b| Arc::ptr_eq(&a.module, &b.module))
+            {
+                shared_somewhere += 1;
+            }
+        }
+    }
+    assert!(
+        shared_somewhere > 5,
+        "{shared_somewhere} splits reused a module"
+    );
+}
+
+/// A key only says where to look for a module to reuse: environments with different modules
+/// filed under one key (as if their probe environments were equal) keep their own bytes.
+#[test]
+fn a_shared_key_never_merges_different_modules() {
+    let mut distinct = 0;
+    for (spec, envs, names) in specs_with_environments() {
+        let layout = ModuleLayout::new(names.iter().map(String::as_str));
+        let mut digests = BTreeMap::new();
+        for env in &envs {
+            let (module, root) = layout.parts(env).unwrap();
+            let split = layout.finish("one key for all".to_owned(), module, root);
+            let (digest, files, _) = plain_split(env, &names);
+            assert_eq!(split.digest(), digest, "{spec} {}", env.name);
+            assert_eq!(split.module_files(), &files, "{spec} {}", env.name);
+            digests.insert(digest, ());
+        }
+        distinct += digests.len().saturating_sub(1);
+    }
+    assert!(
+        distinct > 5,
+        "only {distinct} specs with more than one module"
+    );
+}
+
+/// The reference the index of counterparts replaces: a linear search for the block with the
+/// same file, kind and labels and as many such blocks before it.
+fn counterpart_by_search<'p>(
+    real: &[TopBlock],
+    i: usize,
+    probe: &'p [TopBlock],
+) -> Option<&'p TopBlock> {
+    let same = |a: &TopBlock, b: &TopBlock| {
+        a.file == b.file
+            && a.block.identifier == b.block.identifier
+            && a.block.labels.len() == b.block.labels.len()
+            && a.block
+                .labels
+                .iter()
+                .zip(&b.block.labels)
+                .all(|(x, y)| x.as_str() == y.as_str())
+    };
+    let r = &real[i];
+    let nth = real[..i].iter().filter(|b| same(b, r)).count();
+    probe.iter().filter(|b| same(b, r)).nth(nth)
+}
+
+#[test]
+fn the_index_of_counterparts_finds_what_a_search_finds() {
+    let mut found = 0;
+    for (spec, envs, names) in specs_with_environments() {
+        for env in &envs {
+            let real = crate::lower::module(env);
+            let app = serde_json::to_value(&env.app).unwrap();
+            let layout = ModuleLayout::new(names.iter().map(String::as_str));
+            let inputs = Inputs::of(env, &app, &layout.schema, layout.name_width);
+            let mut probes: Vec<Module> = [Probe::Near, Probe::Far { flips: 1 }]
+                .into_iter()
+                .filter_map(|p| probe_env(env, &app, &inputs, p))
+                .map(|e| crate::lower::module(&e))
+                .collect();
+            // And a probe with blocks moved and dropped.
+            let mut shuffled = real.clone();
+            shuffled.blocks.reverse();
+            shuffled.blocks.truncate(shuffled.blocks.len() / 2);
+            probes.push(shuffled);
+            probes.push(real.clone());
+            let signatures: Vec<String> = real.blocks.iter().map(signature).collect();
+            let places = ordinals(&signatures);
+            for p in &probes {
+                let index = Counterparts::new(&p.blocks);
+                for i in 0..real.blocks.len() {
+                    let want = counterpart_by_search(&real.blocks, i, &p.blocks);
+                    let got = index.of(&p.blocks, &signatures[i], places[i]);
+                    assert_eq!(
+                        got.map(|b| b as *const TopBlock),
+                        want.map(|b| b as *const TopBlock),
+                        "{spec} {} block {i}",
+                        env.name
+                    );
+                    found += usize::from(got.is_some());
+                }
+            }
+        }
+    }
+    assert!(found > 1000, "{found}");
+}
+
+/// A root kept as text renders the files the blocks render, whatever the module's folder.
+#[test]
+fn a_rendered_root_gives_the_files_of_its_blocks() {
+    let mut cut = 0;
+    for (spec, envs, names) in specs_with_environments() {
+        let layout = ModuleLayout::new(names.iter().map(String::as_str));
+        for env in &envs {
+            let root = layout.split(env).unwrap().into_root();
+            let rendered = root.rendered();
+            cut += usize::from(matches!(rendered.0, Rendering::Cut { .. }));
+            for source in [
+                "../modules/production",
+                "../modules/production-acme-2",
+                "../modules/a\"b${x}%{y}\\z",
+                "",
+            ] {
+                assert_eq!(
+                    rendered.files(source),
+                    root.files(source),
+                    "{spec} {} {source}",
+                    env.name
+                );
+            }
+        }
+    }
+    assert!(cut > 10, "{cut} roots cut");
+}
