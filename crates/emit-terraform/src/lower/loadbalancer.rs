@@ -104,12 +104,8 @@ pub(crate) fn behind<'a>(cx: &Cx<'a>, facing: Facing) -> Vec<(&'a String, &'a Se
         .collect()
 }
 
-/// Whether the environment has load balancers: exposed services on ECS or EKS.
-pub(crate) fn has_alb(cx: &Cx) -> bool {
-    Facing::ALL.into_iter().any(|facing| has(cx, facing))
-}
-
-/// Whether the environment has this load balancer: services behind it on ECS or EKS.
+/// Whether the environment has this load balancer: services behind it on ECS or EKS (App
+/// Runner has its own).
 pub(crate) fn has(cx: &Cx, facing: Facing) -> bool {
     (cx.ecs() || cx.eks())
         && cx
@@ -120,13 +116,9 @@ pub(crate) fn has(cx: &Cx, facing: Facing) -> bool {
 }
 
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
-    if !has_alb(cx) {
-        return;
-    }
     for facing in Facing::ALL {
-        let services = behind(cx, facing);
-        if !services.is_empty() {
-            alb(cx, m, facing, &services);
+        if has(cx, facing) {
+            alb(cx, m, facing, &behind(cx, facing));
         }
     }
 }
