@@ -1,22 +1,10 @@
 //! `network { existing { … } }` (issue 17): a tier on a VPC and subnets that already exist
-//! creates none of them, reads their ids everywhere a created one's would be, and (on EKS)
-//! tags the subnets for the load balancer controller. Snapshots under
+//! creates none of them and reads their ids everywhere a created one's would be, on ECS and EKS
+//! alike (the load balancer is Terraform's on both). Snapshots under
 //! `snapshots/existing-network/`.
 
-use tierform_engine::model::{Date, Model};
-use tierform_engine::{generate, Options};
-
-fn build(spec: &str) -> tierform_engine::model::FileSet {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(spec);
-    let model = Model::load(&path)
-        .unwrap_or_else(|ds| panic!("{ds}"))
-        .with_today(Date::parse("2026-12-01").unwrap());
-    let (_, ds) = model.check();
-    assert!(ds.0.is_empty(), "{ds}");
-    generate(&model, &Options::default()).unwrap_or_else(|ds| panic!("{ds}"))
-}
+mod common;
+use common::build;
 
 #[test]
 fn an_existing_network_is_used_not_created() {

@@ -3,20 +3,10 @@
 //! public and internal services gets two load balancers; on App Runner an internal service
 //! answers only at its private endpoint. Snapshots under `snapshots/internal-lb/`.
 
-use tierform_engine::model::{Date, FileSet, Model};
-use tierform_engine::{generate, Options};
+use tierform_engine::model::FileSet;
 
-fn build(spec: &str) -> FileSet {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(spec);
-    let model = Model::load(&path)
-        .unwrap_or_else(|ds| panic!("{ds}"))
-        .with_today(Date::parse("2026-12-01").unwrap());
-    let (_, ds) = model.check();
-    assert!(ds.0.is_empty(), "{ds}");
-    generate(&model, &Options::default()).unwrap_or_else(|ds| panic!("{ds}"))
-}
+mod common;
+use common::build;
 
 fn file<'a>(files: &'a FileSet, path: &str) -> &'a str {
     files
@@ -177,12 +167,7 @@ fn app_runner_answers_an_internal_service_at_its_private_endpoint_only() {
 #[test]
 fn internal_knobs_are_module_inputs() {
     for spec in ["internal-ecs.hcl", "internal-app-runner.hcl"] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(spec);
-        let model = Model::load(&path)
-            .unwrap_or_else(|ds| panic!("{ds}"))
-            .with_today(Date::parse("2026-12-01").unwrap());
+        let model = common::load(spec);
         let envs = tierform_engine::resolve(&model, &[]).unwrap_or_else(|ds| panic!("{ds}"));
         let modules = tierform_engine::terraform_modules(&model, &envs).unwrap();
         let structures: Vec<Vec<&str>> = modules
