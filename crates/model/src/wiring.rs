@@ -21,8 +21,8 @@ pub const DB_CONNECTION_STRING: &str = "CONNECTION_STRING";
 /// tierform's names of the variables wired into `service` in one environment: for each
 /// database `HOST`, `PORT`, `NAME`, `USER`, then `AUTH` (IAM authentication, cloud tiers) or
 /// `PASSWORD`; for each cache `URL` (and, in cloud tiers, `NAME`, `USER`, `AUTH`); each secret
-/// by its name; each bucket, queue and topic (`<NAME>_BUCKET`, `_QUEUE_URL`, `_TOPIC_ARN`). The
-/// on-request forms are in [`on_request`].
+/// by its name; each bucket, queue and topic (`<NAME>_BUCKET`, `_QUEUE_URL`, `_TOPIC_ARN`); each
+/// service it calls (`<NAME>_SERVICE_URL`). The on-request forms are in [`on_request`].
 pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
     let mut out = Vec::new();
     for d in &service.databases {
@@ -45,6 +45,14 @@ pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
         }
     }
     out.extend(service.secrets.iter().map(|s| env_var_name(s)));
+    // The address of each service it calls, on every platform.
+    out.extend(
+        service
+            .calls
+            .iter()
+            .filter(|c| app.services.contains_key(*c))
+            .map(|c| service_url_var(c)),
+    );
     // Buckets, queues and topics, in the cloud and in a local tier's stand-in alike.
     out.extend(
         crate::storage::storage_variables(app, &service.buckets, &service.queues, &service.topics)
@@ -52,6 +60,19 @@ pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
             .map(|(_, _, var)| var),
     );
     out
+}
+
+/// The variable holding the address of a service another calls: `<NAME>_SERVICE_URL`
+/// (`http://<name>:<port>` through ECS Service Connect, a Kubernetes Service or a compose
+/// service; App Runner's HTTPS endpoint).
+pub fn service_url_var(callee: &str) -> String {
+    format!("{}_SERVICE_URL", env_var_name(callee))
+}
+
+/// The address a caller reaches a service at inside the environment, where the platform names
+/// it after the service (ECS Service Connect, Kubernetes, compose): `http://<name>:<port>`.
+pub fn service_url(callee: &str, port: u16) -> String {
+    format!("http://{callee}:{port}")
 }
 
 /// The forms wired only when `env_names` names them: each database's URL and connection string.

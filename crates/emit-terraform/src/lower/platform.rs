@@ -17,6 +17,22 @@ const C: &str = "platform";
 pub(crate) fn lower(cx: &Cx, m: &mut Module) {
     match &cx.app.platform {
         Platform::EcsFargate(ecs) => {
+            let connects = super::services::connects(cx);
+            if connects {
+                // Services that call each other find each other by name through ECS Service
+                // Connect, in a namespace of this environment only.
+                m.push(
+                    TfFile::Platform,
+                    C,
+                    B::resource("aws_service_discovery_http_namespace", "main")
+                        .attr("name", cx.prefix.as_str())
+                        .attr(
+                            "description",
+                            format!("{}: the services' names for each other", cx.prefix),
+                        )
+                        .attr("tags", tags(cx.prefix.as_str())),
+                );
+            }
             m.push(
                 TfFile::Platform,
                 C,
@@ -30,6 +46,12 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
                             "disabled"
                         },
                     ))
+                    .when(connects, |b| {
+                        b.block(B::new("service_connect_defaults").attr(
+                            "namespace",
+                            res("aws_service_discovery_http_namespace", "main", "arn"),
+                        ))
+                    })
                     .attr("tags", tags(cx.prefix.as_str())),
             );
         }

@@ -130,12 +130,86 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
         ));
     }
     env.extend(super::storage::wiring(app, svc));
+    env.extend(service_urls(cx, svc));
     // The application's own names (`env_names`); validation keeps them unique.
     let rename = |(k, v): (String, Expression)| (svc.env_name(&k), v);
     Wiring {
         env: env.into_iter().map(rename).collect(),
         secrets: secrets.into_iter().map(rename).collect(),
     }
+}
+
+/// `<CALLEE>_SERVICE_URL` of each service `svc` calls. On ECS Fargate the callee's Service
+/// Connect alias (`http://<name>:<port>`, resolved by the caller's Service Connect proxy); App
+/// Runner names its services' HTTPS endpoints itself (validation refuses call cycles), and a
+/// private callee answers at its private endpoint's domain, inside the VPC.
+fn service_urls(cx: &Cx, svc: &Service) -> Vec<(String, Expression)> {
+    svc.calls
+        .iter()
+        .filter_map(|callee| Some((callee, cx.app.services.get(callee)?)))
+        .map(|(callee, target)| {
+            let url = match &cx.app.platform {
+                Platform::AppRunner(_) => template([
+                    lit("https://"),
+                    interp(super::internal::app_runner_url_host(callee, target)),
+                ]),
+                _ => wiring::service_url(callee, target.port).into(),
+            };
+            (wiring::service_url_var(callee), url)
+        })
+        .collect()
+}
+
+/// The name of a called service's port in its task definition and Service Connect.
+const PORT_NAME: &str = "http";
+
+/// Whether services call each other: on ECS they then join the environment's Service Connect
+/// namespace (`platform.tf`).
+pub(crate) fn connects(cx: &Cx) -> bool {
+    cx.app.services.values().any(|s| calls_any(cx, s))
+}
+
+/// Whether `svc` calls a declared service.
+fn calls_any(cx: &Cx, svc: &Service) -> bool {
+    svc.calls.iter().any(|c| cx.app.services.contains_key(c))
+}
+
+/// Whether another service calls `name`.
+fn is_called(cx: &Cx, name: &str) -> bool {
+    cx.app
+        .services
+        .values()
+        .any(|s| s.calls.iter().any(|c| c == name))
+}
+
+/// ECS Service Connect of a service that calls or is called: a caller gets the proxy that
+/// resolves its callees' aliases; a callee is published under its own name and port, the
+/// address its callers' `<NAME>_SERVICE_URL` holds. Traffic still needs the security group
+/// rules `calls` opens (the proxy listens on the container's port).
+fn service_connect(cx: &Cx, name: &str, svc: &Service) -> Option<B> {
+    let called = is_called(cx, name);
+    if !called && !calls_any(cx, svc) {
+        return None;
+    }
+    let mut b = B::new("service_connect_configuration")
+        .attr("enabled", true)
+        .attr(
+            "namespace",
+            res("aws_service_discovery_http_namespace", "main", "arn"),
+        );
+    if called {
+        b = b.block(
+            B::new("service")
+                .attr("port_name", PORT_NAME)
+                .attr("discovery_name", name)
+                .block(
+                    B::new("client_alias")
+                        .attr("port", svc.port)
+                        .attr("dns_name", name),
+                ),
+        );
+    }
+    Some(b)
 }
 
 /// The image reference: by digest when the spec pins one, else by tag.
@@ -210,13 +284,7 @@ fn container(cx: &Cx, name: &str, svc: &Service) -> Expression {
         ("image", image(svc).into()),
         ("essential", true.into()),
         ("readonlyRootFilesystem", true.into()),
-        (
-            "portMappings",
-            list([object([
-                ("containerPort", svc.port.into()),
-                ("protocol", "tcp".into()),
-            ])]),
-        ),
+        ("portMappings", list([port_mapping(cx, name, svc)])),
     ];
     if let Some(cmd) = &svc.command {
         container.push(("command", strings(cmd)));
@@ -270,6 +338,19 @@ fn container(cx: &Cx, name: &str, svc: &Service) -> Expression {
         ]),
     ));
     object(container)
+}
+
+/// The container's port; named for Service Connect when another service calls it.
+fn port_mapping(cx: &Cx, name: &str, svc: &Service) -> Expression {
+    let mut mapping = vec![
+        ("containerPort", svc.port.into()),
+        ("protocol", "tcp".into()),
+    ];
+    if is_called(cx, name) {
+        mapping.push(("name", PORT_NAME.into()));
+        mapping.push(("appProtocol", "http".into()));
+    }
+    object(mapping)
 }
 
 /// The task definition: Fargate, the service's size and roles, a writable /tmp.
@@ -344,6 +425,9 @@ fn service(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {
                 .attr("container_name", name)
                 .attr("container_port", svc.port),
         );
+    }
+    if let Some(connect) = service_connect(cx, name, svc) {
+        service = service.block(connect);
     }
     if svc.autoscaling.is_some() {
         // The autoscaler owns the count once the service exists.
@@ -435,21 +519,7 @@ pub(crate) fn app_runner_size(millicores: u32, mib: u32) -> (u32, u32) {
 fn app_runner_service(cx: &Cx, m: &mut Module, name: &str, svc: &Service, auto_deploy: bool) {
     let c = format!("service {name}");
     let l = label(name);
-    let mut w = wiring(cx, name, svc);
-    // App Runner services call each other at their HTTPS endpoints, which App Runner names:
-    // the caller learns each callee's as `<CALLEE>_SERVICE_URL` (validation refuses cycles).
-    // A private callee answers at its private endpoint's domain, inside the VPC.
-    for callee in &svc.calls {
-        if let Some(target) = cx.app.services.get(callee) {
-            w.env.push((
-                format!("{}_SERVICE_URL", env_var_name(callee)),
-                template([
-                    lit("https://"),
-                    interp(super::internal::app_runner_url_host(callee, target)),
-                ]),
-            ));
-        }
-    }
+    let w = wiring(cx, name, svc);
     let (cpu, memory) = app_runner_size(svc.cpu, svc.memory);
     m.push(
         TfFile::Services,
