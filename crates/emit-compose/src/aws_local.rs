@@ -23,7 +23,7 @@ pub(crate) const FOLDER: &str = "aws-local";
 /// The script, as `<FOLDER>/init.py`.
 pub(crate) const SCRIPT: &str = include_str!("aws_local/init.py");
 /// moto's server, pinned to a release (its images are tagged per release on Docker Hub).
-const IMAGE: &str = "motoserver/moto:5.1.4";
+const IMAGE: &str = "motoserver/moto:5.1.22";
 /// The port moto's server listens on.
 const PORT: u16 = 5000;
 /// The account moto answers as (its default): queue URLs and topic ARNs carry it.
