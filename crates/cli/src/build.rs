@@ -140,15 +140,7 @@ impl Plan {
         let invalid = |ds| input_error(model, ds);
         let (envs, warnings) =
             tierform_engine::resolve_with_warnings(model, names).map_err(invalid)?;
-        let ids: Vec<EnvironmentId> = if names.is_empty() {
-            model.environments()
-        } else {
-            names
-                .iter()
-                .map(|n| model.environment(n))
-                .collect::<Result<_, _>>()
-                .map_err(invalid)?
-        };
+        let ids = tierform_engine::environment_ids(model, names).map_err(invalid)?;
         let base = kustomize_base(model, &envs, layout).map_err(invalid)?;
         let state = tierform_engine::state_buckets(model, &envs).map_err(invalid)?;
         let state_folders: BTreeSet<String> = state

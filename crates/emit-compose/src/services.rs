@@ -104,14 +104,7 @@ fn app_service(env: &Environment, s: &Service, taken_ports: &mut IndexSet<u16>) 
         depends_on.insert(cache_host(c), Dependency::healthy());
     }
     // The services it calls, by their compose service name.
-    for callee in &s.calls {
-        if let Some(target) = app.services.get(callee) {
-            wired.insert(
-                wiring::service_url_var(callee),
-                wiring::service_url(callee, target.port),
-            );
-        }
-    }
+    wired.extend(wiring::service_urls(app, s));
     // Buckets, queues and topics: the stand-in's, once it has created them.
     let storage = crate::aws_local::variables(env, s);
     if !storage.is_empty() {

@@ -182,12 +182,8 @@ pub(crate) fn wired_env(app: &App, name: &str, service: &Service) -> Vec<EnvVar>
             .map(|(_, _, var)| from_endpoints_key(&service.env_name(var), var)),
     );
     // The services it calls, at their Kubernetes Service in the same namespace.
-    for callee in &service.calls {
-        if let Some(target) = app.services.get(callee) {
-            let var = tierform_model::wiring::service_url_var(callee);
-            let url = tierform_model::wiring::service_url(callee, target.port);
-            env.push(literal(&service.env_name(&var), &url));
-        }
+    for (var, url) in tierform_model::wiring::service_urls(app, service) {
+        env.push(literal(&service.env_name(&var), &url));
     }
     env
 }

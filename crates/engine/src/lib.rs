@@ -214,7 +214,7 @@ pub fn resolve_with_warnings(
     model: &Model,
     names: &[String],
 ) -> Result<(Vec<Environment>, Diagnostics), Diagnostics> {
-    let ids = named(model, names)?;
+    let ids = environment_ids(model, names)?;
     let resolved: Vec<Result<(Environment, Diagnostics), Diagnostics>> = ids
         .par_iter()
         .map(|id| {
@@ -243,7 +243,10 @@ pub fn resolve_with_warnings(
 }
 
 /// The ids of the environments named, or of every declared one when `names` is empty.
-fn named(model: &Model, names: &[String]) -> Result<Vec<EnvironmentId>, Diagnostics> {
+///
+/// # Errors
+/// Every unknown name, with a "did you mean".
+pub fn environment_ids(model: &Model, names: &[String]) -> Result<Vec<EnvironmentId>, Diagnostics> {
     if names.is_empty() {
         return Ok(model.environments());
     }

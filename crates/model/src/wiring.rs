@@ -46,13 +46,7 @@ pub fn wired_names(app: &App, service: &Service, local: bool) -> Vec<String> {
     }
     out.extend(service.secrets.iter().map(|s| env_var_name(s)));
     // The address of each service it calls, on every platform.
-    out.extend(
-        service
-            .calls
-            .iter()
-            .filter(|c| app.services.contains_key(*c))
-            .map(|c| service_url_var(c)),
-    );
+    out.extend(service_urls(app, service).into_iter().map(|(var, _)| var));
     // Buckets, queues and topics, in the cloud and in a local tier's stand-in alike.
     out.extend(
         crate::storage::storage_variables(app, &service.buckets, &service.queues, &service.topics)
@@ -73,6 +67,20 @@ pub fn service_url_var(callee: &str) -> String {
 /// it after the service (ECS Service Connect, Kubernetes, compose): `http://<name>:<port>`.
 pub fn service_url(callee: &str, port: u16) -> String {
     format!("http://{callee}:{port}")
+}
+
+/// `<CALLEE>_SERVICE_URL` and `http://<callee>:<port>` of each declared service `service`
+/// calls, where the platform names the callee after the service (ECS Service Connect,
+/// Kubernetes, compose).
+pub fn service_urls(app: &App, service: &Service) -> Vec<(String, String)> {
+    service
+        .calls
+        .iter()
+        .filter_map(|callee| {
+            let target = app.services.get(callee)?;
+            Some((service_url_var(callee), service_url(callee, target.port)))
+        })
+        .collect()
 }
 
 /// The forms wired only when `env_names` names them: each database's URL and connection string.

@@ -28,20 +28,9 @@ pub(crate) fn lower(cx: &Cx, m: &mut Module) {
         match &cx.app.platform {
             Platform::EcsFargate(_) | Platform::Eks(_) => {
                 certificate(cx, m, name, &public.host, zone_id.clone());
-                m.push(
-                    TfFile::Dns,
-                    &c,
-                    B::resource("aws_route53_record", &l)
-                        .attr("zone_id", zone_id)
-                        .attr("name", public.host.as_str())
-                        .attr("type", "A")
-                        .block(
-                            B::new("alias")
-                                .attr("name", res("aws_lb", "main", "dns_name"))
-                                .attr("zone_id", res("aws_lb", "main", "zone_id"))
-                                .attr("evaluate_target_health", true),
-                        ),
-                );
+                let facing = super::loadbalancer::Facing::Internet;
+                let record = super::loadbalancer::alias_record(&l, zone_id, &public.host, facing);
+                m.push(TfFile::Dns, &c, record);
             }
             Platform::AppRunner(_) => {
                 m.push(

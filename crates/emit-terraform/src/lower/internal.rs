@@ -214,20 +214,11 @@ fn certificate(cx: &Cx, m: &mut Module, name: &str, internal: &Internal) {
 /// The host, an alias of the internal load balancer in the private zone.
 fn alias(cx: &Cx, m: &mut Module, name: &str, internal: &Internal) {
     let Some(host) = &internal.host else { return };
-    let lb = Facing::Internal.lb();
+    let zone = zone_id(cx, internal);
     m.push(
         TfFile::Dns,
         format!("service {name}"),
-        B::resource("aws_route53_record", &label(name))
-            .attr("zone_id", zone_id(cx, internal))
-            .attr("name", host.as_str())
-            .attr("type", "A")
-            .block(
-                B::new("alias")
-                    .attr("name", res("aws_lb", lb, "dns_name"))
-                    .attr("zone_id", res("aws_lb", lb, "zone_id"))
-                    .attr("evaluate_target_health", true),
-            ),
+        super::loadbalancer::alias_record(&label(name), zone, host, Facing::Internal),
     );
 }
 

@@ -179,6 +179,21 @@ fn balancer(cx: &Cx, m: &mut Module, facing: Facing) {
     );
 }
 
+/// `host`'s A record in a zone: an alias of the load balancer the service is behind (public
+/// zones in `dns.tf`, private zones in `internal.rs`).
+pub(crate) fn alias_record(label: &str, zone_id: Expression, host: &str, facing: Facing) -> B {
+    B::resource("aws_route53_record", label)
+        .attr("zone_id", zone_id)
+        .attr("name", host)
+        .attr("type", "A")
+        .block(
+            B::new("alias")
+                .attr("name", res("aws_lb", facing.lb(), "dns_name"))
+                .attr("zone_id", res("aws_lb", facing.lb(), "zone_id"))
+                .attr("evaluate_target_health", true),
+        )
+}
+
 /// A service's target group: pod or task IPs (`ip`), the service's health check. Its name is
 /// the one the EKS manifests bind to.
 fn target_group(cx: &Cx, m: &mut Module, name: &str, svc: &Service) {

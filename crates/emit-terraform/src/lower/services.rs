@@ -144,17 +144,18 @@ pub(crate) fn wiring(cx: &Cx, name: &str, svc: &Service) -> Wiring {
 /// Runner names its services' HTTPS endpoints itself (validation refuses call cycles), and a
 /// private callee answers at its private endpoint's domain, inside the VPC.
 fn service_urls(cx: &Cx, svc: &Service) -> Vec<(String, Expression)> {
+    if !matches!(cx.app.platform, Platform::AppRunner(_)) {
+        return wiring::service_urls(cx.app, svc)
+            .into_iter()
+            .map(|(var, url)| (var, url.into()))
+            .collect();
+    }
     svc.calls
         .iter()
         .filter_map(|callee| Some((callee, cx.app.services.get(callee)?)))
         .map(|(callee, target)| {
-            let url = match &cx.app.platform {
-                Platform::AppRunner(_) => template([
-                    lit("https://"),
-                    interp(super::internal::app_runner_url_host(callee, target)),
-                ]),
-                _ => wiring::service_url(callee, target.port).into(),
-            };
+            let host = super::internal::app_runner_url_host(callee, target);
+            let url = template([lit("https://"), interp(host)]);
             (wiring::service_url_var(callee), url)
         })
         .collect()

@@ -73,30 +73,9 @@ pub(crate) fn module(envs: &[&Environment]) -> Module {
             .attr("bucket", bucket.clone())
             .block(B::new("lifecycle").attr("prevent_destroy", true)),
     );
-    m.push(
-        TfFile::Main,
-        "state",
-        B::resource("aws_s3_bucket_public_access_block", "state")
-            .attr("bucket", id.clone())
-            .attr("block_public_acls", true)
-            .attr("block_public_policy", true)
-            .attr("ignore_public_acls", true)
-            .attr("restrict_public_buckets", true),
-    );
-    m.push(
-        TfFile::Main,
-        "state",
-        B::resource("aws_s3_bucket_ownership_controls", "state")
-            .attr("bucket", id.clone())
-            .block(B::new("rule").attr("object_ownership", "BucketOwnerEnforced")),
-    );
-    m.push(
-        TfFile::Main,
-        "state",
-        B::resource("aws_s3_bucket_versioning", "state")
-            .attr("bucket", id.clone())
-            .block(B::new("versioning_configuration").attr("status", "Enabled")),
-    );
+    for b in super::storage::private_and_versioned("state", &id) {
+        m.push(TfFile::Main, "state", b);
+    }
     m.push(
         TfFile::Main,
         "state",

@@ -137,30 +137,9 @@ fn bucket(cx: &Cx, m: &mut Module, name: &str, expiration_days: u32) {
             )
             .attr("tags", tags(base.clone())),
     );
-    m.push(
-        TfFile::Storage,
-        &component,
-        B::resource("aws_s3_bucket_public_access_block", &l)
-            .attr("bucket", id.clone())
-            .attr("block_public_acls", true)
-            .attr("block_public_policy", true)
-            .attr("ignore_public_acls", true)
-            .attr("restrict_public_buckets", true),
-    );
-    m.push(
-        TfFile::Storage,
-        &component,
-        B::resource("aws_s3_bucket_ownership_controls", &l)
-            .attr("bucket", id.clone())
-            .block(B::new("rule").attr("object_ownership", "BucketOwnerEnforced")),
-    );
-    m.push(
-        TfFile::Storage,
-        &component,
-        B::resource("aws_s3_bucket_versioning", &l)
-            .attr("bucket", id.clone())
-            .block(B::new("versioning_configuration").attr("status", "Enabled")),
-    );
+    for b in private_and_versioned(&l, &id) {
+        m.push(TfFile::Storage, &component, b);
+    }
     m.push(
         TfFile::Storage,
         &component,
@@ -216,6 +195,26 @@ fn bucket(cx: &Cx, m: &mut Module, name: &str, expiration_days: u32) {
                     .into()]),
             ),
     );
+}
+
+/// What keeps a bucket private and its objects' history: public access blocked, ACLs off
+/// (the bucket owner owns every object), versioning on. The spec's buckets and the state
+/// bucket share them.
+pub(crate) fn private_and_versioned(l: &str, id: &Expression) -> [B; 3] {
+    [
+        B::resource("aws_s3_bucket_public_access_block", l)
+            .attr("bucket", id.clone())
+            .attr("block_public_acls", true)
+            .attr("block_public_policy", true)
+            .attr("ignore_public_acls", true)
+            .attr("restrict_public_buckets", true),
+        B::resource("aws_s3_bucket_ownership_controls", l)
+            .attr("bucket", id.clone())
+            .block(B::new("rule").attr("object_ownership", "BucketOwnerEnforced")),
+        B::resource("aws_s3_bucket_versioning", l)
+            .attr("bucket", id.clone())
+            .block(B::new("versioning_configuration").attr("status", "Enabled")),
+    ]
 }
 
 fn queue(cx: &Cx, m: &mut Module, name: &str, q: &tierform_model::Queue) {
