@@ -6,31 +6,9 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{command, fixture, tmp};
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=tierform",
-            "-c",
-            "user.email=test@tierform.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
+use common::{command, fixture, git, tmp};
 
 /// A repository holding `spec` as `tierform.hcl`, committed once.
 fn repo(name: &str, spec: &str) -> std::path::PathBuf {

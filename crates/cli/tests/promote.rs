@@ -4,10 +4,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
-use common::{command, fixture, tmp};
+use common::{command, fixture, git, tmp};
 
 const BACKEND_RC: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const FRONTEND_RC: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
@@ -238,24 +238,6 @@ fn a_release_moves_one_step_along_the_chain() {
     let o = promote(&spec, &["--from", "staging", "--to", "prdo"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("did you mean `prod`?"));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=tierform",
-            "-c",
-            "user.email=test@tierform.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
 }
 
 #[test]

@@ -6,24 +6,7 @@
 use tierform_engine::model::FileSet;
 
 mod common;
-use common::build;
-
-fn file<'a>(files: &'a FileSet, path: &str) -> &'a str {
-    files
-        .iter()
-        .find(|(p, _)| p.to_string() == path)
-        .map(|(_, t)| t)
-        .unwrap_or_else(|| panic!("{path} is generated"))
-}
-
-/// The text of one block, from its header to the closing brace at the start of a line.
-fn block<'a>(text: &'a str, header: &str) -> &'a str {
-    let start = text.find(header).unwrap_or_else(|| panic!("no {header}"));
-    let end = text[start..]
-        .find("\n}\n")
-        .map_or(text.len(), |e| start + e + 3);
-    &text[start..end]
-}
+use common::{block, build, file};
 
 fn snapshot(prefix: &str, files: &FileSet, names: &[&str]) {
     let mut settings = insta::Settings::clone_current();

@@ -4,39 +4,24 @@
 //! that resolves it), on EKS at the callee's Kubernetes Service, locally at its compose
 //! service. The GOV.UK Forms fixture's runner calls the admin's API under its own setting.
 
-use tierform_engine::model::{Date, FileSet, Model};
+use tierform_engine::model::FileSet;
 use tierform_engine::{generate, Options};
 
+mod common;
+use common::block;
+
+/// Everything `tierform build` writes for a fixture.
 fn fixture(name: &str) -> FileSet {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name);
-    let model = Model::load(&path)
-        .unwrap_or_else(|ds| panic!("{ds}"))
-        .with_today(Date::parse("2026-12-01").unwrap());
-    generate(&model, &Options::default()).unwrap_or_else(|ds| panic!("{ds}"))
+    generate(&common::fixture(name), &Options::default()).unwrap_or_else(|ds| panic!("{ds}"))
 }
 
 /// A file's text with runs of spaces collapsed, so alignment does not matter.
 fn text(files: &FileSet, path: &str) -> String {
-    let t = files
-        .iter()
-        .find(|(p, _)| p.to_string() == path)
-        .map(|(_, t)| t.to_owned())
-        .unwrap_or_else(|| panic!("{path} is generated"));
-    t.split(' ')
+    common::file(files, path)
+        .split(' ')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The block whose header is `header`, to the closing brace at the start of a line.
-fn block<'a>(text: &'a str, header: &str) -> &'a str {
-    let start = text.find(header).unwrap_or_else(|| panic!("no {header}"));
-    let end = text[start..]
-        .find("\n}\n")
-        .map_or(text.len(), |e| start + e + 3);
-    &text[start..end]
 }
 
 #[test]

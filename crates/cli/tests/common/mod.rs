@@ -50,3 +50,26 @@ pub fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
         .output()
         .expect("the binary runs")
 }
+
+/// `git -C DIR ARGS...` with a test identity and no signing; fails the test if git does.
+pub fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=tierform",
+            "-c",
+            "user.email=test@tierform.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -1,14 +1,31 @@
-//! What several engine tests share.
+//! What several engine tests share (`mod common;` in each).
+
+// Each test binary uses its own subset.
+#![allow(dead_code)]
 
 use tierform_engine::model::{Date, FileSet, Model};
 use tierform_engine::{generate, Options};
 
 /// A spec of `tests/data`, loaded as of 2026-12-01.
 pub fn load(spec: &str) -> Model {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(spec);
-    Model::load(&path)
+    load_path(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(spec),
+    )
+}
+
+/// A fixture of the repository's `fixtures/`, loaded as of 2026-12-01.
+pub fn fixture(name: &str) -> Model {
+    load_path(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures")
+            .join(name),
+    )
+}
+
+fn load_path(path: &std::path::Path) -> Model {
+    Model::load(path)
         .unwrap_or_else(|ds| panic!("{ds}"))
         .with_today(Date::parse("2026-12-01").unwrap())
 }
@@ -20,4 +37,22 @@ pub fn build(spec: &str) -> FileSet {
     let (_, ds) = model.check();
     assert!(ds.0.is_empty(), "{ds}");
     generate(&model, &Options::default()).unwrap_or_else(|ds| panic!("{ds}"))
+}
+
+/// The text of the file at `path` among `files`.
+pub fn file<'a>(files: &'a FileSet, path: &str) -> &'a str {
+    files
+        .iter()
+        .find(|(p, _)| p.to_string() == path)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("{path} is generated"))
+}
+
+/// The text of one block, from its header to the closing brace at the start of a line.
+pub fn block<'a>(text: &'a str, header: &str) -> &'a str {
+    let start = text.find(header).unwrap_or_else(|| panic!("no {header}"));
+    let end = text[start..]
+        .find("\n}\n")
+        .map_or(text.len(), |e| start + e + 3);
+    &text[start..end]
 }
