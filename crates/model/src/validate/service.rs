@@ -8,7 +8,7 @@ use crate::aws::{app_runner_size, fargate_size};
 use crate::diagnostic::did_you_mean;
 use crate::environment::Environment;
 use crate::resolve::is_judgeable_reason;
-use crate::spec::{env_var_name, App, Name, Platform, Service};
+use crate::spec::{App, Name, Platform, Service};
 
 /// Branch and environment names CI pipelines re-push on every build: a production image by one
 /// of these names changes without a spec change, unless a digest pins it.
@@ -76,6 +76,7 @@ pub(super) fn rules(r: &mut Rules<'_>, env: &Environment, local: bool) {
         }
         arguments(r, name, s);
         wiring(r, &declared, name, s);
+        env_collisions(r, app, local, name, s);
         not_secret(r, name, s);
         public(r, name, s);
     }
@@ -369,8 +370,8 @@ fn arguments(r: &mut Rules<'_>, name: &Name, s: &Service) {
     }
 }
 
-/// References to databases, caches, secrets and services, and the service's own `env`, which
-/// must not collide with the variables tierform wires from them.
+/// References to databases, caches, secrets and services, and the service's own `env`'s names
+/// and values.
 fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) {
     let Declared {
         secret_names,
@@ -378,7 +379,6 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
         cache_names,
         service_names,
     } = declared;
-    let mut wired: Vec<String> = Vec::new();
     for (i, d) in s.databases.iter().enumerate() {
         r.reference(
             &["service", name, "databases", &i.to_string()],
@@ -386,8 +386,6 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
             d,
             db_names,
         );
-        let pre = env_var_name(d);
-        wired.extend(["HOST", "PORT", "NAME", "USER", "PASSWORD"].map(|x| format!("{pre}_DB_{x}")));
     }
     for (i, c) in s.caches.iter().enumerate() {
         r.reference(
@@ -396,7 +394,6 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
             c,
             cache_names,
         );
-        wired.push(format!("{}_CACHE_URL", env_var_name(c)));
     }
     for (i, sec) in s.secrets.iter().enumerate() {
         r.reference(
@@ -405,7 +402,6 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
             sec,
             secret_names,
         );
-        wired.push(env_var_name(sec));
     }
     for (i, c) in s.calls.iter().enumerate() {
         r.reference(
@@ -445,12 +441,21 @@ fn wiring(r: &mut Rules<'_>, declared: &Declared<'_>, name: &Name, s: &Service) 
                 format!("`{k}` looks like a secret given as a literal value"),
                 format!("declare `secret \"{}\" {{}}` and list it in `secrets`; its value then lives in Secrets Manager (if the value is public, such as a template id, mark it with `not_secret = {{ {k} = \"why it is not secret\" }}`)", k.to_ascii_lowercase().replace('_', "-")),
             );
-        } else if wired.contains(k) {
+        }
+    }
+}
+
+/// The service's own `env` must not set a variable tierform wires into it (every one the
+/// emitters write, from `wiring::wired_names`): the container would get the name twice.
+fn env_collisions(r: &mut Rules<'_>, app: &App, local: bool, name: &Name, s: &Service) {
+    let wired = crate::wiring::wired_names(app, s, local);
+    for k in s.env.keys() {
+        if is_env_name(k) && wired.contains(k) {
             r.err(
                 "env-collision",
                 &["service", name, "env", k],
                 format!("`{k}` is set by tierform's wiring of this service's dependencies"),
-                "remove it: tierform sets it from the database, cache or secret",
+                "remove it: tierform sets it from the database, cache, secret, bucket, queue, topic or called service",
             );
         }
     }

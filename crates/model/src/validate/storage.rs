@@ -122,18 +122,9 @@ type Listed<'a> = (
     fn(&str) -> String,
 );
 
-/// A wired variable must not be set by the service's `env` nor be a secret's variable.
+/// A wired variable must not be a secret's variable (the service's `env` is checked against
+/// every wired variable in `validate/service`).
 fn collisions(r: &mut Rules<'_>, name: &str, s: &Service, var: &str) {
-    if s.env.contains_key(var) {
-        r.err(
-            "env-collision",
-            &["service", name, "env", var],
-            format!(
-                "`{var}` is set by tierform's wiring of this service's buckets, queues and topics"
-            ),
-            "remove it: tierform sets it from the bucket, queue or topic",
-        );
-    }
     if let Some(sec) = s.secrets.iter().find(|sec| env_var_name(sec) == var) {
         r.err(
             "env-collision",
