@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use tierform_engine::emitted_objects;
+use tierform_engine::Emitters;
 use tierform_model::{Diagnostics, EnvironmentId, FieldPath, Model};
 
 use crate::render::Style;
@@ -335,7 +335,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 ),
                 _ => None,
             };
-            let r = tierform_model::parity::compare(&model, &ia, &ib, &emitted_objects)
+            let r = tierform_model::parity::compare(&model, &ia, &ib, &Emitters)
                 .map_err(|ds| input_error(&model, ds))?;
             out(&match (format, &renderer) {
                 (DiffFormat::Markdown, Some(renderer)) => report::markdown(&r, renderer)?,

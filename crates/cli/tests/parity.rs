@@ -216,7 +216,7 @@ fn shapes(
     b: &EnvironmentId,
     emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
 ) -> (String, String) {
-    let report = compare(model, a, b, emit).expect("both sides resolve");
+    let report = compare(model, a, b, &emit).expect("both sides resolve");
     // A's values under B's names, as parity compares them.
     let (env_a, env_b) = (model.resolve_as(a, b).unwrap(), model.resolve(b).unwrap());
     let (flat_a, flat_b) = (flatten(emit(&env_a)), flatten(emit(&env_b)));

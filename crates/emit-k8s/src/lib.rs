@@ -329,6 +329,31 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
         .collect())
 }
 
+/// The ids and components of [`objects`], data left `null`: which objects an environment has,
+/// without stamping its identity on them (parity asks only this of one twin).
+///
+/// # Errors
+/// `unsupported-environment` unless `env` runs on Kubernetes.
+pub fn presence(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
+    kubernetes(env)?;
+    let rendered = render(env);
+    let identity = Identity::of(env);
+    Ok(rendered
+        .shared
+        .into_iter()
+        .chain(rendered.switched)
+        .map(|o| EmittedObject {
+            id: format!(
+                "k8s:{}/{}",
+                o.kind(),
+                identity.stamped_name(o.kind(), o.name())
+            ),
+            component: o.component,
+            data: Value::Null,
+        })
+        .collect())
+}
+
 /// What `kubectl kustomize overlays/<env>` renders when the base comes from `reference`,
 /// computed in memory by applying the overlay's knob values to the base's objects with
 /// kustomize's semantics. Equal to the values of [`flat`]`(env)` whenever `env` has the

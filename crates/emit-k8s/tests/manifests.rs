@@ -91,7 +91,7 @@ fn parity_sees_the_manifest_and_allows_its_knob() {
         &model,
         &model.environment("production").unwrap(),
         &model.environment("staging").unwrap(),
-        &|e| tierform_emit_k8s::objects(e).unwrap(),
+        &|e: &tierform_model::Environment| tierform_emit_k8s::objects(e).unwrap(),
     )
     .unwrap();
     let d = r

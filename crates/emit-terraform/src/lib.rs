@@ -58,7 +58,17 @@ pub fn state_bucket(envs: &[&Environment]) -> FileSet {
 /// `unsupported-environment` for a [`Runtime::Local`] environment.
 pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
     cloud(env)?;
-    Ok(lower::module(env).into_objects())
+    Ok(lower::addressed(env).into_objects())
+}
+
+/// The ids and components of [`objects`], data left `null`: which objects an environment
+/// has, without converting their bodies to JSON (parity asks only this of one twin).
+///
+/// # Errors
+/// `unsupported-environment` for a local environment.
+pub fn presence(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
+    cloud(env)?;
+    Ok(lower::addressed(env).into_presence())
 }
 
 /// Terraform is emitted for cloud environments only.

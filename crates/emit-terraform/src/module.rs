@@ -177,6 +177,21 @@ impl Module {
             })
             .collect()
     }
+
+    /// The objects of [`Module::into_objects`], data left `null`: which objects there are,
+    /// without converting any body.
+    pub(crate) fn into_presence(self) -> Vec<EmittedObject> {
+        self.blocks
+            .into_iter()
+            .filter_map(|b| {
+                Some(EmittedObject {
+                    id: format!("terraform:{}", b.address()?),
+                    component: b.component,
+                    data: Value::Null,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A block's arguments and nested blocks as JSON. Nested blocks are always lists (a block type

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tierform_model::parity::{self, EmittedObject, ParityReport, Sides};
+use tierform_model::parity::{self, Emit, ParityReport, Sides};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, Model};
 
 /// The pairs of `pairs` grouped: every pair's index once, each group in the pairs' order.
@@ -115,11 +115,7 @@ fn hubs(pairs: &[(EnvironmentId, EnvironmentId)]) -> Vec<EnvironmentId> {
 
 /// The hubs resolved and emitted. One that does not resolve is left out: the pairs that need
 /// it report the error as they would alone.
-pub(crate) fn shared(
-    model: &Model,
-    hubs: &[EnvironmentId],
-    emit: &(dyn Fn(&Environment) -> Vec<EmittedObject> + Sync),
-) -> Sides {
+pub(crate) fn shared(model: &Model, hubs: &[EnvironmentId], emit: &(dyn Emit + Sync)) -> Sides {
     let mut sides = Sides::default();
     for h in hubs {
         let _ = sides.add(model, h, emit);
@@ -132,7 +128,7 @@ pub(crate) fn compare_group(
     model: &Model,
     pairs: &[(EnvironmentId, EnvironmentId)],
     group: &[usize],
-    emit: &(dyn Fn(&Environment) -> Vec<EmittedObject> + Sync),
+    emit: &(dyn Emit + Sync),
     shared: &Sides,
 ) -> Vec<(usize, Result<ParityReport, Diagnostics>)> {
     let mut local = Sides::default();

@@ -72,7 +72,7 @@
 #![warn(missing_docs)]
 
 use rayon::prelude::*;
-use tierform_model::parity::{EmittedObject, ParityReport};
+use tierform_model::parity::{Emit, EmittedObject, ParityReport};
 use tierform_model::{Diagnostics, Environment, EnvironmentId, FileSet, Model, Runtime};
 
 mod affected;
@@ -397,6 +397,36 @@ pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
     }
 }
 
+/// The ids and components of [`emitted_objects`], data left `null`, built without converting
+/// any object to data ([`Emit::presence`]).
+pub fn emitted_presence(env: &Environment) -> Vec<EmittedObject> {
+    match env.runtime {
+        Runtime::Local => Vec::new(),
+        Runtime::Cloud => {
+            let mut o = tierform_emit_terraform::presence(env).expect(CHOSEN);
+            if env.runs_kubernetes() {
+                o.extend(tierform_emit_k8s::presence(env).expect(CHOSEN));
+            }
+            o
+        }
+    }
+}
+
+/// tierform's emitters as parity compares them: [`emitted_objects`], and
+/// [`emitted_presence`] where parity asks only which objects there are. What `check` uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Emitters;
+
+impl Emit for Emitters {
+    fn objects(&self, env: &Environment) -> Vec<EmittedObject> {
+        emitted_objects(env)
+    }
+
+    fn presence(&self, env: &Environment) -> Vec<EmittedObject> {
+        emitted_presence(env)
+    }
+}
+
 /// [`Model::check`], plus what only an emitter knows: a raw block taking the Terraform
 /// address of one of tierform's own objects. The gate of `check` and `diff`: every problem of
 /// every environment, and their warnings.
@@ -492,11 +522,11 @@ pub fn check_each<T: Send>(
     // at a time (see `fleet`), reported in order.
     let pairs = model.mirror_pairs();
     let (hubs, groups) = fleet::groups(&pairs);
-    let shared = fleet::shared(model, &hubs, &emitted_objects);
+    let shared = fleet::shared(model, &hubs, &Emitters);
     let mut compared: Vec<(usize, Result<T, Diagnostics>)> = groups
         .par_iter()
         .flat_map_iter(|g| {
-            fleet::compare_group(model, &pairs, g, &emitted_objects, &shared)
+            fleet::compare_group(model, &pairs, g, &Emitters, &shared)
                 .into_iter()
                 .map(|(i, r)| (i, r.map(&each)))
         })

@@ -55,6 +55,33 @@ pub struct EmittedObject {
     pub data: Value,
 }
 
+/// What parity compares environments by: the objects an environment compiles to. Any
+/// `Fn(&Environment) -> Vec<EmittedObject>` is one.
+pub trait Emit {
+    /// Everything `env` compiles to, as parity compares it.
+    fn objects(&self, env: &Environment) -> Vec<EmittedObject>;
+
+    /// Which objects `env` compiles to: the ids and components of [`Emit::objects`], data
+    /// left `null`, in any order. Parity asks only this of the twin that tells whether an
+    /// object on one side only comes from a knob that adds objects; an emitter that can say
+    /// which objects exist without building their data overrides it.
+    fn presence(&self, env: &Environment) -> Vec<EmittedObject> {
+        self.objects(env)
+            .into_iter()
+            .map(|o| EmittedObject {
+                data: Value::Null,
+                ..o
+            })
+            .collect()
+    }
+}
+
+impl<F: Fn(&Environment) -> Vec<EmittedObject>> Emit for F {
+    fn objects(&self, env: &Environment) -> Vec<EmittedObject> {
+        self(env)
+    }
+}
+
 /// How a difference is judged.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "class", rename_all = "snake_case")]
@@ -241,7 +268,7 @@ pub fn compare(
     model: &Model,
     x: &EnvironmentId,
     y: &EnvironmentId,
-    emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+    emit: &dyn Emit,
 ) -> Result<ParityReport, Diagnostics> {
     compare_with(model, x, y, emit, &Sides::default(), &mut Sides::default())
 }
@@ -271,7 +298,7 @@ impl Sides {
         &mut self,
         model: &Model,
         id: &EnvironmentId,
-        emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+        emit: &dyn Emit,
     ) -> Result<(), Diagnostics> {
         self.side(model, id, emit, &Sides::default()).map(|_| ())
     }
@@ -291,7 +318,7 @@ impl Sides {
         &mut self,
         model: &Model,
         id: &EnvironmentId,
-        emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+        emit: &dyn Emit,
         shared: &Sides,
     ) -> Result<Arc<Side>, Diagnostics> {
         if let Some(s) = shared.0.get(id).or_else(|| self.0.get(id)) {
@@ -300,7 +327,7 @@ impl Sides {
         let env = model.resolve(id)?;
         let side = Arc::new(Side {
             json: app_json(&env),
-            objs: Arc::new(Emitted::new(emit(&env))),
+            objs: Arc::new(Emitted::new(emit.objects(&env))),
             env,
         });
         self.0.insert(id.clone(), Arc::clone(&side));
@@ -322,7 +349,7 @@ pub fn compare_with(
     model: &Model,
     x: &EnvironmentId,
     y: &EnvironmentId,
-    emit: &dyn Fn(&Environment) -> Vec<EmittedObject>,
+    emit: &dyn Emit,
     shared: &Sides,
     local: &mut Sides,
 ) -> Result<ParityReport, Diagnostics> {
@@ -496,7 +523,7 @@ struct Comparison<'m> {
     json_i: Value,
     objs_i: Arc<Emitted>,
     rules: relation::Rules<'m>,
-    emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+    emit: &'m dyn Emit,
     /// The knobs the mirrored structure's raw blocks declare.
     declared: Declared,
 }
@@ -507,15 +534,15 @@ impl<'m> Comparison<'m> {
         env_i: Environment,
         side_b: Arc<Side>,
         rules: relation::Rules<'m>,
-        emit: &'m dyn Fn(&Environment) -> Vec<EmittedObject>,
+        emit: &'m dyn Emit,
     ) -> Comparison<'m> {
         let json_i = app_json(&env_i);
         // Emitters are functions of the environment: I and B carry one identity, so equal
         // values emit equal objects.
-        let objs_i = if json_i == side_b.json {
+        let objs_i = if fast::same(&json_i, &side_b.json) {
             Arc::clone(&side_b.objs)
         } else {
-            Arc::new(Emitted::new(emit(&env_i)))
+            Arc::new(Emitted::new(emit.objects(&env_i)))
         };
         Comparison {
             side_a,
@@ -530,18 +557,21 @@ impl<'m> Comparison<'m> {
     }
 
     /// What I emits with B's values wherever `take` says so (the same objects as I or B when
-    /// the grafted values equal theirs, without emitting again).
-    fn twin(&self, take: &dyn Fn(&FieldPath) -> bool) -> Arc<Emitted> {
+    /// the grafted values equal theirs, without emitting again): every object's data, or with
+    /// `presence_only` only which objects there are.
+    fn twin(&self, take: &dyn Fn(&FieldPath) -> bool, presence_only: bool) -> Arc<Emitted> {
         let json = twin::graft_values(&self.json_i, &self.side_b.json, take);
-        if json == self.side_b.json {
+        if fast::same(&json, &self.side_b.json) {
             Arc::clone(&self.side_b.objs)
-        } else if json == self.json_i {
+        } else if fast::same(&json, &self.json_i) {
             Arc::clone(&self.objs_i)
         } else {
-            Arc::new(Emitted::new((self.emit)(&twin::environment(
-                &self.env_i,
-                json,
-            ))))
+            let env = twin::environment(&self.env_i, json);
+            Arc::new(Emitted::new(if presence_only {
+                self.emit.presence(&env)
+            } else {
+                self.emit.objects(&env)
+            }))
         }
     }
 
@@ -568,7 +598,7 @@ impl<'c, 'm> Judge<'c, 'm> {
             Probe::default()
         } else {
             Probe::new(
-                &c.twin(&|p| c.knob_allowed(p)),
+                &c.twin(&|p| c.knob_allowed(p), false),
                 ids.iter().map(String::as_str),
             )
         };
@@ -592,11 +622,15 @@ impl<'c, 'm> Judge<'c, 'm> {
             // objects causes it, not one the table says keeps the shape.
             let ids = &self.ids;
             let fixed = self.shape_keeping.get_or_insert_with(|| {
-                let t = c.twin(&|p| {
-                    c.declared
-                        .knob_for(p)
-                        .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
-                });
+                // Asked only whether an object exists: its presence is enough.
+                let t = c.twin(
+                    &|p| {
+                        c.declared
+                            .knob_for(p)
+                            .is_some_and(|k| c.knob_allowed(p) && !k.adds_objects)
+                    },
+                    true,
+                );
                 Probe::new(&t, ids.iter().map(String::as_str))
             });
             return if fixed.get(key) == vb {
@@ -611,7 +645,7 @@ impl<'c, 'm> Judge<'c, 'm> {
         for (i, e) in c.rules.exceptions.iter().enumerate() {
             let ids = &self.ids;
             let probe = self.exceptions[i].get_or_insert_with(|| {
-                let t = c.twin(&|p| c.knob_allowed(p) || e.covers(p));
+                let t = c.twin(&|p| c.knob_allowed(p) || e.covers(p), false);
                 Probe::new(&t, ids.iter().map(String::as_str))
             });
             if probe.get(key) == vb {

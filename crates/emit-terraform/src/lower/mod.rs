@@ -30,25 +30,36 @@ use crate::names;
 /// Builds the whole module of an environment.
 pub(crate) fn module(env: &Environment) -> Module {
     let cx = Cx::new(env);
-    let mut m = Module::default();
-    settings::lower(&cx, &mut m);
-    network::lower(&cx, &mut m);
-    security::lower(&cx, &mut m);
-    database::lower(&cx, &mut m);
-    cache::lower(&cx, &mut m);
-    platform::lower(&cx, &mut m);
-    kubernetes::lower(&cx, &mut m);
-    services::lower(&cx, &mut m);
-    refresh::lower(&cx, &mut m);
-    loadbalancer::lower(&cx, &mut m);
-    secrets::lower(&cx, &mut m);
-    iam::lower(&cx, &mut m);
-    storage::lower(&cx, &mut m);
-    observability::lower(&cx, &mut m);
-    dns::lower(&cx, &mut m);
-    internal::lower(&cx, &mut m);
-    raw::lower(&cx, &mut m);
+    let mut m = infrastructure(&cx);
     outputs::lower(&cx, &mut m);
+    m
+}
+
+/// The module without its outputs: every block with an address (resources, data sources,
+/// locals), which is all parity reads of it; outputs only read them.
+pub(crate) fn addressed(env: &Environment) -> Module {
+    infrastructure(&Cx::new(env))
+}
+
+fn infrastructure(cx: &Cx) -> Module {
+    let mut m = Module::default();
+    settings::lower(cx, &mut m);
+    network::lower(cx, &mut m);
+    security::lower(cx, &mut m);
+    database::lower(cx, &mut m);
+    cache::lower(cx, &mut m);
+    platform::lower(cx, &mut m);
+    kubernetes::lower(cx, &mut m);
+    services::lower(cx, &mut m);
+    refresh::lower(cx, &mut m);
+    loadbalancer::lower(cx, &mut m);
+    secrets::lower(cx, &mut m);
+    iam::lower(cx, &mut m);
+    storage::lower(cx, &mut m);
+    observability::lower(cx, &mut m);
+    dns::lower(cx, &mut m);
+    internal::lower(cx, &mut m);
+    raw::lower(cx, &mut m);
     m
 }
 

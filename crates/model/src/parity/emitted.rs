@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::fast::FastMap;
+use super::fast::{entry_name, same, FastMap};
 use super::EmittedObject;
 
 /// (object id, field path): the field path is empty for the object's presence.
@@ -100,10 +100,7 @@ pub(super) fn walk<'v>(v: &'v Value, path: &mut String, f: &mut dyn FnMut(&str, 
         Value::Array(a) if !a.is_empty() => {
             // Lists of named entries (container environments, ports) are keyed by name, so one
             // inserted entry is one difference rather than a shift of every later index.
-            let names: Option<Vec<&str>> = a
-                .iter()
-                .map(|x| x.get("name").and_then(Value::as_str))
-                .collect();
+            let names: Option<Vec<&str>> = a.iter().map(entry_name).collect();
             let names = names
                 .filter(|n| n.iter().collect::<std::collections::BTreeSet<_>>().len() == n.len());
             for (i, x) in a.iter().enumerate() {
@@ -154,7 +151,7 @@ pub(super) fn diff(a: &Emitted, b: &Emitted) -> Vec<RawDifference> {
                 Some(Value::Bool(true)),
                 None,
             )),
-            Some((_, db)) if da == db => {}
+            Some((_, db)) if same(da, db) => {}
             Some((_, db)) => {
                 let (la, lb) = (borrowed_leaves(da), borrowed_leaves(db));
                 let mut matched = vec![false; lb.len()];

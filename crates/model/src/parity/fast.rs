@@ -6,6 +6,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 use indexmap::IndexMap;
+use serde_json::Value;
 
 /// An insertion-ordered map with [`FxHasher`].
 pub(super) type FastMap<K, V> = IndexMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -51,9 +52,84 @@ impl Hasher for FxHasher {
     }
 }
 
+/// `a == b`, without hashing: serde_json's maps compare by looking every key of one up in
+/// the other (SipHash each time), while the maps parity compares were built by the same code
+/// and almost always hold their keys in the same order. So two objects whose keys line up are
+/// compared pairwise (equal exactly when every value is: the key sets are then equal), and
+/// only objects whose keys are in different orders fall back to the map's own equality.
+pub(super) fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            if x.keys().zip(y.keys()).all(|(kx, ky)| kx == ky) {
+                x.values().zip(y.values()).all(|(vx, vy)| same(vx, vy))
+            } else {
+                x == y
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(vx, vy)| same(vx, vy))
+        }
+        (x, y) => x == y,
+    }
+}
+
+/// The `name` of a list entry (`x.get("name")` as a string) found by reading the entry's keys
+/// rather than hashing one: entries (ports, environment variables) have a few keys, and parity
+/// asks this of every entry of every list it walks.
+pub(super) fn entry_name(x: &Value) -> Option<&str> {
+    match x {
+        Value::Object(o) => o
+            .iter()
+            .find(|(k, _)| k.as_str() == "name")
+            .and_then(|(_, v)| v.as_str()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn entry_name_is_the_name_field() {
+        for v in [
+            json!({"name": "A", "value": 1}),
+            json!({"value": 1, "name": "B"}),
+            json!({"name": 1}),
+            json!({"value": 1}),
+            json!(["name"]),
+            json!("name"),
+        ] {
+            assert_eq!(entry_name(&v), v.get("name").and_then(Value::as_str), "{v}");
+        }
+    }
+
+    #[test]
+    fn same_is_json_equality() {
+        let cases = [
+            (
+                json!({"a": 1, "b": [1, {"c": 2}]}),
+                json!({"a": 1, "b": [1, {"c": 2}]}),
+            ),
+            (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1})),
+            (json!({"a": 1, "b": 2}), json!({"b": 1, "a": 2})),
+            (json!({"a": 1, "b": 2}), json!({"a": 1, "c": 2})),
+            (json!({"a": 1}), json!({"a": 1, "b": 2})),
+            (json!({"a": {"x": [1]}}), json!({"a": {"x": [2]}})),
+            (json!([1, 2]), json!([2, 1])),
+            (json!("s"), json!("s")),
+            (json!(1), json!(1.0)),
+            (json!(null), json!(false)),
+        ];
+        for (a, b) in &cases {
+            assert_eq!(same(a, b), a == b, "{a} vs {b}");
+            assert_eq!(same(b, a), b == a, "{b} vs {a}");
+        }
+    }
 
     #[test]
     fn distinct_keys_hash_apart_and_equal_keys_alike() {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::emitted::{leaves_of, Emitted, Key};
-use super::fast::FastMap;
+use super::fast::{self, FastMap};
 use crate::environment::Environment;
 
 /// One place where A's values emitted under A's identity and under B's differ beyond names:
@@ -25,19 +25,19 @@ pub(super) type Drift = (Option<Key>, Option<Key>);
 /// Where emitting the same values under `a`'s and `twin`'s identities differs beyond names.
 /// Objects are matched by normalised id and compared whole (as JSON text, normalised) before
 /// any field is walked: most objects differ only in the names they carry.
-pub(super) fn drift(
+pub(super) fn drift<'e>(
     a: &Environment,
     twin: &Environment,
-    objs_a: &Emitted,
-    objs_i: &Emitted,
+    objs_a: &'e Emitted,
+    objs_i: &'e Emitted,
 ) -> Vec<Drift> {
     let tokens = Tokens::new(identity_tokens(a, twin));
     let plain = tokens.list.iter().all(|(t, _)| plain_token(t));
-    let index = |side: &Emitted| -> BTreeMap<String, usize> {
+    let index = |side: &'e Emitted| -> BTreeMap<Cow<'e, str>, usize> {
         side.objects
             .keys()
             .enumerate()
-            .map(|(i, id)| (normalise(id, &tokens), i))
+            .map(|(i, id)| (normalised(id, &tokens), i))
             .collect()
     };
     let (in_a, in_i) = (index(objs_a), index(objs_i));
@@ -53,7 +53,7 @@ pub(super) fn drift(
         let alike = if plain {
             same_shape(da, di, &tokens, &mut seen)
         } else {
-            da == di
+            fast::same(da, di)
         };
         if alike || same_text(objs_a.text(ia), objs_i.text(ii), &tokens) {
             continue;
@@ -124,11 +124,8 @@ fn same_string<'v>(x: &'v str, y: &'v str, tokens: &Tokens, seen: &mut Seen<'v>)
 /// Whether the fields of a list are keyed by its entries' names (see `emitted::walk`).
 fn keyed_by_name(list: &[Value]) -> bool {
     let mut names = std::collections::BTreeSet::new();
-    list.iter().all(|x| {
-        x.get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|n| names.insert(n))
-    })
+    list.iter()
+        .all(|x| fast::entry_name(x).is_some_and(|n| names.insert(n)))
 }
 
 /// Whether two objects' JSON texts read the same once both identities are placeholders.

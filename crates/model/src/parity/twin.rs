@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::fast::same;
 use super::KnobDifference;
 use crate::diagnostic::FieldPath;
 use crate::environment::Environment;
@@ -54,7 +55,7 @@ pub(super) fn environment(like: &Environment, app: Value) -> Environment {
 fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&FieldPath) -> bool) {
     // Equal values graft to themselves: most of the model is the same on both sides, and
     // asking `take` (the knob table) about every field of it was most of a twin's cost.
-    if dst == src {
+    if same(dst, src) {
         return;
     }
     if !path.is_empty() && take(path) {
@@ -102,7 +103,7 @@ fn leaf_paths(v: &Value, other: Option<&Value>, declared: &Declared) -> Vec<Fiel
         out: &mut Vec<FieldPath>,
         declared: &Declared,
     ) {
-        if other == Some(v) {
+        if other.is_some_and(|o| same(o, v)) {
             return;
         }
         if !path.is_empty() && declared.knob_for(path).is_some() {
