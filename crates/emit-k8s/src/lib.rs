@@ -59,8 +59,15 @@ pub(crate) struct Object {
 }
 
 impl Object {
-    fn new(component: &str, file: &str, object: impl Serialize) -> Object {
-        let value = serde_json::to_value(object).expect("Kubernetes objects serialise to JSON");
+    fn new(component: &str, file: &str, object: impl Manifest, content: Content) -> Object {
+        let value = match content {
+            Content::Whole => {
+                serde_json::to_value(object).expect("Kubernetes objects serialise to JSON")
+            }
+            Content::KindAndName => {
+                serde_json::json!({ "kind": object.kind(), "metadata": { "name": object.name() } })
+            }
+        };
         Object {
             component: component.to_owned(),
             file: file.to_owned(),
@@ -75,6 +82,60 @@ impl Object {
     }
 }
 
+/// How much of each object rendering writes down: all of it, or its kind and name only (which
+/// objects an environment has: parity's presence questions, without serialising any object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Content {
+    Whole,
+    KindAndName,
+}
+
+/// An object tierform renders: serialisable, with a kind and a name known without
+/// serialising it.
+pub(crate) trait Manifest: Serialize {
+    fn kind(&self) -> &str;
+    fn name(&self) -> &str;
+}
+
+macro_rules! typed_manifests {
+    ($($t:ty),* $(,)?) => {$(
+        impl Manifest for $t {
+            fn kind(&self) -> &str {
+                <$t as k8s_openapi::Resource>::KIND
+            }
+            fn name(&self) -> &str {
+                k8s_openapi::Metadata::metadata(self)
+                    .name
+                    .as_deref()
+                    .unwrap_or_default()
+            }
+        }
+    )*};
+}
+
+typed_manifests!(
+    k8s_openapi::api::core::v1::Namespace,
+    k8s_openapi::api::core::v1::ConfigMap,
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::core::v1::ServiceAccount,
+    k8s_openapi::api::apps::v1::Deployment,
+    k8s_openapi::api::batch::v1::CronJob,
+    k8s_openapi::api::networking::v1::NetworkPolicy,
+    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+    k8s_openapi::api::policy::v1::PodDisruptionBudget,
+);
+
+/// Custom resources (External Secrets, the load balancer controller's bindings) are built as
+/// JSON.
+impl Manifest for Value {
+    fn kind(&self) -> &str {
+        self["kind"].as_str().unwrap_or_default()
+    }
+    fn name(&self) -> &str {
+        self["metadata"]["name"].as_str().unwrap_or_default()
+    }
+}
+
 /// An environment's objects before identity (namespace, identity labels) is applied.
 pub(crate) struct Rendered {
     /// The structure every environment of a mirror chain shares: the base's objects.
@@ -84,9 +145,14 @@ pub(crate) struct Rendered {
     pub switched: Vec<Object>,
 }
 
-pub(crate) fn render(env: &Environment) -> Rendered {
+pub(crate) fn render(env: &Environment, content: Content) -> Rendered {
     let app = &env.app;
-    let mut shared = vec![Object::new("namespace", "namespace", namespace(env))];
+    let mut shared = vec![Object::new(
+        "namespace",
+        "namespace",
+        namespace(env),
+        content,
+    )];
     if app
         .services
         .values()
@@ -96,6 +162,7 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             "namespace",
             "namespace",
             workload::secret_store(app),
+            content,
         ));
     }
     // Each service's ServiceAccount is created by the environment's Terraform, with the IRSA
@@ -107,28 +174,32 @@ pub(crate) fn render(env: &Environment) -> Rendered {
             &component,
             file,
             workload::config_map(app, name, s),
+            content,
         ));
         let sources = workload::secret_sources(app, &s.databases, &s.secrets);
         if let Some(x) = workload::external_secret(env, name, workload::COMPONENT, &sources) {
-            shared.push(Object::new(&component, file, x));
+            shared.push(Object::new(&component, file, x, content));
         }
         shared.push(Object::new(
             &component,
             file,
             workload::deployment(env, name, s),
+            content,
         ));
         shared.push(Object::new(
             &component,
             file,
             network::service(app, name, s),
+            content,
         ));
         shared.push(Object::new(
             &component,
             file,
             network::service_policy(app, name, s),
+            content,
         ));
         if let Some(b) = network::target_group_binding(env, name, s) {
-            shared.push(Object::new(&component, file, b));
+            shared.push(Object::new(&component, file, b, content));
         }
     }
     // Raw manifests (the escape hatch), as the spec gives them: structure of the base.
@@ -141,7 +212,7 @@ pub(crate) fn render(env: &Environment) -> Rendered {
     }
     Rendered {
         shared,
-        switched: switched(env),
+        switched: switched(env, content),
     }
 }
 
@@ -152,7 +223,7 @@ pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
     if !env.runs_kubernetes() || env.app.manifests.is_empty() {
         return Vec::new();
     }
-    let r = render(env);
+    let r = render(env, Content::Whole);
     let all: Vec<&Object> = r.shared.iter().chain(&r.switched).collect();
     let mut out = Vec::new();
     for (i, o) in all.iter().enumerate() {
@@ -183,28 +254,43 @@ pub fn raw_conflicts(env: &Environment) -> Vec<Diagnostic> {
 
 /// The objects knobs switch on, alone: overlays need only these, and rendering the shared
 /// objects too would double the cost of every overlay.
-pub(crate) fn switched(env: &Environment) -> Vec<Object> {
+pub(crate) fn switched(env: &Environment, content: Content) -> Vec<Object> {
     let app = &env.app;
     let mut switched = Vec::new();
     for (name, s) in &app.services {
         let component = format!("service {name}");
         let file = name.as_str();
         if let Some(h) = scaling::autoscaler(app, name, s) {
-            switched.push(Object::new(&component, file, h));
+            switched.push(Object::new(&component, file, h, content));
         }
         if let Some(p) = scaling::disruption_budget(app, name, s) {
-            switched.push(Object::new(&component, file, p));
+            switched.push(Object::new(&component, file, p, content));
         }
     }
     if let Some(r) = &app.data_refresh {
         let (component, file) = ("data refresh", refresh::NAME);
-        switched.push(Object::new(component, file, refresh::service_account(app)));
+        switched.push(Object::new(
+            component,
+            file,
+            refresh::service_account(app),
+            content,
+        ));
         let sources = workload::secret_sources(app, std::slice::from_ref(&r.database), &[]);
         if let Some(x) = workload::external_secret(env, refresh::NAME, refresh::NAME, &sources) {
-            switched.push(Object::new(component, file, x));
+            switched.push(Object::new(component, file, x, content));
         }
-        switched.push(Object::new(component, file, refresh::policy(app, r)));
-        switched.push(Object::new(component, file, refresh::cron_job(app, r)));
+        switched.push(Object::new(
+            component,
+            file,
+            refresh::policy(app, r),
+            content,
+        ));
+        switched.push(Object::new(
+            component,
+            file,
+            refresh::cron_job(app, r),
+            content,
+        ));
     }
     switched
 }
@@ -261,7 +347,7 @@ pub(crate) fn files_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Fil
 /// EKS); so do every function of this crate.
 pub fn base(reference: &Environment) -> Result<FileSet, Diagnostics> {
     kubernetes(reference)?;
-    let rendered = render(reference);
+    let rendered = render(reference, Content::Whole);
     let mut files = files_of(&rendered.shared);
     let resources: IndexMap<String, ()> = rendered
         .shared
@@ -296,7 +382,7 @@ pub fn flat(env: &Environment) -> Result<FileSet, Diagnostics> {
 }
 
 fn flat_objects(env: &Environment) -> Vec<Object> {
-    let rendered = render(env);
+    let rendered = render(env, Content::Whole);
     let identity = Identity::of(env);
     let mut objects: Vec<Object> = rendered
         .shared
@@ -330,13 +416,13 @@ pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
 }
 
 /// The ids and components of [`objects`], data left `null`: which objects an environment has,
-/// without stamping its identity on them (parity asks only this of one twin).
+/// without serialising or stamping them (parity asks only this of one twin).
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
 pub fn presence(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
     kubernetes(env)?;
-    let rendered = render(env);
+    let rendered = render(env, Content::KindAndName);
     let identity = Identity::of(env);
     Ok(rendered
         .shared
@@ -367,7 +453,7 @@ pub fn rendered_overlay(
 ) -> Result<Vec<Value>, Diagnostics> {
     kubernetes(reference)?;
     kubernetes(env)?;
-    let base: Vec<Value> = render(reference)
+    let base: Vec<Value> = render(reference, Content::Whole)
         .shared
         .into_iter()
         .map(|o| o.value)

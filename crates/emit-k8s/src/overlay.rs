@@ -141,7 +141,7 @@ impl Overlay {
             replicas: Vec::new(),
             merges: IndexMap::new(),
             replaces: Vec::new(),
-            resources: switched(env),
+            resources: switched(env, crate::Content::Whole),
         };
         // Images by repository: one `images` entry when every service of a repository runs the
         // same release, otherwise a replace of each Deployment's image.

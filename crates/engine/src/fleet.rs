@@ -113,17 +113,19 @@ fn hubs(pairs: &[(EnvironmentId, EnvironmentId)]) -> Vec<EnvironmentId> {
     out
 }
 
-/// The hubs resolved and emitted. One that does not resolve is left out: the pairs that need
-/// it report the error as they would alone.
+/// The hubs resolved and emitted, once [`validate`] found no error in the model (so they are
+/// not validated again). One that does not resolve is left out: the pairs that need it report
+/// the error as they would alone.
 pub(crate) fn shared(model: &Model, hubs: &[EnvironmentId], emit: &(dyn Emit + Sync)) -> Sides {
-    let mut sides = Sides::default();
+    let mut sides = Sides::of_validated_model();
     for h in hubs {
         let _ = sides.add(model, h, emit);
     }
     sides
 }
 
-/// One group's pairs, compared in order with one cache of environments.
+/// One group's pairs, compared in order with one cache of environments, once [`validate`] found
+/// no error in the model.
 pub(crate) fn compare_group(
     model: &Model,
     pairs: &[(EnvironmentId, EnvironmentId)],
@@ -131,7 +133,7 @@ pub(crate) fn compare_group(
     emit: &(dyn Emit + Sync),
     shared: &Sides,
 ) -> Vec<(usize, Result<ParityReport, Diagnostics>)> {
-    let mut local = Sides::default();
+    let mut local = Sides::of_validated_model();
     group
         .iter()
         .map(|&i| {

@@ -287,9 +287,22 @@ pub struct Side {
 /// of a pair with its tier's first and with the environments its tier mirrors and is mirrored
 /// by. Emitters are functions of the environment, so a side emitted once serves every pair.
 #[derive(Debug, Default)]
-pub struct Sides(fast::FastMap<EnvironmentId, Arc<Side>>);
+pub struct Sides {
+    sides: fast::FastMap<EnvironmentId, Arc<Side>>,
+    /// Every environment of the model was validated before: resolve without validating again.
+    validated: bool,
+}
 
 impl Sides {
+    /// Sides of a model whose every environment the caller has already validated (as `check`
+    /// does before it compares anything): they are resolved without validating a second time.
+    pub fn of_validated_model() -> Sides {
+        Sides {
+            validated: true,
+            ..Sides::default()
+        }
+    }
+
     /// Resolves (validating it) and emits the environment `id`, unless it is here already.
     ///
     /// # Errors
@@ -305,12 +318,12 @@ impl Sides {
 
     /// How many environments are here.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.sides.len()
     }
 
     /// Whether no environment is here.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.sides.is_empty()
     }
 
     /// The side of `id`: from `shared`, from here, or resolved, emitted and kept here.
@@ -321,16 +334,20 @@ impl Sides {
         emit: &dyn Emit,
         shared: &Sides,
     ) -> Result<Arc<Side>, Diagnostics> {
-        if let Some(s) = shared.0.get(id).or_else(|| self.0.get(id)) {
+        if let Some(s) = shared.sides.get(id).or_else(|| self.sides.get(id)) {
             return Ok(Arc::clone(s));
         }
-        let env = model.resolve(id)?;
+        let env = if self.validated {
+            model.resolve_as(id, id)?
+        } else {
+            model.resolve(id)?
+        };
         let side = Arc::new(Side {
             json: app_json(&env),
             objs: Arc::new(Emitted::new(emit.objects(&env))),
             env,
         });
-        self.0.insert(id.clone(), Arc::clone(&side));
+        self.sides.insert(id.clone(), Arc::clone(&side));
         Ok(side)
     }
 }

@@ -63,7 +63,13 @@ fn graft(dst: &mut Value, src: &Value, path: &mut FieldPath, take: &dyn Fn(&Fiel
         return;
     }
     if let (Value::Object(d), Value::Object(s)) = (&mut *dst, src) {
-        let keys: Vec<String> = d.keys().chain(s.keys()).cloned().collect();
+        // Each key once: grafting a key both sides have a second time changes nothing, but
+        // compared the two subtrees again.
+        let keys: Vec<String> = d
+            .keys()
+            .chain(s.keys().filter(|k| !d.contains_key(k.as_str())))
+            .cloned()
+            .collect();
         for k in keys {
             path.0.push(k.clone());
             match (d.get_mut(&k), s.get(&k)) {
