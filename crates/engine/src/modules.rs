@@ -143,6 +143,9 @@ pub fn terraform_modules(
             roots.insert(name, (s, root));
         }
     }
+    // The probes and modules the layout kept are many small allocations: a pool thread frees
+    // them while the build goes on (instead of this one, before it can write anything).
+    rayon::spawn(move || drop(layout));
     let names = structure_names(model.tiers(), &members);
     let mut modules = Vec::with_capacity(writers.len());
     let structures = members
