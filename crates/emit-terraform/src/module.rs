@@ -119,14 +119,32 @@ impl TopBlock {
     /// The Terraform address of a resource (`aws_vpc.main`) or data source
     /// (`data.aws_availability_zones.available`), or `locals`; `None` for settings and outputs.
     pub(crate) fn address(&self) -> Option<String> {
-        let labels: Vec<&str> = self.block.labels.iter().map(BlockLabel::as_str).collect();
-        match (self.block.identifier.as_str(), labels.as_slice()) {
-            ("resource", [ty, name]) => Some(format!("{ty}.{name}")),
-            ("data", [ty, name]) => Some(format!("data.{ty}.{name}")),
-            ("module", [name]) => Some(format!("module.{name}")),
-            ("locals", []) => Some("locals".to_owned()),
-            _ => None,
+        self.address_after("")
+    }
+
+    /// `prefix` then the [`TopBlock::address`], written once (parity's ids: `terraform:<address>`).
+    fn address_after(&self, prefix: &str) -> Option<String> {
+        let label = |i: usize| self.block.labels[i].as_str();
+        let mut out = String::with_capacity(prefix.len() + 64);
+        out.push_str(prefix);
+        match (self.block.identifier.as_str(), self.block.labels.len()) {
+            ("resource", 2) => {}
+            ("data", 2) => out.push_str("data."),
+            ("module", 1) => {
+                out.push_str("module.");
+                out.push_str(label(0));
+                return Some(out);
+            }
+            ("locals", 0) => {
+                out.push_str("locals");
+                return Some(out);
+            }
+            _ => return None,
         }
+        out.push_str(label(0));
+        out.push('.');
+        out.push_str(label(1));
+        Some(out)
     }
 }
 
@@ -168,9 +186,8 @@ impl Module {
         self.blocks
             .into_iter()
             .filter_map(|b| {
-                let address = b.address()?;
                 Some(EmittedObject {
-                    id: format!("terraform:{address}"),
+                    id: b.address_after("terraform:")?,
                     component: b.component,
                     data: body_json(b.block.body),
                 })
@@ -185,7 +202,7 @@ impl Module {
             .into_iter()
             .filter_map(|b| {
                 Some(EmittedObject {
-                    id: format!("terraform:{}", b.address()?),
+                    id: b.address_after("terraform:")?,
                     component: b.component,
                     data: Value::Null,
                 })
@@ -380,6 +397,43 @@ impl B {
 mod tests {
     use super::*;
     use crate::expr::{jsonencode, object, res};
+
+    #[test]
+    fn addresses_of_every_kind_of_block() {
+        let mut m = Module::default();
+        m.push(TfFile::Network, "n", B::resource("aws_vpc", "main"));
+        m.push(
+            TfFile::Network,
+            "n",
+            B::new("data").label("aws_region").label("current"),
+        );
+        m.push(TfFile::Network, "n", B::new("module").label("vpc"));
+        m.push(TfFile::Network, "n", B::new("locals"));
+        m.push(TfFile::Outputs, "n", B::new("output").label("vpc_id"));
+        m.push(TfFile::Versions, "n", B::new("terraform"));
+        let addresses: Vec<Option<String>> = m.blocks.iter().map(TopBlock::address).collect();
+        assert_eq!(
+            addresses,
+            [
+                Some("aws_vpc.main".to_owned()),
+                Some("data.aws_region.current".to_owned()),
+                Some("module.vpc".to_owned()),
+                Some("locals".to_owned()),
+                None,
+                None
+            ]
+        );
+        let ids: Vec<String> = m.into_presence().into_iter().map(|o| o.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "terraform:aws_vpc.main",
+                "terraform:data.aws_region.current",
+                "terraform:module.vpc",
+                "terraform:locals"
+            ]
+        );
+    }
 
     #[test]
     fn json_keeps_references_as_text_and_sees_through_jsonencode() {

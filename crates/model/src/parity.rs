@@ -603,7 +603,9 @@ impl<'m> Comparison<'m> {
 struct Judge<'c, 'm> {
     c: &'c Comparison<'m>,
     ids: &'c [String],
-    knob: Probe,
+    /// The knob twin's fields, or `None` when the knob twin is B itself (B differs from A only
+    /// by knobs its tier may change): then it has B's value at every key.
+    knob: Option<Probe>,
     shape_keeping: Option<Probe>,
     exceptions: Vec<Option<Probe>>,
     excused: Vec<usize>,
@@ -612,12 +614,11 @@ struct Judge<'c, 'm> {
 impl<'c, 'm> Judge<'c, 'm> {
     fn new(c: &'c Comparison<'m>, ids: &'c [String]) -> Judge<'c, 'm> {
         let knob = if ids.is_empty() {
-            Probe::default()
+            Some(Probe::default())
         } else {
-            Probe::new(
-                &c.twin(&|p| c.knob_allowed(p), false),
-                ids.iter().map(String::as_str),
-            )
+            let twin = c.twin(&|p| c.knob_allowed(p), false);
+            (!Arc::ptr_eq(&twin, &c.side_b.objs))
+                .then(|| Probe::new(&twin, ids.iter().map(String::as_str)))
         };
         Judge {
             c,
@@ -631,7 +632,7 @@ impl<'c, 'm> Judge<'c, 'm> {
 
     fn class(&mut self, key: &Key, vb: Option<&Value>) -> Class {
         let c = self.c;
-        if self.knob.get(key) == vb {
+        if self.knob.as_ref().is_none_or(|k| k.get(key) == vb) {
             if !key.1.is_empty() {
                 return Class::Allowed;
             }
