@@ -56,7 +56,8 @@ pub struct ServiceDoc {
     pub memory: u32,
     /// How many copies: `2` or `3-10 (CPU 70 %)`.
     pub copies: String,
-    /// Its URL, when exposed: public, or internal (marked as reachable inside the VPC only).
+    /// Where to reach it, when it is exposed: its public URL, its internal one (marked as
+    /// reachable inside the VPC only), or, locally, the loopback interface.
     pub url: Option<String>,
     /// The health check: an HTTP path or a command.
     pub health: String,
@@ -530,10 +531,18 @@ fn services(st: &Setting) -> Vec<ServiceDoc> {
                 .as_ref()
                 .map(|p| format!("https://{}", p.host))
                 .or_else(|| {
-                    let host = s.internal.as_ref()?.host.as_ref()?;
-                    Some(format!("https://{host} (inside the VPC only)"))
+                    Some(match &s.internal.as_ref()?.host {
+                        Some(host) => format!("https://{host} (inside the VPC only)"),
+                        // App Runner's private endpoint: its own domain, reached from the VPC.
+                        None => "(private endpoint, inside the VPC only)".to_owned(),
+                    })
                 })
-                .filter(|_| st.cloud),
+                .filter(|_| st.cloud)
+                // A local tier publishes every service on the loopback interface (its host
+                // port moves up when another service took it).
+                .or_else(|| {
+                    (!st.cloud).then(|| "127.0.0.1, published by docker-compose.yml".to_owned())
+                }),
             health: match (&s.health_check.path, &s.health_check.command) {
                 (Some(p), _) => format!("HTTP GET {p}"),
                 (None, Some(c)) => c.join(" "),
