@@ -18,6 +18,10 @@
 //!   --> base files | overlay files (knobs) | flat files (identity stamped) | EmittedObject (parity)
 //! ```
 //!
+//! Rendering can also keep only each object's kind and name ([`presence`]: which objects an
+//! environment has, for parity's questions about objects on one side only) without serialising
+//! anything.
+//!
 //! What is deliberately *not* emitted: Secret objects (External Secrets or the platform's
 //! operator creates `<workload>-secrets` from Secrets Manager; values never pass through
 //! tierform) and the ConfigMap [`ENDPOINTS`] of database hosts and cache URLs, which only the

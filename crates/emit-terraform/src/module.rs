@@ -183,28 +183,23 @@ impl Module {
     /// layouts live there). Consumes the module: its strings move into the objects instead of
     /// being copied (parity emits a module only to read it as data).
     pub(crate) fn into_objects(self) -> Vec<EmittedObject> {
-        self.blocks
-            .into_iter()
-            .filter_map(|b| {
-                Some(EmittedObject {
-                    id: b.address_after("terraform:")?,
-                    component: b.component,
-                    data: body_json(b.block.body),
-                })
-            })
-            .collect()
+        self.into_emitted(body_json)
     }
 
     /// The objects of [`Module::into_objects`], data left `null`: which objects there are,
     /// without converting any body.
     pub(crate) fn into_presence(self) -> Vec<EmittedObject> {
+        self.into_emitted(|_| Value::Null)
+    }
+
+    fn into_emitted(self, data: fn(Body) -> Value) -> Vec<EmittedObject> {
         self.blocks
             .into_iter()
             .filter_map(|b| {
                 Some(EmittedObject {
                     id: b.address_after("terraform:")?,
                     component: b.component,
-                    data: Value::Null,
+                    data: data(b.block.body),
                 })
             })
             .collect()

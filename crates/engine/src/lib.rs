@@ -385,27 +385,34 @@ pub fn environment_folders(name: &str) -> [String; 4] {
 /// arguments, has exactly these resources (tierform-emit-terraform tests it on every
 /// fixture), so parity verdicts are the same in every layout.
 pub fn emitted_objects(env: &Environment) -> Vec<EmittedObject> {
-    match env.runtime {
-        Runtime::Local => Vec::new(),
-        Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::objects(env).expect(CHOSEN);
-            if env.runs_kubernetes() {
-                o.extend(tierform_emit_k8s::objects(env).expect(CHOSEN));
-            }
-            o
-        }
-    }
+    cloud_objects(
+        env,
+        tierform_emit_terraform::objects,
+        tierform_emit_k8s::objects,
+    )
 }
 
 /// The ids and components of [`emitted_objects`], data left `null`, built without converting
 /// any object to data ([`Emit::presence`]).
 pub fn emitted_presence(env: &Environment) -> Vec<EmittedObject> {
+    cloud_objects(
+        env,
+        tierform_emit_terraform::presence,
+        tierform_emit_k8s::presence,
+    )
+}
+
+type EmitterFn = fn(&Environment) -> Result<Vec<EmittedObject>, Diagnostics>;
+
+/// A cloud environment's Terraform objects, then its Kubernetes objects when it runs on
+/// Kubernetes; nothing for a local environment.
+fn cloud_objects(env: &Environment, terraform: EmitterFn, k8s: EmitterFn) -> Vec<EmittedObject> {
     match env.runtime {
         Runtime::Local => Vec::new(),
         Runtime::Cloud => {
-            let mut o = tierform_emit_terraform::presence(env).expect(CHOSEN);
+            let mut o = terraform(env).expect(CHOSEN);
             if env.runs_kubernetes() {
-                o.extend(tierform_emit_k8s::presence(env).expect(CHOSEN));
+                o.extend(k8s(env).expect(CHOSEN));
             }
             o
         }
