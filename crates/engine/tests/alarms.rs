@@ -9,33 +9,14 @@
 //!   `aws_lb.main`), so a regression to "watches something else" fails here;
 //! - the dashboard's error widget of a public service reads the same target group metric.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
+use common::cloud_environments;
 use serde_json::Value;
-use tierform_engine::model::{Environment, Model, Platform, Runtime};
-use tierform_engine::{resolve, terraform};
-
-fn cloud() -> Vec<(String, Environment)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
-        .collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths {
-        let model = Model::load(&path).unwrap_or_else(|ds| panic!("{}: {ds}", path.display()));
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        for env in resolve(&model, &[]).unwrap() {
-            if env.runtime == Runtime::Cloud {
-                out.push((name.clone(), env));
-            }
-        }
-    }
-    out
-}
+use tierform_engine::model::{Environment, Platform};
+use tierform_engine::terraform;
 
 /// The root module's objects by address (`aws_lb.main`).
 fn objects(env: &Environment) -> BTreeMap<String, Value> {
@@ -61,7 +42,7 @@ fn label(name: &str) -> String {
 #[test]
 fn every_alarm_dimension_names_a_resource_of_the_same_module() {
     let mut checked = 0;
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         let objects = objects(&env);
         for (address, alarm) in objects
             .iter()
@@ -89,7 +70,7 @@ fn every_alarm_dimension_names_a_resource_of_the_same_module() {
 #[test]
 fn public_services_alarms_watch_their_target_group_on_ecs_and_eks() {
     let mut checked = 0;
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         if !matches!(env.app.platform, Platform::EcsFargate(_) | Platform::Eks(_)) {
             continue;
         }

@@ -2,36 +2,17 @@
 //! docs/FIRST-APPLY.md, over every environment of every fixture, and a test that keeps the
 //! checklist itself true (every test it names exists, every version it quotes is emitted).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::cloud_environments;
 use serde_json::Value;
-use tierform_engine::model::{first_apply, ApplyStage, Environment, Model, Platform, Runtime};
-use tierform_engine::{resolve, terraform};
+use tierform_engine::model::{first_apply, ApplyStage, Environment, Platform};
+use tierform_engine::terraform;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Every cloud environment of every fixture.
-fn cloud() -> Vec<(String, Environment)> {
-    let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let model = Model::load(&path).unwrap_or_else(|ds| panic!("{}: {ds}", path.display()));
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        for env in resolve(&model, &[]).unwrap() {
-            if env.runtime == Runtime::Cloud {
-                out.push((name.clone(), env));
-            }
-        }
-    }
-    assert!(out.len() >= 15, "{} cloud environments", out.len());
-    out
 }
 
 fn tf(env: &Environment, file: &str) -> String {
@@ -54,7 +35,7 @@ fn objects(env: &Environment) -> Vec<(String, Value)> {
 
 #[test]
 fn backend_locking_and_required_version_agree() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         if tf(&env, "backend.tf").contains("use_lockfile") {
             assert!(
                 tf(&env, "versions.tf").contains("required_version = \">= 1.10\""),
@@ -67,7 +48,7 @@ fn backend_locking_and_required_version_agree() {
 
 #[test]
 fn secrets_are_set_before_anything_reads_them() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         let stages = first_apply(&env);
         let set = stages
             .iter()
@@ -101,7 +82,7 @@ fn secrets_are_set_before_anything_reads_them() {
 
 #[test]
 fn services_log_in_as_application_users_never_the_master_secret() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         // The applications never hold the master password; the data refresh (an operator's
         // job that restores and anonymises the tier's own database) is the one task that
         // does, for its own target only (issue 14; its IAM is checked in security.rs).
@@ -138,7 +119,7 @@ fn services_log_in_as_application_users_never_the_master_secret() {
 
 #[test]
 fn cache_clients_get_user_and_cluster_for_iam_tokens() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         if env.app.caches.is_empty() || matches!(env.app.platform, Platform::Eks(_)) {
             continue;
         }
@@ -151,7 +132,7 @@ fn cache_clients_get_user_and_cluster_for_iam_tokens() {
 
 #[test]
 fn eks_gets_its_add_ons_tags_access_entries_and_enforced_policies() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         if !matches!(env.app.platform, Platform::Eks(_)) {
             continue;
         }
@@ -195,7 +176,7 @@ fn eks_gets_its_add_ons_tags_access_entries_and_enforced_policies() {
 
 #[test]
 fn people_fences_spare_untagged_resources() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         for (id, data) in objects(&env) {
             if !id.ends_with("_secrets_fence") {
                 continue;
@@ -215,7 +196,7 @@ fn people_fences_spare_untagged_resources() {
 
 #[test]
 fn app_runner_domains_get_their_validation_records() {
-    for (f, env) in cloud() {
+    for (f, env) in cloud_environments() {
         if !matches!(env.app.platform, Platform::AppRunner(_)) {
             continue;
         }
@@ -256,7 +237,7 @@ fn the_checklist_names_tests_that_exist_and_versions_that_are_emitted() {
             }
             if let Some(pin) = part.strip_prefix("pin:") {
                 let (chart, version) = pin.split_once('@').expect("pin:chart@version");
-                let env = cloud()
+                let env = cloud_environments()
                     .into_iter()
                     .find(|(_, e)| matches!(e.app.platform, Platform::Eks(_)))
                     .unwrap()

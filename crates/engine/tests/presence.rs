@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixture;
+use common::fixtures;
 use tierform_engine::model::{Date, Model};
 use tierform_engine::{emitted_objects, emitted_presence};
 
@@ -38,16 +38,8 @@ fn assert_presence_matches(name: &str, model: &Model) -> usize {
 
 #[test]
 fn presence_is_the_ids_of_the_emitted_objects_in_every_fixture() {
-    for name in [
-        "ecommerce.hcl",
-        "globepay.hcl",
-        "govuk-forms.hcl",
-        "servio.hcl",
-        "thumbnails.hcl",
-        "togetherhood.hcl",
-        "webank.hcl",
-    ] {
-        assert!(assert_presence_matches(name, &fixture(name)) > 0, "{name}");
+    for (name, model) in fixtures() {
+        assert!(assert_presence_matches(&name, &model) > 0, "{name}");
     }
 }
 

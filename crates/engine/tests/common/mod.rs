@@ -3,8 +3,8 @@
 // Each test binary uses its own subset.
 #![allow(dead_code)]
 
-use tierform_engine::model::{Date, FileSet, Model};
-use tierform_engine::{generate, Options};
+use tierform_engine::model::{Date, Environment, FileSet, Model, Runtime};
+use tierform_engine::{generate, resolve, Options};
 
 /// A spec of `tests/data`, loaded as of 2026-12-01.
 pub fn load(spec: &str) -> Model {
@@ -22,6 +22,38 @@ pub fn fixture(name: &str) -> Model {
             .join("../../fixtures")
             .join(name),
     )
+}
+
+/// Every fixture of the repository's `fixtures/` (its `.hcl` files), by name, in name order.
+pub fn fixtures() -> Vec<(String, Model)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, load_path(p))
+        })
+        .collect()
+}
+
+/// Every cloud environment of every fixture, with the fixture's name.
+pub fn cloud_environments() -> Vec<(String, Environment)> {
+    let mut out = Vec::new();
+    for (name, model) in fixtures() {
+        for env in resolve(&model, &[]).unwrap_or_else(|ds| panic!("{name}: {ds}")) {
+            if env.runtime == Runtime::Cloud {
+                out.push((name.clone(), env));
+            }
+        }
+    }
+    assert!(out.len() >= 15, "{} cloud environments", out.len());
+    out
 }
 
 fn load_path(path: &std::path::Path) -> Model {
