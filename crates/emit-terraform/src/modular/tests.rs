@@ -10,6 +10,23 @@ use tierform_model::{Environment, Runtime};
 use super::*;
 use crate::module::Skip;
 
+/// The declared environments of a spec and an ephemeral copy of each ephemeral tier, with the
+/// declared environments' names (what a build's layout is made from).
+fn declared_and_copies(
+    model: &tierform_model::Model,
+) -> (Vec<tierform_model::EnvironmentId>, Vec<String>) {
+    let mut ids = model.environments();
+    let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
+    ids.extend(
+        model
+            .tiers()
+            .iter()
+            .filter(|t| t.ephemeral)
+            .filter_map(|t| model.sample_copy(t, "42")),
+    );
+    (ids, names)
+}
+
 /// Every cloud environment of every fixture, with the fixture's name and the layout of the
 /// fixture.
 fn fixture_envs() -> Vec<(String, Environment, ModuleLayout)> {
@@ -25,16 +42,7 @@ fn fixture_envs() -> Vec<(String, Environment, ModuleLayout)> {
     for path in names {
         let model = tierform_model::Model::load(&path).expect("fixtures load");
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let mut ids = model.environments();
-        let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
-        // An ephemeral copy too, where the fixture has an ephemeral tier.
-        ids.extend(
-            model
-                .tiers()
-                .iter()
-                .filter(|t| t.ephemeral)
-                .filter_map(|t| model.sample_copy(t, "42")),
-        );
+        let (ids, names) = declared_and_copies(&model);
         for id in ids {
             let env = model.resolve(&id).expect("fixtures resolve");
             if env.runtime == Runtime::Cloud {
@@ -275,15 +283,7 @@ fn specs_with_environments() -> Vec<(String, Vec<Environment>, Vec<String>)> {
         let Ok(model) = tierform_model::Model::load(&path) else {
             continue;
         };
-        let mut ids = model.environments();
-        let names: Vec<String> = ids.iter().map(|id| id.name.clone()).collect();
-        ids.extend(
-            model
-                .tiers()
-                .iter()
-                .filter(|t| t.ephemeral)
-                .filter_map(|t| model.sample_copy(t, "42")),
-        );
+        let (ids, names) = declared_and_copies(&model);
         let envs: Vec<Environment> = ids
             .iter()
             .filter_map(|id| model.resolve(id).ok())
