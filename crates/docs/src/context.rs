@@ -508,6 +508,23 @@ fn platform(s: &Setting) -> (String, Vec<String>) {
     }
 }
 
+/// Where a service is reached, for the runbook: locally the loopback interface (every
+/// service is published there; its host port moves up when another service took it), in the
+/// cloud its public URL or its internal one; `None` when nothing exposes it.
+fn service_url(s: &tierform_model::Service, cloud: bool) -> Option<String> {
+    if !cloud {
+        return Some("127.0.0.1, published by docker-compose.yml".to_owned());
+    }
+    if let Some(p) = &s.public {
+        return Some(format!("https://{}", p.host));
+    }
+    Some(match &s.internal.as_ref()?.host {
+        Some(host) => format!("https://{host} (inside the VPC only)"),
+        // App Runner's private endpoint: its own domain, reached from the VPC.
+        None => "(private endpoint, inside the VPC only)".to_owned(),
+    })
+}
+
 /// The services as they run here: release, size, copies, public URL (in the cloud only).
 fn services(st: &Setting) -> Vec<ServiceDoc> {
     st.env
@@ -526,23 +543,7 @@ fn services(st: &Setting) -> Vec<ServiceDoc> {
                 Some(a) => format!("{}-{} (CPU {} %)", a.min, a.max, a.target_cpu()),
                 None => s.replicas.to_string(),
             },
-            url: s
-                .public
-                .as_ref()
-                .map(|p| format!("https://{}", p.host))
-                .or_else(|| {
-                    Some(match &s.internal.as_ref()?.host {
-                        Some(host) => format!("https://{host} (inside the VPC only)"),
-                        // App Runner's private endpoint: its own domain, reached from the VPC.
-                        None => "(private endpoint, inside the VPC only)".to_owned(),
-                    })
-                })
-                .filter(|_| st.cloud)
-                // A local tier publishes every service on the loopback interface (its host
-                // port moves up when another service took it).
-                .or_else(|| {
-                    (!st.cloud).then(|| "127.0.0.1, published by docker-compose.yml".to_owned())
-                }),
+            url: service_url(s, st.cloud),
             health: match (&s.health_check.path, &s.health_check.command) {
                 (Some(p), _) => format!("HTTP GET {p}"),
                 (None, Some(c)) => c.join(" "),
