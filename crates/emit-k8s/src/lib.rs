@@ -382,11 +382,11 @@ pub fn overlay(env: &Environment) -> Result<FileSet, Diagnostics> {
 /// `unsupported-environment` unless `env` runs on Kubernetes.
 pub fn flat(env: &Environment) -> Result<FileSet, Diagnostics> {
     kubernetes(env)?;
-    Ok(files_of(&flat_objects(env)))
+    Ok(files_of(&flat_objects(env, Content::Whole)))
 }
 
-fn flat_objects(env: &Environment) -> Vec<Object> {
-    let rendered = render(env, Content::Whole);
+fn flat_objects(env: &Environment, content: Content) -> Vec<Object> {
+    let rendered = render(env, content);
     let identity = Identity::of(env);
     let mut objects: Vec<Object> = rendered
         .shared
@@ -408,38 +408,31 @@ fn flat_objects(env: &Environment) -> Vec<Object> {
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
 pub fn objects(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
-    kubernetes(env)?;
-    Ok(flat_objects(env)
-        .into_iter()
-        .map(|o| EmittedObject {
-            id: format!("k8s:{}/{}", o.kind(), o.name()),
-            component: o.component,
-            data: o.value,
-        })
-        .collect())
+    emitted(env, Content::Whole)
 }
 
 /// The ids and components of [`objects`], data left `null`: which objects an environment has,
-/// without serialising or stamping them (parity asks only this of one twin).
+/// without serialising them (parity asks only this of one twin).
 ///
 /// # Errors
 /// `unsupported-environment` unless `env` runs on Kubernetes.
 pub fn presence(env: &Environment) -> Result<Vec<EmittedObject>, Diagnostics> {
+    emitted(env, Content::KindAndName)
+}
+
+/// The flat objects as parity's data (their ids stamped like the objects'); with
+/// `Content::KindAndName` the data is left `null`.
+fn emitted(env: &Environment, content: Content) -> Result<Vec<EmittedObject>, Diagnostics> {
     kubernetes(env)?;
-    let rendered = render(env, Content::KindAndName);
-    let identity = Identity::of(env);
-    Ok(rendered
-        .shared
+    Ok(flat_objects(env, content)
         .into_iter()
-        .chain(rendered.switched)
         .map(|o| EmittedObject {
-            id: format!(
-                "k8s:{}/{}",
-                o.kind(),
-                identity.stamped_name(o.kind(), o.name())
-            ),
+            id: format!("k8s:{}/{}", o.kind(), o.name()),
             component: o.component,
-            data: Value::Null,
+            data: match content {
+                Content::Whole => o.value,
+                Content::KindAndName => Value::Null,
+            },
         })
         .collect())
 }
@@ -471,7 +464,10 @@ pub fn rendered_overlay(
 /// `unsupported-environment` unless `env` runs on Kubernetes.
 pub fn flat_values(env: &Environment) -> Result<Vec<Value>, Diagnostics> {
     kubernetes(env)?;
-    Ok(flat_objects(env).into_iter().map(|o| o.value).collect())
+    Ok(flat_objects(env, Content::Whole)
+        .into_iter()
+        .map(|o| o.value)
+        .collect())
 }
 
 /// Manifests are emitted for environments that run on Kubernetes only.

@@ -144,18 +144,6 @@ impl Identity {
     }
 }
 
-impl Identity {
-    /// The name an object of `kind` named `name` has once [`Identity::stamp`]ed: the Namespace
-    /// object takes the environment's namespace as its name, every other keeps its own.
-    pub fn stamped_name<'a>(&'a self, kind: &str, name: &'a str) -> &'a str {
-        if kind == "Namespace" {
-            &self.namespace
-        } else {
-            name
-        }
-    }
-}
-
 fn add_labels(metadata: &mut Value, labels: &Labels) {
     if !metadata["labels"].is_object() {
         metadata["labels"] = Value::Object(serde_json::Map::new());
